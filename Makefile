@@ -1,0 +1,50 @@
+# Two set-up commands for a fresh Debian 12 machine: `make demo` and `make test`.
+# Everything below is idempotent: stamps record what is done, re-runs are cheap.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMPS := .stamps
+APT_PACKAGES := ffmpeg opencv-doc libsystemd-dev pkg-config python3-venv python3-dev gcc
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test lint typecheck unit deps apt venv models clean
+
+demo: deps
+	$(VENV)/bin/counterunit demo --out demo-output
+
+test: deps lint typecheck
+	$(PY) -m pytest -q -n auto --dist loadfile -p no:cacheprovider
+
+lint: deps
+	$(VENV)/bin/ruff check .
+
+typecheck: deps
+	$(VENV)/bin/mypy .
+
+deps: apt venv models
+
+# dpkg -s is cheap, so the apt check runs every time instead of trusting a stamp.
+apt:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing apt packages: $$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+venv: $(STAMPS)/venv
+$(STAMPS)/venv: requirements.lock pyproject.toml | apt
+	@mkdir -p $(STAMPS)
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+# Verifying sha256 of present models is quick, so this always runs.
+models: $(STAMPS)/venv
+	$(PY) -m vision.models.fetch
+
+clean:
+	rm -rf $(STAMPS) demo-output .mypy_cache .ruff_cache .pytest_cache
