@@ -1,0 +1,1 @@
+"""The pure counter state machine: staff sessions, presence, transactions, ratings, alerts."""

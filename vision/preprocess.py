@@ -1,0 +1,74 @@
+"""Letterboxing a crop into a square model input, and mapping points back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+
+class ImageError(ValueError):
+    """An image handed to the vision pipeline has the wrong shape or type."""
+
+
+def check_rgb(image: np.ndarray) -> None:
+    """Raise ImageError unless ``image`` is a non-empty H x W x 3 uint8 array."""
+    if not isinstance(image, np.ndarray):
+        raise ImageError(f"expected a numpy array, got {type(image).__name__}")
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ImageError(f"expected an H x W x 3 RGB image, got shape {image.shape}")
+    if image.dtype != np.uint8:
+        raise ImageError(f"expected uint8 pixels, got {image.dtype}")
+    if image.shape[0] < 2 or image.shape[1] < 2:
+        raise ImageError(f"image too small: {image.shape[1]}x{image.shape[0]}")
+
+
+@dataclass(frozen=True, slots=True)
+class Letterbox:
+    """Where a source image sits inside the square model input."""
+
+    size: int
+    src_w: int
+    src_h: int
+    new_w: int
+    new_h: int
+    pad_x: int
+    pad_y: int
+
+    def to_source(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Model-relative coordinates (0..1 of the square) -> source-relative (0..1)."""
+        sx = (x * self.size - self.pad_x) / self.new_w
+        sy = (y * self.size - self.pad_y) / self.new_h
+        return sx, sy
+
+    def inside(self) -> tuple[slice, slice]:
+        """Row and column slices of the model input that hold the image, not padding."""
+        return (
+            slice(self.pad_y, self.pad_y + self.new_h),
+            slice(self.pad_x, self.pad_x + self.new_w),
+        )
+
+
+def letterbox(image: np.ndarray, size: int, out: np.ndarray | None = None) -> tuple[
+    np.ndarray, Letterbox
+]:
+    """Fit ``image`` into a ``size`` x ``size`` uint8 canvas, centred, aspect kept.
+
+    The padding is black, as MediaPipe's own image-to-tensor step pads. ``out``
+    lets a caller reuse one canvas per model instead of allocating per frame.
+    """
+    check_rgb(image)
+    h, w = image.shape[:2]
+    scale = size / max(w, h)
+    new_w = max(1, min(size, round(w * scale)))
+    new_h = max(1, min(size, round(h * scale)))
+    pad_x = (size - new_w) // 2
+    pad_y = (size - new_h) // 2
+    if out is None:
+        out = np.zeros((size, size, 3), np.uint8)
+    else:
+        out[...] = 0
+    resized = np.asarray(Image.fromarray(image).resize((new_w, new_h), Image.Resampling.BILINEAR))
+    out[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = resized
+    return out, Letterbox(size, w, h, new_w, new_h, pad_x, pad_y)
