@@ -69,3 +69,17 @@ class UnitClock:
         if self.follow_wall:
             return dt.datetime.now(dt.UTC) - dt.timedelta(seconds=self.now() - t)
         return self.wall_base + dt.timedelta(seconds=t - self.mono_base)
+
+
+class MediaClock:
+    """The unit's clock in replay: the media time of the latest capture.
+
+    Back-ends that stamp their own input (keypad, badge) read it, so a key
+    pressed while frame t is processed is stamped t, however fast the replay runs.
+    """
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t

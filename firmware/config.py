@@ -263,7 +263,8 @@ def _format_error(err: Any) -> str:
     shown = err.get("input")
     if err["type"] not in ("missing",) and not isinstance(shown, dict):
         msg += f" (got {shown!r})"
-    return f"{loc or '(top level)'}: {msg}"
+    # Cross-field rules are checked on the whole file; their message names the keys.
+    return f"{loc}: {msg}" if loc else msg
 
 
 def parse_config(data: dict[str, Any], source: str = "config") -> UnitConfig:

@@ -1,0 +1,139 @@
+"""``counterunit`` command line: run, check-config, replay, demo, keypad-sim."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from firmware.config import DEFAULT_CONFIG_PATH, ConfigError, load_config
+
+log = logging.getLogger("counterunit")
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+
+def _cmd_check_config(args: argparse.Namespace) -> int:
+    try:
+        cfg = load_config(args.file)
+    except ConfigError as exc:
+        print(f"{exc.source}: {len(exc.problems)} problem(s)", file=sys.stderr)
+        for p in exc.problems:
+            print(f"  {p}", file=sys.stderr)
+        return EXIT_CONFIG
+    zones = ", ".join(f"{n}=({z.x0},{z.y0},{z.x1},{z.y1})" for n, z in cfg.zones.items())
+    print(f"{args.file}: OK (unit {cfg.unit.unit_id}, camera {cfg.camera.type}, zones {zones})")
+    return EXIT_OK
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from firmware.logsetup import setup_logging
+    from firmware.runner import open_unit
+
+    cfg = load_config(args.config)
+    setup_logging(cfg.logging.level)
+    unit = open_unit(cfg, media_time=False)
+    signal.signal(signal.SIGTERM, lambda *_: unit.request_stop())
+    signal.signal(signal.SIGINT, lambda *_: unit.request_stop())
+    log.info("counterunit %s starting on counter %s", cfg.unit.unit_id, cfg.unit.counter_id)
+    try:
+        unit.run()
+    finally:
+        unit.store.close()
+    log.info("counterunit stopped")
+    return EXIT_OK
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from firmware.replay import replay
+
+    return replay(args)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from firmware.demo import demo
+
+    return demo(args)
+
+
+def _cmd_keypad_sim(args: argparse.Namespace) -> int:
+    from evaluator.sim import main as sim_main
+
+    return int(sim_main(args.rest) or 0)
+
+
+def _zone_arg(text: str) -> tuple[str, tuple[float, float, float, float]]:
+    try:
+        name, box = text.split("=", 1)
+        x0, y0, x1, y1 = (float(v) for v in box.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--zone wants NAME=x0,y0,x1,y1 with relative coordinates, got {text!r}") from None
+    return name, (x0, y0, x1, y1)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="counterunit", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("check-config", help="validate a unit.toml and list every problem")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=_cmd_check_config)
+
+    p = sub.add_parser("run", help="run the unit daemon")
+    p.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH)
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("replay", help="run the whole unit over a video, as fast as possible")
+    p.add_argument("video", type=Path)
+    p.add_argument("--config", type=Path, help="unit.toml (camera and serial parts are replaced)")
+    p.add_argument("--zone", type=_zone_arg, action="append", default=[],
+                   metavar="NAME=x0,y0,x1,y1", help="override a zone (relative coordinates)")
+    p.add_argument("--script", type=Path, help="JSON lines of timed badge taps and key presses")
+    p.add_argument("--audio", type=Path, help="WAV file to use as the microphone")
+    p.add_argument("--out", type=Path, help="where the database and clips go (default: temp)")
+    p.add_argument("--json", action="store_true", help="one JSON object per event per line")
+    p.set_defaults(func=_cmd_replay)
+
+    p = sub.add_parser("demo", help="a simulated counter day end to end")
+    p.add_argument("--out", type=Path, default=Path("demo-output"))
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("keypad-sim", help="keypad simulator on a serial port / pty",
+                       add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=_cmd_keypad_sim)
+    return parser
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    from firmware.script import ScriptError
+    from hal.camera.base import CameraError
+    from hal.mic.base import MicrophoneError
+    from vision.models.fetch import ModelError
+
+    return (CameraError, MicrophoneError, ModelError, ScriptError)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except ConfigError as exc:
+        print(f"config error in {exc.source}:", file=sys.stderr)
+        for p in exc.problems:
+            print(f"  {p}", file=sys.stderr)
+        return EXIT_CONFIG
+    except _expected_errors() as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Build a whole unit from its config: store, back-ends, vision, and the loop."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from firmware.build import build_badge, build_camera, build_keypad, build_microphone
+from firmware.clock import MediaClock, UnitClock, boot_id
+from firmware.config import UnitConfig
+from firmware.notify import Notifier
+from firmware.roster import Roster
+from firmware.store import EventContext, Store
+from firmware.unit import CounterUnit, Devices
+from firmware.vision_setup import build_analyzer
+from hal.badge.base import BadgeReader
+from hal.keypad.base import Keypad
+from sync.schema import EventEnvelope
+
+
+@dataclass
+class Overrides:
+    """Input back-ends that replace the configured serial ones (replay scripts, demo)."""
+
+    keypad: Keypad | None = None
+    badge: BadgeReader | None = None
+    replace_serial: bool = False
+
+
+def open_unit(cfg: UnitConfig, *, media_time: bool, media_clock: MediaClock | None = None,
+              overrides: Overrides | None = None,
+              on_event: Callable[[EventEnvelope], None] | None = None,
+              id_prefix: str | None = None) -> CounterUnit:
+    """Wire a unit. ``media_time``: the clock is the video's (replay, demo)."""
+    overrides = overrides or Overrides()
+    mclock = media_clock or MediaClock()
+    if media_time:
+        unit_clock = UnitClock.media(mclock)
+        device_clock: Callable[[], float] = mclock
+    else:
+        unit_clock = UnitClock.live()
+        device_clock = unit_clock.now
+    data_dir = cfg.unit.data_dir
+    store = Store(data_dir / "counterunit.db",
+                  EventContext(cfg.unit.unit_id, cfg.unit.counter_id, boot_id(), unit_clock))
+    try:
+        roster = Roster.load(cfg.roster.path, cfg.roster.uid_salt)
+        devices = Devices(
+            camera=build_camera(cfg, device_clock),
+            microphone=build_microphone(cfg, device_clock),
+            keypad=overrides.keypad if overrides.replace_serial else
+            (overrides.keypad or build_keypad(cfg, device_clock)),
+            badge=overrides.badge if overrides.replace_serial else
+            (overrides.badge or build_badge(cfg, device_clock)),
+        )
+        analyzer = build_analyzer(cfg)
+    except BaseException:
+        store.close()
+        raise
+    return CounterUnit(cfg, devices, store, analyzer, roster, id_prefix or uuid.uuid4().hex[:8],
+                       Notifier(), on_event, mclock if media_time else None)

@@ -1,0 +1,224 @@
+"""The counter unit's main loop: camera -> vision -> state machine -> store/recorder/keypad.
+
+One thread owns the store, the recorder and the state machine; serial back-ends
+queue their input from their own reader threads. The unit's clock is the
+capture time of the latest camera output, so the same loop runs live (monotonic
+time) and as a replay (media time, as fast as the machine goes).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from audio.encoder import AacEncoder
+from firmware.clips import ClipBook
+from firmware.clock import MediaClock
+from firmware.config import UnitConfig
+from firmware.machine.model import (
+    Action,
+    BadgeTapped,
+    CounterOpenChanged,
+    CounterState,
+    Emit,
+    Input,
+    KeyPressed,
+    ManualRecordPressed,
+    PleaseRatePressed,
+    PresenceChanged,
+    PromptRating,
+    Rules,
+    ShowMessage,
+    ShowStaff,
+    Shutdown,
+    StartClip,
+    StopClip,
+    ThankYou,
+    Tick,
+)
+from firmware.machine.step import step
+from firmware.notify import Notifier
+from firmware.roster import Roster
+from firmware.schedule import is_open
+from firmware.store import Store
+from hal.badge.base import BadgeReader
+from hal.camera.base import Camera, Packet
+from hal.keypad.base import Keypad, StaffCard
+from hal.mic.base import Microphone
+from sync.schema import EventEnvelope
+from vision.analyzer import SceneAnalyzer
+
+log = logging.getLogger(__name__)
+
+
+def rules_from_config(cfg: UnitConfig) -> Rules:
+    """Map the validated config onto the state machine's parameters."""
+    cust = cfg.zones["customer"]
+    keys = cfg.keypad.keys if cfg.keypad else ()
+    return Rules(
+        rating_window_s=cfg.rules.rating_window_s,
+        key_ratings=tuple((k.code, k.rating) for k in keys) or Rules().key_ratings,
+        dissatisfied_at_or_below=cfg.keypad.dissatisfied_at_or_below if cfg.keypad else 1,
+        off_seat_alert_s=cfg.rules.off_seat_alert_s,
+        pre_roll_s=cfg.recording.pre_roll_s,
+        post_roll_s=cfg.recording.post_roll_s,
+        record_off_seat=cfg.recording.record_off_seat,
+        min_transaction_s=cfg.rules.min_transaction_s,
+        customer_grace_s=cfg.rules.rating_window_s + cust.exit_hold_s + 1.0,
+    )
+
+
+@dataclass
+class Devices:
+    """The hardware (or its stand-ins) a unit runs on."""
+
+    camera: Camera
+    microphone: Microphone
+    keypad: Keypad | None = None
+    badge: BadgeReader | None = None
+
+
+@dataclass
+class CounterUnit:
+    cfg: UnitConfig
+    devices: Devices
+    store: Store
+    analyzer: SceneAnalyzer
+    roster: Roster
+    id_prefix: str
+    notifier: Notifier = field(default_factory=Notifier)
+    on_event: Callable[[EventEnvelope], None] | None = None
+    media_clock: MediaClock | None = None
+    now: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.rules = rules_from_config(self.cfg)
+        self.state = CounterState(id_prefix=self.id_prefix)
+        self.stop_event = threading.Event()
+        self._tz = ZoneInfo(self.cfg.unit.timezone)
+        self.clips: ClipBook | None = None
+
+    # ---- public ------------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        """Ask the loop to end (SIGTERM); open clips are closed on the way out."""
+        self.stop_event.set()
+
+    def run(self) -> None:
+        """Run until the camera ends or request_stop(); always closes what it opened."""
+        dev = self.devices
+        dev.camera.start()
+        try:
+            dev.microphone.start()
+            for part in (dev.keypad, dev.badge):
+                if part is not None:
+                    part.start()
+            encoder = AacEncoder(dev.microphone.sample_rate)
+            ring_s = self.rules.pre_roll_s + max(z.enter_dwell_s for z in self.cfg.zones.values())
+            self.clips = ClipBook(self.store, self.cfg.unit.data_dir / "clips",
+                                  ring_s + 2.0, dev.camera.video_info, encoder.info,
+                                  self.on_event)
+            self.clips.recover(self.now)
+            for env in self.store.close_interrupted(self.now):
+                if self.on_event is not None:
+                    self.on_event(env)
+            self.notifier.ready("counting")
+            self._loop(encoder)
+        finally:
+            self._shutdown()
+            for part in (dev.badge, dev.keypad):
+                if part is not None:
+                    part.stop()
+            dev.microphone.stop()
+            dev.camera.stop()
+
+    # ---- loop ----------------------------------------------------------------------
+
+    def _loop(self, encoder: AacEncoder) -> None:
+        assert self.clips is not None
+        for cap in self.devices.camera.captures():
+            self.now = cap.t
+            if self.media_clock is not None:
+                self.media_clock.t = cap.t
+            audio = encoder.encode(self.devices.microphone.read(until=cap.t))
+            packets: list[Packet] = sorted([*cap.packets, *audio], key=lambda p: p.pts)
+            self.clips.feed(packets)
+            if cap.frame is not None:
+                for change in self.analyzer.process(cap.frame.image, cap.frame.t):
+                    self.apply(PresenceChanged(change.zone, change.present, change.at,
+                                               change.previous))  # type: ignore[arg-type]
+            self._poll_inputs()
+            self._check_schedule()
+            self.apply(Tick())
+            self.clips.commit_closed(self.now)
+            self.notifier.watchdog(self.now)
+            if self.stop_event.is_set():
+                break
+
+    def _poll_inputs(self) -> None:
+        if self.devices.badge is not None:
+            for read in self.devices.badge.reads():
+                uid_hash, staff = self.roster.lookup(read.uid)
+                self.apply(BadgeTapped(uid_hash, staff))
+        if self.devices.keypad is not None:
+            for ev in self.devices.keypad.events():
+                if ev.kind == "key" and ev.key is not None:
+                    self.apply(KeyPressed(ev.key, ev.seq))
+                elif ev.kind == "please_rate":
+                    self.apply(PleaseRatePressed())
+                elif ev.kind == "manual_record":
+                    self.apply(ManualRecordPressed())
+                elif ev.kind in ("fault", "link"):
+                    self._record("keypad_" + ("fault" if ev.kind == "fault" else
+                                              ("link_up" if ev.up else "link_down")),
+                                 self.now, {"detail": ev.detail})
+
+    def _check_schedule(self) -> None:
+        local = self.store.ctx.clock.utc_at(self.now).astimezone(self._tz)
+        opened = is_open(self.cfg.schedule.shifts, local)
+        if opened != self.state.counter_open:
+            self.apply(CounterOpenChanged(opened))
+
+    def apply(self, event: Input) -> None:
+        """Feed one input to the state machine and carry out its actions."""
+        self.state, actions = step(self.state, event, self.now, self.rules)
+        self._carry_out(actions)
+
+    def _carry_out(self, actions: Iterable[Action]) -> None:
+        assert self.clips is not None
+        keypad = self.devices.keypad
+        for a in actions:
+            if isinstance(a, Emit):
+                self._record(a.type, a.t, a.data)
+            elif isinstance(a, StartClip):
+                self.clips.start(a.clip_id, a.kind, a.from_t)
+            elif isinstance(a, StopClip):
+                self.clips.stop(a.clip_id, a.until_t)
+            elif keypad is None:
+                continue
+            elif isinstance(a, ShowStaff):
+                s = a.staff
+                keypad.show_staff(StaffCard(s.name, s.staff_number, s.photo_id) if s else None)
+            elif isinstance(a, PromptRating):
+                keypad.prompt_rating(a.timeout_s)
+            elif isinstance(a, ThankYou):
+                keypad.thank_you()
+            elif isinstance(a, ShowMessage):
+                keypad.show_message(a.text)
+
+    def _record(self, type_: str, t: float, data: dict) -> None:
+        env = self.store.record(type_, t, data)
+        if type_.startswith(("alert_", "absence_", "transaction_", "login", "logout")):
+            log.info("%s %s", type_, {k: v for k, v in data.items() if v is not None})
+        if self.on_event is not None:
+            self.on_event(env)
+
+    def _shutdown(self) -> None:
+        self.notifier.stopping()
+        if self.clips is None:
+            return
+        self.apply(Shutdown())
+        self.clips.close_all(self.now)

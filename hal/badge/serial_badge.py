@@ -1,0 +1,152 @@
+"""Badge reader on a serial line: one UID per line (hal.badge.base.BadgeReader).
+
+A keyboard-emulation (evdev) reader is a second back-end behind the same interface; it
+can reuse BadgeLineParser by feeding it the typed characters and Enter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hal.badge.base import BadgeRead
+from hal.badge.lines import BadgeLineError, BadgeLineParser, BadgeLineStats
+from hal.keypad.serial_link import LinkStats, PortFactory, SerialLink, url_port_factory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class BadgeStats:
+    """A snapshot of the badge reader's counters."""
+
+    lines: BadgeLineStats
+    link: LinkStats
+    repeats_suppressed: int
+    reads_dropped: int
+
+
+class SerialBadgeReader:
+    """Reads UIDs from a serial badge reader, reopening the port after it is unplugged.
+
+    Readers repeat a UID while a card is held on them; a repeat of the same UID within
+    ``repeat_suppress_s`` is counted and dropped so holding a card is not "tap twice"
+    (which would log the staff member straight out again).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        clock: Callable[[], float],
+        baudrate: int = 9600,
+        reconnect_s: float = 1.0,
+        max_line: int = 64,
+        repeat_suppress_s: float = 1.0,
+        queue_size: int = 64,
+        port_factory: PortFactory | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.url = url
+        self._clock = clock
+        self._mono = monotonic
+        self._repeat_s = repeat_suppress_s
+        self._parser = BadgeLineParser(max_line)
+        self._reads: deque[BadgeRead] = deque()
+        self._queue_size = queue_size
+        self._cond = threading.Condition()
+        self._last_uid = ""
+        self._last_uid_t = 0.0
+        self._suppressed = 0
+        self._dropped = 0
+        self._lost = False
+        self._noise_logged = False
+        factory = port_factory or url_port_factory(url, baudrate=baudrate)
+        self._link = SerialLink(
+            name=f"badge {url}",
+            port_factory=factory,
+            reconnect_s=reconnect_s,
+            on_data=self._on_data,
+            on_open=self._on_open,
+            on_lost=self._on_lost,
+            on_poll=lambda: None,
+        )
+
+    def start(self) -> None:
+        self._link.start()
+
+    def stop(self) -> None:
+        self._link.stop()
+
+    def reads(self) -> list[BadgeRead]:
+        """Reads since the last call (non-blocking)."""
+        with self._cond:
+            out = list(self._reads)
+            self._reads.clear()
+        return out
+
+    def wait_for_read(self, timeout_s: float) -> bool:
+        """Block until a read is queued or ``timeout_s`` passes; True if one is queued."""
+        with self._cond:
+            return self._cond.wait_for(lambda: bool(self._reads), timeout=timeout_s)
+
+    @property
+    def is_open(self) -> bool:
+        return self._link.is_open
+
+    @property
+    def stats(self) -> BadgeStats:
+        return BadgeStats(
+            lines=dataclasses.replace(self._parser.stats),
+            link=dataclasses.replace(self._link.stats),
+            repeats_suppressed=self._suppressed,
+            reads_dropped=self._dropped,
+        )
+
+    def _on_open(self) -> None:
+        self._parser.reset()
+        if self._lost:
+            self._lost = False
+            log.info("badge reader %s: recovered", self.url)
+
+    def _on_lost(self, reason: str) -> None:
+        self._lost = True
+        log.warning("badge reader %s: unavailable: %s", self.url, reason)
+
+    def _on_data(self, data: bytes) -> None:
+        for item in self._parser.feed(data):
+            if isinstance(item, BadgeLineError):
+                self._on_reject(item)
+            else:
+                self._on_uid(item)
+
+    def _on_reject(self, err: BadgeLineError) -> None:
+        if not self._noise_logged:
+            self._noise_logged = True
+            log.warning(
+                "badge reader %s: rejected a line (%s: %s); further rejections are only counted",
+                self.url,
+                err.kind,
+                err.detail,
+            )
+        else:
+            log.debug("badge reader %s: rejected %s: %s", self.url, err.kind, err.detail)
+
+    def _on_uid(self, uid: str) -> None:
+        now = self._mono()
+        if uid == self._last_uid and now - self._last_uid_t < self._repeat_s:
+            self._suppressed += 1
+            self._last_uid_t = now  # a card held for long keeps being one tap
+            return
+        self._last_uid, self._last_uid_t = uid, now
+        with self._cond:
+            if len(self._reads) >= self._queue_size:
+                self._reads.popleft()
+                self._dropped += 1
+            self._reads.append(BadgeRead(uid=uid, t=self._clock()))
+            self._cond.notify_all()

@@ -1,0 +1,123 @@
+"""Person detection on a zone crop with MediaPipe's pose_detection model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from vision.preprocess import Letterbox, letterbox
+from vision.runtime import make_interpreter
+from vision.ssd import AnchorSpec, decode, nms, ssd_anchors
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """A person found in a crop.
+
+    ``box`` is (x0, y0, x1, y1) relative to the crop (0..1, clipped): the
+    circle MediaPipe draws around the whole body from the hip and scale
+    keypoints. ``face`` is the face box the detector is anchored on, same frame.
+    """
+
+    score: float
+    box: Box
+    face: Box
+
+
+class Detector(Protocol):
+    """Anything that finds people in an RGB crop (LiteRT here, depthai on an OAK)."""
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        """Detections in ``image`` (H x W x 3 uint8), best first."""
+        ...
+
+
+def _to_crop(lb: Letterbox, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    sx, sy = lb.to_source(x, y)
+    return np.clip(sx, 0.0, 1.0), np.clip(sy, 0.0, 1.0)
+
+
+class PoseDetector:
+    """MediaPipe pose_detection (224 x 224, face-anchored SSD) behind ``Detector``.
+
+    It sees faces best: backs and profiles score low, so the analyzer uses it
+    as one piece of evidence, never alone.
+    """
+
+    INPUT = 224
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        threads: int = 1,
+        min_score: float = 0.5,
+        iou_threshold: float = 0.3,
+        max_detections: int = 4,
+    ) -> None:
+        if not 0.0 <= min_score <= 1.0:
+            raise ValueError(f"min_score must be in [0, 1], got {min_score}")
+        self.min_score = min_score
+        self.iou_threshold = iou_threshold
+        self.max_detections = max_detections
+        self._interp: Any = make_interpreter(model_path, threads)
+        self._input = self._interp.get_input_details()[0]["index"]
+        outputs = {d["name"]: d["index"] for d in self._interp.get_output_details()}
+        self._raw = outputs["Identity"]
+        self._logits = outputs["Identity_1"]
+        self._anchors = ssd_anchors(AnchorSpec(input_size=self.INPUT))
+        self._canvas = np.zeros((self.INPUT, self.INPUT, 3), np.uint8)
+        self._tensor = np.zeros((1, self.INPUT, self.INPUT, 3), np.float32)
+
+    def prepare(self, image: np.ndarray) -> Letterbox:
+        """Letterbox ``image`` into the input tensor ([-1, 1]); returns the mapping."""
+        canvas, lb = letterbox(image, self.INPUT, self._canvas)
+        np.multiply(canvas, 2.0 / 255.0, out=self._tensor[0], casting="unsafe")
+        self._tensor -= 1.0
+        return lb
+
+    def infer(self) -> tuple[np.ndarray, np.ndarray]:
+        """Run the model on the prepared tensor; raw regressions and score logits."""
+        self._interp.set_tensor(self._input, self._tensor)
+        self._interp.invoke()
+        return self._interp.get_tensor(self._raw)[0], self._interp.get_tensor(self._logits)[0]
+
+    def best_score(self, image: np.ndarray) -> float:
+        """Highest person score anywhere in ``image`` (0 when nothing at all)."""
+        self.prepare(image)
+        _, logits = self.infer()
+        return float(1.0 / (1.0 + np.exp(-np.clip(logits.max(), -100.0, 100.0))))
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        """People in ``image`` scoring at least ``min_score``, after NMS, best first."""
+        lb = self.prepare(image)
+        raw, logits = self.infer()
+        return self.postprocess(raw, logits, lb)
+
+    def postprocess(self, raw: np.ndarray, logits: np.ndarray, lb: Letterbox) -> list[Detection]:
+        """Decode, suppress overlaps and map boxes back to the crop."""
+        dec = decode(raw, logits, self._anchors, self.min_score, float(self.INPUT))
+        if dec.scores.size == 0:
+            return []
+        keep = nms(dec.boxes, dec.scores, self.iou_threshold, self.max_detections)
+        boxes = dec.boxes[keep]
+        kp = dec.keypoints[keep]
+        # Keypoint 0 is the hip centre, keypoint 1 lies on the circle enclosing the body.
+        radius = np.linalg.norm(kp[:, 1] - kp[:, 0], axis=1)
+        cx, cy = kp[:, 0, 0], kp[:, 0, 1]
+        bx0, by0 = _to_crop(lb, cx - radius, cy - radius)
+        bx1, by1 = _to_crop(lb, cx + radius, cy + radius)
+        fx0, fy0 = _to_crop(lb, boxes[:, 0], boxes[:, 1])
+        fx1, fy1 = _to_crop(lb, boxes[:, 2], boxes[:, 3])
+        return [
+            Detection(
+                score=float(dec.scores[k]),
+                box=(float(bx0[i]), float(by0[i]), float(bx1[i]), float(by1[i])),
+                face=(float(fx0[i]), float(fy0[i]), float(fx1[i]), float(fy1[i])),
+            )
+            for i, k in enumerate(keep)
+        ]

@@ -1,0 +1,89 @@
+"""Composed test scenes: render a SceneSpec, encode it as H.264 MP4, return the truth.
+
+Used by the presence evaluation, by the firmware's replay tests (the ``file``
+camera plays the MP4) and by the demo. Ready-made scenes are in ``SCENES``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import av
+
+from vision.actors import ACTORS, Actor, ActorError, actor
+from vision.scene_catalog import SCENES, scene
+from vision.scene_render import Renderer, render, render_background
+from vision.scene_spec import (
+    Appearance,
+    Background,
+    GroundTruth,
+    Interval,
+    Lighting,
+    Passer,
+    Poster,
+    SceneError,
+    SceneSpec,
+    ground_truth,
+    merge,
+)
+
+__all__ = [
+    "ACTORS",
+    "SCENES",
+    "Actor",
+    "ActorError",
+    "Appearance",
+    "Background",
+    "GroundTruth",
+    "Interval",
+    "Lighting",
+    "Passer",
+    "Poster",
+    "Renderer",
+    "SceneError",
+    "SceneSpec",
+    "actor",
+    "compose",
+    "ground_truth",
+    "merge",
+    "render",
+    "render_background",
+    "scene",
+]
+
+log = logging.getLogger(__name__)
+
+
+def compose(spec: SceneSpec, path: str | Path, crf: int = 26, preset: str = "veryfast") -> (
+    GroundTruth
+):
+    """Write ``spec`` to ``path`` as H.264 MP4 (keyframe every second); return the truth.
+
+    The file appears under its final name only once complete, so a reader never
+    sees half a scene.
+    """
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    gop = max(1, spec.fps)
+    try:
+        with av.open(str(partial), mode="w", format="mp4") as container:
+            stream = container.add_stream("libx264", rate=spec.fps)
+            stream.width, stream.height = spec.size
+            stream.pix_fmt = "yuv420p"
+            stream.codec_context.options = {
+                "crf": str(crf),
+                "preset": preset,
+                "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0",
+            }
+            for i, (_, image) in enumerate(render(spec)):
+                frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+                frame.pts = i
+                container.mux(stream.encode(frame))
+            container.mux(stream.encode(None))
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    log.debug("composed %s: %d frames", path, spec.frame_count)
+    return ground_truth(spec)
