@@ -1,0 +1,388 @@
+"""Device-side simulators: an evaluator keypad speaking the wire protocol, and a badge reader.
+
+They are real serial peers (over a pty master or any pyserial URL) for demos, replay and
+tests. The keypad simulator keeps what the unit shows, presses keys on request, sends
+heartbeats, ACKs and re-sends presses the unit did not ACK, and in auto-rate mode answers
+each PROMPT_RATING with the next key of a script.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+
+from evaluator.protocol import (
+    KEYPAD_TO_UNIT,
+    Ack,
+    Clear,
+    Fault,
+    FrameParser,
+    Heartbeat,
+    Key,
+    ManualRecord,
+    Message,
+    ParseError,
+    Ping,
+    PleaseRate,
+    Pong,
+    PromptRating,
+    SetBrightness,
+    SetVolume,
+    ShowMessage,
+    ShowStaff,
+    ThankYou,
+    encode,
+    with_seq,
+)
+from evaluator.sim_transport import DeviceTransport, FdTransport, SerialTransport, TransportClosed
+
+log = logging.getLogger(__name__)
+
+_INTERBYTE_S = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayState:
+    """What the unit has put on the keypad's screen."""
+
+    staff: tuple[str, str, str] | None = None  # (name, staff number, photo id)
+    prompt_timeout_s: float | None = None  # set while a rating prompt is shown
+    message: str | None = None
+    thank_you: bool = False
+    brightness: int | None = None
+    volume: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SimAction:
+    """Something the simulated keypad sent on its own or on request."""
+
+    t: float  # simulator monotonic time
+    kind: str  # "key" | "please_rate" | "manual_record" | "fault" | "auto_skip"
+    seq: int | None = None
+    key: int | None = None
+    prompt_seq: int | None = None  # the PROMPT_RATING an auto-rate answered
+
+
+@dataclass(slots=True)
+class SimCounters:
+    heartbeats: int = 0
+    retransmissions: int = 0
+    gave_up: int = 0
+    acks: int = 0
+    unexpected: int = 0
+
+
+class KeypadSim:
+    """A simulated evaluator keypad (the device end of the line)."""
+
+    def __init__(
+        self,
+        transport: DeviceTransport,
+        *,
+        heartbeat_s: float | None = 1.0,
+        auto_rate: Iterable[int | None] = (),
+        auto_rate_delay_s: float = 0.0,
+        ack_timeout_s: float = 0.3,
+        retries: int = 2,
+        on_event: Callable[[str], None] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._tr = transport
+        self._heartbeat_s = heartbeat_s
+        self._script: list[int | None] = list(auto_rate)
+        self._auto_delay_s = auto_rate_delay_s
+        self._ack_timeout_s = ack_timeout_s
+        self._retries = retries
+        self._on_event = on_event
+        self._mono = monotonic
+        self._parser = FrameParser()
+        self._cond = threading.Condition()  # guards state below, wakes wait_for()
+        self._tx_lock = threading.Lock()
+        self._seq = 0
+        self._display = DisplayState()
+        self._prompt_ends: float | None = None
+        self._received: list[Message] = []
+        self._actions: list[SimAction] = []
+        self._scheduled: list[tuple[float, int, int]] = []  # (due, key, prompt seq)
+        self._unacked: dict[int, tuple[bytes, float, int]] = {}  # seq -> frame, due, tries
+        self.counters = SimCounters()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._t0 = monotonic()
+        self.closed = False
+
+    @classmethod
+    def over_fd(cls, fd: int, **kwargs: object) -> KeypadSim:
+        """Simulate on a pty master fd (see hal.pty.PtyPair)."""
+        return cls(FdTransport(fd), **kwargs)  # type: ignore[arg-type]
+
+    @classmethod
+    def over_url(cls, url: str, **kwargs: object) -> KeypadSim:
+        """Simulate on a pyserial URL (a real port wired to the unit's port)."""
+        return cls(SerialTransport(url), **kwargs)  # type: ignore[arg-type]
+
+    def __enter__(self) -> KeypadSim:
+        self.start()
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="keypad-sim", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5.0)
+            self._thread = None
+        self._tr.close()
+
+    # --- what a person does at the keypad ------------------------------------------
+
+    def press(self, key: int) -> int:
+        """Press customer key ``key``; returns the frame's sequence number."""
+        return self._press(Key(key), "key", key=key)
+
+    def please_rate(self) -> int:
+        return self._press(PleaseRate(), "please_rate")
+
+    def manual_record(self) -> int:
+        return self._press(ManualRecord(), "manual_record")
+
+    def fault(self, code: int, text: str) -> int:
+        return self._press(Fault(code, text), "fault")
+
+    def send_raw(self, data: bytes) -> None:
+        """Put arbitrary bytes on the line (noise, hand-made frames)."""
+        with self._tx_lock:
+            self._tr.write(data)
+
+    # --- what a test looks at ---------------------------------------------------------
+
+    @property
+    def display(self) -> DisplayState:
+        with self._cond:
+            return self._display
+
+    @property
+    def received(self) -> list[Message]:
+        with self._cond:
+            return list(self._received)
+
+    @property
+    def actions(self) -> list[SimAction]:
+        with self._cond:
+            return list(self._actions)
+
+    @property
+    def script_left(self) -> list[int | None]:
+        with self._cond:
+            return list(self._script)
+
+    @property
+    def unacked(self) -> int:
+        with self._cond:
+            return len(self._unacked)
+
+    @property
+    def parser(self) -> FrameParser:
+        return self._parser
+
+    def wait_for(self, predicate: Callable[[KeypadSim], bool], timeout_s: float) -> bool:
+        """Wait until ``predicate(self)`` holds (re-checked on every change) or time runs out."""
+        with self._cond:
+            return self._cond.wait_for(lambda: predicate(self), timeout=timeout_s)
+
+    # --- internals ----------------------------------------------------------------------
+
+    def _next_frame(self, msg: Message) -> tuple[int, bytes]:
+        seq = self._seq
+        self._seq = (self._seq + 1) & 0xFF
+        return seq, encode(with_seq(msg, seq))
+
+    def _send(self, msg: Message) -> int:
+        with self._tx_lock:
+            seq, frame = self._next_frame(msg)
+            self._tr.write(frame)
+        return seq
+
+    def _press(self, msg: Message, kind: str, key: int | None = None, prompt: int | None = None) -> int:
+        with self._tx_lock:
+            seq, frame = self._next_frame(msg)
+            with self._cond:
+                self._unacked[seq] = (frame, self._mono() + self._ack_timeout_s, self._retries)
+                self._actions.append(SimAction(self._mono(), kind, seq, key, prompt))
+                self._cond.notify_all()
+            self._tr.write(frame)
+        self._tell(f"sent {kind}" + (f" key {key}" if key is not None else ""))
+        return seq
+
+    def _tell(self, text: str) -> None:
+        if self._on_event is not None:
+            self._on_event(text)
+
+    def _run(self) -> None:
+        last_rx = next_beat = self._mono()
+        try:
+            while not self._stop.is_set():
+                data = self._tr.read(0.02)
+                now = self._mono()
+                if data:
+                    last_rx = now
+                    self._handle(self._parser.feed(data), now)
+                elif self._parser.pending and now - last_rx >= _INTERBYTE_S:
+                    self._handle(self._parser.idle(), now)
+                if self._heartbeat_s is not None and now >= next_beat:
+                    next_beat = now + self._heartbeat_s
+                    self._send(Heartbeat(int(now - self._t0)))
+                    self.counters.heartbeats += 1
+                self._timers(now)
+        except TransportClosed as exc:
+            log.info("keypad simulator: line closed (%s)", exc)
+        finally:
+            with self._cond:
+                self.closed = True
+                self._cond.notify_all()
+
+    def _timers(self, now: float) -> None:
+        with self._cond:
+            due = [s for s in self._scheduled if s[0] <= now]
+            self._scheduled = [s for s in self._scheduled if s[0] > now]
+            if self._prompt_ends is not None and now >= self._prompt_ends:
+                self._prompt_ends = None
+                self._display = dataclasses.replace(self._display, prompt_timeout_s=None)
+                self._cond.notify_all()
+            resend: list[bytes] = []
+            for seq, (frame, when, tries) in list(self._unacked.items()):
+                if when > now:
+                    continue
+                if tries <= 0:
+                    del self._unacked[seq]
+                    self.counters.gave_up += 1
+                else:
+                    self._unacked[seq] = (frame, now + self._ack_timeout_s, tries - 1)
+                    resend.append(frame)
+        for _, key, prompt_seq in due:
+            self._press(Key(key), "key", key=key, prompt=prompt_seq)
+        for frame in resend:
+            self.counters.retransmissions += 1
+            self.send_raw(frame)
+
+    def _handle(self, items: list[Message | ParseError], now: float) -> None:
+        for item in items:
+            if isinstance(item, ParseError):
+                continue  # counted in parser.stats
+            if isinstance(item, Ack):
+                with self._cond:
+                    self._unacked.pop(item.acked_seq, None)
+                    self.counters.acks += 1
+                    self._received.append(item)
+                    self._cond.notify_all()
+                continue
+            if item.TYPE in KEYPAD_TO_UNIT:
+                self.counters.unexpected += 1  # our own frames echoed (loop://)
+                continue
+            self._apply(item, now)
+            reply: Message = Pong(item.seq) if isinstance(item, Ping) else Ack(item.seq)
+            self._send(reply)
+
+    def _apply(self, msg: Message, now: float) -> None:
+        d = self._display
+        answer: int | None = None
+        note = ""
+        with self._cond:
+            if isinstance(msg, ShowStaff):
+                card = (msg.name, msg.staff_number, msg.photo_id)
+                d = dataclasses.replace(d, staff=card if any(card) else None)
+                note = f"staff card: {msg.name} / {msg.staff_number} / {msg.photo_id}"
+            elif isinstance(msg, PromptRating):
+                timeout_s = msg.timeout_ds / 10
+                d = dataclasses.replace(
+                    d, prompt_timeout_s=timeout_s, message=None, thank_you=False
+                )
+                self._prompt_ends = now + timeout_s
+                note = f"please rate ({timeout_s:g} s)"
+                if self._script:
+                    answer = self._script.pop(0)
+                    if answer is None:
+                        self._actions.append(SimAction(now, "auto_skip", prompt_seq=msg.seq))
+                    else:
+                        self._scheduled.append((now + self._auto_delay_s, answer, msg.seq))
+            elif isinstance(msg, ThankYou):
+                d = dataclasses.replace(d, prompt_timeout_s=None, thank_you=True)
+                self._prompt_ends = None
+                note = "thank you"
+            elif isinstance(msg, Clear):
+                d = dataclasses.replace(d, prompt_timeout_s=None, message=None, thank_you=False)
+                self._prompt_ends = None
+                note = "cleared"
+            elif isinstance(msg, ShowMessage):
+                d = dataclasses.replace(d, message=msg.text)
+                note = f"message: {msg.text}"
+            elif isinstance(msg, SetBrightness):
+                d = dataclasses.replace(d, brightness=msg.level)
+            elif isinstance(msg, SetVolume):
+                d = dataclasses.replace(d, volume=msg.level)
+            self._display = d
+            self._received.append(msg)
+            self._cond.notify_all()
+        if note:
+            self._tell(note)
+
+
+class BadgeSim:
+    """A simulated serial badge reader: writes one UID per line."""
+
+    def __init__(self, transport: DeviceTransport, *, line_end: bytes = b"\r\n") -> None:
+        self._tr = transport
+        self._end = line_end
+
+    @classmethod
+    def over_fd(cls, fd: int, **kwargs: bytes) -> BadgeSim:
+        return cls(FdTransport(fd), **kwargs)
+
+    @classmethod
+    def over_url(cls, url: str, **kwargs: bytes) -> BadgeSim:
+        return cls(SerialTransport(url, baudrate=9600), **kwargs)
+
+    def tap(self, uid: str) -> None:
+        """A badge tap: the UID followed by the line end."""
+        self._tr.write(uid.encode("ascii") + self._end)
+
+    def send_raw(self, data: bytes) -> None:
+        self._tr.write(data)
+
+    def close(self) -> None:
+        self._tr.close()
+
+
+def parse_script(text: str) -> list[int | None]:
+    """``"5,4,-,1"`` -> ``[5, 4, None, 1]`` ("-" lets that prompt time out)."""
+    out: list[int | None] = []
+    for part in text.split(","):
+        part = part.strip()
+        if part in ("-", ""):
+            out.append(None)
+            continue
+        if not part.isdigit() or not 1 <= int(part) <= 255:
+            raise ValueError(f"auto-rate entry {part!r} is not a key code 1..255 or '-'")
+        out.append(int(part))
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``counterunit keypad-sim`` entry point (see evaluator.sim_cli)."""
+    from evaluator.sim_cli import keypad_main
+
+    return keypad_main(argv)
