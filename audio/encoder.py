@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable
 from fractions import Fraction
@@ -86,16 +87,15 @@ class AacEncoder:
             chunk[: len(self._pending)] = self._pending
             self._pending = np.zeros(0, dtype=np.float32)
             packets += self._encode_chunk(chunk)
-        try:
+        with contextlib.suppress(av.error.EOFError):  # already flushed
             packets += self._wrap(self._enc.encode(None))
-        except av.error.EOFError:
-            pass  # already flushed
         return packets
 
     def _accept(self, block: AudioBlock) -> None:
         if block.sample_rate != self.sample_rate:
             raise AudioEncodeError(
-                f"block at {block.t:.3f}s is {block.sample_rate} Hz, encoder is {self.sample_rate} Hz"
+                f"block at {block.t:.3f}s is {block.sample_rate} Hz, "
+                f"encoder is {self.sample_rate} Hz"
             )
         pcm = np.asarray(block.pcm, dtype=np.int16).reshape(-1)
         if self._origin is None:

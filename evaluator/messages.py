@@ -8,23 +8,27 @@ sequence number from the frame header (see docs/keypad-protocol.md).
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import ClassVar
+from typing import ClassVar, Self
+
+from evaluator.fields import (
+    PayloadError,
+    ProtocolError,
+    Reader,
+    check_int,
+    check_text,
+    fit_utf8,
+    str8,
+)
+
+__all__ = ["PayloadError", "ProtocolError", "fit_utf8"]
 
 MAX_PAYLOAD = 256
 NAME_MAX_BYTES = 96
 STAFF_NUMBER_MAX_BYTES = 32
 PHOTO_ID_MAX_BYTES = 64
 TEXT_MAX_BYTES = 200
-
-
-class ProtocolError(ValueError):
-    """A message field is out of range or too long (raised when building or encoding)."""
-
-
-class PayloadError(ValueError):
-    """A received payload does not match its message type's layout."""
 
 
 class MsgType(IntEnum):
@@ -56,346 +60,234 @@ class AckStatus(IntEnum):
     BUSY = 3
 
 
-def _check_int(name: str, value: int, lo: int, hi: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise ProtocolError(f"{name}={value!r} is out of range {lo}..{hi}")
+@dataclass(frozen=True, slots=True)
+class _Msg:
+    """Common part: the header's sequence number, validation, empty payload by default."""
 
+    TYPE: ClassVar[MsgType]
+    seq: int = field(default=0, kw_only=True)
 
-def _check_text(name: str, value: str, max_bytes: int) -> None:
-    if not isinstance(value, str):
-        raise ProtocolError(f"{name} must be str, got {type(value).__name__}")
-    size = len(value.encode("utf-8"))
-    if size > max_bytes:
-        raise ProtocolError(f"{name} is {size} bytes of UTF-8, the limit is {max_bytes}")
+    def __post_init__(self) -> None:
+        check_int("seq", self.seq, 0, 255)
+        self._check()
 
+    def _check(self) -> None:
+        """Field range checks of a message type with fields."""
 
-def fit_utf8(text: str, max_bytes: int) -> str:
-    """Cut ``text`` to at most ``max_bytes`` of UTF-8 without splitting a character."""
-    raw = text.encode("utf-8")
-    if len(raw) <= max_bytes:
-        return text
-    return raw[:max_bytes].decode("utf-8", errors="ignore")
+    def payload(self) -> bytes:
+        return b""
 
-
-def _str8(value: str) -> bytes:
-    raw = value.encode("utf-8")
-    return bytes([len(raw)]) + raw
-
-
-class _Reader:
-    """Reads payload fields front to back; any shortfall is a PayloadError."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-        self._pos = 0
-
-    def take(self, n: int) -> bytes:
-        if self._pos + n > len(self._data):
-            raise PayloadError(f"payload too short: needs {self._pos + n} bytes")
-        chunk = self._data[self._pos : self._pos + n]
-        self._pos += n
-        return chunk
-
-    def u8(self) -> int:
-        return self.take(1)[0]
-
-    def u16(self) -> int:
-        return int(struct.unpack("<H", self.take(2))[0])
-
-    def u32(self) -> int:
-        return int(struct.unpack("<I", self.take(4))[0])
-
-    def str8(self) -> str:
-        raw = self.take(self.u8())
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise PayloadError(f"string is not valid UTF-8: {exc.reason}") from None
-
-    def end(self) -> None:
-        if self._pos != len(self._data):
-            raise PayloadError(f"{len(self._data) - self._pos} unexpected trailing bytes")
+    @classmethod
+    def parse(cls, r: Reader, seq: int) -> Self:
+        return cls(seq=seq)
 
 
 # --- unit -> keypad -------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class ShowStaff:
+class ShowStaff(_Msg):
     """Show the logged-in staff member; all three fields empty means nobody is logged in."""
 
     TYPE: ClassVar[MsgType] = MsgType.SHOW_STAFF
     name: str
     staff_number: str
     photo_id: str
-    seq: int = 0
 
-    def __post_init__(self) -> None:
-        _check_int("seq", self.seq, 0, 255)
-        _check_text("name", self.name, NAME_MAX_BYTES)
-        _check_text("staff_number", self.staff_number, STAFF_NUMBER_MAX_BYTES)
-        _check_text("photo_id", self.photo_id, PHOTO_ID_MAX_BYTES)
+    def _check(self) -> None:
+        check_text("name", self.name, NAME_MAX_BYTES)
+        check_text("staff_number", self.staff_number, STAFF_NUMBER_MAX_BYTES)
+        check_text("photo_id", self.photo_id, PHOTO_ID_MAX_BYTES)
 
     def payload(self) -> bytes:
-        return _str8(self.name) + _str8(self.staff_number) + _str8(self.photo_id)
+        return str8(self.name) + str8(self.staff_number) + str8(self.photo_id)
 
     @classmethod
-    def parse(cls, r: _Reader, seq: int) -> ShowStaff:
+    def parse(cls, r: Reader, seq: int) -> ShowStaff:
         return cls(r.str8(), r.str8(), r.str8(), seq=seq)
 
 
 @dataclass(frozen=True, slots=True)
-class PromptRating:
+class PromptRating(_Msg):
     """Ask the customer to rate; the keypad drops the prompt after ``timeout_ds`` tenths of s."""
 
     TYPE: ClassVar[MsgType] = MsgType.PROMPT_RATING
     timeout_ds: int
-    seq: int = 0
 
-    def __post_init__(self) -> None:
-        _check_int("seq", self.seq, 0, 255)
-        _check_int("timeout_ds", self.timeout_ds, 1, 0xFFFF)
+    def _check(self) -> None:
+        check_int("timeout_ds", self.timeout_ds, 1, 0xFFFF)
 
     def payload(self) -> bytes:
         return struct.pack("<H", self.timeout_ds)
 
     @classmethod
-    def parse(cls, r: _Reader, seq: int) -> PromptRating:
+    def parse(cls, r: Reader, seq: int) -> PromptRating:
         return cls(r.u16(), seq=seq)
 
 
 @dataclass(frozen=True, slots=True)
-class ThankYou:
+class ThankYou(_Msg):
     """Show "thank you" (ends any prompt)."""
 
     TYPE: ClassVar[MsgType] = MsgType.THANK_YOU
-    seq: int = 0
-
-    def __post_init__(self) -> None:
-        _check_int("seq", self.seq, 0, 255)
-
-    def payload(self) -> bytes:
-        return b""
-
-    @classmethod
-    def parse(cls, r: _Reader, seq: int) -> ThankYou:
-        return cls(seq=seq)
 
 
 @dataclass(frozen=True, slots=True)
-class Clear:
+class Clear(_Msg):
     """Remove prompt, message and "thank you"; the staff card stays."""
 
     TYPE: ClassVar[MsgType] = MsgType.CLEAR
-    seq: int = 0
-
-    def __post_init__(self) -> None:
-        _check_int("seq", self.seq, 0, 255)
-
-    def payload(self) -> bytes:
-        return b""
-
-    @classmethod
-    def parse(cls, r: _Reader, seq: int) -> Clear:
-        return cls(seq=seq)
 
 
 @dataclass(frozen=True, slots=True)
-class ShowMessage:
+class ShowMessage(_Msg):
     """Show a free text line (until CLEAR, a prompt or another message)."""
 
     TYPE: ClassVar[MsgType] = MsgType.SHOW_MESSAGE
     text: str
-    seq: int = 0
 
-    def __post_init__(self) -> None:
-        _check_int("seq", self.seq, 0, 255)
-        _check_text("text", self.text, TEXT_MAX_BYTES)
+    def _check(self) -> None:
+        check_text("text", self.text, TEXT_MAX_BYTES)
 
     def payload(self) -> bytes:
-        return _str8(self.text)
+        return str8(self.text)
 
     @classmethod
-    def parse(cls, r: _Reader, seq: int) -> ShowMessage:
+    def parse(cls, r: Reader, seq: int) -> ShowMessage:
         return cls(r.str8(), seq=seq)
 
 
 @dataclass(frozen=True, slots=True)
-class SetBrightness:
+class SetBrightness(_Msg):
     """Display brightness in percent."""
 
     TYPE: ClassVar[MsgType] = MsgType.SET_BRIGHTNESS
     level: int
-    seq: int = 0
 
-    def __post_init__(self) -> None:
-        _check_int("seq", self.seq, 0, 255)
-        _check_int("level", self.level, 0, 100)
+    def _check(self) -> None:
+        check_int("level", self.level, 0, 100)
 
     def payload(self) -> bytes:
         return bytes([self.level])
 
     @classmethod
-    def parse(cls, r: _Reader, seq: int) -> SetBrightness:
+    def parse(cls, r: Reader, seq: int) -> SetBrightness:
         return cls(r.u8(), seq=seq)
 
 
 @dataclass(frozen=True, slots=True)
-class SetVolume:
+class SetVolume(_Msg):
     """Prompt sound volume in percent (0 mutes)."""
 
     TYPE: ClassVar[MsgType] = MsgType.SET_VOLUME
     level: int
-    seq: int = 0
 
-    def __post_init__(self) -> None:
-        _check_int("seq", self.seq, 0, 255)
-        _check_int("level", self.level, 0, 100)
+    def _check(self) -> None:
+        check_int("level", self.level, 0, 100)
 
     def payload(self) -> bytes:
         return bytes([self.level])
 
     @classmethod
-    def parse(cls, r: _Reader, seq: int) -> SetVolume:
+    def parse(cls, r: Reader, seq: int) -> SetVolume:
         return cls(r.u8(), seq=seq)
 
 
 @dataclass(frozen=True, slots=True)
-class Ping:
+class Ping(_Msg):
     """Liveness probe; the keypad answers PONG."""
 
     TYPE: ClassVar[MsgType] = MsgType.PING
-    seq: int = 0
-
-    def __post_init__(self) -> None:
-        _check_int("seq", self.seq, 0, 255)
-
-    def payload(self) -> bytes:
-        return b""
-
-    @classmethod
-    def parse(cls, r: _Reader, seq: int) -> Ping:
-        return cls(seq=seq)
 
 
 # --- keypad -> unit -------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class Key:
+class Key(_Msg):
     """A customer key press; ``key`` is the key's code (the unit maps codes to ratings)."""
 
     TYPE: ClassVar[MsgType] = MsgType.KEY
     key: int
-    seq: int = 0
 
-    def __post_init__(self) -> None:
-        _check_int("seq", self.seq, 0, 255)
-        _check_int("key", self.key, 1, 255)
+    def _check(self) -> None:
+        check_int("key", self.key, 1, 255)
 
     def payload(self) -> bytes:
         return bytes([self.key])
 
     @classmethod
-    def parse(cls, r: _Reader, seq: int) -> Key:
+    def parse(cls, r: Reader, seq: int) -> Key:
         return cls(r.u8(), seq=seq)
 
 
 @dataclass(frozen=True, slots=True)
-class PleaseRate:
+class PleaseRate(_Msg):
     """Staff pressed the "please rate" key."""
 
     TYPE: ClassVar[MsgType] = MsgType.PLEASE_RATE
-    seq: int = 0
-
-    def __post_init__(self) -> None:
-        _check_int("seq", self.seq, 0, 255)
-
-    def payload(self) -> bytes:
-        return b""
-
-    @classmethod
-    def parse(cls, r: _Reader, seq: int) -> PleaseRate:
-        return cls(seq=seq)
 
 
 @dataclass(frozen=True, slots=True)
-class ManualRecord:
+class ManualRecord(_Msg):
     """Staff pressed the "record" key (start a clip by hand)."""
 
     TYPE: ClassVar[MsgType] = MsgType.MANUAL_RECORD
-    seq: int = 0
-
-    def __post_init__(self) -> None:
-        _check_int("seq", self.seq, 0, 255)
-
-    def payload(self) -> bytes:
-        return b""
-
-    @classmethod
-    def parse(cls, r: _Reader, seq: int) -> ManualRecord:
-        return cls(seq=seq)
 
 
 @dataclass(frozen=True, slots=True)
-class Heartbeat:
+class Heartbeat(_Msg):
     """Sent every second by the keypad; ``uptime_s`` since its power-on."""
 
     TYPE: ClassVar[MsgType] = MsgType.HEARTBEAT
     uptime_s: int
-    seq: int = 0
 
-    def __post_init__(self) -> None:
-        _check_int("seq", self.seq, 0, 255)
-        _check_int("uptime_s", self.uptime_s, 0, 0xFFFFFFFF)
+    def _check(self) -> None:
+        check_int("uptime_s", self.uptime_s, 0, 0xFFFFFFFF)
 
     def payload(self) -> bytes:
         return struct.pack("<I", self.uptime_s)
 
     @classmethod
-    def parse(cls, r: _Reader, seq: int) -> Heartbeat:
+    def parse(cls, r: Reader, seq: int) -> Heartbeat:
         return cls(r.u32(), seq=seq)
 
 
 @dataclass(frozen=True, slots=True)
-class Fault:
+class Fault(_Msg):
     """The keypad reports a problem of its own (display, buzzer, stuck key...)."""
 
     TYPE: ClassVar[MsgType] = MsgType.FAULT
     code: int
     text: str
-    seq: int = 0
 
-    def __post_init__(self) -> None:
-        _check_int("seq", self.seq, 0, 255)
-        _check_int("code", self.code, 0, 0xFFFF)
-        _check_text("text", self.text, TEXT_MAX_BYTES)
+    def _check(self) -> None:
+        check_int("code", self.code, 0, 0xFFFF)
+        check_text("text", self.text, TEXT_MAX_BYTES)
 
     def payload(self) -> bytes:
-        return struct.pack("<H", self.code) + _str8(self.text)
+        return struct.pack("<H", self.code) + str8(self.text)
 
     @classmethod
-    def parse(cls, r: _Reader, seq: int) -> Fault:
+    def parse(cls, r: Reader, seq: int) -> Fault:
         return cls(r.u16(), r.str8(), seq=seq)
 
 
 @dataclass(frozen=True, slots=True)
-class Pong:
+class Pong(_Msg):
     """Answer to PING; ``ping_seq`` is the PING frame's sequence number."""
 
     TYPE: ClassVar[MsgType] = MsgType.PONG
     ping_seq: int
-    seq: int = 0
 
-    def __post_init__(self) -> None:
-        _check_int("seq", self.seq, 0, 255)
-        _check_int("ping_seq", self.ping_seq, 0, 255)
+    def _check(self) -> None:
+        check_int("ping_seq", self.ping_seq, 0, 255)
 
     def payload(self) -> bytes:
         return bytes([self.ping_seq])
 
     @classmethod
-    def parse(cls, r: _Reader, seq: int) -> Pong:
+    def parse(cls, r: Reader, seq: int) -> Pong:
         return cls(r.u8(), seq=seq)
 
 
@@ -403,24 +295,22 @@ class Pong:
 
 
 @dataclass(frozen=True, slots=True)
-class Ack:
+class Ack(_Msg):
     """Receipt for the frame with sequence ``acked_seq``; ``status`` is an AckStatus value."""
 
     TYPE: ClassVar[MsgType] = MsgType.ACK
     acked_seq: int
     status: int = AckStatus.OK
-    seq: int = 0
 
-    def __post_init__(self) -> None:
-        _check_int("seq", self.seq, 0, 255)
-        _check_int("acked_seq", self.acked_seq, 0, 255)
-        _check_int("status", int(self.status), 0, 255)
+    def _check(self) -> None:
+        check_int("acked_seq", self.acked_seq, 0, 255)
+        check_int("status", int(self.status), 0, 255)
 
     def payload(self) -> bytes:
         return bytes([self.acked_seq, int(self.status)])
 
     @classmethod
-    def parse(cls, r: _Reader, seq: int) -> Ack:
+    def parse(cls, r: Reader, seq: int) -> Ack:
         return cls(r.u8(), r.u8(), seq=seq)
 
 
@@ -470,7 +360,7 @@ KEYPAD_TO_UNIT: frozenset[int] = frozenset(t for t in MESSAGE_CLASSES if t >= 0x
 def decode_payload(msg_type: int, seq: int, payload: bytes) -> Message:
     """Build the message for a known type; raises PayloadError on a malformed payload."""
     cls = MESSAGE_CLASSES[msg_type]
-    reader = _Reader(payload)
+    reader = Reader(payload)
     try:
         msg = cls.parse(reader, seq)
     except ProtocolError as exc:

@@ -126,10 +126,11 @@ class ParseError:
 
 @dataclass(slots=True)
 class ParserStats:
-    """Byte and rejection counters. Invariant:
-    ``bytes_in == bytes_ok + discarded_bytes + pending`` (pending = still buffered)."""
+    """Byte and rejection counters. Invariant: ``bytes_in == bytes_ok + discarded_bytes +
+    pending`` (``pending``: bytes buffered towards a frame not yet complete)."""
 
     bytes_in: int = 0
+    pending: int = 0
     bytes_ok: int = 0
     frames_ok: int = 0
     discarded_bytes: int = 0
@@ -179,6 +180,7 @@ class FrameParser:
         """Add received bytes; return every message/rejection they complete, in order."""
         self._buf += data
         self.stats.bytes_in += len(data)
+        self.stats.pending = len(self._buf)
         return self._drain(line_idle=False)
 
     def idle(self) -> list[Message | ParseError]:
@@ -196,6 +198,7 @@ class FrameParser:
     def _drop(self, n: int) -> None:
         del self._buf[:n]
         self.stats.discarded_bytes += n
+        self.stats.pending = len(self._buf)
 
     def _reject(self, kind: ParseErrorKind, detail: str, n: int) -> ParseError:
         self._drop(n)
@@ -250,6 +253,7 @@ class FrameParser:
         except PayloadError as exc:
             return self._reject("bad_payload", f"type {msg_type:#04x}: {exc}", total)
         del self._buf[:total]
+        self.stats.pending = len(self._buf)
         self.stats.frames_ok += 1
         self.stats.bytes_ok += total
         return msg

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
+from typing import TypedDict, Unpack
 
 from evaluator.protocol import (
     KEYPAD_TO_UNIT,
@@ -78,6 +79,18 @@ class SimCounters:
     unexpected: int = 0
 
 
+class SimOptions(TypedDict, total=False):
+    """Keyword options of KeypadSim, for its over_fd/over_url constructors."""
+
+    heartbeat_s: float | None
+    auto_rate: Iterable[int | None]
+    auto_rate_delay_s: float
+    ack_timeout_s: float
+    retries: int
+    on_event: Callable[[str], None] | None
+    monotonic: Callable[[], float]
+
+
 class KeypadSim:
     """A simulated evaluator keypad (the device end of the line)."""
 
@@ -118,14 +131,14 @@ class KeypadSim:
         self.closed = False
 
     @classmethod
-    def over_fd(cls, fd: int, **kwargs: object) -> KeypadSim:
+    def over_fd(cls, fd: int, **kwargs: Unpack[SimOptions]) -> KeypadSim:
         """Simulate on a pty master fd (see hal.pty.PtyPair)."""
-        return cls(FdTransport(fd), **kwargs)  # type: ignore[arg-type]
+        return cls(FdTransport(fd), **kwargs)
 
     @classmethod
-    def over_url(cls, url: str, **kwargs: object) -> KeypadSim:
+    def over_url(cls, url: str, **kwargs: Unpack[SimOptions]) -> KeypadSim:
         """Simulate on a pyserial URL (a real port wired to the unit's port)."""
-        return cls(SerialTransport(url), **kwargs)  # type: ignore[arg-type]
+        return cls(SerialTransport(url), **kwargs)
 
     def __enter__(self) -> KeypadSim:
         self.start()
@@ -151,7 +164,9 @@ class KeypadSim:
     # --- what a person does at the keypad ------------------------------------------
 
     def press(self, key: int) -> int:
-        """Press customer key ``key``; returns the frame's sequence number."""
+        """Press customer key ``key``; returns the frame's sequence number.
+
+        Like the other press methods it raises TransportClosed once the line is gone."""
         return self._press(Key(key), "key", key=key)
 
     def please_rate(self) -> int:
@@ -191,6 +206,12 @@ class KeypadSim:
             return list(self._script)
 
     @property
+    def done(self) -> bool:
+        """The auto-rate script is used up and every press was ACKed or given up on."""
+        with self._cond:
+            return not self._script and not self._scheduled and not self._unacked
+
+    @property
     def unacked(self) -> int:
         with self._cond:
             return len(self._unacked)
@@ -199,7 +220,7 @@ class KeypadSim:
     def parser(self) -> FrameParser:
         return self._parser
 
-    def wait_for(self, predicate: Callable[[KeypadSim], bool], timeout_s: float) -> bool:
+    def wait_for(self, predicate: Callable[[KeypadSim], bool], timeout_s: float | None) -> bool:
         """Wait until ``predicate(self)`` holds (re-checked on every change) or time runs out."""
         with self._cond:
             return self._cond.wait_for(lambda: predicate(self), timeout=timeout_s)
@@ -217,7 +238,9 @@ class KeypadSim:
             self._tr.write(frame)
         return seq
 
-    def _press(self, msg: Message, kind: str, key: int | None = None, prompt: int | None = None) -> int:
+    def _press(
+        self, msg: Message, kind: str, key: int | None = None, prompt: int | None = None
+    ) -> int:
         with self._tx_lock:
             seq, frame = self._next_frame(msg)
             with self._cond:
@@ -225,7 +248,7 @@ class KeypadSim:
                 self._actions.append(SimAction(self._mono(), kind, seq, key, prompt))
                 self._cond.notify_all()
             self._tr.write(frame)
-        self._tell(f"sent {kind}" + (f" key {key}" if key is not None else ""))
+        self._tell(f"pressed key {key}" if key is not None else f"sent {kind.replace('_', ' ')}")
         return seq
 
     def _tell(self, text: str) -> None:
@@ -258,7 +281,6 @@ class KeypadSim:
     def _timers(self, now: float) -> None:
         with self._cond:
             due = [s for s in self._scheduled if s[0] <= now]
-            self._scheduled = [s for s in self._scheduled if s[0] > now]
             if self._prompt_ends is not None and now >= self._prompt_ends:
                 self._prompt_ends = None
                 self._display = dataclasses.replace(self._display, prompt_timeout_s=None)
@@ -273,8 +295,12 @@ class KeypadSim:
                 else:
                     self._unacked[seq] = (frame, now + self._ack_timeout_s, tries - 1)
                     resend.append(frame)
-        for _, key, prompt_seq in due:
+                self._cond.notify_all()
+        for item in due:
+            _, key, prompt_seq = item
             self._press(Key(key), "key", key=key, prompt=prompt_seq)
+            with self._cond:  # only now, so `done` never sees a press in flight as done
+                self._scheduled.remove(item)
         for frame in resend:
             self.counters.retransmissions += 1
             self.send_raw(frame)
@@ -365,20 +391,6 @@ class BadgeSim:
 
     def close(self) -> None:
         self._tr.close()
-
-
-def parse_script(text: str) -> list[int | None]:
-    """``"5,4,-,1"`` -> ``[5, 4, None, 1]`` ("-" lets that prompt time out)."""
-    out: list[int | None] = []
-    for part in text.split(","):
-        part = part.strip()
-        if part in ("-", ""):
-            out.append(None)
-            continue
-        if not part.isdigit() or not 1 <= int(part) <= 255:
-            raise ValueError(f"auto-rate entry {part!r} is not a key code 1..255 or '-'")
-        out.append(int(part))
-    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -65,6 +65,12 @@ def _cmd_keypad_sim(args: argparse.Namespace) -> int:
     return int(sim_main(args.rest) or 0)
 
 
+def _cmd_badge_sim(args: argparse.Namespace) -> int:
+    from evaluator.sim_cli import badge_main
+
+    return int(badge_main(args.rest) or 0)
+
+
 def _zone_arg(text: str) -> tuple[str, tuple[float, float, float, float]]:
     try:
         name, box = text.split("=", 1)
@@ -106,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
                        add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=_cmd_keypad_sim)
+
+    p = sub.add_parser("badge-sim", help="badge reader simulator on a serial port / pty",
+                       add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=_cmd_badge_sim)
     return parser
 
 

@@ -8,7 +8,6 @@ behind has a row saying so, and ``recover`` salvages it or records it as cut.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -21,14 +20,6 @@ from sync.schema import EventEnvelope
 log = logging.getLogger(__name__)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 class ClipBook:
     """Starts, stops and commits clips; recovers the ones a crash left open."""
 
@@ -39,6 +30,7 @@ class ClipBook:
         self.clips_dir = clips_dir
         self.recorder = Recorder(clips_dir, ring_seconds, video_info, audio_info)
         self.on_event = on_event
+        self._paths: dict[str, Path] = {}
 
     def path_for(self, clip_id: str, from_t: float) -> Path:
         day = self.store.ctx.clock.utc_at(from_t).strftime("%Y/%m/%d")
@@ -50,7 +42,8 @@ class ClipBook:
     def start(self, clip_id: str, kind: str, from_t: float) -> None:
         path = self.path_for(clip_id, from_t)
         self.store.clip_opened(clip_id, kind, path, from_t)
-        self.recorder.start_clip(clip_id, from_t, path)
+        self._paths[clip_id] = path
+        self.recorder.start_clip(clip_id, from_t, path=path)
 
     def stop(self, clip_id: str, until_t: float) -> None:
         self.recorder.stop_clip(clip_id, until_t)
@@ -59,9 +52,13 @@ class ClipBook:
         """Record clips the recorder finished since the last call."""
         out = []
         for clip_id, c in self.recorder.closed():
+            self._paths.pop(clip_id, None)
             out.append(self.store.clip_finished(
                 clip_id, state="closed", path=c.path, t=now, duration_s=round(c.duration, 3),
                 size=c.size, sha256=c.sha256))
+        for clip_id, reason in self.recorder.failed():
+            # The writer gave up (disk full, I/O error): keep what already plays.
+            out.append(self._settle(clip_id, self._paths.pop(clip_id), now, reason))
         self._tell(out)
         return out
 
@@ -71,32 +68,23 @@ class ClipBook:
         return self.commit_closed(now)
 
     def recover(self, now: float) -> list[EventEnvelope]:
-        """Settle clips a crash left open: commit, salvage, or record as cut."""
-        out = []
-        for row in self.store.open_clips():
-            final = Path(row["path"])
-            partial = final.with_name(final.name + ".partial")
-            if final.exists():
-                # Crashed between rename and commit: the file is complete.
-                env = self.store.clip_finished(
-                    row["clip_id"], state="closed", path=final, t=now, duration_s=None,
-                    size=final.stat().st_size, sha256=_sha256(final),
-                    note="committed at start-up")
-            elif partial.exists():
-                res = salvage(partial, final)
-                env = self.store.clip_finished(
-                    row["clip_id"], state=res.status, path=res.path, t=now,
-                    duration_s=res.duration, size=res.size, sha256=res.sha256,
-                    note=res.error or "salvaged after an unclean stop")
-            else:
-                env = self.store.clip_finished(
-                    row["clip_id"], state="cut", path=None, t=now, duration_s=None, size=None,
-                    sha256=None, note="no file was found after an unclean stop")
-            log.warning("clip %s left open by an unclean stop: %s", row["clip_id"],
-                        env.data["state"])
-            out.append(env)
+        """Settle clips a crash left open: salvage what plays, record the rest as cut."""
+        out = [self._settle(row["clip_id"], Path(row["path"]), now,
+                            "left open by an unclean stop")
+               for row in self.store.open_clips()]
         self._tell(out)
         return out
+
+    def _settle(self, clip_id: str, final: Path, now: float, why: str) -> EventEnvelope:
+        partial = final.with_name(final.name + ".partial")
+        res = salvage(partial, final)
+        state = "salvaged" if res.status == "salvaged" else "cut"
+        note = f"{why}: " + (res.error or ("no file was found" if res.status == "missing"
+                                           else "complete fragments kept"))
+        log.warning("clip %s %s -> %s", clip_id, why, state)
+        return self.store.clip_finished(
+            clip_id, state=state, path=res.path, t=now, duration_s=res.duration,
+            size=res.size, sha256=res.sha256 if state == "salvaged" else None, note=note)
 
     def _tell(self, events: list[EventEnvelope]) -> None:
         if self.on_event is not None:

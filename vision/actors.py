@@ -100,7 +100,7 @@ def _vtest(frame_index: int, box: tuple[int, int, int, int], upscale: int) -> Ca
 
 _ACTORS: tuple[Actor, ...] = (
     Actor("astronaut", "person", "front", "skimage astronaut", _skimage("astronaut")),
-    Actor("cameraman", "person", "side", "skimage camera", _skimage("camera")),
+    Actor("cameraman", "person", "side", "skimage camera", _skimage("camera", (80, 40, 380, 512))),
     Actor("bb1_front", "person", "front", "basketball1.png left",
           _opencv("basketball1.png", (0, 0, 260, 480))),
     Actor("bb2_front", "person", "front", "basketball2.png left",

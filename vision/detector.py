@@ -10,7 +10,7 @@ import numpy as np
 
 from vision.preprocess import Letterbox, letterbox
 from vision.runtime import make_interpreter
-from vision.ssd import AnchorSpec, decode, nms, ssd_anchors
+from vision.ssd import AnchorSpec, decode, nms, sigmoid, ssd_anchors
 
 Box = tuple[float, float, float, float]
 
@@ -86,17 +86,20 @@ class PoseDetector:
         self._interp.invoke()
         return self._interp.get_tensor(self._raw)[0], self._interp.get_tensor(self._logits)[0]
 
+    def run(self, image: np.ndarray) -> tuple[list[Detection], float]:
+        """Detections (as ``detect``) and the best raw score, from one model pass."""
+        lb = self.prepare(image)
+        raw, logits = self.infer()
+        best = float(sigmoid(logits.max(initial=-100.0)))
+        return self.postprocess(raw, logits, lb), best
+
     def best_score(self, image: np.ndarray) -> float:
-        """Highest person score anywhere in ``image`` (0 when nothing at all)."""
-        self.prepare(image)
-        _, logits = self.infer()
-        return float(1.0 / (1.0 + np.exp(-np.clip(logits.max(), -100.0, 100.0))))
+        """Highest person score anywhere in ``image``, whatever ``min_score`` is."""
+        return self.run(image)[1]
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         """People in ``image`` scoring at least ``min_score``, after NMS, best first."""
-        lb = self.prepare(image)
-        raw, logits = self.infer()
-        return self.postprocess(raw, logits, lb)
+        return self.run(image)[0]
 
     def postprocess(self, raw: np.ndarray, logits: np.ndarray, lb: Letterbox) -> list[Detection]:
         """Decode, suppress overlaps and map boxes back to the crop."""

@@ -115,7 +115,7 @@ class Renderer:
         dy = 0.5 * a.jitter_px * math.sin(2 * math.pi * t / 2.9 + _phase(a.zone, k))
         x = zx0 + (zw - sw) / 2 + a.x_shift * zw + slide + dx
         y = zy1 - sh + 8 + dy
-        _paste(out, sprite, int(round(x)), int(round(y)), (zx0, zy0, zx1, zy1))
+        _paste(out, sprite, round(x), round(y), (zx0, zy0, zx1, zy1))
 
     def light(self, t: float) -> float:
         """Lighting factor at ``t`` (1.0 = normal)."""

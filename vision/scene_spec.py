@@ -120,7 +120,7 @@ class SceneSpec:
 
     @property
     def frame_count(self) -> int:
-        return int(round(self.duration_s * self.fps))
+        return round(self.duration_s * self.fps)
 
     def zone(self, name: str) -> Zone:
         for z in self.zones:

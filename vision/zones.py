@@ -38,10 +38,10 @@ class Zone:
 
     def pixels(self, width: int, height: int) -> tuple[int, int, int, int]:
         """Pixel bounds (x0, y0, x1, y1) in a ``width`` x ``height`` frame, never empty."""
-        px0 = min(width - 1, int(round(self.x0 * width)))
-        py0 = min(height - 1, int(round(self.y0 * height)))
-        px1 = max(px0 + 1, int(round(self.x1 * width)))
-        py1 = max(py0 + 1, int(round(self.y1 * height)))
+        px0 = min(width - 1, round(self.x0 * width))
+        py0 = min(height - 1, round(self.y0 * height))
+        px1 = max(px0 + 1, round(self.x1 * width))
+        py1 = max(py0 + 1, round(self.y1 * height))
         return px0, py0, px1, py1
 
     def crop(self, image: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ to its final name, which is what tells the store it is complete.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import av
 import av.error
+from av.audio.codeccontext import AudioCodecContext
 from av.container import OutputContainer
 from av.stream import Stream
 
@@ -185,10 +187,8 @@ class ClipWriter:
 
     def abort(self) -> None:
         """Stop writing and leave the partial file for salvage; never raises."""
-        try:
+        with contextlib.suppress(OSError):
             self._file.close()
-        except OSError:
-            pass
         log.warning("clip %s abandoned; left for salvage", self.partial_path)
 
 
@@ -212,7 +212,8 @@ def _add_stream(out: OutputContainer, info: StreamInfo) -> Stream:
             template = scratch.add_stream(info.codec, rate=info.sample_rate)
             stream = out.add_stream_from_template(template)
             ctx = stream.codec_context
-            ctx.layout = "mono" if info.channels <= 1 else "stereo"  # type: ignore[attr-defined]
+            assert isinstance(ctx, AudioCodecContext)
+            ctx.layout = "mono" if info.channels <= 1 else "stereo"
             stream.time_base = Fraction(1, info.sample_rate)
         stream.codec_context.time_base = stream.time_base
         if info.extradata:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from hal.badge.base import BadgeRead
 from hal.badge.lines import BadgeLineError, BadgeLineParser, BadgeLineStats
-from hal.keypad.serial_link import LinkStats, PortFactory, SerialLink, url_port_factory
+from hal.serial_link import LinkStats, PortFactory, SerialLink, url_port_factory
 
 log = logging.getLogger(__name__)
 

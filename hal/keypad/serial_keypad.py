@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -38,6 +39,7 @@ from evaluator.protocol import (
     PleaseRate,
     Pong,
     PromptRating,
+    ProtocolError,
     SetBrightness,
     SetVolume,
     ShowMessage,
@@ -48,7 +50,7 @@ from evaluator.protocol import (
     with_seq,
 )
 from hal.keypad.base import KeypadEvent, StaffCard
-from hal.keypad.serial_link import LinkStats, PortFactory, SerialLink, url_port_factory
+from hal.serial_link import LinkStats, PortFactory, SerialLink, url_port_factory
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +152,8 @@ class SerialKeypad:
 
     def prompt_rating(self, timeout_s: float) -> None:
         """Prompt for a rating; ValueError if ``timeout_s`` is not in 0.1..6553.5 s."""
+        if not math.isfinite(timeout_s):
+            raise ProtocolError(f"timeout_ds for timeout_s={timeout_s!r} is not a number")
         self._send(PromptRating(round(timeout_s * 10)))
 
     def thank_you(self) -> None:

@@ -68,7 +68,7 @@ class WavMicrophone:
         if not self.path.is_file():
             raise MicrophoneError(f"{self.path}: no such file")
         try:
-            wav = wave.open(str(self.path), "rb")
+            wav = wave.open(str(self.path), "rb")  # noqa: SIM115 (kept open across reads)
         except (wave.Error, EOFError) as exc:
             raise MicrophoneError(f"{self.path}: not a PCM WAV file ({exc})") from None
         except OSError as exc:

@@ -1,0 +1,94 @@
+"""``counterunit demo``: a simulated counter day, end to end, on this machine.
+
+Composes a counter scene from photographs of people that ship in packages,
+synthesises the counter's sound, and runs the real unit on it: the file camera,
+a WAV microphone, a keypad simulator and a badge reader on real pseudo-terminals,
+the real detectors, store and recorder. Then prints what a supervisor would see.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from audio.synth import synth_counter_audio
+from evaluator.sim import BadgeSim, KeypadSim
+from firmware.clock import MediaClock
+from firmware.config import parse_config
+from firmware.runner import open_unit
+from firmware.summary import print_summary
+from hal.badge.uid import hash_badge_uid
+from hal.pty import PtyPair
+from vision.scenes import compose, scene
+
+DEMO_MARKER = ".counterunit-demo"
+DEMO_BADGE = "04A1B2C3D4"
+DEMO_SALT = "demo-salt"
+DEMO_RATINGS = (5, 4, 2, 5, 3)
+
+
+def _fresh_out(out: Path) -> None:
+    """Start from an empty folder; only ever wipe a folder an earlier demo made."""
+    if out.exists() and any(out.iterdir()):
+        if not (out / DEMO_MARKER).exists():
+            raise SystemExit(f"{out} is not empty and was not made by the demo; "
+                             "choose another --out")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / DEMO_MARKER).write_text("made by counterunit demo; safe to delete\n")
+
+
+def _write_roster(path: Path) -> None:
+    uid_hash = hash_badge_uid(DEMO_BADGE, DEMO_SALT)
+    path.write_text(
+        "[[staff]]\n"
+        'staff_id = "s-001"\nname = "Li Na"\nstaff_number = "A1024"\nphoto_id = "P-1024"\n'
+        f'badge_uid_sha256 = ["{uid_hash}"]\n'
+    )
+
+
+def demo(args: argparse.Namespace) -> int:
+    out: Path = args.out.resolve()
+    _fresh_out(out)
+    spec = scene("demo_day")
+    print(f"composing a {spec.duration_s:.0f} s counter scene from packaged photographs ...",
+          flush=True)
+    video, wav = out / "scene.mp4", out / "scene.wav"
+    truth = compose(spec, video)
+    synth_counter_audio(wav, spec.duration_s, truth.intervals.get("customer", []))
+    _write_roster(out / "roster.toml")
+
+    with PtyPair(out / "keypad.tty") as keypad_pty, PtyPair(out / "badge.tty") as badge_pty:
+        cfg = parse_config({
+            "unit": {"unit_id": "demo-unit", "counter_id": "counter-07",
+                     "data_dir": out / "data"},
+            "camera": {"type": "file", "path": video, "realtime": False},
+            "microphone": {"type": "wav", "path": wav, "realtime": False},
+            "keypad": {"url": keypad_pty.path},
+            "badge": {"url": badge_pty.path},
+            "roster": {"path": out / "roster.toml", "uid_salt": DEMO_SALT},
+        }, "demo config")
+        keypad = KeypadSim.over_fd(keypad_pty.master_fd, auto_rate=DEMO_RATINGS)
+        badge = BadgeSim.over_fd(badge_pty.master_fd)
+        clock = MediaClock()
+        unit = open_unit(cfg, media_time=True, media_clock=clock)
+        print("running the unit over it (as fast as this machine goes) ...", flush=True)
+        keypad.start()
+        try:
+            badge.tap(DEMO_BADGE)  # staff logs in as the day starts
+            unit.run()
+        finally:
+            keypad.stop()
+            unit.store.close()
+    ok = print_summary(cfg.unit.data_dir / "counterunit.db", truth.intervals.get("customer", []),
+                       pre_roll_s=cfg.recording.pre_roll_s, post_roll_s=cfg.recording.post_roll_s)
+    print(f"\nWhere to look:\n  database  {cfg.unit.data_dir / 'counterunit.db'}\n"
+          f"  clips     {cfg.unit.data_dir / 'clips'}\n  scene     {video}  (+ {wav.name})\n"
+          f"  replay it counterunit replay {video} --json")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(demo(argparse.Namespace(out=Path("demo-output"))))

@@ -1,0 +1,96 @@
+"""Scene analysis: zones of a frame in, backdated presence changes out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from vision.evidence import ModelScorer, Scorer, ScorerParams
+from vision.params import AnalyzerParams, ParamsError
+from vision.preprocess import check_rgb
+from vision.presence import PresenceChange, PresenceTracker
+from vision.zone_analyzer import ZoneAnalyzer, ZoneObservation
+from vision.zones import Zone, check_unique
+
+__all__ = [
+    "AnalyzerParams",
+    "ParamsError",
+    "SceneAnalyzer",
+    "ZoneAnalyzer",
+    "ZoneObservation",
+    "default_models_dir",
+]
+
+log = logging.getLogger(__name__)
+
+
+def default_models_dir() -> Path:
+    """Where ``python -m vision.models.fetch`` puts the models."""
+    return Path(__file__).resolve().parent / "models"
+
+
+def scorer_params(params: AnalyzerParams) -> ScorerParams:
+    return ScorerParams(
+        mode=params.evidence,
+        ambiguous=params.ambiguous,
+        face_score=params.face_score,
+        face_on_foreground=params.face_on_foreground,
+        roi_scale=params.roi_scale,
+    )
+
+
+class SceneAnalyzer:
+    """Presence per zone from whole frames.
+
+    Models load once, in the constructor, and serve every zone. ``scorer``
+    replaces them (a fake in unit tests, another back-end on an OAK).
+    """
+
+    def __init__(
+        self,
+        zones: Sequence[Zone],
+        params: AnalyzerParams | None = None,
+        models_dir: str | Path | None = None,
+        scorer: Scorer | None = None,
+    ) -> None:
+        check_unique(list(zones))
+        self.zones = tuple(zones)
+        self.params = params or AnalyzerParams()
+        if scorer is None:
+            scorer = ModelScorer(
+                models_dir or default_models_dir(), self.params.threads,
+                scorer_params(self.params),
+            )
+        self.scorer = scorer
+        self._zones = {z.name: ZoneAnalyzer(z.name, self.params, scorer) for z in self.zones}
+        self._trackers = {z.name: PresenceTracker(z.name, self.params.presence) for z in self.zones}
+
+    def process(self, image_rgb: np.ndarray, t: float) -> list[PresenceChange]:
+        """Analyse one frame taken at ``t`` (seconds, monotonic); returns decided changes."""
+        check_rgb(image_rgb)
+        changes: list[PresenceChange] = []
+        for zone in self.zones:
+            for observed, at in self._zones[zone.name].process(zone.crop(image_rgb), t):
+                change = self._trackers[zone.name].update(observed, at, now=t)
+                if change is not None:
+                    log.info(
+                        "zone %s: %s (at %.2f, decided %.2f)", zone.name,
+                        "present" if change.present else "empty", change.at, change.decided_at,
+                    )
+                    changes.append(change)
+        return changes
+
+    def present(self, zone: str) -> bool | None:
+        """Decided state of ``zone``: True, False, or None before its first decision."""
+        return self._trackers[zone].present
+
+    def last(self, zone: str) -> ZoneObservation | None:
+        """The zone's most recent observation (scores, foreground), for logs."""
+        return self._zones[zone].last
+
+    def passes(self, zone: str) -> int:
+        """How many model passes the zone has needed so far (a cost figure)."""
+        return self._zones[zone].passes
