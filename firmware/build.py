@@ -36,7 +36,8 @@ def build_microphone(cfg: UnitConfig, clock: Clock) -> Microphone:
     if isinstance(mic, SilentMicConfig):
         from hal.mic.silent import SilentMicrophone
 
-        return SilentMicrophone(sample_rate=mic.sample_rate)
+        # Live, the unit clock is monotonic time: silence starts now, not at 0.
+        return SilentMicrophone(sample_rate=mic.sample_rate, start_t=clock())
     raise ValueError(f"microphone.type {mic.type!r} has no back-end")  # pragma: no cover
 
 

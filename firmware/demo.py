@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+import threading
+import time
 from pathlib import Path
 
 from audio.synth import synth_counter_audio
@@ -27,6 +29,7 @@ DEMO_MARKER = ".counterunit-demo"
 DEMO_BADGE = "04A1B2C3D4"
 DEMO_SALT = "demo-salt"
 DEMO_RATINGS = (5, 4, 2, 5, 3)
+DEMO_ALERTS_S = (15.0, 25.0, 35.0)
 
 
 def _fresh_out(out: Path) -> None:
@@ -49,6 +52,13 @@ def _write_roster(path: Path) -> None:
     )
 
 
+def _tap_when_listening(reader: object, badge: BadgeSim, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not getattr(reader, "is_open", True) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    badge.tap(DEMO_BADGE)
+
+
 def demo(args: argparse.Namespace) -> int:
     out: Path = args.out.resolve()
     _fresh_out(out)
@@ -66,7 +76,10 @@ def demo(args: argparse.Namespace) -> int:
                      "data_dir": out / "data"},
             "camera": {"type": "file", "path": video, "realtime": False},
             "microphone": {"type": "wav", "path": wav, "realtime": False},
-            "keypad": {"url": keypad_pty.path},
+            # A short day needs short thresholds to show every alert: the staff
+            # member's 40 s away reaches all three off-seat levels.
+            "rules": {"off_seat_alert_s": DEMO_ALERTS_S},
+            "keypad": {"url": keypad_pty.path, "dissatisfied_at_or_below": 2},
             "badge": {"url": badge_pty.path},
             "roster": {"path": out / "roster.toml", "uid_salt": DEMO_SALT},
         }, "demo config")
@@ -74,10 +87,16 @@ def demo(args: argparse.Namespace) -> int:
         badge = BadgeSim.over_fd(badge_pty.master_fd)
         clock = MediaClock()
         unit = open_unit(cfg, media_time=True, media_clock=clock)
-        print("running the unit over it (as fast as this machine goes) ...", flush=True)
+        print("running the unit over it (as fast as this machine goes); off-seat alert "
+              f"levels shortened to {'/'.join(f'{x:.0f}' for x in DEMO_ALERTS_S)} s for the demo"
+              " ...", flush=True)
         keypad.start()
+        reader = unit.devices.badge
+        # The staff member taps in as the day starts. Opening a serial port flushes
+        # what arrived before, so the tap waits until the unit's reader is listening.
+        tapper = threading.Thread(target=_tap_when_listening, args=(reader, badge), daemon=True)
+        tapper.start()
         try:
-            badge.tap(DEMO_BADGE)  # staff logs in as the day starts
             unit.run()
         finally:
             keypad.stop()

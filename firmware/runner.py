@@ -54,7 +54,14 @@ def open_unit(cfg: UnitConfig, *, media_time: bool, media_clock: MediaClock | No
             badge=overrides.badge if overrides.replace_serial else
             (overrides.badge or build_badge(cfg, device_clock)),
         )
-        analyzer = build_analyzer(cfg)
+        # Open the camera before loading the models: a missing or corrupt video
+        # is reported at once, and nothing else is printed before the error.
+        devices.camera.start()
+        try:
+            analyzer = build_analyzer(cfg)
+        except BaseException:
+            devices.camera.stop()
+            raise
     except BaseException:
         store.close()
         raise

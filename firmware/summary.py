@@ -110,9 +110,10 @@ def print_summary(db: Path, truth: Sequence[tuple[float, float]] = (), *,
     return True
 
 
-def check_against_truth(txns: Sequence[dict[str, Any]],
-                        truth: Sequence[tuple[float, float]]) -> list[str]:
-    """Every true visit matches exactly one transaction and vice versa."""
+def check_against_truth(txns: Sequence[dict[str, Any]], truth: Sequence[tuple[float, float]],
+                        tolerance_s: float = 1.0) -> list[str]:
+    """Every true visit matches exactly one transaction (start and end within
+    ``tolerance_s``) and every transaction a true visit."""
     problems = []
     used: set[int] = set()
     for start, end in truth:
@@ -120,6 +121,12 @@ def check_against_truth(txns: Sequence[dict[str, Any]],
                 if t["started_t"] < end and (t["ended_t"] or float("inf")) > start]
         if len(hits) != 1:
             problems.append(f"visit {start:.0f}-{end:.0f}s matched {len(hits)} transactions")
+        for i in hits:
+            t = txns[i]
+            if abs(t["started_t"] - start) > tolerance_s or (
+                    t["ended_t"] is not None and abs(t["ended_t"] - end) > tolerance_s):
+                problems.append(f"visit {start:.0f}-{end:.0f}s recorded as "
+                                f"{t['started_t']:.1f}-{t['ended_t']}s (> {tolerance_s}s off)")
         used.update(hits)
     extra = len(txns) - len(used)
     if extra:

@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from audio.encoder import AacEncoder
@@ -39,6 +40,7 @@ from firmware.machine.model import (
     ThankYou,
     Tick,
 )
+from firmware.machine.model import Zone as ZoneRole
 from firmware.machine.step import step
 from firmware.notify import Notifier
 from firmware.roster import Roster
@@ -148,8 +150,9 @@ class CounterUnit:
             self.clips.feed(packets)
             if cap.frame is not None:
                 for change in self.analyzer.process(cap.frame.image, cap.frame.t):
-                    self.apply(PresenceChanged(change.zone, change.present, change.at,
-                                               change.previous))  # type: ignore[arg-type]
+                    if change.zone in ("seat", "customer"):  # other zones: later features
+                        self.apply(PresenceChanged(cast(ZoneRole, change.zone), change.present,
+                                                   change.at, change.previous))
             self._poll_inputs()
             self._check_schedule()
             self.apply(Tick())

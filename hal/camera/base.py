@@ -73,7 +73,7 @@ class Camera(Protocol):
         ...
 
     def start(self) -> None:
-        """Open the device or file; raises CameraError with a clear message."""
+        """Open the device or file (idempotent); raises CameraError with a clear message."""
         ...
 
     def stop(self) -> None:

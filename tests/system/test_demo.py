@@ -1,0 +1,44 @@
+"""`counterunit demo`: the composed day comes out whole — every visit once, rated, playable."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from firmware.probe import probe_clip
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    proc = subprocess.run([sys.executable, "-m", "firmware.cli", "demo", "--out", str(out)],
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "All checks passed" in proc.stdout
+    assert "Where to look" in proc.stdout
+
+    conn = sqlite3.connect(out / "data" / "counterunit.db")
+    txns = conn.execute("SELECT t.duration_s, t.rating, c.path, t.staff_id FROM transactions t "
+                        "JOIN clips c ON c.clip_id = t.clip_id").fetchall()
+    logins = conn.execute("SELECT staff_id FROM staff_sessions").fetchall()
+    absences = conn.execute("SELECT duration_s FROM absences").fetchall()
+    alerts = conn.execute("SELECT alert, level, cleared_utc IS NOT NULL FROM alerts "
+                          "ORDER BY raised_t").fetchall()
+    conn.close()
+    assert len(txns) == 3
+    assert logins == [("s-001",)]
+    assert [r[1] for r in txns] == [5, 4, 2]  # the simulator's scripted ratings, in order
+    assert all(staff == "s-001" for *_, staff in txns)
+    for duration, _, path, _ in txns:
+        probe = probe_clip(Path(path))
+        assert probe.ok and probe.video == "h264" and probe.audio == "aac"
+        assert probe.duration is not None and abs(probe.duration - (duration + 3 + 5)) <= 1.0
+    assert len(absences) == 1 and abs(absences[0][0] - 40) <= 1.0
+    # 40 s away crosses the demo's 15/25/35 s levels; the rating 2 is "dissatisfied".
+    assert alerts == [("off_seat", 1, 1), ("off_seat", 2, 1), ("off_seat", 3, 1),
+                      ("dissatisfied", 1, 0)]
