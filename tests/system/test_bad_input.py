@@ -32,11 +32,12 @@ def assert_clean_failure(proc: subprocess.CompletedProcess[str], code: int, need
 def test_bad_config(tmp_path: Path, body: str, needle: str, command: str) -> None:
     cfg = tmp_path / "unit.toml"
     cfg.write_text(body)
-    args: list[str | Path] = {
+    commands: dict[str, list[str | Path]] = {
         "check-config": ["check-config", cfg],
         "run": ["run", "--config", cfg],
         "replay": ["replay", tmp_path / "v.mp4", "--config", cfg, "--json"],
-    }[command]
+    }
+    args = commands[command]
     assert_clean_failure(run_cli(*args), 2, needle)
 
 

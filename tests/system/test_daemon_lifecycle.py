@@ -60,7 +60,7 @@ class Daemon:
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
     def notifications(self, until: bytes) -> list[bytes]:
-        got = []
+        got: list[bytes] = []
         while not got or until not in got[-1]:
             got.append(self.sock.recv(4096))
         return got
