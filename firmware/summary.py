@@ -101,8 +101,8 @@ def print_summary(db: Path, truth: Sequence[tuple[float, float]] = (), *,
     con.print(f"\nOutbox: {pending} item(s) waiting for HQ (sync comes with the HQ service).")
     if problems:
         con.print("[bold red]Checks failed:[/]")
-        for p in problems:
-            con.print(f"  - {p}")
+        for problem in problems:
+            con.print(f"  - {problem}")
         return False
     if truth:
         con.print(f"[bold green]All checks passed:[/] {len(truth)} customer visit(s) in the "
