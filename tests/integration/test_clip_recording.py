@@ -17,7 +17,6 @@ from typing import Any
 
 import av
 import av.error
-import numpy as np
 import pytest
 
 from audio.encoder import AacEncoder
@@ -26,26 +25,11 @@ from firmware.recorder import ClipWriter, ClosedClip, Recorder, RecorderError, s
 from firmware.recorder.fmp4 import fragment_sample_counts, scan_file
 from hal.camera.file import FileCamera
 from hal.mic.wav import WavMicrophone
+from tests.media import bars_video
 
 FPS = 10
 SECONDS = 8.0
 WALL_2026_11_22 = 1795348800.0  # 2026-11-22T12:00:00Z
-
-
-def bars_video(path: Path, seconds: float, fps: int = FPS) -> Path:
-    """320x240 moving colour bars."""
-    width, height = 320, 240
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=fps, options={"preset": "ultrafast"})
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        x = np.arange(width)
-        for i in range(round(seconds * fps)):
-            bars = ((x + 8 * i) * 8 // width) % 8
-            row = np.stack([(bars & 1) * 255, (bars >> 1 & 1) * 255, (bars >> 2 & 1) * 255], -1)
-            img = np.broadcast_to(row, (height, width, 3)).astype(np.uint8)
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")))
-        out.mux(stream.encode(None))
-    return path
 
 
 @pytest.fixture(scope="module")

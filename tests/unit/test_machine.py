@@ -72,22 +72,22 @@ CASES: dict[str, tuple[list[tuple[float, Input]], list[str]]] = {
     "start-up empty seat is not an absence": ([(2, seat(False, 0.0, None))], []),
     "start-up occupied seat": ([(2, seat(True, 0.0, None))], []),
     "absence after being seated": (
-        SEATED + [(65, seat(False, 60)), (130, seat(True, 125))],
+        [*SEATED, (65, seat(False, 60)), (130, seat(True, 125))],
         ["absence_started", "absence_ended"]),
     "short absence raises no alert": (
-        SEATED + [(65, seat(False, 60)), (150, Tick()), (160, seat(True, 155))],
+        [*SEATED, (65, seat(False, 60)), (150, Tick()), (160, seat(True, 155))],
         ["absence_started", "absence_ended"]),
     "off-seat alert levels then clear": (
-        SEATED + [(10, seat(False, 5)), (124, Tick()), (126, Tick()), (306, Tick()),
-                  (606, Tick()), (700, Tick()), (800, seat(True, 795))],
+        [*SEATED, (10, seat(False, 5)), (124, Tick()), (126, Tick()), (306, Tick()),
+                 (606, Tick()), (700, Tick()), (800, seat(True, 795))],
         ["absence_started", "alert_raised", "alert_raised", "alert_raised",
          "absence_ended", "alert_cleared"]),
     "level jump raises each level once": (
-        SEATED + [(10, seat(False, 5)), (700, Tick()), (701, Tick())],
+        [*SEATED, (10, seat(False, 5)), (700, Tick()), (701, Tick())],
         ["absence_started", "alert_raised", "alert_raised", "alert_raised"]),
     "closed counter: no alert and no transaction": (
-        SEATED + [(1, CounterOpenChanged(False)), (10, seat(False, 5)), (700, Tick()),
-                  (710, cust(True, 705))],
+        [*SEATED, (1, CounterOpenChanged(False)), (10, seat(False, 5)), (700, Tick()),
+                 (710, cust(True, 705))],
         ["counter_closed", "absence_started"]),
     "transaction then rating": (
         [(12, cust(True, 10)), (64, cust(False, 60)), (66, KeyPressed(4))],
@@ -115,7 +115,7 @@ CASES: dict[str, tuple[list[tuple[float, Input]], list[str]]] = {
         [(5, ManualRecordPressed()), (50, ManualRecordPressed())],
         ["manual_recording_started", "manual_recording_ended"]),
     "shutdown ends what is open": (
-        SEATED + [(10, seat(False, 5)), (20, cust(True, 18)), (30, Shutdown())],
+        [*SEATED, (10, seat(False, 5)), (20, cust(True, 18)), (30, Shutdown())],
         ["absence_started", "transaction_started", "transaction_ended", "absence_ended"]),
 }
 
@@ -184,7 +184,7 @@ def test_unknown_badge_shows_message() -> None:
 
 
 def test_off_seat_clip_spans_absence() -> None:
-    _, actions = run(SEATED + [(10, seat(False, 5)), (80, seat(True, 75))])
+    _, actions = run([*SEATED, (10, seat(False, 5)), (80, seat(True, 75))])
     assert StartClip("x-a1-clip", "off_seat", 2.0) in actions
     assert StopClip("x-a1-clip", 80.0) in actions
 

@@ -33,7 +33,8 @@ def test_script_delivers_items_when_media_time_reaches_them(tmp_path: Path) -> N
                     '{"t": 7, "please_rate": true}\n')
     items = load_script(path)
     now = [0.0]
-    badge, keypad = ScriptedBadgeReader(items, lambda: now[0]), ScriptedKeypad(items, lambda: now[0])
+    badge = ScriptedBadgeReader(items, lambda: now[0])
+    keypad = ScriptedKeypad(items, lambda: now[0])
     assert badge.reads() == [] and keypad.events() == []
     now[0] = 5.0
     assert [r.uid for r in badge.reads()] == ["AB12"]
