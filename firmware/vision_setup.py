@@ -15,4 +15,4 @@ def build_analyzer(cfg: UnitConfig) -> SceneAnalyzer:
     presence = {name: PresenceParams(z.enter_dwell_s, z.exit_hold_s)
                 for name, z in cfg.zones.items()}
     params = AnalyzerParams(threads=cfg.vision.threads)
-    return SceneAnalyzer(zones, params, cfg.vision.models_dir)  # TODO presence_by_zone
+    return SceneAnalyzer(zones, params, cfg.vision.models_dir, presence_by_zone=presence)

@@ -101,6 +101,9 @@ def _vtest(frame_index: int, box: tuple[int, int, int, int], upscale: int) -> Ca
 _ACTORS: tuple[Actor, ...] = (
     Actor("astronaut", "person", "front", "skimage astronaut", _skimage("astronaut")),
     Actor("cameraman", "person", "side", "skimage camera", _skimage("camera", (80, 40, 380, 512))),
+    # The whole photograph: the man fills less of the zone, as when a customer
+    # stands back from the counter. His landmark flag is weak in this framing.
+    Actor("cameraman_wide", "person", "side", "skimage camera (whole)", _skimage("camera")),
     Actor("bb1_front", "person", "front", "basketball1.png left",
           _opencv("basketball1.png", (0, 0, 260, 480))),
     Actor("bb2_front", "person", "front", "basketball2.png left",

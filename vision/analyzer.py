@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +11,7 @@ import numpy as np
 from vision.evidence import ModelScorer, Scorer, ScorerParams
 from vision.params import AnalyzerParams, ParamsError
 from vision.preprocess import check_rgb
-from vision.presence import PresenceChange, PresenceTracker
+from vision.presence import PresenceChange, PresenceParams, PresenceTracker
 from vision.zone_analyzer import ZoneAnalyzer, ZoneObservation
 from vision.zones import Zone, check_unique
 
@@ -47,6 +47,8 @@ class SceneAnalyzer:
 
     Models load once, in the constructor, and serve every zone. ``scorer``
     replaces them (a fake in unit tests, another back-end on an OAK).
+    ``presence_by_zone`` overrides ``params.presence`` per zone name (the seat
+    usually holds longer than the customer position).
     """
 
     def __init__(
@@ -55,10 +57,15 @@ class SceneAnalyzer:
         params: AnalyzerParams | None = None,
         models_dir: str | Path | None = None,
         scorer: Scorer | None = None,
+        presence_by_zone: Mapping[str, PresenceParams] | None = None,
     ) -> None:
         check_unique(list(zones))
         self.zones = tuple(zones)
         self.params = params or AnalyzerParams()
+        presence = dict(presence_by_zone or {})
+        unknown = sorted(set(presence) - {z.name for z in self.zones})
+        if unknown:
+            raise ParamsError(f"presence given for unknown zone(s): {', '.join(unknown)}")
         if scorer is None:
             scorer = ModelScorer(
                 models_dir or default_models_dir(), self.params.threads,
@@ -66,14 +73,20 @@ class SceneAnalyzer:
             )
         self.scorer = scorer
         self._zones = {z.name: ZoneAnalyzer(z.name, self.params, scorer) for z in self.zones}
-        self._trackers = {z.name: PresenceTracker(z.name, self.params.presence) for z in self.zones}
+        self._trackers = {
+            z.name: PresenceTracker(z.name, presence.get(z.name, self.params.presence))
+            for z in self.zones
+        }
+        self._released: dict[str, list[tuple[bool, float]]] = {z.name: [] for z in self.zones}
 
     def process(self, image_rgb: np.ndarray, t: float) -> list[PresenceChange]:
         """Analyse one frame taken at ``t`` (seconds, monotonic); returns decided changes."""
         check_rgb(image_rgb)
         changes: list[PresenceChange] = []
         for zone in self.zones:
-            for observed, at in self._zones[zone.name].process(zone.crop(image_rgb), t):
+            released = self._zones[zone.name].process(zone.crop(image_rgb), t)
+            self._released[zone.name] = released
+            for observed, at in released:
                 change = self._trackers[zone.name].update(observed, at, now=t)
                 if change is not None:
                     log.info(
@@ -82,6 +95,14 @@ class SceneAnalyzer:
                     )
                     changes.append(change)
         return changes
+
+    def released(self, zone: str) -> list[tuple[bool, float]]:
+        """(observed, at) pairs the last ``process`` call fed to the zone's hysteresis.
+
+        Raw per-frame evidence, for scoring and logs; held frames appear when
+        their verdict releases them.
+        """
+        return list(self._released[zone])
 
     def present(self, zone: str) -> bool | None:
         """Decided state of ``zone``: True, False, or None before its first decision."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -21,7 +21,9 @@ class Detection:
 
     ``box`` is (x0, y0, x1, y1) relative to the crop (0..1, clipped): the
     circle MediaPipe draws around the whole body from the hip and scale
-    keypoints. ``face`` is the face box the detector is anchored on, same frame.
+    keypoints. ``face`` is the face box the detector is anchored on, same frame;
+    its centre is reliable, its size is not (the model regresses a nearly
+    constant size, about a fifth of its input).
     """
 
     score: float
@@ -29,6 +31,7 @@ class Detection:
     face: Box
 
 
+@runtime_checkable
 class Detector(Protocol):
     """Anything that finds people in an RGB crop (LiteRT here, depthai on an OAK)."""
 
@@ -72,6 +75,16 @@ class PoseDetector:
         self._anchors = ssd_anchors(AnchorSpec(input_size=self.INPUT))
         self._canvas = np.zeros((self.INPUT, self.INPUT, 3), np.uint8)
         self._tensor = np.zeros((1, self.INPUT, self.INPUT, 3), np.float32)
+
+    @property
+    def interpreter(self) -> Any:
+        """The underlying LiteRT interpreter (benchmarks compare against it)."""
+        return self._interp
+
+    @property
+    def input_tensor(self) -> np.ndarray:
+        """The input buffer ``prepare`` fills (1 x 224 x 224 x 3, float32)."""
+        return self._tensor
 
     def prepare(self, image: np.ndarray) -> Letterbox:
         """Letterbox ``image`` into the input tensor ([-1, 1]); returns the mapping."""

@@ -81,10 +81,38 @@ class ScorerParams:
     """
 
     mode: EvidenceMode = "combined"
-    ambiguous: tuple[float, float] = (0.3, 0.7)
+    ambiguous: tuple[float, float] = (0.1, 0.7)
     face_score: float = 0.6
     face_on_foreground: float = 0.3
     roi_scale: float = 1.25
+
+
+def is_ambiguous(landmark: float, params: ScorerParams) -> bool:
+    """Is the landmark score in the band where face evidence is consulted?"""
+    return params.ambiguous[0] <= landmark < params.ambiguous[1]
+
+
+def new_faces(
+    detections: list[Detection], mask: np.ndarray | None, params: ScorerParams
+) -> list[Detection]:
+    """Confident detections whose face lies on foreground.
+
+    Without a reference (``mask`` None) a face may be a poster on the wall, so
+    none is trusted.
+    """
+    if mask is None:
+        return []
+    return [
+        d for d in detections
+        if d.score >= params.face_score and box_on_mask(d.face, mask) >= params.face_on_foreground
+    ]
+
+
+def combine(landmark: float, roi: float | None, params: ScorerParams) -> float:
+    """The combined person score: the landmark flag, lifted by the ROI pass when ambiguous."""
+    if roi is None or not is_ambiguous(landmark, params):
+        return landmark
+    return max(landmark, roi)
 
 
 class ModelScorer:
@@ -101,25 +129,29 @@ class ModelScorer:
             min_score=min(0.5, self.params.face_score),
         )
 
+    def _roi_presence(self, crop: np.ndarray, faces: list[Detection]) -> float | None:
+        if not faces:
+            return None
+        scale = self.params.roi_scale
+        return max(self.landmark.run(roi_square(crop, d.box, scale)).presence for d in faces)
+
     def score(self, crop: np.ndarray, mask: np.ndarray | None) -> Evidence:
+        """Evidence by ``params.mode``, running only the stages that mode needs."""
         p = self.params
         if p.mode == "posedet":
             found, best = self.detector.run(crop)
-            dets = tuple(found)
-            return Evidence(score=best, landmark=None, posedet=best, detections=dets)
+            return Evidence(score=best, landmark=None, posedet=best, detections=tuple(found))
         lm = self.landmark.run(crop).presence
-        if p.mode == "landmark" or not p.ambiguous[0] <= lm < p.ambiguous[1]:
+        if p.mode == "landmark" or not is_ambiguous(lm, p):
             return Evidence(score=lm, landmark=lm)
-        dets = tuple(self.detector.detect(crop))
-        pd = dets[0].score if dets else 0.0
-        faces = [
-            d for d in dets
-            if d.score >= p.face_score
-            and (mask is None or box_on_mask(d.face, mask) >= p.face_on_foreground)
-        ]
-        # Without a reference (mask None) a face could be a poster, so the ROI
-        # stage is only trusted where foreground proves the face is new.
-        if not faces or mask is None:
-            return Evidence(score=lm, landmark=lm, posedet=pd, detections=dets)
-        roi = max(self.landmark.run(roi_square(crop, d.box, p.roi_scale)).presence for d in faces)
-        return Evidence(score=max(lm, roi), landmark=lm, posedet=pd, roi=roi, detections=dets)
+        found, best = self.detector.run(crop)
+        roi = self._roi_presence(crop, new_faces(found, mask, p))
+        return Evidence(combine(lm, roi, p), lm, best, roi, tuple(found))
+
+    def all_stages(self, crop: np.ndarray, mask: np.ndarray | None) -> Evidence:
+        """Every stage whatever the landmark says (ablations); ``score`` is the combined rule."""
+        p = self.params
+        lm = self.landmark.run(crop).presence
+        found, best = self.detector.run(crop)
+        roi = self._roi_presence(crop, new_faces(found, mask, p))
+        return Evidence(combine(lm, roi, p), lm, best, roi, tuple(found))

@@ -29,12 +29,16 @@ class AnalyzerParams:
     fg_enter: foreground share of an empty zone that wakes the models (below
         it no inference runs at all).
     fg_hold: foreground share below which a confirmed person is taken as gone.
+    fg_keep: share of a confirmed person's foreground blocks that must still be
+        foreground for a low pass to be taken as a model dip (turned round)
+        rather than a reason to doubt.
     person_score: per-pass score that counts as "person" for a re-check.
     confirm_mean / reject_mean: mean score over ``window`` passes that confirms
         a person / rules one out. A single pass never decides: animals spike.
     window: passes averaged (5 passes = 1 s at 5 fps).
-    max_passes: passes after which an undecided zone is judged by the mean of
-        all its passes against ``person_score``.
+    max_passes: passes after which an undecided newcomer is judged by the mean
+        of all its passes against ``person_score``; an undecided confirmed
+        person is kept (they must be proven gone).
     recheck_s: a confirmed zone whose view has not changed is re-checked this
         often; between checks the confirmation holds.
     idle_recheck_s: same for foreground already judged not a person.
@@ -51,22 +55,23 @@ class AnalyzerParams:
     threads: int = 1
     fg_enter: float = 0.05
     fg_hold: float = 0.05
+    fg_keep: float = 0.5
     person_score: float = 0.5
-    confirm_mean: float = 0.6
-    reject_mean: float = 0.3
+    confirm_mean: float = 0.5
+    reject_mean: float = 0.2
     window: int = 5
     max_passes: int = 15
     recheck_s: float = 2.0
     idle_recheck_s: float = 5.0
     change_fraction: float = 0.3
     stable_fraction: float = 0.03
-    ambiguous: tuple[float, float] = (0.3, 0.7)
+    ambiguous: tuple[float, float] = (0.1, 0.7)
     face_score: float = 0.6
     face_on_foreground: float = 0.3
     roi_scale: float = 1.25
 
     def __post_init__(self) -> None:
-        unit = ("fg_enter", "fg_hold", "person_score", "confirm_mean", "reject_mean",
+        unit = ("fg_enter", "fg_hold", "fg_keep", "person_score", "confirm_mean", "reject_mean",
                 "change_fraction", "stable_fraction", "face_score", "face_on_foreground")
         for key in unit:
             value = getattr(self, key)

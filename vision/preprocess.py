@@ -69,6 +69,10 @@ def letterbox(image: np.ndarray, size: int, out: np.ndarray | None = None) -> tu
         out = np.zeros((size, size, 3), np.uint8)
     else:
         out[...] = 0
-    resized = np.asarray(Image.fromarray(image).resize((new_w, new_h), Image.Resampling.BILINEAR))
+    # A zone crop is a strided view; one contiguous copy lets PIL wrap it without
+    # a second, slower line-by-line copy.
+    src = np.ascontiguousarray(image)
+    pil = Image.frombuffer("RGB", (w, h), src, "raw", "RGB", 0, 1)
+    resized = np.asarray(pil.resize((new_w, new_h), Image.Resampling.BILINEAR))
     out[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = resized
     return out, Letterbox(size, w, h, new_w, new_h, pad_x, pad_y)

@@ -53,8 +53,8 @@ def two_customers() -> SceneSpec:
 def passer_by() -> SceneSpec:
     """Two people walk through the customer zone (about 1.5 s each in it); nobody stops."""
     return SceneSpec(22, appearances=(_staff("astronaut", 22),), passers=(
-        Passer("bb1_front", 6, 8.8),
-        Passer("vtest_back", 14, 16.8, x_from=-0.2, x_to=1.2),
+        Passer("bb1_front", 6, 8.0),
+        Passer("vtest_back", 14, 16.6, x_from=-0.2, x_to=1.2),
     ))
 
 
@@ -119,6 +119,14 @@ def teller_turns_to_printer() -> SceneSpec:
     ))
 
 
+def side_view_standing_back() -> SceneSpec:
+    """A side-on customer standing back from the counter: smaller in the zone, weak flag."""
+    return SceneSpec(26, appearances=(
+        _staff("astronaut", 26),
+        Appearance("cameraman_wide", "customer", 4, 20),
+    ))
+
+
 def poster_face() -> SceneSpec:
     """A printed face hangs in both zones; only the real customer counts."""
     posters = (*DEFAULT_POSTERS, Poster("face_poster", 0.56, 0.06, 0.24),
@@ -142,9 +150,9 @@ def demo_day() -> SceneSpec:
         _staff("bb2_front", 35),
         _staff("bb2_front", 110, start=75),
         Appearance("messi", "customer", 6, 26),
-        Appearance("bb1_back", "customer", 40, 56),
+        Appearance("bb2_back", "customer", 40, 56),
         Appearance("cameraman", "customer", 82, 102),
-    ), passers=(Passer("vtest_back", 64, 66.8),), lighting=(Lighting(90, 93, 0.6),))
+    ), passers=(Passer("vtest_back", 64, 65.9),), lighting=(Lighting(90, 93, 0.6),))
 
 
 SCENES: dict[str, Callable[[], SceneSpec]] = {
@@ -152,7 +160,7 @@ SCENES: dict[str, Callable[[], SceneSpec]] = {
     for f in (
         arrive_leave, two_customers, passer_by, object_in_zone, animal_in_zone, lighting_dip,
         customer_out_of_view_2s, staff_away_1min, customer_turns_back, teller_turns_to_printer,
-        poster_face, still_seated_5min, demo_day,
+        side_view_standing_back, poster_face, still_seated_5min, demo_day,
     )
 }
 

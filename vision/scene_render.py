@@ -28,19 +28,24 @@ def _fit(image: np.ndarray, max_w: int, max_h: int) -> np.ndarray:
 def render_background(bg: Background, width: int, height: int) -> np.ndarray:
     """A plausible empty counter: textured wall with panel seams, a poster, a wooden desk."""
     rng = np.random.default_rng(bg.seed)
+
+    def noise(rows: int, cols: int, cell: int) -> np.ndarray:
+        # Texture at a scale of ``cell`` pixels: plausible plaster and wood, and
+        # cheap to encode (per-pixel noise makes every keyframe huge).
+        small = rng.normal(0, 1, (rows // cell + 2, cols // cell + 2)).astype(np.float32)
+        return np.asarray(
+            Image.fromarray(small).resize((cols, rows), Image.Resampling.BICUBIC), np.float32
+        )
+
     ys = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None, None]
     wall = np.array([212, 203, 184], np.float32) - 28 * ys  # light falls off downwards
-    coarse = rng.normal(0, 1, (height // 40 + 2, width // 40 + 2)).astype(np.float32)
-    blotch = np.asarray(
-        Image.fromarray(coarse).resize((width, height), Image.Resampling.BICUBIC), np.float32
-    )
-    img = wall + 6 * blotch[..., None] + rng.normal(0, 2.5, (height, width, 1)).astype(np.float32)
-    img = np.broadcast_to(img, (height, width, 3)).copy()
+    texture = 6 * noise(height, width, 40) + 2.5 * noise(height, width, 4)
+    img = np.broadcast_to(wall + texture[..., None], (height, width, 3)).copy()
     for x in range(width // 5, width, width // 5):  # panel seams
         img[:, x : x + 3] *= 0.82
     desk_y = int(bg.desk_top * height)
     grain = np.sin(np.arange(height - desk_y, dtype=np.float32) * 0.9)[:, None] * 6
-    grain = grain + rng.normal(0, 4, (height - desk_y, width)).astype(np.float32)
+    grain = grain + 4 * noise(height - desk_y, width, 6)
     img[desk_y:] = np.array([142, 98, 60], np.float32) + grain[..., None]
     img[desk_y : desk_y + max(2, height // 90)] = (188, 150, 110)  # worn front edge
     out = np.clip(img, 0, 255).astype(np.uint8)
@@ -89,6 +94,20 @@ class Renderer:
         if key not in self._sprites:
             self._sprites[key] = _fit(actor(name).image(), max_w, max_h)
         return self._sprites[key]
+
+    def passer_span(self, p: Passer, zone: str) -> tuple[float, float] | None:
+        """When the passer overlaps ``zone`` (start, end in seconds), or None if never."""
+        sprite = self._sprite(p.actor, self.width, int(p.height * self.height))
+        half = sprite.shape[1] / 2 / self.width
+        z = self.spec.zone(zone)
+        # Centre positions at which the sprite touches the zone, as path fractions.
+        a = (z.x0 - half - p.x_from) / (p.x_to - p.x_from)
+        b = (z.x1 + half - p.x_from) / (p.x_to - p.x_from)
+        lo, hi = max(0.0, min(a, b)), min(1.0, max(a, b))
+        if hi <= lo:
+            return None
+        span = p.end - p.start
+        return p.start + lo * span, p.start + hi * span
 
     def _draw_passer(self, out: np.ndarray, p: Passer, t: float) -> None:
         if not p.start <= t < p.end:

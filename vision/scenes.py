@@ -69,6 +69,8 @@ def compose(spec: SceneSpec, path: str | Path, crf: int = 26, preset: str = "ver
     sees half a scene.
     """
     path = Path(path)
+    if not path.parent.is_dir():
+        raise SceneError(f"cannot write {path}: folder {path.parent} does not exist")
     partial = path.with_name(path.name + ".partial")
     gop = max(1, spec.fps)
     try:
@@ -87,6 +89,8 @@ def compose(spec: SceneSpec, path: str | Path, crf: int = 26, preset: str = "ver
                 container.mux(stream.encode(frame))
             container.mux(stream.encode(None))
         os.replace(partial, path)
+    except (av.FFmpegError, OSError) as exc:
+        raise SceneError(f"cannot write {path}: {exc}") from exc
     finally:
         partial.unlink(missing_ok=True)
     log.debug("composed %s: %d frames", path, spec.frame_count)
@@ -102,10 +106,15 @@ def read_frames(
     """
     reformatter = VideoReformatter()  # one scaler for all frames: ~7x cheaper than per frame
     next_t = 0.0
-    with av.open(str(path)) as container:
+    try:
+        container = av.open(str(path))
+    except (av.FFmpegError, OSError) as exc:
+        raise SceneError(f"cannot read {path}: {exc}") from exc
+    with container:
         stream = container.streams.video[0]
+        base = stream.time_base
         for frame in container.decode(stream):
-            t = float(frame.pts * stream.time_base) if frame.pts is not None else next_t
+            t = float(frame.pts * base) if frame.pts is not None and base else next_t
             if fps is not None and t + 1e-6 < next_t:
                 continue
             next_t = t + (1.0 / fps if fps else 0.0)

@@ -84,8 +84,15 @@ def decode(
         raise ValueError(
             f"{raw.shape[0]} regressions / {logits.shape[0]} scores for {anchors.shape[0]} anchors"
         )
-    scores = sigmoid(logits.reshape(-1))
-    keep = np.flatnonzero(scores >= min_score)
+    flat = logits.reshape(-1)
+    # sigmoid is monotonic: compare logits with logit(min_score), then take the
+    # sigmoid of the few survivors only.
+    if min_score <= 0.0:
+        keep = np.arange(flat.size)
+    elif min_score >= 1.0:
+        keep = np.flatnonzero(flat >= 100.0)
+    else:
+        keep = np.flatnonzero(flat >= np.log(min_score / (1.0 - min_score)))
     r = raw[keep].astype(np.float32) / scale
     a = anchors[keep]
     cx = r[:, 0] + a[:, 0]
@@ -94,7 +101,7 @@ def decode(
     half_h = r[:, 3] / 2
     boxes = np.stack([cx - half_w, cy - half_h, cx + half_w, cy + half_h], axis=1)
     kp = r[:, 4 : 4 + 2 * num_keypoints].reshape(-1, num_keypoints, 2) + a[:, None, :]
-    return Decoded(boxes, kp, scores[keep])
+    return Decoded(boxes, kp, sigmoid(flat[keep]))
 
 
 def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:

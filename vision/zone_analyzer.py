@@ -7,12 +7,15 @@ Modes:
            confirms or rules out a person. Frames are held back meanwhile and
            released with the verdict, so arrivals are backdated to the first
            frame of the episode.
-  present  a confirmed person. Latched while the foreground stays (or, with no
-           reference yet, while the view does not change much); re-checked
-           every ``recheck_s`` and whenever the view changes.
-  verify   a re-check came out low: passes accumulate as in pending; the held
-           frames become positives if the person is confirmed again, negatives
-           otherwise (so a departure is dated at the last positive frame).
+  present  a confirmed person. Latched while the foreground stays; re-checked
+           every ``recheck_s`` and whenever the view moves away from the one
+           the person was last confirmed in. A low pass is a model dip, not a
+           departure, while the view is unmoved or most of the person's
+           foreground blocks are still foreground (they turned round).
+  verify   the view moved, the foreground changed and a pass came out low:
+           passes accumulate as in pending; the held frames become positives
+           unless a window of passes rules the person out (so a departure is
+           dated at the last positive frame).
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ class ZoneObservation:
     """What one zone saw in one frame, for logs and debugging.
 
     ``observed`` is None while the frame is held back (pending/verify).
-    ``evidence`` is None when no model ran on this frame.
+    ``evidence`` is None when no model ran on this frame. ``mask`` is the
+    foreground block mask (None until a reference is learned).
     """
 
     zone: str
@@ -44,6 +48,20 @@ class ZoneObservation:
     gain: float | None
     evidence: Evidence | None
     observed: bool | None
+    mask: np.ndarray | None = None
+
+
+@dataclass(slots=True)
+class _Frame:
+    """One frame's working data inside ``ZoneAnalyzer.process``."""
+
+    crop: np.ndarray
+    t: float
+    thumb: np.ndarray
+    cmp: Comparison | None
+    dt: float
+    stable: bool
+    evidence: Evidence | None = None
 
 
 class ZoneAnalyzer:
@@ -58,13 +76,16 @@ class ZoneAnalyzer:
         self.passes = 0
         self._prev_thumb: np.ndarray | None = None
         self._prev_t: float | None = None
-        self._check_thumb: np.ndarray | None = None  # view at the last model pass
-        self._check_t = -np.inf
+        self._check_t = -np.inf  # time of the last model pass
+        self._person_thumb: np.ndarray | None = None  # view at the last positive pass
+        self._person_mask: np.ndarray | None = None  # its foreground blocks
+        self._verdict_thumb: np.ndarray | None = None  # view last judged not a person
+        self._thing_mask: np.ndarray | None = None  # its foreground (an object, say)
         self._held: list[float] = []
         self._scores: list[float] = []
         self.last: ZoneObservation | None = None
 
-    def _window_verdict(self) -> bool | None:
+    def _window_verdict(self, verifying: bool) -> bool | None:
         p = self.params
         s = self._scores
         if len(s) >= p.window:
@@ -74,22 +95,69 @@ class ZoneAnalyzer:
             if mean < p.reject_mean:
                 return False
         if len(s) >= p.max_passes:
-            return float(np.mean(s)) >= p.person_score
+            # Undecided: a newcomer must prove to be a person, a confirmed
+            # person must be proven gone.
+            return verifying or float(np.mean(s)) >= p.person_score
         return None
 
-    def _run_model(self, crop: np.ndarray, cmp: Comparison | None, thumb: np.ndarray, t: float) -> (
-        Evidence
-    ):
-        ev = self.scorer.score(crop, None if cmp is None else cmp.mask)
-        self.passes += 1
-        self._check_thumb = thumb
-        self._check_t = t
-        return ev
+    def _covered(self, f: _Frame) -> bool | None:
+        """Are most of the confirmed person's foreground blocks still foreground?
 
-    def _release(self, value: bool, t: float) -> list[tuple[bool, float]]:
+        None without a reference (no foreground to judge by).
+        """
+        mask = self._person_mask
+        if f.cmp is None or mask is None:
+            return None
+        if not mask.any():
+            return False
+        kept = np.count_nonzero(f.cmp.mask & mask) / np.count_nonzero(mask)
+        return bool(kept >= self.params.fg_keep)
+
+    def _still_there(self, f: _Frame) -> tuple[bool, bool]:
+        """(moved, still there): has the view left the confirmed one, is the person there?
+
+        With a reference the person is there while most of their foreground
+        blocks are; without one, while the view has not moved.
+        """
+        covered = self._covered(f)
+        moved = self._differs(f.thumb, self._person_thumb) or covered is False
+        return moved, (covered if covered is not None else not moved)
+
+    def _confirmed(self, f: _Frame) -> None:
+        self._person_thumb = f.thumb
+        if f.cmp is None:
+            self._person_mask = None
+            return
+        # Blocks that were already foreground before the person came (a box on
+        # the counter) are not the person's: they must not keep them present.
+        mask = f.cmp.mask.copy()
+        if self._thing_mask is not None:
+            mask &= ~self._thing_mask
+        self._person_mask = mask
+
+    def _rejected(self, f: _Frame) -> None:
+        self._verdict_thumb = f.thumb
+        self._thing_mask = None if f.cmp is None else f.cmp.mask.copy()
+
+    def _cleared(self) -> None:
+        self._verdict_thumb = None
+        self._thing_mask = None
+
+    def _run_model(self, f: _Frame) -> Evidence:
+        f.evidence = self.scorer.score(f.crop, None if f.cmp is None else f.cmp.mask)
+        self.passes += 1
+        self._check_t = f.t
+        return f.evidence
+
+    def _release(self, value: bool) -> list[tuple[bool, float]]:
         out = [(value, ht) for ht in self._held]
         self._held, self._scores = [], []
         return out
+
+    def _differs(self, thumb: np.ndarray, other: np.ndarray | None) -> bool:
+        if other is None:
+            return True
+        return compare(thumb, other, self.params.foreground).fraction > self.params.change_fraction
 
     def process(self, crop: np.ndarray, t: float) -> list[tuple[bool, float]]:
         """Feed the zone's crop at time ``t``; returns (observed, at) pairs, in order.
@@ -106,61 +174,93 @@ class ZoneAnalyzer:
             self._prev_thumb is not None
             and compare(thumb, self._prev_thumb, p.foreground).fraction <= p.stable_fraction
         )
-        changed = (
-            self._check_thumb is None
-            or compare(thumb, self._check_thumb, p.foreground).fraction > p.change_fraction
-        )
-        since_check = t - self._check_t
         self._prev_thumb, self._prev_t = thumb, t
+        frame = _Frame(crop, t, thumb, cmp, dt, stable)
         out: list[tuple[bool, float]] = []
-        ev: Evidence | None = None
 
         if self.mode == "empty":
-            looks_empty = fg is not None and fg < p.fg_enter
-            known_thing = not changed and since_check < p.idle_recheck_s
-            if looks_empty or known_thing:
-                out.append((False, t))
-                self.reference.learn(thumb, cmp, dt, person=False, stable=stable)
-            else:
-                self.mode = "pending"
-
+            self._empty(frame, out)
         if self.mode == "present":
-            if fg is not None and fg < p.fg_hold:
-                self.mode = "empty"
-                self._check_thumb = None  # that view held a person: no verdict to reuse
-                out.append((False, t))
-            elif changed or since_check >= p.recheck_s:
-                ev = self._run_model(crop, cmp, thumb, t)
-                if ev.score >= p.person_score:
-                    out.append((True, t))
-                else:
-                    self.mode = "verify"
-                    self._held, self._scores = [t], [ev.score]
-            else:
-                out.append((True, t))
-
+            self._present(frame, out)
         elif self.mode in ("pending", "verify"):
-            was_verify = self.mode == "verify"
-            if fg is not None and fg < (p.fg_hold if was_verify else p.fg_enter):
-                # Whatever it was has gone. A confirmed person stayed latched by
-                # the foreground until now, so doubts raised meanwhile are moot.
-                out.extend(self._release(was_verify, t))
-                out.append((False, t))
-                self.mode = "empty"
-                self._check_thumb = None
-            else:
-                ev = self._run_model(crop, cmp, thumb, t)
-                self._held.append(t)
-                self._scores.append(ev.score)
-                verdict = self._window_verdict()
-                if verdict is not None:
-                    out.extend(self._release(verdict, t))
-                    # In "empty" the last checked view is now a known non-person.
-                    self.mode = "present" if verdict else "empty"
+            self._deciding(frame, out)
 
         self.last = ZoneObservation(
-            self.zone, t, self.mode, fg, None if cmp is None else cmp.gain, ev,
+            self.zone, t, self.mode, fg, None if cmp is None else cmp.gain, frame.evidence,
             out[-1][0] if out and out[-1][1] == t else None,
+            None if cmp is None else cmp.mask,
         )
         return out
 
+    def _gone(self, f: _Frame, hold: bool) -> bool:
+        """Does the foreground say the zone emptied (only known with a reference)?"""
+        if f.cmp is None:
+            return False
+        return f.cmp.fraction < (self.params.fg_hold if hold else self.params.fg_enter)
+
+    def _empty(self, f: _Frame, out: list[tuple[bool, float]]) -> None:
+        known_thing = (
+            not self._differs(f.thumb, self._verdict_thumb)
+            and f.t - self._check_t < self.params.idle_recheck_s
+        )
+        clean = self._gone(f, hold=False)
+        if clean:
+            self._cleared()  # whatever was judged before has gone or been learned
+        if clean or known_thing:
+            out.append((False, f.t))
+            self.reference.learn(f.thumb, f.cmp, f.dt, person=False, stable=f.stable)
+        else:
+            self.mode = "pending"
+
+    def _present(self, f: _Frame, out: list[tuple[bool, float]]) -> None:
+        p = self.params
+        if self._gone(f, hold=True):
+            self.mode = "empty"
+            self._cleared()
+            out.append((False, f.t))
+            return
+        moved, there = self._still_there(f)
+        if not moved and f.t - self._check_t < p.recheck_s:
+            out.append((True, f.t))
+            return
+        ev = self._run_model(f)
+        if ev.score >= p.person_score:
+            self._confirmed(f)
+            out.append((True, f.t))
+        elif there:
+            # A model dip, not a departure: the person's foreground is still
+            # there (turned round, leaning), or without a reference the view
+            # is still the one they were confirmed in.
+            out.append((True, f.t))
+        else:
+            self.mode = "verify"
+            self._held, self._scores = [f.t], [ev.score]
+
+    def _deciding(self, f: _Frame, out: list[tuple[bool, float]]) -> None:
+        verifying = self.mode == "verify"
+        if self._gone(f, hold=verifying):
+            # Whatever it was has gone. A confirmed person stayed latched by the
+            # foreground until now, so doubts raised meanwhile are moot.
+            out.extend(self._release(verifying))
+            out.append((False, f.t))
+            self.mode = "empty"
+            self._cleared()
+            return
+        if verifying and self._still_there(f)[1]:
+            out.extend(self._release(True))  # back to the confirmed view
+            out.append((True, f.t))
+            self.mode = "present"
+            return
+        ev = self._run_model(f)
+        self._held.append(f.t)
+        self._scores.append(ev.score)
+        verdict = self._window_verdict(verifying)
+        if verdict is None:
+            return
+        out.extend(self._release(verdict))
+        if verdict:
+            self.mode = "present"
+            self._confirmed(f)
+        else:
+            self.mode = "empty"
+            self._rejected(f)  # a known non-person until the view changes

@@ -101,8 +101,10 @@ def fetch(models_dir: Path = MODELS_DIR, wheel: Path | None = None) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dest", type=Path, default=MODELS_DIR)
-    parser.add_argument("--wheel", type=Path, help="use this mediapipe wheel instead of pip download")
-    parser.add_argument("--check", action="store_true", help="only verify, exit 1 if anything is wrong")
+    parser.add_argument("--wheel", type=Path,
+                        help="use this mediapipe wheel instead of pip download")
+    parser.add_argument("--check", action="store_true",
+                        help="only verify, exit 1 if anything is wrong")
     args = parser.parse_args(argv)
     if args.check:
         bad = verify(args.dest)
