@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from firmware.store import EventContext, Store
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(tmp_path: Path) -> Iterator[Store]:
     clock = UnitClock.media(lambda: 0.0, dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC))
     s = Store(tmp_path / "unit.db", EventContext("unit-1", "counter-1", "boot-a", clock))
     yield s
