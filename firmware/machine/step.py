@@ -216,7 +216,13 @@ def _open_window(state: CounterState, now: float, trigger: str, rules: Rules) ->
     if state.rating is not None and not state.rating.rated:
         # A new prompt replaces an unanswered one; the old one is closed as superseded.
         actions.append(_rating_event(state.rating, now, "superseded", None, False))
-    txn_id = state.transaction.txn_id if state.transaction else state.last_txn_id
+    if state.transaction is not None:
+        txn_id: str | None = state.transaction.txn_id
+    elif trigger == "transaction_end" or _customer_seen(state, now, rules):
+        txn_id = state.last_txn_id
+    else:
+        # Nobody has been at the counter for a while: not any transaction's rating.
+        txn_id = None
     window = RatingWindow(txn_id, _staff_fields(state)["staff_id"], now,
                           now + rules.rating_window_s,
                           "transaction_end" if trigger == "transaction_end" else "staff_key")

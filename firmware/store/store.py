@@ -56,7 +56,10 @@ class Store:
         self.path = path
         self.ctx = ctx
         # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE in _tx).
-        self.conn = sqlite3.connect(path, timeout=10, isolation_level=None)
+        # One thread at a time, but not necessarily the one that opened it: the
+        # unit is wired in one thread and may run in another.
+        self.conn = sqlite3.connect(path, timeout=10, isolation_level=None,
+                                    check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=FULL")
         self.conn.execute("PRAGMA foreign_keys=ON")

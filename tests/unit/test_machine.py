@@ -153,6 +153,16 @@ def test_suspect_when_no_customer_was_seen() -> None:
     assert ev.data["suspect"] is True and ev.data["txn_id"] is None
 
 
+@pytest.mark.parametrize("press_at,txn_id", [(70.0, "x-t1"), (80.0, None)])
+def test_staff_prompt_after_a_visit_belongs_to_it_only_while_the_customer_may_be_there(
+        press_at: float, txn_id: str | None) -> None:
+    _, actions = run([(12, cust(True, 10)), (64, cust(False, 60)), (66, KeyPressed(4)),
+                      (press_at, PleaseRatePressed()), (press_at + 1, KeyPressed(5))])
+    second = events(actions, "rating")[1]
+    assert second.data["txn_id"] == txn_id
+    assert second.data["suspect"] is (txn_id is None)
+
+
 def test_first_valid_key_counts_and_thanks() -> None:
     _, actions = run([(12, cust(True, 10)), (64, cust(False, 60)), (65, KeyPressed(2)),
                       (66, KeyPressed(5))])
