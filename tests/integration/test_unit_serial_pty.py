@@ -68,11 +68,12 @@ class SteppedCamera:
 
     def captures(self) -> Iterator[Capture]:
         for cap in self.inner.captures():
+            t = cap.t
             with self.cond:
-                if cap.t > self.limit:
-                    self.waiting_at = cap.t
+                if t > self.limit:
+                    self.waiting_at = t
                     self.cond.notify_all()
-                    self.cond.wait_for(lambda c=cap: c.t <= self.limit)
+                    self.cond.wait_for(lambda: t <= self.limit)
             yield cap
 
 
