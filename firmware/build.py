@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from firmware.config import FileCameraConfig, SilentMicConfig, UnitConfig, WavMicConfig
+from firmware.config import (
+    EvdevBadgeConfig,
+    FileCameraConfig,
+    SilentMicConfig,
+    UnitConfig,
+    WavMicConfig,
+)
 from hal.badge.base import BadgeReader
 from hal.camera.base import Camera
 from hal.keypad.base import Keypad
@@ -50,8 +56,13 @@ def build_keypad(cfg: UnitConfig, clock: Clock) -> Keypad | None:
 
 
 def build_badge(cfg: UnitConfig, clock: Clock) -> BadgeReader | None:
-    if cfg.badge is None:
+    badge = cfg.badge
+    if badge is None:
         return None
+    if isinstance(badge, EvdevBadgeConfig):
+        from hal.badge.evdev_badge import EvdevBadgeReader
+
+        return EvdevBadgeReader(badge.device, clock=clock, grab=badge.grab)
     from hal.badge.serial_badge import SerialBadgeReader
 
-    return SerialBadgeReader(cfg.badge.url, clock=clock, baudrate=cfg.badge.baudrate)
+    return SerialBadgeReader(badge.url, clock=clock, baudrate=badge.baudrate)

@@ -13,7 +13,15 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    model_validator,
+)
 
 DEFAULT_CONFIG_PATH = Path("/etc/counterunit/unit.toml")
 Identifier = Annotated[
@@ -118,7 +126,8 @@ class KeypadConfig(Strict):
         return self
 
 
-class BadgeConfig(Strict):
+class SerialBadgeConfig(Strict):
+    type: Literal["serial"] = Field("serial", description="A reader sending one UID per line.")
     url: str = Field(
         "/dev/counterunit-badge",
         min_length=1,
@@ -126,6 +135,27 @@ class BadgeConfig(Strict):
         description="pyserial URL of the badge reader (one UID per line).",
     )
     baudrate: int = Field(9600, ge=1200, le=921600, description="Serial speed.")
+
+
+class EvdevBadgeConfig(Strict):
+    type: Literal["evdev"] = Field(..., description="A USB reader that types the UID.")
+    device: Path = Field(
+        ..., description="Input device, e.g. /dev/input/by-id/usb-...-event-kbd (stable name)."
+    )
+    grab: bool = Field(True, description="Grab the device so UIDs never reach a console.")
+
+
+def _badge_type(value: Any) -> str:
+    # ``type`` may be left out for the common serial reader.
+    if isinstance(value, dict):
+        return str(value.get("type", "serial"))
+    return str(getattr(value, "type", "serial"))
+
+
+BadgeConfig = Annotated[
+    Annotated[SerialBadgeConfig, Tag("serial")] | Annotated[EvdevBadgeConfig, Tag("evdev")],
+    Discriminator(_badge_type),
+]
 
 
 class RosterConfig(Strict):
@@ -219,7 +249,7 @@ class UnitConfig(Strict):
     camera: CameraConfig
     microphone: MicrophoneConfig = Field(default_factory=SilentMicConfig)  # type: ignore[arg-type]
     keypad: KeypadConfig | None = Field(default_factory=KeypadConfig)  # type: ignore[arg-type]
-    badge: BadgeConfig | None = Field(default_factory=BadgeConfig)  # type: ignore[arg-type]
+    badge: BadgeConfig | None = Field(default_factory=SerialBadgeConfig)  # type: ignore[arg-type]
     roster: RosterConfig = Field(default_factory=RosterConfig)  # type: ignore[arg-type]
     zones: dict[str, ZoneConfig] = Field(default_factory=_default_zones)
     vision: VisionConfig = Field(default_factory=VisionConfig)  # type: ignore[arg-type]

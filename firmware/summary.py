@@ -46,7 +46,8 @@ def print_summary(db: Path, truth: Sequence[tuple[float, float]] = (), *,
         conn.close()
 
     problems: list[str] = []
-    table = Table(title="Transactions", show_lines=False)
+    table = Table(title="Transactions", show_lines=False,
+                  caption="times: seconds of the unit clock (media time in a demo or replay)")
     for col in ("#", "start", "end", "duration", "staff", "rating", "clip", "clip check"):
         table.add_column(col)
     for n, t in enumerate(txns, start=1):
@@ -76,8 +77,8 @@ def print_summary(db: Path, truth: Sequence[tuple[float, float]] = (), *,
     for col in ("staff", "login", "logout"):
         st.add_column(col)
     for s in sessions:
-        st.add_row(f"{s['name']} ({s['staff_number']})", s["login_utc"] or "-",
-                   s["logout_utc"] or "still logged in")
+        st.add_row(f"{s['name']} ({s['staff_number']})", _t(s["login_t"]),
+                   _t(s["logout_t"]) if s["logout_utc"] else "still logged in")
     con.print(st)
 
     ab = Table(title="Absences (seat empty)")
@@ -93,7 +94,8 @@ def print_summary(db: Path, truth: Sequence[tuple[float, float]] = (), *,
     for col in ("raised", "alert", "level", "cleared"):
         al.add_column(col)
     for a in alerts:
-        al.add_row(_t(a["raised_t"]), a["alert"], str(a["level"]), a["cleared_utc"] or "open")
+        al.add_row(_t(a["raised_t"]), a["alert"], str(a["level"]),
+                   _t(a["cleared_t"]) if a["cleared_utc"] else "open (for HQ)")
     con.print(al if alerts else "Alerts: none")
 
     if truth:

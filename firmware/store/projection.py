@@ -20,8 +20,8 @@ def project(db: sqlite3.Connection, type_: str, uuid: str, utc: str, t: float,
             "session_id": d["session_id"], "staff_id": d["staff_id"], "name": d.get("name"),
             "staff_number": d.get("staff_number"), "login_utc": utc, "login_t": t})
     elif type_ == "logout" and d.get("session_id"):
-        update(db, "staff_sessions", "session_id", d["session_id"], {"logout_utc": utc,
-                                                      "logout_reason": d.get("reason")})
+        update(db, "staff_sessions", "session_id", d["session_id"], {
+            "logout_utc": utc, "logout_t": t, "logout_reason": d.get("reason")})
     elif type_ == "transaction_started":
         insert(db, "transactions", {
             "txn_id": d["txn_id"], "staff_id": d.get("staff_id"),
@@ -58,5 +58,5 @@ def project(db: sqlite3.Connection, type_: str, uuid: str, utc: str, t: float,
             "absence_id": d.get("absence_id"), "txn_id": d.get("txn_id"),
             "staff_id": d.get("staff_id"), "raised_utc": utc, "raised_t": t})
     elif type_ == "alert_cleared" and d.get("absence_id"):
-        db.execute("UPDATE alerts SET cleared_utc = ? WHERE absence_id = ? AND cleared_utc IS NULL",
-                   [utc, d["absence_id"]])
+        db.execute("UPDATE alerts SET cleared_utc = ?, cleared_t = ? "
+                   "WHERE absence_id = ? AND cleared_utc IS NULL", [utc, t, d["absence_id"]])

@@ -22,7 +22,8 @@ def _v1(db: sqlite_utils.Database) -> None:
     db.table("outbox").create_index(["acked_utc", "priority", "id"])
     db.table("staff_sessions").create(
         {"session_id": str, "staff_id": str, "name": str, "staff_number": str,
-         "login_utc": str, "login_t": float, "logout_utc": str, "logout_reason": str},
+         "login_utc": str, "login_t": float, "logout_utc": str, "logout_t": float,
+         "logout_reason": str},
         pk="session_id",
     )
     db.table("transactions").create(
@@ -45,7 +46,8 @@ def _v1(db: sqlite_utils.Database) -> None:
     )
     db.table("alerts").create(
         {"uuid": str, "alert": str, "level": int, "absence_id": str, "txn_id": str,
-         "staff_id": str, "raised_utc": str, "raised_t": float, "cleared_utc": str},
+         "staff_id": str, "raised_utc": str, "raised_t": float, "cleared_utc": str,
+         "cleared_t": float},
         pk="uuid",
     )
     db.table("clips").create(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,13 +68,15 @@ class SteppedCamera:
 
     def captures(self) -> Iterator[Capture]:
         for cap in self.inner.captures():
-            t = cap.t
             with self.cond:
-                if t > self.limit:
-                    self.waiting_at = t
+                if cap.t > self.limit:
+                    self.waiting_at = cap.t
                     self.cond.notify_all()
-                    self.cond.wait_for(lambda: t <= self.limit)
+                    self.cond.wait_for(self._allowed(cap.t))
             yield cap
+
+    def _allowed(self, t: float) -> Callable[[], bool]:
+        return lambda: t <= self.limit
 
 
 class Counter:

@@ -49,6 +49,9 @@ BAD = {
     "duplicate key codes": ({**MINIMAL, "keypad": {"keys": [{"code": 1, "rating": 1}] * 3}},
                             "keypad: key codes must be distinct"),
     "missing camera": ({}, "camera: required key is missing"),
+    "evdev badge without device": ({**MINIMAL, "badge": {"type": "evdev"}},
+                                   "badge.evdev.device: required key is missing"),
+    "unknown badge type": ({**MINIMAL, "badge": {"type": "nfc"}}, "badge: Input tag 'nfc'"),
 }
 
 
@@ -57,6 +60,13 @@ def test_problem_names_key_and_rule(data: dict, expected: str) -> None:
     with pytest.raises(ConfigError) as info:
         parse_config(data)
     assert any(p.startswith(expected) for p in info.value.problems), info.value.problems
+
+
+def test_badge_type_defaults_to_serial_and_takes_evdev() -> None:
+    serial = parse_config({**MINIMAL, "badge": {"url": "/dev/ttyUSB1"}}).badge
+    assert serial is not None and serial.type == "serial"
+    evdev = parse_config({**MINIMAL, "badge": {"type": "evdev", "device": "/dev/input/x"}}).badge
+    assert evdev is not None and evdev.type == "evdev" and evdev.grab is True
 
 
 def test_every_problem_is_reported_at_once() -> None:
