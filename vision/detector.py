@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from vision.preprocess import Letterbox, letterbox
-from vision.runtime import make_interpreter
+from vision.preprocess import Letterbox
 from vision.ssd import AnchorSpec, decode, nms, sigmoid, ssd_anchors
+from vision.tflite_model import LetterboxedModel
 
 Box = tuple[float, float, float, float]
 
@@ -45,7 +45,7 @@ def _to_crop(lb: Letterbox, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, n
     return np.clip(sx, 0.0, 1.0), np.clip(sy, 0.0, 1.0)
 
 
-class PoseDetector:
+class PoseDetector(LetterboxedModel):
     """MediaPipe pose_detection (224 x 224, face-anchored SSD) behind ``Detector``.
 
     It sees faces best: backs and profiles score low, so the analyzer uses it
@@ -53,6 +53,8 @@ class PoseDetector:
     """
 
     INPUT = 224
+    SCALE = 2.0 / 255.0  # input range [-1, 1]
+    OFFSET = -1.0
 
     def __init__(
         self,
@@ -67,37 +69,15 @@ class PoseDetector:
         self.min_score = min_score
         self.iou_threshold = iou_threshold
         self.max_detections = max_detections
-        self._interp: Any = make_interpreter(model_path, threads)
-        self._input = self._interp.get_input_details()[0]["index"]
-        outputs = {d["name"]: d["index"] for d in self._interp.get_output_details()}
-        self._raw = outputs["Identity"]
-        self._logits = outputs["Identity_1"]
+        super().__init__(model_path, threads)
+        self._raw = self.output_index("Identity")
+        self._logits = self.output_index("Identity_1")
         self._anchors = ssd_anchors(AnchorSpec(input_size=self.INPUT))
-        self._canvas = np.zeros((self.INPUT, self.INPUT, 3), np.uint8)
-        self._tensor = np.zeros((1, self.INPUT, self.INPUT, 3), np.float32)
-
-    @property
-    def interpreter(self) -> Any:
-        """The underlying LiteRT interpreter (benchmarks compare against it)."""
-        return self._interp
-
-    @property
-    def input_tensor(self) -> np.ndarray:
-        """The input buffer ``prepare`` fills (1 x 224 x 224 x 3, float32)."""
-        return self._tensor
-
-    def prepare(self, image: np.ndarray) -> Letterbox:
-        """Letterbox ``image`` into the input tensor ([-1, 1]); returns the mapping."""
-        canvas, lb = letterbox(image, self.INPUT, self._canvas)
-        np.multiply(canvas, 2.0 / 255.0, out=self._tensor[0], casting="unsafe")
-        self._tensor -= 1.0
-        return lb
 
     def infer(self) -> tuple[np.ndarray, np.ndarray]:
         """Run the model on the prepared tensor; raw regressions and score logits."""
-        self._interp.set_tensor(self._input, self._tensor)
-        self._interp.invoke()
-        return self._interp.get_tensor(self._raw)[0], self._interp.get_tensor(self._logits)[0]
+        self.invoke()
+        return self.tensor(self._raw)[0], self.tensor(self._logits)[0]
 
     def run(self, image: np.ndarray) -> tuple[list[Detection], float]:
         """Detections (as ``detect``) and the best raw score, from one model pass."""

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from vision.preprocess import Letterbox, letterbox
-from vision.runtime import make_interpreter
+from vision.preprocess import Letterbox
+from vision.tflite_model import LetterboxedModel
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +23,7 @@ class LandmarkResult:
     person_fraction: float
 
 
-class PoseLandmark:
+class PoseLandmark(LetterboxedModel):
     """MediaPipe pose_landmark_full (256 x 256, input in [0, 1]) on a whole crop.
 
     The model is meant to run on a person-centred ROI; on a zone crop where a
@@ -34,41 +33,19 @@ class PoseLandmark:
     """
 
     INPUT = 256
+    SCALE = 1.0 / 255.0  # input range [0, 1]
+    OFFSET = 0.0
 
     def __init__(self, model_path: str | Path, threads: int = 1) -> None:
-        self._interp: Any = make_interpreter(model_path, threads)
-        self._input = self._interp.get_input_details()[0]["index"]
-        outputs = {d["name"]: d["index"] for d in self._interp.get_output_details()}
+        super().__init__(model_path, threads)
         # Identity_1 is already a probability (the graph applies the sigmoid).
-        self._presence = outputs["Identity_1"]
-        self._segmentation = outputs["Identity_2"]
-        self._canvas = np.zeros((self.INPUT, self.INPUT, 3), np.uint8)
-        self._tensor = np.zeros((1, self.INPUT, self.INPUT, 3), np.float32)
-
-    @property
-    def interpreter(self) -> Any:
-        """The underlying LiteRT interpreter (benchmarks compare against it)."""
-        return self._interp
-
-    @property
-    def input_tensor(self) -> np.ndarray:
-        """The input buffer ``prepare`` fills (1 x 256 x 256 x 3, float32)."""
-        return self._tensor
-
-    def prepare(self, image: np.ndarray) -> Letterbox:
-        """Letterbox ``image`` into the input tensor ([0, 1]); returns the mapping."""
-        canvas, lb = letterbox(image, self.INPUT, self._canvas)
-        np.multiply(canvas, 1.0 / 255.0, out=self._tensor[0], casting="unsafe")
-        return lb
+        self._presence = self.output_index("Identity_1")
+        self._segmentation = self.output_index("Identity_2")
 
     def infer(self) -> tuple[np.ndarray, np.ndarray]:
         """Run the model on the prepared tensor: presence (1, 1) and segmentation logits."""
-        self._interp.set_tensor(self._input, self._tensor)
-        self._interp.invoke()
-        return (
-            self._interp.get_tensor(self._presence),
-            self._interp.get_tensor(self._segmentation),
-        )
+        self.invoke()
+        return self.tensor(self._presence), self.tensor(self._segmentation)
 
     @staticmethod
     def read(presence: np.ndarray, segmentation: np.ndarray, lb: Letterbox) -> LandmarkResult:
