@@ -62,7 +62,7 @@ def build_badge(cfg: UnitConfig, clock: Clock) -> BadgeReader | None:
     if isinstance(badge, EvdevBadgeConfig):
         from hal.badge.evdev_badge import EvdevBadgeReader
 
-        return EvdevBadgeReader(badge.device, clock=clock, grab=badge.grab)
+        return EvdevBadgeReader(str(badge.device), clock=clock, grab=badge.grab)
     from hal.badge.serial_badge import SerialBadgeReader
 
     return SerialBadgeReader(badge.url, clock=clock, baudrate=badge.baudrate)

@@ -1,0 +1,76 @@
+"""Whole-unit cost: 2 zones analysed at 5 fps while recording 720p H.264 + AAC, live pace.
+
+Runs the real unit (file camera paced in real time, WAV microphone, models,
+state machine, store, recorder) over a composed counter scene and prints, from
+one run: the unit's CPU as a fraction of the machine, peak resident memory,
+analysis frames processed against those due, and the worst lag behind the
+camera. Not part of `make test`:
+
+    .venv/bin/python bench/bench_unit.py [--seconds 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from audio.synth import synth_counter_audio
+from firmware.config import parse_config
+from firmware.runner import open_unit
+from vision.presence import PresenceChange
+from vision.scenes import compose, scene
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        spec = scene("demo_day")
+        truth = compose(spec, out / "scene.mp4")
+        synth_counter_audio(out / "scene.wav", spec.duration_s, truth.intervals["customer"])
+        cfg = parse_config({
+            "unit": {"data_dir": out / "data"},
+            "camera": {"type": "file", "path": out / "scene.mp4", "realtime": True},
+            "microphone": {"type": "wav", "path": out / "scene.wav", "realtime": True},
+            "keypad": None, "badge": None,
+        }, "bench")
+        unit = open_unit(cfg, media_time=False)
+        frames = 0
+        worst_lag = 0.0
+        process = unit.analyzer.process
+
+        def counted(image: np.ndarray, t: float) -> list[PresenceChange]:
+            nonlocal frames, worst_lag
+            frames += 1
+            worst_lag = max(worst_lag, time.monotonic() - t)
+            if time.monotonic() - start >= args.seconds:
+                unit.request_stop()
+            return process(image, t)
+
+        unit.analyzer.process = counted  # type: ignore[method-assign,assignment]
+        cpu0 = os.times()
+        start = time.monotonic()
+        unit.run()
+        wall = time.monotonic() - start
+        cpu1 = os.times()
+        unit.store.close()
+    cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
+    due = int(wall * cfg.camera.analysis_fps)
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"wall {wall:.1f} s, {os.cpu_count()} cores")
+    print(f"CPU {cpu:.1f} s = {cpu / wall:.2f} cores = {cpu / wall / (os.cpu_count() or 1):.2f} "
+          "of the machine")
+    print(f"peak RSS {rss_mb:.0f} MiB")
+    print(f"analysis frames {frames} of ~{due} due (2 zones each), worst lag {worst_lag:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
