@@ -122,11 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _expected_errors() -> tuple[type[BaseException], ...]:
     from firmware.script import ScriptError
+    from hal.badge.evdev_badge import EvdevUnavailableError
     from hal.camera.base import CameraError
     from hal.mic.base import MicrophoneError
     from vision.models.fetch import ModelError
 
-    return (CameraError, MicrophoneError, ModelError, ScriptError)
+    return (CameraError, EvdevUnavailableError, MicrophoneError, ModelError, ScriptError)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,6 @@ import os
 import select
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
@@ -26,6 +25,7 @@ from typing import Protocol
 from hal.badge.base import BadgeRead
 from hal.badge.keymap import EV_KEY, KeyDecoder
 from hal.badge.lines import BadgeLineError, BadgeLineStats
+from hal.badge.read_queue import BadgeReadQueue
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,8 @@ def describe_open_error(exc: OSError) -> str:
         return f"permission denied ({exc}); the service user needs read access (group 'input')"
     if exc.errno == errno.ENOENT:
         return "no such device (not plugged in?)"
+    if exc.errno == errno.ENOTTY:
+        return "not an input event device (want a /dev/input/...-event-kbd path)"
     return f"cannot open: {exc}"
 
 
@@ -144,23 +146,16 @@ class EvdevBadgeReader:
         self.device = device
         self._clock = clock
         self._mono = monotonic
-        self._repeat_s = repeat_suppress_s
+        self._queue = BadgeReadQueue(clock, monotonic, repeat_suppress_s, queue_size)
         self._reconnect_s = reconnect_s
-        self._queue_size = queue_size
         self._grab = grab
         self._injected_opener = open_device is not None
         self._open: DeviceOpener = open_device or open_evdev_device
         self._decoder = KeyDecoder(max_line)
-        self._reads: deque[BadgeRead] = deque()
-        self._cond = threading.Condition()
         self._dev: InputDeviceLike | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._wake_r = self._wake_w = -1
-        self._last_uid = ""
-        self._last_uid_t = 0.0
-        self._suppressed = 0
-        self._dropped = 0
         self._outage = False
         self._noise_logged = False
         self._bug_logged = False
@@ -197,15 +192,11 @@ class EvdevBadgeReader:
 
     def reads(self) -> list[BadgeRead]:
         """Reads since the last call (non-blocking)."""
-        with self._cond:
-            out = list(self._reads)
-            self._reads.clear()
-        return out
+        return self._queue.drain()
 
     def wait_for_read(self, timeout_s: float) -> bool:
         """Block until a read is queued or ``timeout_s`` passes; True if one is queued."""
-        with self._cond:
-            return self._cond.wait_for(lambda: bool(self._reads), timeout=timeout_s)
+        return self._queue.wait(timeout_s)
 
     @property
     def is_open(self) -> bool:
@@ -217,8 +208,8 @@ class EvdevBadgeReader:
         return EvdevBadgeStats(
             lines=dataclasses.replace(self._decoder.stats),
             device=self._dev_stats,
-            repeats_suppressed=self._suppressed,
-            reads_dropped=self._dropped,
+            repeats_suppressed=self._queue.suppressed,
+            reads_dropped=self._queue.dropped,
         )
 
     # --- reader thread -------------------------------------------------------------------
@@ -345,15 +336,4 @@ class EvdevBadgeReader:
             log.debug("badge reader %s: rejected %s: %s", self.device, err.kind, err.detail)
 
     def _on_uid(self, uid: str) -> None:
-        now = self._mono()
-        if uid == self._last_uid and now - self._last_uid_t < self._repeat_s:
-            self._suppressed += 1
-            self._last_uid_t = now  # a card held for long keeps being one tap
-            return
-        self._last_uid, self._last_uid_t = uid, now
-        with self._cond:
-            if len(self._reads) >= self._queue_size:
-                self._reads.popleft()
-                self._dropped += 1
-            self._reads.append(BadgeRead(uid=uid, t=self._clock()))
-            self._cond.notify_all()
+        self._queue.offer(uid)

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from hal.badge.base import BadgeRead
 from hal.badge.lines import BadgeLineError, BadgeLineParser, BadgeLineStats
+from hal.badge.read_queue import BadgeReadQueue
 from hal.serial_link import LinkStats, PortFactory, SerialLink, url_port_factory
 
 log = logging.getLogger(__name__)
@@ -55,15 +54,8 @@ class SerialBadgeReader:
         self.url = url
         self._clock = clock
         self._mono = monotonic
-        self._repeat_s = repeat_suppress_s
+        self._queue = BadgeReadQueue(clock, monotonic, repeat_suppress_s, queue_size)
         self._parser = BadgeLineParser(max_line)
-        self._reads: deque[BadgeRead] = deque()
-        self._queue_size = queue_size
-        self._cond = threading.Condition()
-        self._last_uid = ""
-        self._last_uid_t = 0.0
-        self._suppressed = 0
-        self._dropped = 0
         self._lost = False
         self._noise_logged = False
         factory = port_factory or url_port_factory(url, baudrate=baudrate)
@@ -85,15 +77,11 @@ class SerialBadgeReader:
 
     def reads(self) -> list[BadgeRead]:
         """Reads since the last call (non-blocking)."""
-        with self._cond:
-            out = list(self._reads)
-            self._reads.clear()
-        return out
+        return self._queue.drain()
 
     def wait_for_read(self, timeout_s: float) -> bool:
         """Block until a read is queued or ``timeout_s`` passes; True if one is queued."""
-        with self._cond:
-            return self._cond.wait_for(lambda: bool(self._reads), timeout=timeout_s)
+        return self._queue.wait(timeout_s)
 
     @property
     def is_open(self) -> bool:
@@ -104,8 +92,8 @@ class SerialBadgeReader:
         return BadgeStats(
             lines=dataclasses.replace(self._parser.stats),
             link=dataclasses.replace(self._link.stats),
-            repeats_suppressed=self._suppressed,
-            reads_dropped=self._dropped,
+            repeats_suppressed=self._queue.suppressed,
+            reads_dropped=self._queue.dropped,
         )
 
     def _on_open(self) -> None:
@@ -138,15 +126,4 @@ class SerialBadgeReader:
             log.debug("badge reader %s: rejected %s: %s", self.url, err.kind, err.detail)
 
     def _on_uid(self, uid: str) -> None:
-        now = self._mono()
-        if uid == self._last_uid and now - self._last_uid_t < self._repeat_s:
-            self._suppressed += 1
-            self._last_uid_t = now  # a card held for long keeps being one tap
-            return
-        self._last_uid, self._last_uid_t = uid, now
-        with self._cond:
-            if len(self._reads) >= self._queue_size:
-                self._reads.popleft()
-                self._dropped += 1
-            self._reads.append(BadgeRead(uid=uid, t=self._clock()))
-            self._cond.notify_all()
+        self._queue.offer(uid)
