@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from firmware.recorder import Recorder, salvage
+from firmware.recorder import Recorder, RecorderError, salvage
 from firmware.store import Store
 from hal.camera.base import Packet, StreamInfo
 from sync.schema import EventEnvelope
@@ -40,13 +40,20 @@ class ClipBook:
         self.recorder.feed(packets)
 
     def start(self, clip_id: str, kind: str, from_t: float) -> None:
+        """Open a clip; a recording failure is recorded, never raised into the loop."""
         path = self.path_for(clip_id, from_t)
         self.store.clip_opened(clip_id, kind, path, from_t)
         self._paths[clip_id] = path
-        self.recorder.start_clip(clip_id, from_t, path=path)
+        try:
+            self.recorder.start_clip(clip_id, from_t, path=path)
+        except RecorderError as exc:
+            log.error("clip %s could not start: %s", clip_id, exc)
+            self._tell([self._settle(clip_id, self._paths.pop(clip_id), from_t, str(exc))])
 
     def stop(self, clip_id: str, until_t: float) -> None:
-        self.recorder.stop_clip(clip_id, until_t)
+        """Let a clip run to ``until_t``; one that already failed has been settled."""
+        if clip_id in self.recorder.open_clips:
+            self.recorder.stop_clip(clip_id, until_t)
 
     def commit_closed(self, now: float) -> list[EventEnvelope]:
         """Record clips the recorder finished since the last call."""
