@@ -19,9 +19,11 @@ from hal.camera.file import FileCamera
 from hal.mic.silent import SilentMicrophone
 from tests.media import bars_video
 
+Media = tuple[FileCamera, list[list[Packet]], AacEncoder]
+
 
 @pytest.fixture(scope="module")
-def media(tmp_path_factory: pytest.TempPathFactory) -> tuple[FileCamera, list[list[Packet]], AacEncoder]:
+def media(tmp_path_factory: pytest.TempPathFactory) -> Media:
     video = bars_video(tmp_path_factory.mktemp("v") / "bars.mp4", 6.0)
     cam = FileCamera(video, record_width=320, record_height=240)
     cam.start()
@@ -32,8 +34,7 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> tuple[FileCamera, list[li
 
 
 @pytest.fixture
-def book(tmp_path: Path, media: tuple[FileCamera, list[list[Packet]], AacEncoder]
-         ) -> Iterator[ClipBook]:
+def book(tmp_path: Path, media: Media) -> Iterator[ClipBook]:
     cam, _, enc = media
     clock = UnitClock.media(lambda: 0.0, dt.datetime(2026, 11, 22, tzinfo=dt.UTC))
     store = Store(tmp_path / "unit.db", EventContext("u", "c", "b", clock))
@@ -56,8 +57,7 @@ def test_clip_that_cannot_be_created_is_recorded_as_cut(book: ClipBook) -> None:
 
 
 def test_clip_whose_writer_fails_midway_is_settled_and_stop_is_harmless(
-        book: ClipBook, media: tuple[FileCamera, list[list[Packet]], AacEncoder],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        book: ClipBook, media: Media, monkeypatch: pytest.MonkeyPatch) -> None:
     _, batches, _ = media
     book.start("t1", "transaction", 0.0)
     real_write = ClipWriter.write
@@ -81,9 +81,7 @@ def test_clip_whose_writer_fails_midway_is_settled_and_stop_is_harmless(
     assert [r["type"] for r in book.store.rows("events")] == [f"clip_{state}"]
 
 
-def test_normal_clip_commits_with_sha(book: ClipBook,
-                                     media: tuple[FileCamera, list[list[Packet]], AacEncoder]
-                                     ) -> None:
+def test_normal_clip_commits_with_sha(book: ClipBook, media: Media) -> None:
     _, batches, _ = media
     book.start("t1", "transaction", 1.0)
     book.stop("t1", 4.0)
