@@ -214,8 +214,14 @@ class CounterUnit:
 
     def _record(self, type_: str, t: float, data: dict) -> None:
         env = self.store.record(type_, t, data)
-        if type_.startswith(("alert_", "absence_", "transaction_", "login", "logout")):
-            log.info("%s %s", type_, {k: v for k, v in data.items() if v is not None})
+        if type_.startswith(("alert_", "absence_", "transaction_", "login", "logout", "keypad_")):
+            # Upper-case extras become journald fields (COUNTERUNIT_EVENT=...) so a
+            # technician can `journalctl COUNTERUNIT_EVENT=alert_raised`.
+            fields = {f"COUNTERUNIT_{k.upper()}": v for k, v in data.items()
+                      if v is not None and k in ("txn_id", "staff_id", "absence_id", "level")}
+            log.info("%s %s", type_, {k: v for k, v in data.items() if v is not None},
+                     extra={"COUNTERUNIT_EVENT": type_, "COUNTERUNIT_EVENT_ID": env.uuid,
+                            **fields})
         if self.on_event is not None:
             self.on_event(env)
 
