@@ -158,10 +158,9 @@ class ShowMessage(_Msg):
 
 
 @dataclass(frozen=True, slots=True)
-class SetBrightness(_Msg):
-    """Display brightness in percent."""
+class _Percent(_Msg):
+    """A one-byte setting in percent."""
 
-    TYPE: ClassVar[MsgType] = MsgType.SET_BRIGHTNESS
     level: int
 
     def _check(self) -> None:
@@ -171,26 +170,22 @@ class SetBrightness(_Msg):
         return bytes([self.level])
 
     @classmethod
-    def parse(cls, r: Reader, seq: int) -> SetBrightness:
+    def parse(cls, r: Reader, seq: int) -> Self:
         return cls(r.u8(), seq=seq)
 
 
 @dataclass(frozen=True, slots=True)
-class SetVolume(_Msg):
+class SetBrightness(_Percent):
+    """Display brightness in percent."""
+
+    TYPE: ClassVar[MsgType] = MsgType.SET_BRIGHTNESS
+
+
+@dataclass(frozen=True, slots=True)
+class SetVolume(_Percent):
     """Prompt sound volume in percent (0 mutes)."""
 
     TYPE: ClassVar[MsgType] = MsgType.SET_VOLUME
-    level: int
-
-    def _check(self) -> None:
-        check_int("level", self.level, 0, 100)
-
-    def payload(self) -> bytes:
-        return bytes([self.level])
-
-    @classmethod
-    def parse(cls, r: Reader, seq: int) -> SetVolume:
-        return cls(r.u8(), seq=seq)
 
 
 @dataclass(frozen=True, slots=True)
