@@ -24,7 +24,7 @@ from typing import Protocol
 
 from hal.badge.base import BadgeRead
 from hal.badge.keymap import EV_KEY, KeyDecoder
-from hal.badge.lines import BadgeLineError, BadgeLineStats
+from hal.badge.lines import BadgeLineStats
 from hal.badge.read_queue import BadgeReadQueue
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,8 @@ class EvdevBadgeReader:
         self.device = device
         self._clock = clock
         self._mono = monotonic
-        self._queue = BadgeReadQueue(clock, monotonic, repeat_suppress_s, queue_size)
+        self._queue = BadgeReadQueue(clock, monotonic, repeat_suppress_s, queue_size,
+                                     str(device))
         self._reconnect_s = reconnect_s
         self._grab = grab
         self._injected_opener = open_device is not None
@@ -157,7 +158,6 @@ class EvdevBadgeReader:
         self._thread: threading.Thread | None = None
         self._wake_r = self._wake_w = -1
         self._outage = False
-        self._noise_logged = False
         self._bug_logged = False
         self._dev_stats = EvdevDeviceStats()
 
@@ -317,23 +317,4 @@ class EvdevBadgeReader:
                 log.debug("badge reader %s: key handling failed again", self.device, exc_info=True)
 
     def _on_key(self, code: int, value: int) -> None:
-        for item in self._decoder.feed(code, value):
-            if isinstance(item, BadgeLineError):
-                self._on_reject(item)
-            else:
-                self._on_uid(item)
-
-    def _on_reject(self, err: BadgeLineError) -> None:
-        if not self._noise_logged:
-            self._noise_logged = True
-            log.warning(
-                "badge reader %s: rejected a line (%s: %s); further rejections are only counted",
-                self.device,
-                err.kind,
-                err.detail,
-            )
-        else:
-            log.debug("badge reader %s: rejected %s: %s", self.device, err.kind, err.detail)
-
-    def _on_uid(self, uid: str) -> None:
-        self._queue.offer(uid)
+        self._queue.accept(self._decoder.feed(code, value))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from hal.badge.base import BadgeRead
+from hal.badge.lines import BadgeLineError
+
+log = logging.getLogger(__name__)
 
 
 class BadgeReadQueue:
@@ -17,7 +21,9 @@ class BadgeReadQueue:
     """
 
     def __init__(self, clock: Callable[[], float], monotonic: Callable[[], float],
-                 repeat_suppress_s: float, queue_size: int) -> None:
+                 repeat_suppress_s: float, queue_size: int, source: str = "badge reader") -> None:
+        self.source = source
+        self._noise_logged = False
         self._clock = clock
         self._mono = monotonic
         self._repeat_s = repeat_suppress_s
@@ -28,6 +34,22 @@ class BadgeReadQueue:
         self._last_uid_t = 0.0
         self.suppressed = 0
         self.dropped = 0
+
+    def accept(self, items: Iterable[str | BadgeLineError]) -> None:
+        """What a reader decoded: UIDs are offered, rejected lines logged once, then counted."""
+        for item in items:
+            if isinstance(item, BadgeLineError):
+                self._reject(item)
+            else:
+                self.offer(item)
+
+    def _reject(self, err: BadgeLineError) -> None:
+        if not self._noise_logged:
+            self._noise_logged = True
+            log.warning("badge reader %s: rejected a line (%s: %s); further rejections are "
+                        "only counted", self.source, err.kind, err.detail)
+        else:
+            log.debug("badge reader %s: rejected %s: %s", self.source, err.kind, err.detail)
 
     def offer(self, uid: str) -> None:
         """A UID the reader decoded; called from the reader's thread."""

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from hal.badge.base import BadgeRead
-from hal.badge.lines import BadgeLineError, BadgeLineParser, BadgeLineStats
+from hal.badge.lines import BadgeLineParser, BadgeLineStats
 from hal.badge.read_queue import BadgeReadQueue
 from hal.serial_link import LinkStats, PortFactory, SerialLink, url_port_factory
 
@@ -54,10 +54,10 @@ class SerialBadgeReader:
         self.url = url
         self._clock = clock
         self._mono = monotonic
-        self._queue = BadgeReadQueue(clock, monotonic, repeat_suppress_s, queue_size)
+        self._queue = BadgeReadQueue(clock, monotonic, repeat_suppress_s, queue_size,
+                                     str(url))
         self._parser = BadgeLineParser(max_line)
         self._lost = False
-        self._noise_logged = False
         factory = port_factory or url_port_factory(url, baudrate=baudrate)
         self._link = SerialLink(
             name=f"badge {url}",
@@ -107,23 +107,4 @@ class SerialBadgeReader:
         log.warning("badge reader %s: unavailable: %s", self.url, reason)
 
     def _on_data(self, data: bytes) -> None:
-        for item in self._parser.feed(data):
-            if isinstance(item, BadgeLineError):
-                self._on_reject(item)
-            else:
-                self._on_uid(item)
-
-    def _on_reject(self, err: BadgeLineError) -> None:
-        if not self._noise_logged:
-            self._noise_logged = True
-            log.warning(
-                "badge reader %s: rejected a line (%s: %s); further rejections are only counted",
-                self.url,
-                err.kind,
-                err.detail,
-            )
-        else:
-            log.debug("badge reader %s: rejected %s: %s", self.url, err.kind, err.detail)
-
-    def _on_uid(self, uid: str) -> None:
-        self._queue.offer(uid)
+        self._queue.accept(self._parser.feed(data))
