@@ -73,6 +73,18 @@ def rules_from_config(cfg: UnitConfig) -> Rules:
     )
 
 
+# Decisions can trail the first evidence by up to ~3 s (vision's confirmation
+# window) on top of the hysteresis; one keyframe interval more for the nearest keyframe.
+EVIDENCE_LOOKBACK_S = 4.0
+
+
+def ring_seconds(cfg: UnitConfig) -> float:
+    """How far back the pre-roll ring must reach: a clip starts pre-roll before an
+    arrival or departure that is only decided after the dwell or hold."""
+    hysteresis = max(max(z.enter_dwell_s, z.exit_hold_s) for z in cfg.zones.values())
+    return cfg.recording.pre_roll_s + hysteresis + EVIDENCE_LOOKBACK_S
+
+
 @dataclass
 class Devices:
     """The hardware (or its stand-ins) a unit runs on."""
@@ -119,9 +131,8 @@ class CounterUnit:
                 if part is not None:
                     part.start()
             encoder = AacEncoder(dev.microphone.sample_rate)
-            ring_s = self.rules.pre_roll_s + max(z.enter_dwell_s for z in self.cfg.zones.values())
             self.clips = ClipBook(self.store, self.cfg.unit.data_dir / "clips",
-                                  ring_s + 2.0, dev.camera.video_info, encoder.info,
+                                  ring_seconds(self.cfg), dev.camera.video_info, encoder.info,
                                   self.on_event)
             self.clips.recover(self.now)
             for env in self.store.close_interrupted(self.now):

@@ -26,7 +26,8 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     txns = conn.execute("SELECT t.duration_s, t.rating, c.path, t.staff_id FROM transactions t "
                         "JOIN clips c ON c.clip_id = t.clip_id").fetchall()
     logins = conn.execute("SELECT staff_id FROM staff_sessions").fetchall()
-    absences = conn.execute("SELECT duration_s FROM absences").fetchall()
+    absences = conn.execute("SELECT a.duration_s, c.path FROM absences a "
+                            "JOIN clips c ON c.clip_id = a.clip_id").fetchall()
     alerts = conn.execute("SELECT alert, level, cleared_utc IS NOT NULL FROM alerts "
                           "ORDER BY raised_t").fetchall()
     conn.close()
@@ -38,7 +39,11 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
         probe = probe_clip(Path(path))
         assert probe.ok and probe.video == "h264" and probe.audio == "aac"
         assert probe.duration is not None and abs(probe.duration - (duration + 3 + 5)) <= 1.0
-    assert len(absences) == 1 and abs(absences[0][0] - 40) <= 1.0
+    ((away_s, away_clip),) = absences
+    assert abs(away_s - 40) <= 1.0
+    # Recorded while away: the whole absence plus pre- and post-roll.
+    probe = probe_clip(Path(away_clip))
+    assert probe.ok and probe.duration is not None and abs(probe.duration - (away_s + 8)) <= 1.0
     # 40 s away crosses the demo's 15/25/35 s levels; the rating 2 is "dissatisfied".
     assert alerts == [("off_seat", 1, 1), ("off_seat", 2, 1), ("off_seat", 3, 1),
                       ("dissatisfied", 1, 0)]

@@ -98,3 +98,11 @@ def test_check_config_cli_missing_file(tmp_path: Path, capsys: pytest.CaptureFix
 def test_check_config_cli_ok(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-config", str(EXAMPLE)]) == 0
     assert "OK" in capsys.readouterr().out
+
+
+def test_pre_roll_ring_reaches_back_past_the_slowest_decision() -> None:
+    from firmware.unit import ring_seconds
+
+    cfg = parse_config(MINIMAL)
+    # seat exit-hold 5 s is the slowest decision; off-seat clips start 3 s before it.
+    assert ring_seconds(cfg) >= cfg.recording.pre_roll_s + 5.0 + 3.0
