@@ -1,8 +1,8 @@
 """Domain errors of HQ storage; the HTTP layer maps each class to one status code.
 
 Suggested mapping (tus 1.0 core where it has one): InvalidInput 400, ForeignUnit 403,
-UploadNotFound / ClipNotFound / 404, OffsetConflict 409, ClipConflict 409,
-UuidTaken 409, UploadTooLarge 413, BeyondLength 400, ChecksumMismatch 460,
+UploadNotFound / ClipNotFound 404, OffsetConflict 409, ClipConflict 409,
+UuidTaken 409, UploadTooLarge 413, QuotaExceeded 429, BeyondLength 400, ChecksumMismatch 460,
 RangeNotSatisfiable 416.
 """
 
@@ -44,6 +44,10 @@ class BeyondLength(StorageError):
 
 class UploadTooLarge(StorageError):
     """The declared length is over the store's maximum clip size."""
+
+
+class QuotaExceeded(StorageError):
+    """A unit has too many unfinished uploads open at once."""
 
 
 class ChecksumMismatch(StorageError):

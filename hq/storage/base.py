@@ -1,0 +1,93 @@
+"""The storage interfaces HQ's API calls; SQLite/local-disk are the defaults.
+
+PostgreSQL (events, audit) and S3-compatible object storage (clips) implement the
+same Protocols; see docs/hq-scaling.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from typing import Protocol
+
+from sync.schema import EventEnvelope
+
+from .models import AuditRecord, IngestResult, StoredClip, Transaction, TransactionQuery, Upload
+
+
+class EventStore(Protocol):
+    """Events exactly once per uuid, and the query tables built from them."""
+
+    def ingest(self, unit_id: str, events: Sequence[EventEnvelope]) -> IngestResult:
+        """Store a batch atomically for the authenticated ``unit_id``.
+
+        Raises ForeignUnit if an event names another unit, UuidTaken if a uuid is
+        already stored for another unit; nothing of the batch is stored then.
+        """
+        ...
+
+    def register_unit(self, unit_id: str, branch_id: str) -> None:
+        """Record (or move) a unit's branch, used by branch searches."""
+        ...
+
+    def search_transactions(self, query: TransactionQuery) -> list[Transaction]:
+        """Transactions matching ``query``, newest start first."""
+        ...
+
+    def transaction(self, txn_id: str, unit_id: str | None = None) -> Transaction | None:
+        """One transaction; AmbiguousId if ``txn_id`` exists for several units."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection."""
+        ...
+
+
+class ClipStore(Protocol):
+    """Resumable clip uploads (tus 1.0 core semantics) and byte-exact downloads."""
+
+    def create(self, unit_id: str, clip_id: str, length: int, sha256: str) -> Upload:
+        """Start (or find) the upload of a clip; ``complete`` if HQ already has it."""
+        ...
+
+    def offset(self, upload_id: str, unit_id: str) -> Upload:
+        """The upload's current state (tus HEAD)."""
+        ...
+
+    def append(self, upload_id: str, unit_id: str, offset: int, chunk: bytes) -> int:
+        """Write ``chunk`` at ``offset`` durably (tus PATCH); return the new offset."""
+        ...
+
+    def open_clip(self, clip_id: str, unit_id: str | None = None) -> StoredClip:
+        """A completed clip; ClipNotFound if there is none."""
+        ...
+
+    def read_range(self, clip: StoredClip, start: int, end: int,
+                   chunk_size: int = 1 << 16) -> Iterator[bytes]:
+        """Bytes ``start..end`` (inclusive) of a completed clip, in chunks."""
+        ...
+
+    def close(self) -> None:
+        """Release resources."""
+        ...
+
+
+class AuditLog(Protocol):
+    """Append-only record of who read which recording; no update or delete exists."""
+
+    def append(self, *, actor: str, role: str, action: str, object_type: str,
+               object_id: str, client: str, detail: str = "",
+               utc: dt.datetime | None = None) -> AuditRecord:
+        """Write one record durably and return it."""
+        ...
+
+    def query(self, *, actor: str | None = None, object_type: str | None = None,
+              object_id: str | None = None, action: str | None = None,
+              utc_from: dt.datetime | None = None, utc_to: dt.datetime | None = None,
+              limit: int = 100, offset: int = 0) -> list[AuditRecord]:
+        """Records matching every given filter, oldest first."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection."""
+        ...

@@ -1,0 +1,362 @@
+"""LocalClipStore: resumable clip uploads (tus 1.0 core semantics) onto local disk.
+
+Layout under ``root``: ``clips.sqlite`` (uploads and completed clips), ``partial/`` (bytes
+received so far) and ``clips/`` (verified clips). Every file name is a server-made upload
+id, so nothing a unit sends ever becomes part of a path. The partial file's size is the
+upload offset: it is what survives a crash, and every append is fsynced before it is
+acknowledged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import logging
+import os
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import (
+    AmbiguousId,
+    BeyondLength,
+    ChecksumMismatch,
+    ClipConflict,
+    ClipNotFound,
+    ForeignUnit,
+    InvalidInput,
+    OffsetConflict,
+    QuotaExceeded,
+    UploadNotFound,
+    UploadTooLarge,
+)
+from .models import StoredClip, Upload, check_clip_id, check_sha256, check_unit_id, parse_utc
+from .models import utc_text as _utc_text
+from .sqlite import connect
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_CLIP_BYTES = 1 << 30  # an hour of 720p at ~4 MB/min is ~240 MB; 1 GiB is ample
+# A unit uploads one clip at a time; the bound stops a broken or hostile unit from
+# filling HQ's disk with never-finished uploads.
+DEFAULT_MAX_OPEN_UPLOADS = 16
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS uploads (
+    upload_id TEXT PRIMARY KEY, unit_id TEXT NOT NULL, clip_id TEXT NOT NULL,
+    length INTEGER NOT NULL, sha256 TEXT NOT NULL, state TEXT NOT NULL,
+    created_utc TEXT NOT NULL, finished_utc TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS one_partial_per_clip
+    ON uploads (unit_id, clip_id) WHERE state = 'partial';
+CREATE TABLE IF NOT EXISTS clips (
+    unit_id TEXT NOT NULL, clip_id TEXT NOT NULL, upload_id TEXT NOT NULL,
+    size INTEGER NOT NULL, sha256 TEXT NOT NULL, completed_utc TEXT NOT NULL,
+    PRIMARY KEY (unit_id, clip_id)
+);
+CREATE INDEX IF NOT EXISTS clips_by_id ON clips (clip_id);
+"""
+
+
+def _now() -> str:
+    return _utc_text(dt.datetime.now(dt.UTC))
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _hash_prefix(path: Path, size: int) -> hashlib._Hash:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        left = size
+        while left > 0:
+            block = f.read(min(left, 1 << 20))
+            if not block:
+                break
+            h.update(block)
+            left -= len(block)
+    return h
+
+
+class LocalClipStore:
+    """Resumable uploads with sha256 verification, and range reads of completed clips."""
+
+    def __init__(self, root: Path, *, max_length: int = DEFAULT_MAX_CLIP_BYTES,
+                 max_open_uploads: int = DEFAULT_MAX_OPEN_UPLOADS) -> None:
+        self.root = Path(root)
+        self.max_length = max_length
+        self.max_open_uploads = max_open_uploads
+        self._partial = self.root / "partial"
+        self._clips = self.root / "clips"
+        for d in (self._partial, self._clips):
+            d.mkdir(parents=True, exist_ok=True)
+        self._conn = connect(self.root / "clips.sqlite")
+        self._conn.executescript(_SCHEMA)
+        self._lock = threading.Lock()  # the connection and the maps below
+        self._upload_locks: dict[str, threading.Lock] = {}
+        # Running sha256 per upload with the offset it covers; lost on restart, when the
+        # partial file is rehashed once instead.
+        self._hashers: dict[str, tuple[hashlib._Hash, int]] = {}
+        self._recover()
+
+    def close(self) -> None:
+        """Release the connection."""
+        with self._lock:
+            self._conn.close()
+
+    # ---- tus: creation, HEAD, PATCH ---------------------------------------------------
+
+    def create(self, unit_id: str, clip_id: str, length: int, sha256: str) -> Upload:
+        """Start the upload of a clip, or find the one already under way or done.
+
+        A clip HQ already holds comes back ``complete`` (the unit sends nothing); an
+        unfinished upload of the same clip and digest is resumed at its offset.
+        """
+        check_unit_id(unit_id)
+        check_clip_id(clip_id)
+        check_sha256(sha256)
+        if isinstance(length, bool) or not isinstance(length, int) or length < 1:
+            raise InvalidInput(f"upload length {length!r} must be a positive integer")
+        if length > self.max_length:
+            raise UploadTooLarge(f"clip {clip_id}: {length} bytes is over the "
+                                 f"{self.max_length}-byte limit")
+        with self._lock:
+            done = self._conn.execute("SELECT * FROM clips WHERE unit_id = ? AND clip_id = ?",
+                                      [unit_id, clip_id]).fetchone()
+            if done is not None:
+                if done["sha256"] != sha256 or done["size"] != length:
+                    raise ClipConflict(f"clip {clip_id} of {unit_id} is already stored with "
+                                       "another digest or length")
+                return Upload(done["upload_id"], unit_id, clip_id, length, sha256, length, True)
+            row = self._conn.execute(
+                "SELECT * FROM uploads WHERE unit_id = ? AND clip_id = ? AND state = 'partial'",
+                [unit_id, clip_id]).fetchone()
+            if row is not None:
+                if row["sha256"] == sha256 and row["length"] == length:
+                    return self._state(row)
+                log.warning("clip %s of %s re-announced with another digest; "
+                            "discarding upload %s", clip_id, unit_id, row["upload_id"])
+                self._discard(row["upload_id"])
+            open_now = self._conn.execute(
+                "SELECT COUNT(*) FROM uploads WHERE unit_id = ? AND state = 'partial'",
+                [unit_id]).fetchone()[0]
+            if open_now >= self.max_open_uploads:
+                log.warning("unit %s has %d unfinished uploads; refusing another",
+                            unit_id, open_now)
+                raise QuotaExceeded(f"unit {unit_id} has {open_now} unfinished uploads; "
+                                    "finish or let them expire first")
+            upload_id = secrets.token_hex(16)
+            self._conn.execute(
+                "INSERT INTO uploads (upload_id, unit_id, clip_id, length, sha256, state, "
+                "created_utc) VALUES (?, ?, ?, ?, ?, 'partial', ?)",
+                [upload_id, unit_id, clip_id, length, sha256, _now()])
+        return Upload(upload_id, unit_id, clip_id, length, sha256, 0, False)
+
+    def offset(self, upload_id: str, unit_id: str) -> Upload:
+        """The upload's current state (tus HEAD)."""
+        with self._lock:
+            return self._state(self._row(upload_id, unit_id))
+
+    def append(self, upload_id: str, unit_id: str, offset: int, chunk: bytes) -> int:
+        """Write ``chunk`` at ``offset`` and fsync it (tus PATCH); return the new offset.
+
+        Reaching the declared length verifies the sha256 and either commits the clip or
+        raises ChecksumMismatch after discarding the bytes, so the unit uploads afresh.
+        """
+        with self._lock:
+            row = self._row(upload_id, unit_id)
+            ulock = self._upload_locks.setdefault(upload_id, threading.Lock())
+        with ulock:
+            with self._lock:
+                row = self._row(upload_id, unit_id)  # may have completed meanwhile
+            length = row["length"]
+            if row["state"] == "complete":
+                current = length
+            else:
+                part = self._partial / upload_id
+                current = part.stat().st_size if part.exists() else 0
+            if offset != current:
+                raise OffsetConflict(upload_id, current, offset)
+            if offset + len(chunk) > length:
+                raise BeyondLength(f"upload {upload_id}: {len(chunk)} bytes at {offset} "
+                                   f"would pass the length {length}")
+            if row["state"] == "complete" or not chunk:
+                return current
+            hasher = self._hasher(upload_id, part, current)
+            # Append mode: the file's end is the offset just checked, and no other writer
+            # of this upload exists while ``ulock`` is held.
+            with part.open("ab") as f:
+                f.write(chunk)
+                f.flush()
+                os.fsync(f.fileno())
+            hasher.update(chunk)
+            new = current + len(chunk)
+            with self._lock:
+                self._hashers[upload_id] = (hasher, new)
+            if new == length:
+                self._finish(upload_id, hasher.hexdigest())
+            return new
+
+    # ---- downloads --------------------------------------------------------------------
+
+    def open_clip(self, clip_id: str, unit_id: str | None = None) -> StoredClip:
+        """A completed clip; ClipNotFound if none, AmbiguousId if several units have it."""
+        check_clip_id(clip_id)
+        sql, args = "SELECT * FROM clips WHERE clip_id = ?", [clip_id]
+        if unit_id is not None:
+            sql, args = sql + " AND unit_id = ?", [clip_id, unit_id]
+        with self._lock:
+            rows = self._conn.execute(sql + " LIMIT 2", args).fetchall()
+        if not rows:
+            raise ClipNotFound(f"no completed clip {clip_id}")
+        if len(rows) > 1:
+            raise AmbiguousId(f"clip {clip_id} exists for several units; give the unit")
+        r = rows[0]
+        return StoredClip(r["unit_id"], r["clip_id"], r["size"], r["sha256"],
+                          parse_utc(r["completed_utc"]), self._clips / r["upload_id"])
+
+    def read_range(self, clip: StoredClip, start: int, end: int,
+                   chunk_size: int = 1 << 16) -> Iterator[bytes]:
+        """Bytes ``start..end`` (inclusive) of a completed clip, in chunks."""
+        if clip.path is None or not 0 <= start <= end < clip.size:
+            raise InvalidInput(f"range {start}-{end} is outside clip {clip.clip_id}")
+        with clip.path.open("rb") as f:
+            f.seek(start)
+            left = end - start + 1
+            while left > 0:
+                block = f.read(min(left, chunk_size))
+                if not block:
+                    return
+                left -= len(block)
+                yield block
+
+    def expire(self, older_than: dt.timedelta, now: dt.datetime | None = None) -> int:
+        """Discard unfinished uploads created before ``now - older_than``; return how many.
+
+        Safe for units: an expired upload answers UploadNotFound, and the unit creates a
+        new one.
+        """
+        cutoff = _utc_text((now or dt.datetime.now(dt.UTC)) - older_than)
+        with self._lock:
+            stale = [r["upload_id"] for r in self._conn.execute(
+                "SELECT upload_id FROM uploads WHERE state = 'partial' AND created_utc < ?",
+                [cutoff]).fetchall()]
+            for upload_id in stale:
+                self._discard(upload_id)
+        if stale:
+            log.info("expired %d unfinished uploads", len(stale))
+        return len(stale)
+
+    # ---- internals ----------------------------------------------------------------------
+
+    def _row(self, upload_id: str, unit_id: str) -> sqlite3.Row:
+        row = self._conn.execute("SELECT * FROM uploads WHERE upload_id = ?",
+                                 [upload_id]).fetchone()
+        if row is None or row["state"] == "rejected":
+            raise UploadNotFound(f"no upload {upload_id!r}")
+        if row["unit_id"] != unit_id:
+            log.warning("unit %s tried to use upload %s of unit %s",
+                        unit_id, upload_id, row["unit_id"])
+            raise ForeignUnit(f"upload {upload_id} belongs to another unit")
+        return row
+
+    def _state(self, row: sqlite3.Row) -> Upload:
+        if row["state"] == "complete":
+            offset = row["length"]
+        else:
+            part = self._partial / row["upload_id"]
+            offset = part.stat().st_size if part.exists() else 0
+        return Upload(row["upload_id"], row["unit_id"], row["clip_id"], row["length"],
+                      row["sha256"], offset, row["state"] == "complete")
+
+    def _hasher(self, upload_id: str, part: Path, offset: int) -> hashlib._Hash:
+        with self._lock:
+            cached = self._hashers.get(upload_id)
+        if cached is not None and cached[1] == offset:
+            return cached[0]
+        if offset:
+            log.info("upload %s: rehashing %d bytes received before a restart",
+                     upload_id, offset)
+            return _hash_prefix(part, offset)
+        return hashlib.sha256()
+
+    def _finish(self, upload_id: str, digest: str) -> None:
+        with self._lock:
+            row = self._conn.execute("SELECT * FROM uploads WHERE upload_id = ?",
+                                     [upload_id]).fetchone()
+            self._hashers.pop(upload_id, None)
+            self._upload_locks.pop(upload_id, None)
+            if row["state"] != "partial":
+                # Discarded by a re-announcement while this chunk was being written.
+                with contextlib.suppress(FileNotFoundError):
+                    (self._partial / upload_id).unlink()
+                raise UploadNotFound(f"upload {upload_id} was discarded")
+            if digest != row["sha256"]:
+                log.warning("upload %s of clip %s (%s): sha256 mismatch; discarded",
+                            upload_id, row["clip_id"], row["unit_id"])
+                self._discard(upload_id)
+                raise ChecksumMismatch(f"clip {row['clip_id']}: received bytes hash to "
+                                       f"{digest}, not {row['sha256']}; upload it again")
+            self._commit(row)
+
+    def _commit(self, row: sqlite3.Row) -> None:
+        """Move a verified upload into place and record it; the caller holds the lock."""
+        upload_id = row["upload_id"]
+        final = self._clips / upload_id
+        part = self._partial / upload_id
+        if part.exists():
+            os.replace(part, final)
+            _fsync_dir(self._clips)
+            _fsync_dir(self._partial)
+        now = _now()
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._conn.execute("UPDATE uploads SET state = 'complete', finished_utc = ? "
+                               "WHERE upload_id = ?", [now, upload_id])
+            self._conn.execute(
+                "INSERT INTO clips (unit_id, clip_id, upload_id, size, sha256, completed_utc) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [row["unit_id"], row["clip_id"], upload_id, row["length"], row["sha256"], now])
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+        log.info("clip %s of %s stored: %d bytes, sha256 %s", row["clip_id"], row["unit_id"],
+                 row["length"], row["sha256"][:12])
+
+    def _discard(self, upload_id: str) -> None:
+        """Reject an upload and delete its bytes; the caller holds the lock."""
+        self._conn.execute("UPDATE uploads SET state = 'rejected', finished_utc = ? "
+                           "WHERE upload_id = ?", [_now(), upload_id])
+        self._hashers.pop(upload_id, None)
+        self._upload_locks.pop(upload_id, None)
+        with contextlib.suppress(FileNotFoundError):
+            (self._partial / upload_id).unlink()
+
+    def _recover(self) -> None:
+        """Finish what a crash interrupted: a renamed clip whose row was not yet committed,
+        and partial files of uploads that are no longer open."""
+        with self._lock:
+            open_ids = set()
+            for row in self._conn.execute(
+                    "SELECT * FROM uploads WHERE state = 'partial'").fetchall():
+                final = self._clips / row["upload_id"]
+                if final.exists() and not (self._partial / row["upload_id"]).exists():
+                    if _hash_prefix(final, row["length"]).hexdigest() == row["sha256"]:
+                        log.info("upload %s: completing after a restart", row["upload_id"])
+                        self._commit(row)
+                        continue
+                    final.unlink()
+                open_ids.add(row["upload_id"])
+            for stray in self._partial.iterdir():
+                if stray.name not in open_ids:
+                    log.info("removing stray partial file %s", stray.name)
+                    stray.unlink()

@@ -1,0 +1,186 @@
+"""SqliteEventStore: exactly-once event ingest at HQ and the transaction queries."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from sync.schema import EventEnvelope
+
+from .errors import AmbiguousId, ForeignUnit, UuidTaken
+from .models import IngestResult, Transaction, TransactionQuery, check_unit_id, parse_utc, utc_text
+from .projection import SCHEMA, project
+from .sqlite import connect
+
+log = logging.getLogger(__name__)
+
+_SELECT = (
+    "SELECT t.*, u.branch_id, c.state AS clip_state, c.sha256 AS clip_sha256, "
+    "c.size AS clip_size FROM transactions t "
+    "LEFT JOIN units u ON u.unit_id = t.unit_id "
+    "LEFT JOIN clips c ON c.unit_id = t.unit_id AND c.clip_id = t.clip_id"
+)
+
+
+class SqliteEventStore:
+    """Events keyed by uuid in one SQLite file (WAL), with projections for HQ queries.
+
+    At-least-once delivery from units becomes exactly-once here: a uuid already stored
+    for the same unit is counted as a duplicate and changes nothing.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._conn = connect(Path(path))
+        self._lock = threading.Lock()
+        self._conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Release the connection."""
+        with self._lock:
+            self._conn.close()
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def ingest(self, unit_id: str, events: Sequence[EventEnvelope]) -> IngestResult:
+        """Store a batch in one transaction for the authenticated ``unit_id``.
+
+        Raises ForeignUnit if any event names another unit and UuidTaken if a uuid is
+        already stored for another unit; the whole batch is refused then.
+        """
+        check_unit_id(unit_id)
+        for env in events:
+            if env.unit_id != unit_id:
+                log.warning("unit %s sent event %s as unit %s; batch refused",
+                            unit_id, env.uuid, env.unit_id)
+                raise ForeignUnit(
+                    f"unit {unit_id} may not send event {env.uuid} of unit {env.unit_id}")
+        accepted = duplicates = 0
+        received = utc_text(dt.datetime.now(dt.UTC))
+        with self._tx() as conn:
+            for env in events:
+                row = conn.execute("SELECT unit_id FROM events WHERE uuid = ?",
+                                   [env.uuid]).fetchone()
+                if row is not None:
+                    if row["unit_id"] != unit_id:
+                        log.warning("unit %s reused uuid %s of unit %s; batch refused",
+                                    unit_id, env.uuid, row["unit_id"])
+                        raise UuidTaken(f"event {env.uuid} is already stored for another unit")
+                    duplicates += 1
+                    continue
+                conn.execute(
+                    "INSERT INTO events (uuid, unit_id, type, counter_id, utc, mono, boot_id, "
+                    "clock_synced, data, received_utc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [env.uuid, unit_id, env.type, env.counter_id, utc_text(env.utc), env.mono,
+                     env.boot_id, int(env.clock_synced), json.dumps(env.data, sort_keys=True),
+                     received])
+                project(conn, env)
+                accepted += 1
+        return IngestResult(accepted, duplicates)
+
+    def register_unit(self, unit_id: str, branch_id: str) -> None:
+        """Record (or move) a unit's branch, used by branch searches."""
+        check_unit_id(unit_id)
+        check_unit_id(branch_id)
+        with self._tx() as conn:
+            conn.execute("INSERT INTO units (unit_id, branch_id) VALUES (?, ?) "
+                         "ON CONFLICT (unit_id) DO UPDATE SET branch_id = excluded.branch_id",
+                         [unit_id, branch_id])
+
+    def event(self, uuid: str) -> EventEnvelope | None:
+        """One stored event, as the unit sent it."""
+        with self._lock:
+            row = self._conn.execute("SELECT * FROM events WHERE uuid = ?", [uuid]).fetchone()
+        if row is None:
+            return None
+        return EventEnvelope(
+            uuid=row["uuid"], type=row["type"], unit_id=row["unit_id"],
+            counter_id=row["counter_id"], utc=parse_utc(row["utc"]), mono=row["mono"],
+            boot_id=row["boot_id"], clock_synced=bool(row["clock_synced"]),
+            data=json.loads(row["data"]))
+
+    def count_events(self, unit_id: str | None = None) -> int:
+        """Number of stored events (of one unit, if given)."""
+        sql, args = "SELECT COUNT(*) FROM events", []
+        if unit_id is not None:
+            sql, args = sql + " WHERE unit_id = ?", [unit_id]
+        with self._lock:
+            return int(self._conn.execute(sql, args).fetchone()[0])
+
+    def search_transactions(self, query: TransactionQuery) -> list[Transaction]:
+        """Transactions matching every given filter, newest start first."""
+        where, args = _where(query)
+        sql = (f"{_SELECT}{where} ORDER BY t.started_utc DESC, t.unit_id, t.txn_id "
+               "LIMIT ? OFFSET ?")
+        with self._lock:
+            rows = self._conn.execute(sql, [*args, query.limit, query.offset]).fetchall()
+        return [_transaction(r) for r in rows]
+
+    def transaction(self, txn_id: str, unit_id: str | None = None) -> Transaction | None:
+        """One transaction; AmbiguousId if ``txn_id`` exists for several units."""
+        sql, args = f"{_SELECT} WHERE t.txn_id = ?", [txn_id]
+        if unit_id is not None:
+            sql, args = sql + " AND t.unit_id = ?", [txn_id, unit_id]
+        with self._lock:
+            rows = self._conn.execute(sql + " LIMIT 2", args).fetchall()
+        if len(rows) > 1:
+            raise AmbiguousId(f"transaction {txn_id} exists for several units; give the unit")
+        return _transaction(rows[0]) if rows else None
+
+
+def _where(q: TransactionQuery) -> tuple[str, list[Any]]:
+    """WHERE clause from fixed fragments; values only ever travel as parameters."""
+    parts: list[str] = []
+    args: list[Any] = []
+    equal = (("u.branch_id", q.branch_id), ("t.counter_id", q.counter_id),
+             ("t.unit_id", q.unit_id), ("t.staff_id", q.staff_id), ("t.rating", q.rating))
+    for column, value in equal:
+        if value is not None:
+            parts.append(f"{column} = ?")
+            args.append(value)
+    bounds = (("t.started_utc >= ?", q.utc_from and utc_text(q.utc_from)),
+              ("t.started_utc < ?", q.utc_to and utc_text(q.utc_to)),
+              ("t.rating >= ?", q.rating_min), ("t.rating <= ?", q.rating_max))
+    for fragment, bound in bounds:
+        if bound is not None:
+            parts.append(fragment)
+            args.append(bound)
+    if q.suspect is not None:
+        parts.append("COALESCE(t.rating_suspect, 0) = ?")
+        args.append(int(q.suspect))
+    return (" WHERE " + " AND ".join(parts) if parts else ""), args
+
+
+def _opt_utc(text: str | None) -> dt.datetime | None:
+    return parse_utc(text) if text is not None else None
+
+
+def _opt_bool(v: int | None) -> bool | None:
+    return bool(v) if v is not None else None
+
+
+def _transaction(r: sqlite3.Row) -> Transaction:
+    return Transaction(
+        unit_id=r["unit_id"], txn_id=r["txn_id"], branch_id=r["branch_id"],
+        counter_id=r["counter_id"], staff_id=r["staff_id"], session_id=r["session_id"],
+        started_utc=_opt_utc(r["started_utc"]), ended_utc=_opt_utc(r["ended_utc"]),
+        duration_s=r["duration_s"], end_reason=r["end_reason"],
+        clock_synced=_opt_bool(r["clock_synced"]), rating=r["rating"],
+        rating_outcome=r["rating_outcome"], rating_suspect=_opt_bool(r["rating_suspect"]),
+        clip_id=r["clip_id"], clip_state=r["clip_state"], clip_sha256=r["clip_sha256"],
+        clip_size=r["clip_size"])

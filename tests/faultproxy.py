@@ -1,0 +1,552 @@
+"""A fault-injecting TCP proxy on loopback for tests (latency, bandwidth, reset, stall, truncation).
+
+The proxy forwards raw bytes, so TLS passes through untouched. It runs its own asyncio loop in a
+background thread so synchronous test code (and blocking HTTP clients) can use it; every fault
+setter is thread-safe and takes effect on chunks not yet forwarded.
+
+Directions: ``Direction.UP`` is client -> upstream (requests), ``Direction.DOWN`` is
+upstream -> client (responses). A setter given ``direction=None`` applies to both.
+
+    with FaultProxy(("127.0.0.1", hq_port)) as proxy:   # point the unit at proxy.port
+        proxy.reset_after(256_000, Direction.UP, times=1)  # drop one upload mid-body
+        proxy.set_down(True)                               # HQ unreachable ...
+        proxy.clear()                                      # ... and back
+        assert proxy.stats.bytes_up >= clip_size
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import fcntl
+import logging
+import math
+import socket
+import struct
+import termios
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from types import TracebackType
+from typing import Literal
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 65536
+_QUEUE_CHUNKS = 8  # bytes the proxy may hold per direction: 8 chunks, then back-pressure
+_FLUSH_TIMEOUT_S = 1.0  # how long a reset waits for the kernel to hand over forwarded bytes
+_CONNECT_TIMEOUT_S = 5.0
+
+
+class Direction(enum.Enum):
+    """Which way bytes flow through the proxy."""
+
+    UP = "up"  # client -> upstream
+    DOWN = "down"  # upstream -> client
+
+
+class FaultProxyError(RuntimeError):
+    """The proxy could not start or stop as asked."""
+
+
+@dataclass(frozen=True)
+class ProxyStats:
+    """Counters since start. Bytes count what was handed to the receiving socket."""
+
+    connections: int = 0  # accepted, including those refused in down mode
+    active: int = 0
+    bytes_up: int = 0  # delivered to upstream
+    bytes_down: int = 0  # delivered to clients
+    resets: int = 0  # connections closed with RST by a fault (reset rule, down, reset_all)
+    refused: int = 0  # new connections reset because the proxy was down
+    truncations: int = 0  # connections closed with FIN by a truncate rule
+    upstream_failures: int = 0  # upstream connect failed (client got a reset)
+
+
+@dataclass
+class _Limit:
+    """Close the connection once ``nbytes`` went this way since the rule was armed."""
+
+    nbytes: int
+    action: Literal["reset", "fin"]
+    times_left: int | None  # None: every connection; else disarm after this many firings
+
+
+@dataclass
+class TokenBucket:
+    """A byte token bucket; the clock is passed in, so it is plain logic.
+
+    Writes go in pieces of 10 ms worth of bytes, and the bucket holds two pieces: the time a
+    sleep overshoots carries over instead of being lost (which would undershoot the rate),
+    while a burst after idling stays at 20 ms worth.
+    """
+
+    tokens: float = 0.0
+    stamp: float | None = None
+
+    def take(self, now: float, rate: float, want: int) -> tuple[int, float]:
+        """Take up to ``want`` bytes: (bytes granted, 0.0), or (0, seconds until a piece)."""
+        piece = max(1.0, rate / 100)
+        n = max(1, min(want, int(piece)))
+        elapsed = 0.0 if self.stamp is None else max(0.0, now - self.stamp)
+        self.tokens = min(2 * piece, self.tokens + elapsed * rate)
+        self.stamp = now
+        if self.tokens >= n:
+            self.tokens -= n
+            return n, 0.0
+        return 0, (n - self.tokens) / rate
+
+
+@dataclass
+class _DirFaults:
+    latency_s: float = 0.0
+    rate: float | None = None  # bytes/s
+    stall_until: float | None = None  # monotonic time; math.inf until released
+    limit: _Limit | None = None
+
+
+class _Fire(Exception):
+    """A limit rule fired: the link must be reset (RST) or finished (FIN)."""
+
+    def __init__(self, action: Literal["reset", "fin"]) -> None:
+        super().__init__(action)
+        self.action = action
+
+
+class _PeerGone(Exception):
+    """The source side failed; tear the link down without ceremony."""
+
+
+_EOF = object()
+_ERROR = object()
+
+
+def _dirs(direction: Direction | None) -> tuple[Direction, ...]:
+    return (Direction.UP, Direction.DOWN) if direction is None else (direction,)
+
+
+def _rst(writer: asyncio.StreamWriter) -> None:
+    """Close with RST: SO_LINGER 0 makes close() abort the TCP connection."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
+async def _kernel_flushed(writer: asyncio.StreamWriter, timeout_s: float) -> None:
+    """Wait until the kernel sent and the peer acknowledged what we wrote (SIOCOUTQ == 0).
+
+    Without this, a reset right after writing could discard bytes the counters say were sent.
+    """
+    sock = writer.get_extra_info("socket")
+    deadline = time.monotonic() + timeout_s
+    while sock is not None and sock.fileno() >= 0:
+        try:
+            queued = struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))
+        except OSError:
+            return
+        if queued[0] == 0 or time.monotonic() > deadline:
+            return
+        await asyncio.sleep(0.002)
+
+
+@dataclass(eq=False)  # identity hash: links live in a set
+class _Link:
+    """One proxied connection: the client side and (once connected) the upstream side."""
+
+    client: asyncio.StreamWriter
+    upstream: asyncio.StreamWriter | None = None
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def writers(self) -> list[asyncio.StreamWriter]:
+        return [w for w in (self.client, self.upstream) if w is not None]
+
+
+class FaultProxy:
+    """TCP proxy on 127.0.0.1:<ephemeral> forwarding to ``upstream`` with injectable faults."""
+
+    def __init__(self, upstream: tuple[str, int], *, host: str = "127.0.0.1") -> None:
+        self._upstream = upstream
+        self._host = host
+        self._port = 0
+        self._lock = threading.Lock()
+        self._faults = {d: _DirFaults() for d in Direction}
+        self._down = False
+        self._stats = ProxyStats()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._start_error: BaseException | None = None
+        self._shutdown: asyncio.Event | None = None
+        self._changed: asyncio.Event | None = None
+        self._links: set[_Link] = set()
+        self._buckets = {d: TokenBucket() for d in Direction}  # shared by all links
+        self._upstream_ok = True
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def start(self, timeout_s: float = 5.0) -> FaultProxy:
+        """Bind and start forwarding; returns self once the port is known."""
+        if self._thread is not None:
+            raise FaultProxyError("fault proxy already started")
+        self._thread = threading.Thread(target=self._run, name="faultproxy", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout_s):
+            raise FaultProxyError(f"fault proxy did not start within {timeout_s}s")
+        if self._start_error is not None:
+            raise FaultProxyError(f"fault proxy failed to start: {self._start_error}")
+        log.info("fault proxy %s:%d -> %s:%d", self._host, self._port, *self._upstream)
+        return self
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Close the listener and every connection, end the loop and join the thread."""
+        thread, loop, shutdown = self._thread, self._loop, self._shutdown
+        if thread is None:
+            return
+        if loop is not None and shutdown is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # loop already finished
+                loop.call_soon_threadsafe(shutdown.set)
+        thread.join(timeout_s)
+        if thread.is_alive():
+            raise FaultProxyError(f"fault proxy thread still running after {timeout_s}s")
+        self._thread = None
+        log.info("fault proxy on port %d stopped", self._port)
+
+    def __enter__(self) -> FaultProxy:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The listening port (0 before start)."""
+        return self._port
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """(host, port) clients should connect to."""
+        return (self._host, self._port)
+
+    @property
+    def stats(self) -> ProxyStats:
+        """A consistent snapshot of the counters."""
+        with self._lock:
+            return self._stats
+
+    @property
+    def is_running(self) -> bool:
+        """Whether the proxy thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    # ---- faults (thread-safe) --------------------------------------------------------------
+
+    def set_upstream(self, upstream: tuple[str, int]) -> None:
+        """Forward new connections to another address (e.g. a restarted server's new port)."""
+        with self._lock:
+            self._upstream = upstream
+        log.info("fault proxy :%d upstream now %s:%d", self._port, *upstream)
+
+    def set_latency(self, seconds: float, direction: Direction | None = None) -> None:
+        """Delay every chunk by ``seconds`` (pipelined: latency does not cut throughput)."""
+        if seconds < 0 or not math.isfinite(seconds):
+            raise ValueError(f"latency must be a finite number >= 0, got {seconds!r}")
+        self._update(direction, latency_s=seconds)
+
+    def set_bandwidth(self, bytes_per_s: float | None, direction: Direction | None = None) -> None:
+        """Cap throughput with a token bucket shared by all connections; None lifts the cap."""
+        if bytes_per_s is not None and not (bytes_per_s > 0 and math.isfinite(bytes_per_s)):
+            raise ValueError(f"bandwidth must be a finite number > 0 or None, got {bytes_per_s!r}")
+        self._update(direction, rate=bytes_per_s)
+
+    def reset_after(self, nbytes: int, direction: Direction, *, times: int | None = None) -> None:
+        """RST a connection once ``nbytes`` more went ``direction`` on it.
+
+        Counted per connection from when the rule was armed (or the connection opened, if
+        later). ``times`` disarms the rule after that many resets; None keeps it armed.
+        """
+        self._set_limit(nbytes, direction, "reset", times)
+
+    def truncate_after(self, nbytes: int, direction: Direction = Direction.DOWN, *,
+                       times: int | None = None) -> None:
+        """Forward only ``nbytes`` more (of the response, by default), then close with FIN."""
+        self._set_limit(nbytes, direction, "fin", times)
+
+    def clear_limit(self, direction: Direction | None = None) -> None:
+        """Disarm reset/truncate rules."""
+        self._update(direction, limit=None)
+
+    def stall(self, seconds: float | None = None, direction: Direction | None = None) -> None:
+        """Hold bytes (forward nothing) for ``seconds``, or until ``release()`` if None."""
+        if seconds is not None and (seconds < 0 or not math.isfinite(seconds)):
+            raise ValueError(f"stall must be a finite number >= 0 or None, got {seconds!r}")
+        until = math.inf if seconds is None else time.monotonic() + seconds
+        self._update(direction, stall_until=until)
+
+    def release(self, direction: Direction | None = None) -> None:
+        """End a stall."""
+        self._update(direction, stall_until=None)
+
+    def set_down(self, down: bool) -> None:
+        """While down, every new connection is accepted and reset at once (HQ unreachable)."""
+        with self._lock:
+            changed, self._down = self._down != down, down
+        if changed:
+            log.info("fault proxy :%d %s", self._port, "down" if down else "up again")
+
+    def reset_all(self) -> None:
+        """RST every open connection now (new ones are unaffected)."""
+        self._call(self._reset_all)
+
+    def clear(self) -> None:
+        """Remove every fault: no latency, cap, stall, limit, and not down."""
+        with self._lock:
+            self._faults = {d: _DirFaults() for d in Direction}
+        self.set_down(False)
+        self._kick()
+
+    # ---- internals: state ------------------------------------------------------------------
+
+    def _set_limit(self, nbytes: int, direction: Direction, action: Literal["reset", "fin"],
+                   times: int | None) -> None:
+        if nbytes < 0:
+            raise ValueError(f"byte count must be >= 0, got {nbytes}")
+        if times is not None and times < 1:
+            raise ValueError(f"times must be >= 1 or None, got {times}")
+        self._update(direction, limit=_Limit(nbytes, action, times))
+
+    def _update(self, direction: Direction | None, **changes: object) -> None:
+        with self._lock:
+            for d in _dirs(direction):
+                self._faults[d] = replace(self._faults[d], **changes)  # type: ignore[arg-type]
+        log.info("fault proxy :%d %s: %s", self._port,
+                 "both" if direction is None else direction.value, changes)
+        self._kick()
+
+    def _count(self, **deltas: int) -> None:
+        with self._lock:
+            s = self._stats
+            self._stats = replace(s, **{k: getattr(s, k) + v for k, v in deltas.items()})
+
+    def _call(self, fn: object) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(fn)  # type: ignore[arg-type]
+
+    def _kick(self) -> None:
+        """Wake every waiter so it re-reads the faults."""
+        self._call(self._kick_in_loop)
+
+    def _kick_in_loop(self) -> None:
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = asyncio.Event()
+
+    async def _wait_change(self, timeout_s: float | None) -> None:
+        assert self._changed is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), timeout_s)
+
+    # ---- internals: loop -------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as exc:  # reported to start(); the thread must not die silently
+            self._start_error = exc
+            self._ready.set()
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._shutdown, self._changed = asyncio.Event(), asyncio.Event()
+        server = await asyncio.start_server(self._handle, self._host, 0)
+        self._port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        try:
+            await self._shutdown.wait()
+        finally:
+            server.close()
+            tasks = [t for link in self._links for t in link.tasks]
+            for link in list(self._links):
+                for w in link.writers():
+                    w.transport.abort()
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await server.wait_closed()
+
+    def _reset_all(self) -> None:
+        for link in list(self._links):
+            for w in link.writers():
+                _rst(w)
+            self._count(resets=1)
+            for t in link.tasks:
+                t.cancel()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        link = _Link(writer)
+        task = asyncio.current_task()
+        assert task is not None
+        link.tasks.add(task)
+        self._count(connections=1)
+        with self._lock:
+            down, upstream = self._down, self._upstream
+        if down:
+            _rst(writer)
+            self._count(resets=1, refused=1)
+            return
+        self._links.add(link)
+        self._count(active=1)
+        try:
+            await self._forward(link, reader, upstream)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self._links.discard(link)
+            self._count(active=-1)
+            for w in link.writers():
+                w.transport.abort()
+
+    async def _forward(self, link: _Link, creader: asyncio.StreamReader,
+                       upstream: tuple[str, int]) -> None:
+        try:
+            ureader, uwriter = await asyncio.wait_for(
+                asyncio.open_connection(*upstream), _CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError) as exc:
+            if self._upstream_ok:
+                log.warning("fault proxy :%d cannot reach upstream %s:%d: %s",
+                            self._port, *upstream, exc)
+            self._upstream_ok = False
+            self._count(upstream_failures=1)
+            _rst(link.client)
+            return
+        if not self._upstream_ok:
+            log.info("fault proxy :%d reaches upstream %s:%d again", self._port, *upstream)
+        self._upstream_ok = True
+        link.upstream = uwriter
+        for w in link.writers():
+            # Zero limits make drain() wait for an empty buffer: counted bytes are in the kernel.
+            w.transport.set_write_buffer_limits(high=0)
+        pipes = {
+            asyncio.create_task(self._pipe(creader, uwriter, Direction.UP)),
+            asyncio.create_task(self._pipe(ureader, link.client, Direction.DOWN)),
+        }
+        link.tasks |= pipes
+        try:
+            pending = pipes
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
+                for t in done:
+                    err = t.exception()
+                    if isinstance(err, _Fire):
+                        await self._fire(link, err.action)
+                        return
+                    if err is not None:
+                        return
+        finally:
+            for t in pipes:
+                t.cancel()
+            await asyncio.gather(*pipes, return_exceptions=True)
+
+    async def _fire(self, link: _Link, action: Literal["reset", "fin"]) -> None:
+        if action == "reset":
+            for w in link.writers():
+                await _kernel_flushed(w, _FLUSH_TIMEOUT_S)
+                _rst(w)
+            self._count(resets=1)
+        else:
+            for w in link.writers():
+                w.close()
+            self._count(truncations=1)
+
+    async def _pipe(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter,
+                    d: Direction) -> None:
+        queue: asyncio.Queue[tuple[float, bytes] | object] = asyncio.Queue(_QUEUE_CHUNKS)
+        reader = asyncio.create_task(self._read_into(src, queue, d))
+        try:
+            await self._write_from(queue, dst, d)
+        finally:
+            reader.cancel()
+
+    async def _read_into(self, src: asyncio.StreamReader,
+                         queue: asyncio.Queue[tuple[float, bytes] | object], d: Direction) -> None:
+        while True:
+            try:
+                data = await src.read(_CHUNK)
+            except OSError:
+                await queue.put(_ERROR)
+                return
+            if not data:
+                await queue.put(_EOF)
+                return
+            with self._lock:
+                latency = self._faults[d].latency_s
+            await queue.put((time.monotonic() + latency, data))
+
+    async def _write_from(self, queue: asyncio.Queue[tuple[float, bytes] | object],
+                          dst: asyncio.StreamWriter, d: Direction) -> None:
+        sent = 0
+        seen: _Limit | None = None
+        base = 0
+        while True:
+            item = await queue.get()
+            if item is _ERROR:
+                raise _PeerGone(d.value)
+            if item is _EOF:
+                if dst.can_write_eof():
+                    dst.write_eof()
+                return
+            assert isinstance(item, tuple)
+            due, data = item
+            if (wait := due - time.monotonic()) > 0:
+                await asyncio.sleep(wait)
+            while data:
+                await self._unstalled(d)
+                with self._lock:
+                    f = self._faults[d]
+                if f.limit is not seen:
+                    seen, base = f.limit, sent
+                n = len(data)
+                if f.rate is not None:
+                    n = min(n, await self._take_tokens(d, f.rate, n))
+                if seen is not None:
+                    n = min(n, seen.nbytes - (sent - base))
+                if n > 0:
+                    dst.write(data[:n])
+                    await dst.drain()
+                    sent += n
+                    data = data[n:]
+                    self._count(**{f"bytes_{d.value}": n})
+                if seen is not None and sent - base >= seen.nbytes and self._arm_fire(d, seen):
+                    raise _Fire(seen.action)
+
+    def _arm_fire(self, d: Direction, limit: _Limit) -> bool:
+        """Consume one firing of ``limit``; False if it was disarmed meanwhile."""
+        with self._lock:
+            if self._faults[d].limit is not limit:
+                return False
+            if limit.times_left is not None:
+                limit.times_left -= 1
+                if limit.times_left <= 0:
+                    self._faults[d] = replace(self._faults[d], limit=None)
+            return True
+
+    async def _unstalled(self, d: Direction) -> None:
+        while True:
+            with self._lock:
+                until = self._faults[d].stall_until
+            now = time.monotonic()
+            if until is None or until <= now:
+                return
+            await self._wait_change(None if math.isinf(until) else until - now)
+
+    async def _take_tokens(self, d: Direction, rate: float, want: int) -> int:
+        """Bytes that may be written now; 0 after a wait (the caller re-reads the faults)."""
+        granted, wait_s = self._buckets[d].take(time.monotonic(), rate, want)
+        if wait_s > 0:
+            await self._wait_change(wait_s)
+        return granted
