@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +25,8 @@ from hq.storage import (
     UploadTooLarge,
 )
 
-DATA = os.urandom(300_000)
+# Deterministic bytes: test ids derive from their digest and must match across xdist workers.
+DATA = random.Random(20261122).randbytes(300_000)
 SHA = hashlib.sha256(DATA).hexdigest()
 
 
