@@ -1,0 +1,50 @@
+"""What the HQ API's routers need, in one container built once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hq.ca import CertificateAuthority
+from hq.enrollment import EnrollmentCodes
+from hq.storage import LocalClipStore, SqliteAuditLog, SqliteEventStore
+
+
+@dataclass
+class HQLimits:
+    """Bounds the HTTP layer enforces before anything reaches storage."""
+
+    max_event_batch: int = 500
+    max_body_bytes: int = 2 * 1024 * 1024  # JSON bodies (events, enrollment)
+    max_chunk_bytes: int = 8 * 1024 * 1024  # one tus PATCH
+    unit_cert_days: int = 365
+
+
+@dataclass
+class HQDeps:
+    """Stores and authorities shared by every request."""
+
+    events: SqliteEventStore
+    clips: LocalClipStore
+    audit: SqliteAuditLog
+    ca: CertificateAuthority
+    codes: EnrollmentCodes
+    config_dir: Path  # unit config files served to units (roster, schedule, rules)
+    limits: HQLimits = field(default_factory=HQLimits)
+
+    @classmethod
+    def open(cls, root: Path, deployment: str = "hq") -> HQDeps:
+        """Open (creating on first use) everything under one HQ data folder."""
+        root.mkdir(parents=True, exist_ok=True)
+        ca_dir = root / "ca"
+        ca = (CertificateAuthority.load(ca_dir) if (ca_dir / "ca.pem").exists()
+              else CertificateAuthority.create(ca_dir, deployment))
+        (root / "config").mkdir(exist_ok=True)
+        return cls(
+            events=SqliteEventStore(root / "events.db"),
+            clips=LocalClipStore(root / "clips"),
+            audit=SqliteAuditLog(root / "audit.db"),
+            ca=ca,
+            codes=EnrollmentCodes(root / "enrollment.db"),
+            config_dir=root / "config",
+        )
