@@ -1,0 +1,181 @@
+"""Every refusal of HQ's API as one JSON shape, ``{"error": code, "detail": text}``, with a 4xx.
+
+Domain errors of hq.storage, hq.ca and hq.enrollment map to a status and a stable error
+code here, in one table, so routers just let them propagate.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hq.api.unit_auth import peer_certificate
+from hq.ca import CAError, CSRRefused, InvalidUnitId, NotAUnitCertificate, UnitRevoked
+from hq.enrollment import (
+    CodeExpired,
+    CodeMalformed,
+    CodeReused,
+    CodeUnknown,
+    CodeWrongUnit,
+    EnrollmentError,
+)
+from hq.pki import unit_id_from_cert
+from hq.storage import (
+    AmbiguousId,
+    BeyondLength,
+    ChecksumMismatch,
+    ClipConflict,
+    ClipNotFound,
+    ForeignUnit,
+    InvalidInput,
+    OffsetConflict,
+    QuotaExceeded,
+    RangeNotSatisfiable,
+    StorageError,
+    UploadNotFound,
+    UploadTooLarge,
+    UuidTaken,
+)
+
+log = logging.getLogger(__name__)
+
+# tus 1.0 has no status for a checksum failure in core; 460 is what its checksum
+# extension defines, and what tus clients already understand.
+CHECKSUM_MISMATCH_STATUS = 460
+
+# Most specific class first is not needed: lookup walks the raised class's MRO.
+ERROR_TABLE: Mapping[type[Exception], tuple[int, str]] = {
+    # hq.storage
+    InvalidInput: (400, "invalid_input"),
+    ForeignUnit: (403, "foreign_unit"),
+    UuidTaken: (409, "uuid_taken"),
+    UploadNotFound: (404, "upload_not_found"),
+    ClipNotFound: (404, "clip_not_found"),
+    OffsetConflict: (409, "offset_conflict"),
+    ClipConflict: (409, "clip_conflict"),
+    AmbiguousId: (409, "ambiguous_id"),
+    UploadTooLarge: (413, "upload_too_large"),
+    # tusd answers a PATCH past Upload-Length with 413 too (ERR_UPLOAD_SIZE_EXCEEDED).
+    BeyondLength: (413, "beyond_length"),
+    QuotaExceeded: (429, "quota_exceeded"),
+    ChecksumMismatch: (CHECKSUM_MISMATCH_STATUS, "checksum_mismatch"),
+    RangeNotSatisfiable: (416, "range_not_satisfiable"),
+    StorageError: (400, "storage_refused"),
+    # hq.ca
+    NotAUnitCertificate: (401, "not_a_unit"),
+    UnitRevoked: (403, "unit_revoked"),
+    CSRRefused: (400, "csr_refused"),
+    InvalidUnitId: (400, "invalid_unit_id"),
+    CAError: (400, "ca_refused"),
+    # hq.enrollment
+    CodeMalformed: (400, "code_malformed"),
+    CodeUnknown: (403, "code_unknown"),
+    CodeExpired: (403, "code_expired"),
+    CodeReused: (403, "code_reused"),
+    CodeWrongUnit: (403, "code_wrong_unit"),
+    EnrollmentError: (400, "enrollment_refused"),
+}
+
+DOMAIN_ERRORS: tuple[type[Exception], ...] = (StorageError, CAError, EnrollmentError)
+
+
+class ErrorBody(BaseModel):
+    """The body of every refusal."""
+
+    error: str
+    detail: str
+
+
+class ApiError(Exception):
+    """A refusal decided in the HTTP layer itself (bad header, missing certificate...)."""
+
+    def __init__(self, status: int, error: str, detail: str,
+                 headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.error = error
+        self.detail = detail
+        self.headers = dict(headers or {})
+
+
+def classify(exc: Exception) -> tuple[int, str]:
+    """Status and error code of a domain error (400 for an unlisted subclass)."""
+    for cls in type(exc).__mro__:
+        if cls in ERROR_TABLE:
+            return ERROR_TABLE[cls]
+    return 400, "bad_request"
+
+
+def who(request: Request) -> str:
+    """The caller as logs name it: the authenticated unit, else what its certificate
+    claims (refused before or during authentication), else the peer address."""
+    unit = getattr(request.state, "unit_id", None)
+    if unit:
+        return f"unit {unit}"
+    client = request.client
+    where = f"{client.host}:{client.port}" if client else "unknown peer"
+    cert = peer_certificate(request.scope)
+    if cert is not None:
+        try:
+            return f"{where} presenting a certificate for unit {unit_id_from_cert(cert)}"
+        except CAError:
+            return f"{where} presenting a certificate of no unit"
+    return f"anonymous {where}"
+
+
+def error_response(request: Request, status: int, error: str, detail: str,
+                   headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """Log the refusal once and answer it in the common shape."""
+    log.warning("refused %s %s from %s: %d %s: %s", request.method, request.url.path,
+                who(request), status, error, detail)
+    return JSONResponse({"error": error, "detail": detail}, status_code=status,
+                        headers=dict(headers or {}))
+
+
+def _validation_detail(errors: list[Any]) -> tuple[str, str]:
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return "malformed_json", "the request body is not valid JSON"
+    parts = []
+    for e in errors[:5]:
+        where = ".".join(str(p) for p in e.get("loc", ()))
+        parts.append(f"{where}: {e.get('msg', 'invalid')}")
+    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+    return "invalid_request", "; ".join(parts) + more
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that turn every expected failure into a JSON 4xx."""
+
+    async def on_domain(request: Request, exc: Exception) -> JSONResponse:
+        status, error = classify(exc)
+        return error_response(request, status, error, str(exc))
+
+    async def on_api(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ApiError)
+        return error_response(request, exc.status, exc.error, exc.detail, exc.headers)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        error, detail = _validation_detail(list(exc.errors()))
+        status = 400 if error == "malformed_json" else 422
+        return error_response(request, status, error, detail)
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        error = {404: "not_found", 405: "method_not_allowed",
+                 413: "body_too_large"}.get(exc.status_code, "http_error")
+        return error_response(request, exc.status_code, error, str(exc.detail),
+                              exc.headers)
+
+    for cls in DOMAIN_ERRORS:
+        app.add_exception_handler(cls, on_domain)
+    app.add_exception_handler(ApiError, on_api)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)

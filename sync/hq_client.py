@@ -1,0 +1,185 @@
+"""The unit's HTTP client for HQ: event batches, resumable clip uploads, config pull.
+
+Mutual TLS with the unit's own certificate; HQ is trusted only through the
+pinned CA. Errors are split by what the sync loop should do next:
+``HQUnavailable`` (network, timeout, 5xx, 429: back off and retry the same
+thing) and ``HQRejected`` (4xx: HQ will not take it as it is; retrying the same
+bytes will not help).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from sync.identity import UnitIdentity
+from sync.schema import EventEnvelope
+from sync.throttle import ThrottledReader, TokenBucket
+
+log = logging.getLogger(__name__)
+
+TUS_VERSION = "1.0.0"
+CHECKSUM_MISMATCH = 460  # tus checksum extension's status for a digest that does not match
+
+
+class HQError(Exception):
+    """Talking to HQ failed."""
+
+
+class HQUnavailable(HQError):
+    """HQ could not be reached or answered 5xx/429; try again later."""
+
+
+class HQRejected(HQError):
+    """HQ refused the request (4xx); ``status`` and ``error`` say why."""
+
+    def __init__(self, status: int, error: str, detail: str) -> None:
+        super().__init__(f"HQ refused ({status} {error}): {detail}")
+        self.status = status
+        self.error = error
+
+
+class ChecksumRejected(HQRejected):
+    """HQ received the whole clip but its sha256 differs: upload afresh."""
+
+
+@dataclass(frozen=True, slots=True)
+class UploadResult:
+    clip_id: str
+    sent_bytes: int  # bytes this call put on the wire
+    resumed_from: int  # offset HQ already had when this call started
+    already_complete: bool
+
+
+def _metadata(**fields: str) -> str:
+    return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in fields.items())
+
+
+class HQClient:
+    """One HQ endpoint; methods raise HQUnavailable or HQRejected, never requests' errors."""
+
+    def __init__(self, base_url: str, *, cert: tuple[Path, Path] | None, ca: Path | None,
+                 timeout: tuple[float, float] = (5.0, 60.0),
+                 session: requests.Session | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = session or requests.Session()
+        # Given on every request, not on the session: requests lets REQUESTS_CA_BUNDLE /
+        # CURL_CA_BUNDLE from the environment replace a session's verify, which would
+        # quietly swap the pinned CA for the system trust store.
+        self._tls: dict[str, Any] = {
+            "verify": str(ca) if ca is not None else True,
+            "cert": (str(cert[0]), str(cert[1])) if cert is not None else None,
+        }
+        self.timeout = timeout
+
+    @classmethod
+    def from_identity(cls, base_url: str, identity: UnitIdentity, **kwargs: Any) -> HQClient:
+        """A client presenting an enrolled unit's certificate, trusting its pinned CA."""
+        if not identity.is_enrolled():
+            raise HQError(f"{identity.directory}: this unit is not enrolled yet")
+        return cls(base_url, cert=(identity.cert_path, identity.key_path), ca=identity.ca_path,
+                   **kwargs)
+
+    # ---- plumbing ---------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        url = path if path.startswith("http") else f"{self.base_url}{path}"
+        try:
+            resp = self.session.request(method, url, timeout=self.timeout, **self._tls,
+                                        **kwargs)
+        except requests.RequestException as exc:
+            raise HQUnavailable(f"{method} {path}: {type(exc).__name__}: {exc}") from None
+        if resp.status_code >= 500 or resp.status_code == 429:
+            raise HQUnavailable(f"{method} {path}: HQ answered {resp.status_code}")
+        return resp
+
+    @staticmethod
+    def _rejected(resp: requests.Response) -> HQRejected:
+        try:
+            body = resp.json()
+            error, detail = str(body.get("error", "")), str(body.get("detail", ""))
+        except ValueError:
+            error, detail = "", resp.text[:200]
+        cls = ChecksumRejected if resp.status_code == CHECKSUM_MISMATCH else HQRejected
+        return cls(resp.status_code, error or "refused", detail)
+
+    # ---- events -------------------------------------------------------------------------
+
+    def post_events(self, events: Sequence[EventEnvelope]) -> tuple[int, int]:
+        """Send a batch; returns (accepted, duplicates). Safe to repeat: HQ dedupes by uuid."""
+        body = {"events": [e.model_dump(mode="json") for e in events]}
+        resp = self._request("POST", "/v1/events", json=body)
+        if resp.status_code != 200:
+            raise self._rejected(resp)
+        try:
+            data = resp.json()
+            return int(data["accepted"]), int(data["duplicates"])
+        except (ValueError, KeyError, TypeError):
+            # A malformed answer is not an acknowledgement: keep the events and retry.
+            raise HQUnavailable("HQ answered the event batch with a malformed body") from None
+
+    # ---- clips (tus 1.0 core) ---------------------------------------------------------------
+
+    def upload_clip(self, clip_id: str, path: Path, size: int, sha256: str, *,
+                    bucket: TokenBucket | None = None, chunk_bytes: int = 1 << 20) -> UploadResult:
+        """Upload (or resume) one clip; only bytes HQ does not have yet are sent."""
+        bucket = bucket or TokenBucket(None)
+        resp = self._request("POST", "/v1/uploads", headers={
+            "Tus-Resumable": TUS_VERSION, "Upload-Length": str(size),
+            "Upload-Metadata": _metadata(clip_id=clip_id, sha256=sha256)})
+        if resp.status_code not in (200, 201):
+            raise self._rejected(resp)
+        location = resp.headers.get("Location", "")
+        offset = self._offset_from(resp)
+        start = offset
+        if offset >= size:
+            return UploadResult(clip_id, 0, start, already_complete=True)
+        sent = 0
+        with path.open("rb") as f:
+            while offset < size:
+                f.seek(offset)
+                body = ThrottledReader(f, min(chunk_bytes, size - offset), bucket)
+                resp = self._request("PATCH", location, data=body, headers={
+                    "Tus-Resumable": TUS_VERSION, "Upload-Offset": str(offset),
+                    "Content-Type": "application/offset+octet-stream"})
+                sent += body.sent
+                if resp.status_code == 409:
+                    # Our idea of the offset was stale (a chunk landed before a drop).
+                    offset = self._offset_from(resp) if "Upload-Offset" in resp.headers \
+                        else self._head_offset(location)
+                    continue
+                if resp.status_code not in (200, 204):
+                    raise self._rejected(resp)
+                offset = self._offset_from(resp)
+        return UploadResult(clip_id, sent, start, already_complete=False)
+
+    def _head_offset(self, location: str) -> int:
+        resp = self._request("HEAD", location, headers={"Tus-Resumable": TUS_VERSION})
+        if resp.status_code != 200:
+            raise self._rejected(resp)
+        return self._offset_from(resp)
+
+    @staticmethod
+    def _offset_from(resp: requests.Response) -> int:
+        try:
+            return int(resp.headers["Upload-Offset"])
+        except (KeyError, ValueError):
+            raise HQUnavailable("HQ answered without a valid Upload-Offset") from None
+
+    # ---- config ------------------------------------------------------------------------------
+
+    def fetch_config(self, etag: str | None) -> tuple[str, bytes] | None:
+        """The unit's config document and its ETag, or None when ``etag`` is current."""
+        headers = {"If-None-Match": etag} if etag else {}
+        resp = self._request("GET", "/v1/config", headers=headers)
+        if resp.status_code == 304:
+            return None
+        if resp.status_code != 200:
+            raise self._rejected(resp)
+        return resp.headers.get("ETag", ""), resp.content
