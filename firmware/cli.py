@@ -71,6 +71,27 @@ def _cmd_badge_sim(args: argparse.Namespace) -> int:
     return int(badge_main(args.rest) or 0)
 
 
+def _cmd_hq(args: argparse.Namespace) -> int:
+    from hq.cli import main as hq_main
+
+    return hq_main(args.rest)
+
+
+def _cmd_enroll(args: argparse.Namespace) -> int:
+    from sync.enroll import EnrollmentFailed, enroll
+    from sync.identity import UnitIdentity
+
+    cfg = load_config(args.config)
+    identity = UnitIdentity(args.identity_dir or cfg.unit.data_dir / "identity")
+    try:
+        enroll(args.hq, args.code, cfg.unit.unit_id, identity, args.ca)
+    except EnrollmentFailed as exc:
+        print(f"enrollment failed: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"unit {cfg.unit.unit_id} enrolled; identity in {identity.directory}")
+    return EXIT_OK
+
+
 def _zone_arg(text: str) -> tuple[str, tuple[float, float, float, float]]:
     try:
         name, box = text.split("=", 1)
@@ -112,6 +133,20 @@ def build_parser() -> argparse.ArgumentParser:
                        add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=_cmd_keypad_sim)
+
+    p = sub.add_parser("enroll", help="enroll this unit with HQ using a one-time code")
+    p.add_argument("--hq", required=True, help="HQ base URL, e.g. https://hq.bank.local:8443")
+    p.add_argument("--code", required=True, help="the one-time enrollment code")
+    p.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH)
+    p.add_argument("--ca", type=Path, default=Path("/etc/counterunit/hq-ca.pem"),
+                   help="HQ's CA certificate (ships with the installer)")
+    p.add_argument("--identity-dir", type=Path, help="default: <data_dir>/identity")
+    p.set_defaults(func=_cmd_enroll)
+
+    p = sub.add_parser("hq", help="the reference HQ service (serve, enroll-code)",
+                       add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=_cmd_hq)
 
     p = sub.add_parser("badge-sim", help="badge reader simulator on a serial port / pty",
                        add_help=False)

@@ -1,0 +1,92 @@
+"""``counterunit hq ...``: run the reference HQ and issue enrollment codes."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+from pathlib import Path
+
+from hq.api.deps import HQDeps
+
+
+def _server_credentials(deps: HQDeps, root: Path, hosts: list[str]) -> tuple[Path, Path]:
+    """HQ's own server certificate from its CA, made once and kept."""
+    cert, key = root / "server" / "server.pem", root / "server" / "server.key"
+    if not cert.exists():
+        written = deps.ca.issue_server_cert(hosts).write(root / "server")
+        cert, key = written
+    return cert, key
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from hq.api.app import serve
+
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    deps = HQDeps.open(args.data)
+    cert, key = (args.cert, args.key) if args.cert else _server_credentials(
+        deps, args.data, args.hostname)
+    for store in (deps.events, deps.clips, deps.audit):
+        store.close()
+    print(f"HQ CA certificate for units to pin: {deps.ca.directory / 'ca.pem'}", flush=True)
+    serve(args.data, args.host, args.port, cert, key)
+    return 0
+
+
+def _enroll_code(args: argparse.Namespace) -> int:
+    deps = HQDeps.open(args.data)
+    code = deps.codes.issue(args.unit, dt.timedelta(hours=args.ttl_hours))
+    print(code)
+    return 0
+
+
+def _user_add(args: argparse.Namespace) -> int:
+    """The first admin is made here; later users through the API (POST /v1/users)."""
+    import getpass
+
+    from hq.users import UserError, UserStore
+
+    password = args.password or getpass.getpass(f"password for {args.username}: ")
+    users = UserStore(args.data / "users.db")
+    try:
+        users.create_user(args.username, password, args.role)
+    except UserError as exc:
+        print(f"cannot add user: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        users.close()
+    print(f"user {args.username} ({args.role}) added")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="counterunit hq", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("serve", help="run HQ (HTTPS, unit client certificates)")
+    p.add_argument("--data", type=Path, required=True, help="HQ data folder")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8443)
+    p.add_argument("--hostname", action="append", default=["localhost", "127.0.0.1"],
+                   help="names in HQ's server certificate (repeatable)")
+    p.add_argument("--cert", type=Path, help="server certificate (default: issued by HQ's CA)")
+    p.add_argument("--key", type=Path, help="server key, with --cert")
+    p.set_defaults(func=_serve)
+    p = sub.add_parser("enroll-code", help="issue a one-time enrollment code for a unit")
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--unit", required=True, help="the unit id the code is for")
+    p.add_argument("--ttl-hours", type=float, default=72.0)
+    p.set_defaults(func=_enroll_code)
+    p = sub.add_parser("user-add", help="add an HQ user (the first admin, typically)")
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--username", required=True)
+    p.add_argument("--role", choices=["admin", "supervisor", "auditor"], required=True)
+    p.add_argument("--password", help="default: asked on the terminal")
+    p.set_defaults(func=_user_add)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
