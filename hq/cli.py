@@ -42,6 +42,16 @@ def _enroll_code(args: argparse.Namespace) -> int:
     return 0
 
 
+def _revoke(args: argparse.Namespace) -> int:
+    """Revoke every certificate of a unit: its next request is refused (403)."""
+    from hq.ca import CertificateAuthority
+
+    ca = CertificateAuthority.load(args.data / "ca")
+    serials = ca.revoke_unit(args.unit, args.reason)
+    print(f"unit {args.unit}: {len(serials)} certificate(s) revoked")
+    return 0 if serials else 1
+
+
 def _user_add(args: argparse.Namespace) -> int:
     """The first admin is made here; later users through the API (POST /v1/users)."""
     import getpass
@@ -78,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--unit", required=True, help="the unit id the code is for")
     p.add_argument("--ttl-hours", type=float, default=72.0)
     p.set_defaults(func=_enroll_code)
+    p = sub.add_parser("revoke", help="revoke a unit (lost, stolen or decommissioned)")
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--unit", required=True)
+    p.add_argument("--reason", default="revoked by operator")
+    p.set_defaults(func=_revoke)
     p = sub.add_parser("user-add", help="add an HQ user (the first admin, typically)")
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--username", required=True)

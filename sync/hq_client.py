@@ -86,6 +86,10 @@ class HQClient:
         return cls(base_url, cert=(identity.cert_path, identity.key_path), ca=identity.ca_path,
                    **kwargs)
 
+    def close(self) -> None:
+        """Close kept-alive connections (HQ restarts and shutdowns need not wait for them)."""
+        self.session.close()
+
     # ---- plumbing ---------------------------------------------------------------------
 
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:

@@ -47,6 +47,8 @@ def running_hq(root: Path, limits: HQLimits | None = None) -> Iterator[HQServer]
     cert, key = deps.ca.issue_server_cert(["localhost", "127.0.0.1"]).write(root / "server")
     config = server_config(create_app(deps), "127.0.0.1", 0, cert, key,
                            deps.ca.directory / "ca.pem", log_level="warning")
+    # Idle keep-alive connections of test clients must not hold the shutdown up.
+    config.timeout_graceful_shutdown = 1
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -80,3 +80,18 @@ def test_first_admin_from_the_cli(hq: HQServer, capsys: pytest.CaptureFixture[st
     users = UserStore(hq.root / "data" / "users.db")
     assert users.authenticate("root-admin", "a long enough passphrase") is not None
     users.close()
+
+
+def test_revoked_unit_is_refused_on_its_next_request(hq: HQServer,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from sync.hq_client import HQRejected
+
+    identity = hq.enrolled_unit("unit-lost")
+    client = HQClient.from_identity(hq.url, identity)
+    assert client.post_events([]) == (0, 0)
+    assert hq_main(["revoke", "--data", str(hq.root / "data"), "--unit", "unit-lost"]) == 0
+    assert "1 certificate(s) revoked" in capsys.readouterr().out
+    with pytest.raises(HQRejected) as info:
+        client.post_events([])
+    assert info.value.status == 403
+    client.close()
