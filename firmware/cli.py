@@ -71,6 +71,47 @@ def _cmd_badge_sim(args: argparse.Namespace) -> int:
     return int(badge_main(args.rest) or 0)
 
 
+def _cmd_sync(args: argparse.Namespace) -> int:
+    import threading
+    from zoneinfo import ZoneInfo
+
+    from firmware.logsetup import setup_logging
+    from firmware.notify import Notifier
+    from firmware.sync_runner import SyncRunner
+    from sync.hq_client import HQClient, HQError
+    from sync.identity import UnitIdentity
+    from sync.outbox import Outbox, OutboxError
+
+    cfg = load_config(args.config)
+    if cfg.sync is None:
+        print(f"{args.config}: no [sync] section: this unit is not set up to sync with HQ",
+              file=sys.stderr)
+        return EXIT_CONFIG
+    setup_logging(cfg.logging.level)
+    identity = UnitIdentity(cfg.sync.identity_dir or cfg.unit.data_dir / "identity")
+    try:
+        client = HQClient.from_identity(cfg.sync.hq_url, identity)
+        outbox = Outbox(cfg.unit.data_dir / "counterunit.db")
+    except (HQError, OutboxError) as exc:
+        print(f"sync cannot start: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    runner = SyncRunner(outbox, client, cfg.sync, ZoneInfo(cfg.unit.timezone))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    notifier = Notifier()
+    notifier.ready("syncing")
+    log.info("sync to %s started", cfg.sync.hq_url)
+    try:
+        runner.run(stop)
+    finally:
+        notifier.stopping()
+        client.close()
+        outbox.close()
+    log.info("sync stopped: %s", runner.stats)
+    return EXIT_OK
+
+
 def _cmd_hq(args: argparse.Namespace) -> int:
     from hq.cli import main as hq_main
 
@@ -133,6 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
                        add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=_cmd_keypad_sim)
+
+    p = sub.add_parser("sync", help="send events and clips to HQ (its own process)")
+    p.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH)
+    p.set_defaults(func=_cmd_sync)
 
     p = sub.add_parser("enroll", help="enroll this unit with HQ using a one-time code")
     p.add_argument("--hq", required=True, help="HQ base URL, e.g. https://hq.bank.local:8443")

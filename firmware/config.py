@@ -238,6 +238,36 @@ class ScheduleConfig(Strict):
     )
 
 
+class UploadWindow(Strict):
+    start: dt.time = Field(..., description="Local time uploads may start, HH:MM.")
+    end: dt.time = Field(..., description="Local time uploads stop, HH:MM (after start).")
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> UploadWindow:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end} must be after start {self.start}")
+        return self
+
+
+class SyncConfig(Strict):
+    hq_url: str = Field(..., min_length=8, max_length=256, pattern=r"^https://",
+                        description="HQ base URL (HTTPS only).")
+    identity_dir: Path | None = Field(None,
+                                      description="Unit identity (default data_dir/identity).")
+    batch_events: int = Field(100, ge=1, le=500, description="Events per request at most.")
+    batch_bytes: int = Field(256 * 1024, ge=4096, le=2 * 1024 * 1024,
+                             description="JSON bytes per event request at most.")
+    chunk_bytes: int = Field(1024 * 1024, ge=64 * 1024, le=8 * 1024 * 1024,
+                             description="Clip bytes per upload request (a drop re-sends one).")
+    upload_bandwidth: int | None = Field(None, ge=8_000, le=125_000_000,
+                                         description="Clip upload cap in bytes/s (shared uplink).")
+    upload_windows: tuple[UploadWindow, ...] = Field(
+        (), max_length=8, description="Local hours clips may upload; none means any time.")
+    poll_s: float = Field(5.0, ge=0.5, le=300, description="Pause when nothing is waiting.")
+    backoff_base_s: float = Field(2.0, ge=0.1, le=60, description="First retry delay ceiling.")
+    backoff_cap_s: float = Field(300.0, ge=1, le=3600, description="Longest retry delay.")
+
+
 class LoggingConfig(Strict):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
 
@@ -257,6 +287,7 @@ class UnitConfig(Strict):
     recording: RecordingConfig = Field(default_factory=RecordingConfig)  # type: ignore[arg-type]
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)  # type: ignore[arg-type]
     logging: LoggingConfig = Field(default_factory=LoggingConfig)  # type: ignore[arg-type]
+    sync: SyncConfig | None = Field(None, description="HQ sync (none: the unit keeps all locally).")
 
     @model_validator(mode="after")
     def _zones_and_rolls(self) -> UnitConfig:

@@ -77,6 +77,8 @@ class HQClient:
             "cert": (str(cert[0]), str(cert[1])) if cert is not None else None,
         }
         self.timeout = timeout
+        # Clip bytes handed to the network, failed attempts included (what a drop costs).
+        self.clip_bytes_sent = 0
 
     @classmethod
     def from_identity(cls, base_url: str, identity: UnitIdentity, **kwargs: Any) -> HQClient:
@@ -149,10 +151,13 @@ class HQClient:
             while offset < size:
                 f.seek(offset)
                 body = ThrottledReader(f, min(chunk_bytes, size - offset), bucket)
-                resp = self._request("PATCH", location, data=body, headers={
-                    "Tus-Resumable": TUS_VERSION, "Upload-Offset": str(offset),
-                    "Content-Type": "application/offset+octet-stream"})
-                sent += body.sent
+                try:
+                    resp = self._request("PATCH", location, data=body, headers={
+                        "Tus-Resumable": TUS_VERSION, "Upload-Offset": str(offset),
+                        "Content-Type": "application/offset+octet-stream"})
+                finally:
+                    sent += body.sent
+                    self.clip_bytes_sent += body.sent
                 if resp.status_code == 409:
                     # Our idea of the offset was stale (a chunk landed before a drop).
                     offset = self._offset_from(resp) if "Upload-Offset" in resp.headers \
