@@ -18,7 +18,7 @@ from hq.api.errors import install_error_handlers
 from hq.api.middleware import BodySizeGuard, TusResumableHeader
 from hq.api.units import build_units_router
 from hq.api.uploads import build_uploads_router
-from hq.asgi_tls import TLSExtensionH11Protocol
+from hq.asgi_tls import ASGIApp, TLSExtensionH11Protocol
 from hq.ca import CERT_FILE
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def create_app(deps: HQDeps) -> FastAPI:
     return app
 
 
-def server_config(app: FastAPI, host: str, port: int, server_cert: Path, server_key: Path,
+def server_config(app: ASGIApp, host: str, port: int, server_cert: Path, server_key: Path,
                   ca_pem: Path, *, log_level: str = "info") -> uvicorn.Config:
     """uvicorn settings for HQ: TLS, client certificates of ``ca_pem`` optional, TLS extension."""
     return uvicorn.Config(

@@ -113,3 +113,57 @@ def test_everything_arrives_once_through_an_outage_and_a_cut(hq: HQServer,
     backlog = Outbox(store.path).backlog()
     assert (backlog.events, backlog.clips) == (0, 0)
     store.close()
+
+
+def drain(runner: SyncRunner, outbox: Outbox, now: float, passes: int = 60) -> float:
+    """Run passes, jumping time past each backoff, until the outbox is empty."""
+    for _ in range(passes):
+        backlog = outbox.backlog()
+        if not backlog.events and not backlog.clips:
+            return now
+        runner.step(now)
+        now = max(now, runner.next_try) + 0.1
+    raise AssertionError(f"outbox not drained: {outbox.backlog()}")
+
+
+def test_hq_errors_slowness_and_a_restart_lose_nothing(tmp_path_factory: pytest.TempPathFactory,
+                                                       tmp_path: Path) -> None:
+    store, _, clip, sha = unit_day(tmp_path)
+    hq_root = tmp_path_factory.mktemp("hq-restart")
+    limits = HQLimits(max_chunk_bytes=CHUNK)
+    cfg = SyncConfig.model_validate({"hq_url": "https://localhost", "batch_events": 8,
+                                     "chunk_bytes": CHUNK})
+    outbox = Outbox(store.path)
+    # The proxy stands for the network: it outlives HQ's two lives.
+    with FaultProxy(("127.0.0.1", 9)) as proxy:
+        with running_hq(hq_root, limits) as hq:
+            proxy.set_upstream(("127.0.0.1", hq.port))
+            client = HQClient.from_identity(f"https://localhost:{proxy.port}",
+                                            hq.enrolled_unit("unit-sync"))
+            runner = SyncRunner(outbox, client, cfg, zoneinfo.ZoneInfo("UTC"),
+                                rng=random.Random(5))
+            hq.faults.fail_next = 3      # HQ answers 500 three times
+            now = 0.0
+            for _ in range(3):
+                assert runner.step(now) is False
+                now = runner.next_try
+            assert hq.faults.failed == 3 and hq.deps.events.count_events("unit-sync") == 0
+            hq.faults.delay_s = 0.3      # then slowly, but it answers
+            runner.step(now)
+            assert hq.deps.events.count_events("unit-sync") == 8
+        # HQ's process is gone: its connections die and nothing answers.
+        proxy.set_down(True)
+        proxy.reset_all()
+        now = runner.next_try + 1
+        assert runner.step(now) is False
+        # It comes back later on the same data, at another address.
+        with running_hq(hq_root, limits) as hq2:
+            proxy.set_upstream(("127.0.0.1", hq2.port))
+            proxy.set_down(False)
+            drain(runner, outbox, runner.next_try)
+            assert hq2.deps.events.count_events("unit-sync") == 31  # every event exactly once
+            assert hq2.deps.clips.open_clip("t1", "unit-sync").sha256 == sha
+        client.close()
+    outbox.close()
+    assert client.clip_bytes_sent == clip.stat().st_size  # no clip byte sent twice
+    store.close()
