@@ -26,14 +26,9 @@ import uvicorn
 
 from hq.api.app import OPENAPI_URL, create_app, server_config
 from hq.api.deps import HQDeps, HQLimits
-from hq.api.errors import ApiError, classify
-from hq.api.middleware import body_limit
-from hq.api.unit_auth import peer_certificate
-from hq.api.units import etag_matches, etag_of
-from hq.api.uploads import parse_metadata
-from hq.ca import CERT_FILE, CSRRefused, UnitRevoked
-from hq.enrollment import CodeReused, generate_code
-from hq.storage import BeyondLength, ChecksumMismatch, ForeignUnit, InvalidInput
+from hq.api.units import etag_of
+from hq.ca import CERT_FILE
+from hq.enrollment import generate_code
 from sync.identity import UnitIdentity
 from tests.conftest import wait_for
 
@@ -152,59 +147,6 @@ def raw_request(hq: HQ, context: ssl.SSLContext, method: str, path: str,
         return resp.status, json.loads(resp.read() or b"{}")
     finally:
         conn.close()
-
-
-# ---- pure pieces, table first -----------------------------------------------------------------
-
-@pytest.mark.parametrize(("header", "expected"), [
-    (f"clip_id {b64('c1')},sha256 {b64('ab')}", {"clip_id": "c1", "sha256": "ab"}),
-    (f" clip_id {b64('c1')} , flag ", {"clip_id": "c1", "flag": ""}),
-    ("", {}),
-])
-def test_parse_metadata_accepts_tus_pairs(header: str, expected: dict[str, str]) -> None:
-    assert parse_metadata(header) == expected
-
-
-@pytest.mark.parametrize("header", [
-    "clip_id !!notbase64", f"clip_id {b64('a')},clip_id {b64('b')}",
-    "clip_id " + base64.b64encode(b"\xff\xfe").decode()])
-def test_parse_metadata_refuses_garbage(header: str) -> None:
-    with pytest.raises(ApiError) as info:
-        parse_metadata(header)
-    assert (info.value.status, info.value.error) == (400, "bad_metadata")
-
-
-@pytest.mark.parametrize(("header", "matches"), [
-    (None, False), ("", False), ('"abc"', True), ('W/"abc"', True), ('"x", "abc"', True),
-    ("*", True), ('"abcd"', False), ("abc", False)])
-def test_if_none_match(header: str | None, matches: bool) -> None:
-    assert etag_matches(header, '"abc"') is matches
-
-
-@pytest.mark.parametrize(("method", "path", "limit"), [
-    ("PATCH", "/v1/uploads/abc", LIMITS.max_chunk_bytes),
-    ("POST", "/v1/uploads", LIMITS.max_body_bytes),
-    ("POST", "/v1/events", LIMITS.max_body_bytes),
-    ("PATCH", "/v1/uploadsX", LIMITS.max_body_bytes)])
-def test_body_limit_per_route(method: str, path: str, limit: int) -> None:
-    assert body_limit(LIMITS, method, path) == limit
-
-
-@pytest.mark.parametrize(("exc", "expected"), [
-    (InvalidInput("x"), (400, "invalid_input")), (ForeignUnit("x"), (403, "foreign_unit")),
-    (BeyondLength("x"), (413, "beyond_length")),
-    (ChecksumMismatch("x"), (460, "checksum_mismatch")),
-    (UnitRevoked("x"), (403, "unit_revoked")), (CSRRefused("x"), (400, "csr_refused")),
-    (CodeReused("x"), (403, "code_reused"))])
-def test_domain_errors_map_to_4xx(exc: Exception, expected: tuple[int, str]) -> None:
-    assert classify(exc) == expected
-
-
-@pytest.mark.parametrize("scope", [
-    {}, {"extensions": {}}, {"extensions": {"tls": None}},
-    {"extensions": {"tls": {"client_cert_chain": []}}}])
-def test_no_certificate_in_the_scope_means_no_peer(scope: dict[str, Any]) -> None:
-    assert peer_certificate(scope) is None
 
 
 # ---- enrollment -------------------------------------------------------------------------------
