@@ -11,6 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint typecheck unit deps apt venv models clean
 
+
 demo: deps
 	$(VENV)/bin/counterunit demo --out demo-output
 
@@ -48,3 +49,7 @@ models: $(STAMPS)/venv
 
 clean:
 	rm -rf $(STAMPS) demo-output .mypy_cache .ruff_cache .pytest_cache
+
+# Each part of the project that needs more (apt packages, its own targets) keeps
+# a fragment in mk/; fragments may append to APT_PACKAGES.
+include $(sort $(wildcard mk/*.mk))

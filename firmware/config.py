@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Discriminator,
     Field,
     Tag,
@@ -23,15 +21,15 @@ from pydantic import (
     model_validator,
 )
 
-DEFAULT_CONFIG_PATH = Path("/etc/counterunit/unit.toml")
-Identifier = Annotated[
-    str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+from firmware.config_base import DEFAULT_CONFIG_PATH, Fraction, Identifier, Strict
+from firmware.config_camera import CameraConfig, FileCameraConfig
+from firmware.config_mic import MicrophoneConfig, SilentMicConfig, WavMicConfig
+
+__all__ = [
+    "DEFAULT_CONFIG_PATH", "CameraConfig", "ConfigError", "FileCameraConfig", "Fraction",
+    "Identifier", "MicrophoneConfig", "SilentMicConfig", "Strict", "UnitConfig", "WavMicConfig",
+    "load_config", "parse_config",
 ]
-Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class UnitSection(Strict):
@@ -54,39 +52,6 @@ class UnitSection(Strict):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"timezone {self.timezone!r} is not a known IANA zone") from exc
         return self
-
-
-class FileCameraConfig(Strict):
-    type: Literal["file"] = Field("file", description="Play a video file as the camera.")
-    path: Path = Field(..., description="Video file to play.")
-    realtime: bool = Field(True, description="Pace to the file's timestamps (False: replay).")
-    analysis_fps: float = Field(5.0, gt=0, le=30, description="Frames per second analysed.")
-    analysis_width: int = Field(640, ge=160, le=1920, description="Width of analysis frames.")
-    record_width: int = Field(1280, ge=160, le=3840, description="Recorded video width.")
-    record_height: int = Field(720, ge=120, le=2160, description="Recorded video height.")
-    record_bitrate: int = Field(
-        512_000, ge=64_000, le=8_000_000, description="Recorded video bit rate (bit/s)."
-    )
-    keyframe_interval_s: float = Field(
-        1.0, ge=0.2, le=5.0, description="Keyframe spacing; bounds the loss at a power cut."
-    )
-
-
-CameraConfig = Annotated[FileCameraConfig, Field(discriminator="type")]
-
-
-class WavMicConfig(Strict):
-    type: Literal["wav"] = Field("wav", description="Play a WAV file as the microphone.")
-    path: Path = Field(..., description="16-bit PCM WAV file.")
-    realtime: bool = Field(True, description="Pace to the file (False: replay).")
-
-
-class SilentMicConfig(Strict):
-    type: Literal["silent"] = Field("silent", description="No microphone: silent track.")
-    sample_rate: int = Field(16000, ge=8000, le=48000, description="Sample rate (Hz).")
-
-
-MicrophoneConfig = Annotated[WavMicConfig | SilentMicConfig, Field(discriminator="type")]
 
 
 class RatingKey(Strict):
