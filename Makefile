@@ -50,6 +50,6 @@ models: $(STAMPS)/venv
 clean:
 	rm -rf $(STAMPS) demo-output .mypy_cache .ruff_cache .pytest_cache
 
-# Each part of the project that needs more (apt packages, its own targets) keeps
-# a fragment in mk/; fragments may append to APT_PACKAGES.
-include $(sort $(wildcard mk/*.mk))
+# A top-level folder that needs more (apt packages, its own targets) keeps a
+# fragment <folder>/<part>.mk; fragments may append to APT_PACKAGES.
+include $(sort $(wildcard */*.mk))
