@@ -1,4 +1,4 @@
-"""``counterunit`` command line: run, check-config, replay, demo, keypad-sim."""
+"""``counterunit`` command line: run, sync, status, doctor, replay, demo, simulators, hq."""
 
 from __future__ import annotations
 
@@ -197,6 +197,10 @@ def build_parser() -> argparse.ArgumentParser:
                        add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=_cmd_badge_sim)
+
+    from firmware.cli_install import add_parsers
+
+    add_parsers(sub)  # doctor, zones snapshot
     return parser
 
 

@@ -23,6 +23,7 @@ class Notifier:
         usec = os.environ.get("WATCHDOG_USEC")
         self.watchdog_s = int(usec) / 1e6 if usec and usec.isdigit() else None
         self._last_ping = float("-inf")
+        self._failing = False
 
     def _send(self, message: str) -> None:
         if not self.address:
@@ -32,10 +33,19 @@ class Notifier:
             addr = "\0" + addr[1:]
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+                # Never block the counting loop on a full notify queue: a lost
+                # ping costs at most a restart, a blocked loop costs recordings.
+                sock.setblocking(False)
                 sock.connect(addr)
                 sock.sendall(message.encode())
         except OSError as exc:
-            log.warning("systemd notify failed: %s", exc)
+            if not self._failing:
+                log.warning("systemd notify failed: %s", exc)
+            self._failing = True
+        else:
+            if self._failing:
+                log.info("systemd notify works again")
+            self._failing = False
 
     def ready(self, status: str = "") -> None:
         self._send("READY=1" + (f"\nSTATUS={status}" if status else ""))

@@ -168,7 +168,11 @@ class CounterUnit:
             self._check_schedule()
             self.apply(Tick())
             self.clips.commit_closed(self.now)
-            self.notifier.watchdog(self.now)
+            if cap.frame is not None:
+                # Honest watchdog: only a loop that got a real frame AND ticked the
+                # state machine pings, so a camera that hangs or only sends
+                # frame-less heartbeats (device lost) gets the unit restarted.
+                self.notifier.watchdog(self.now)
             if self.stop_event.is_set():
                 break
 
