@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from firmware.config import FileCameraConfig, UnitConfig
-from hal.camera.base import Camera
+from firmware.config import UnitConfig
+from firmware.config_camera import FileCameraConfig, Picamera2CameraConfig, V4l2CameraConfig
+from firmware.config_camera_depthai import DepthaiCameraConfig
+from hal.camera.base import Camera, CameraError
 
 Clock = Callable[[], float]
 
@@ -21,4 +23,22 @@ def build_camera(cfg: UnitConfig, clock: Clock) -> Camera:
             record_bitrate=cam.record_bitrate, keyframe_interval_s=cam.keyframe_interval_s,
             realtime=cam.realtime, clock=clock,
         )
+    if isinstance(cam, Picamera2CameraConfig):
+        from hal.camera.picamera2_cam import Picamera2Camera
+
+        return Picamera2Camera(
+            camera_index=cam.camera_index, width=cam.width, height=cam.height, fps=cam.fps,
+            bitrate=cam.bitrate, keyframe_interval_s=cam.keyframe_interval_s,
+            lores_width=cam.lores_width, lores_height=cam.lores_height,
+            analysis_fps=cam.analysis_fps, encoder=cam.encoder,
+            frame_timeout_s=cam.frame_timeout_s, clock=clock,
+        )
+    if isinstance(cam, V4l2CameraConfig):
+        # The V4L2 back-end (hal/camera/v4l2_cam.py) is not written yet.
+        raise CameraError(f"{cam.device}: camera.type 'v4l2' has no back-end in this build yet")
+    if isinstance(cam, DepthaiCameraConfig):
+        from hal.camera.depthai_cam import DepthaiCamera
+        from hal.camera.depthai_pipeline import DepthaiSettings
+
+        return DepthaiCamera(DepthaiSettings(**cam.model_dump(exclude={"type"})), clock=clock)
     raise ValueError(f"camera.type {cam.type!r} has no back-end")  # pragma: no cover

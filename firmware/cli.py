@@ -75,6 +75,8 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     import threading
     from zoneinfo import ZoneInfo
 
+    from firmware.hq_config import ConfigInbox
+    from firmware.live_status import SYNC_STATUS, status_dir
     from firmware.logsetup import setup_logging
     from firmware.notify import Notifier
     from firmware.sync_runner import SyncRunner
@@ -95,7 +97,9 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     except (HQError, OutboxError) as exc:
         print(f"sync cannot start: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    runner = SyncRunner(outbox, client, cfg.sync, ZoneInfo(cfg.unit.timezone))
+    runner = SyncRunner(outbox, client, cfg.sync, ZoneInfo(cfg.unit.timezone),
+                        inbox=ConfigInbox(cfg.unit.data_dir / "hq-config"),
+                        status_file=status_dir(cfg.unit.data_dir) / SYNC_STATUS)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

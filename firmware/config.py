@@ -229,8 +229,28 @@ class SyncConfig(Strict):
     upload_windows: tuple[UploadWindow, ...] = Field(
         (), max_length=8, description="Local hours clips may upload; none means any time.")
     poll_s: float = Field(5.0, ge=0.5, le=300, description="Pause when nothing is waiting.")
+    config_poll_s: float = Field(300.0, ge=5, le=86400,
+                                 description="How often to ask HQ for a new roster/schedule/rules.")
     backoff_base_s: float = Field(2.0, ge=0.1, le=60, description="First retry delay ceiling.")
     backoff_cap_s: float = Field(300.0, ge=1, le=3600, description="Longest retry delay.")
+
+
+class RetentionConfig(Strict):
+    retention_days: float = Field(30.0, ge=0, le=3650,
+                                  description="Keep clips HQ acknowledged this long, then delete.")
+    low_water: float = Field(0.15, ge=0.01, le=0.9,
+                             description="Free-space fraction below which synced clips go early.")
+    emergency_floor: float = Field(
+        0.05, ge=0.0, le=0.5,
+        description="Free-space fraction below which unsynced clips go too (with an alert).")
+    check_every_s: float = Field(60.0, ge=1, le=3600, description="How often to check the disk.")
+
+    @model_validator(mode="after")
+    def _floor_below_low_water(self) -> RetentionConfig:
+        if self.emergency_floor > self.low_water:
+            raise ValueError(f"emergency_floor ({self.emergency_floor}) must be <= low_water "
+                             f"({self.low_water})")
+        return self
 
 
 class LoggingConfig(Strict):
@@ -252,6 +272,7 @@ class UnitConfig(Strict):
     recording: RecordingConfig = Field(default_factory=RecordingConfig)  # type: ignore[arg-type]
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)  # type: ignore[arg-type]
     logging: LoggingConfig = Field(default_factory=LoggingConfig)  # type: ignore[arg-type]
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)  # type: ignore[arg-type]
     sync: SyncConfig | None = Field(None, description="HQ sync (none: the unit keeps all locally).")
 
     @model_validator(mode="after")

@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from firmware.config import SyncConfig, UploadWindow
+from firmware.hq_config import ConfigInbox
+from firmware.live_status import write_json_atomic
 from sync.backoff import Backoff
 from sync.hq_client import HQClient, HQError, HQRejected
-from sync.outbox import Outbox
+from sync.outbox import Outbox, PendingClip
 from sync.throttle import TokenBucket
 
 log = logging.getLogger(__name__)
@@ -43,9 +47,18 @@ class SyncRunner:
     """One unit's link to HQ; see the module docstring."""
 
     def __init__(self, outbox: Outbox, client: HQClient, cfg: SyncConfig, tz: ZoneInfo, *,
+                 inbox: ConfigInbox | None = None, status_file: Path | None = None,
                  rng: random.Random | None = None,
                  wall: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
         self.outbox = outbox
+        self.inbox = inbox
+        self.status_file = status_file
+        self.next_config_pull = 0.0
+        self.last_ok: dt.datetime | None = None
+        self.last_error: str | None = None
+        self.uploading: PendingClip | None = None
+        self._no_config_logged = False
+        self._status_at = float("-inf")
         self.client = client
         self.cfg = cfg
         self.tz = tz
@@ -60,16 +73,66 @@ class SyncRunner:
     def step(self, now: float) -> bool:
         """One pass at monotonic time ``now``; True if something was sent (go again)."""
         if now < self.next_try:
+            self._publish_status(now)
             return False
         try:
-            sent = self._send_events() or self._upload_one_clip()
+            sent = self._send_events() or self._pull_config(now) or self._upload_one_clip(now)
         except HQError as exc:
             self._failed(now, exc)
+            self._publish_status(now, force=True)
             return False
+        finally:
+            self.uploading = None
         if self.failures:
             log.info("HQ sync working again after %d failed attempt(s)", self.failures)
             self.failures = 0
+        self.last_ok, self.last_error = self.wall(), None
+        self._publish_status(now, force=sent)
         return sent
+
+    def _pull_config(self, now: float) -> bool:
+        """Fetch HQ's config when due and hand it to the daemon; never counts as 'sent'."""
+        if self.inbox is None or now < self.next_config_pull:
+            return False
+        self.next_config_pull = now + self.cfg.config_poll_s
+        try:
+            got = self.client.fetch_config(self.inbox.last_etag())
+        except HQRejected as exc:
+            if exc.status != 404:
+                raise
+            if not self._no_config_logged:
+                log.info("HQ has no config for this unit yet; the local one stays in force")
+            self._no_config_logged = True
+            return False
+        if got is not None:
+            etag, body = got
+            self.inbox.deliver(etag, body)
+            log.info("HQ config %s fetched (%d bytes); the daemon applies it", etag, len(body))
+        return False
+
+    def _publish_status(self, now: float, *, force: bool = False) -> None:
+        if self.status_file is None or (not force and now - self._status_at < 2.0):
+            return
+        self._status_at = now
+        up = self.uploading
+        doc = {
+            "written_utc": self.wall().isoformat(timespec="seconds"), "pid": os.getpid(),
+            "hq_url": self.client.base_url,
+            "last_ok_utc": self.last_ok.isoformat(timespec="seconds") if self.last_ok else None,
+            "last_error": self.last_error, "consecutive_failures": self.failures,
+            "next_try_utc": (self.wall() + dt.timedelta(seconds=max(0.0, self.next_try - now))
+                             ).isoformat(timespec="seconds"),
+            "in_upload_window": in_windows(self.cfg.upload_windows,
+                                           self.wall().astimezone(self.tz).time()),
+            "uploading": None if up is None else {"clip_id": up.clip_id, "size": up.size},
+            "clip_bytes_sent": self.client.clip_bytes_sent,
+            "stats": asdict(self.stats),
+            "config_etag": self.inbox.last_etag() if self.inbox else None,
+        }
+        try:
+            write_json_atomic(self.status_file, doc)
+        except OSError as exc:
+            log.debug("sync status not written: %s", exc)
 
     def _send_events(self) -> bool:
         batch = self.outbox.next_event_batch(self.cfg.batch_events, self.cfg.batch_bytes)
@@ -83,13 +146,14 @@ class SyncRunner:
         self.stats.events_duplicate += duplicates
         return True
 
-    def _upload_one_clip(self) -> bool:
+    def _upload_one_clip(self, now: float) -> bool:
         if not in_windows(self.cfg.upload_windows, self.wall().astimezone(self.tz).time()):
             return False
         clips = self.outbox.pending_clips()
         if not clips:
             return False
-        clip = clips[0]
+        clip = self.uploading = clips[0]
+        self._publish_status(now, force=True)  # a clip may take minutes on a capped link
         self.outbox.note_attempt([clip.clip_id], kind="clip")
         self.client.upload_clip(clip.clip_id, clip.path, clip.size, clip.sha256,
                                 bucket=self.bucket, chunk_bytes=self.cfg.chunk_bytes)
@@ -100,6 +164,7 @@ class SyncRunner:
     def _failed(self, now: float, exc: HQError) -> None:
         self.failures += 1
         self.stats.failures += 1
+        self.last_error = str(exc)
         delay = self.backoff.delay(self.failures, self.rng)
         self.next_try = now + delay
         if self.failures == 1:  # the loss once; the recovery once (in step)

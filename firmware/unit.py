@@ -18,7 +18,9 @@ from zoneinfo import ZoneInfo
 from audio.encoder import AacEncoder
 from firmware.clips import ClipBook
 from firmware.clock import MediaClock
-from firmware.config import UnitConfig
+from firmware.config import ConfigError, UnitConfig
+from firmware.hq_config import ConfigInbox, Delivery, merge, parse_hq_config
+from firmware.live_status import UNIT_STATUS, status_dir, unit_snapshot, write_json_atomic
 from firmware.machine.model import (
     Action,
     BadgeTapped,
@@ -43,6 +45,7 @@ from firmware.machine.model import (
 from firmware.machine.model import Zone as ZoneRole
 from firmware.machine.step import step
 from firmware.notify import Notifier
+from firmware.retention_keeper import RetentionKeeper
 from firmware.roster import Roster
 from firmware.schedule import is_open
 from firmware.store import Store
@@ -54,6 +57,8 @@ from sync.schema import EventEnvelope
 from vision.analyzer import SceneAnalyzer
 
 log = logging.getLogger(__name__)
+STATUS_EVERY_S = 2.0
+CONFIG_CHECK_S = 5.0
 
 
 def rules_from_config(cfg: UnitConfig) -> Rules:
@@ -114,6 +119,12 @@ class CounterUnit:
         self.stop_event = threading.Event()
         self._tz = ZoneInfo(self.cfg.unit.timezone)
         self.clips: ClipBook | None = None
+        self._last_frame_t: float | None = None
+        self.keeper: RetentionKeeper | None = None
+        self.inbox = ConfigInbox(self.cfg.unit.data_dir / "hq-config")
+        self._config_check_at = float("-inf")
+        self._keeper_failing = False
+        self._status_at = float("-inf")
 
     # ---- public ------------------------------------------------------------------
 
@@ -135,6 +146,11 @@ class CounterUnit:
                                   ring_seconds(self.cfg), dev.camera.video_info, encoder.info,
                                   self.on_event)
             self.clips.recover(self.now)
+            current = self.inbox.current()
+            if current is not None:  # the last good HQ config survives a restart
+                self._apply_hq_config(current, announce=False)
+            self.keeper = RetentionKeeper(self.store, self.cfg.unit.data_dir / "clips",
+                                          self.cfg.retention)
             for env in self.store.close_interrupted(self.now):
                 if self.on_event is not None:
                     self.on_event(env)
@@ -168,13 +184,81 @@ class CounterUnit:
             self._check_schedule()
             self.apply(Tick())
             self.clips.commit_closed(self.now)
+            self._keep_disk()
+            self._check_hq_config()
+            self._publish_status()
             if cap.frame is not None:
+                self._last_frame_t = cap.t
                 # Honest watchdog: only a loop that got a real frame AND ticked the
                 # state machine pings, so a camera that hangs or only sends
                 # frame-less heartbeats (device lost) gets the unit restarted.
                 self.notifier.watchdog(self.now)
             if self.stop_event.is_set():
                 break
+
+    def _check_hq_config(self) -> None:
+        if self.now < self._config_check_at:
+            return
+        self._config_check_at = self.now + CONFIG_CHECK_S
+        delivery = self.inbox.take()
+        if delivery is not None:
+            self._apply_hq_config(delivery, announce=True)
+
+    def _apply_hq_config(self, delivery: Delivery, *, announce: bool) -> None:
+        """Apply HQ's roster/schedule/rules, or refuse them and keep what is in force."""
+        try:
+            doc = parse_hq_config(delivery.body)
+        except ConfigError as exc:
+            if announce:
+                self.inbox.mark(delivery, applied=False, problems=exc.problems)
+            log.error("HQ config %s refused, keeping the one in force: %s", delivery.etag,
+                      "; ".join(exc.problems))
+            self._record("config_refused", self.now,
+                         {"etag": delivery.etag, "problems": exc.problems[:50]})
+            return
+        self.cfg, sections = merge(self.cfg, doc)
+        self.rules = rules_from_config(self.cfg)
+        if doc.roster is not None:
+            self.roster = Roster(doc.roster.staff, self.cfg.roster.uid_salt)
+        if announce:  # a restored current.json is already recorded as applied
+            self.inbox.mark(delivery, applied=True)
+        log.info("HQ config %s (%s) in force: %s", delivery.etag, doc.version or "unlabelled",
+                 ", ".join(sections) or "no sections")
+        if announce:
+            self._record("config_applied", self.now, {
+                "etag": delivery.etag, "version": doc.version, "sections": sections,
+                "staff": len(doc.roster.staff) if doc.roster is not None else None})
+
+    def _keep_disk(self) -> None:
+        if self.keeper is None or not self.keeper.due(self.now):
+            return
+        try:
+            events = self.keeper.check(self.now)
+        except (OSError, ValueError) as exc:
+            # Retention failing must not stop counting or recording; it retries
+            # at the next check and says so once per failure.
+            if not self._keeper_failing:
+                log.error("retention check failed: %s", exc)
+            self._keeper_failing = True
+            return
+        if self._keeper_failing:
+            log.info("retention check works again")
+        self._keeper_failing = False
+        if self.on_event is not None:
+            for env in events:
+                self.on_event(env)
+
+    def _publish_status(self) -> None:
+        if self.now - self._status_at < STATUS_EVERY_S:
+            return
+        self._status_at = self.now
+        clock = self.store.ctx.clock
+        doc = unit_snapshot(self.state, self.now, clock.utc_at, last_frame_t=self._last_frame_t,
+                            clock_synced=clock.synced())
+        try:
+            write_json_atomic(status_dir(self.cfg.unit.data_dir) / UNIT_STATUS, doc)
+        except OSError as exc:  # status is a convenience; counting goes on
+            log.debug("status file not written: %s", exc)
 
     def _poll_inputs(self) -> None:
         if self.devices.badge is not None:

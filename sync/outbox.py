@@ -79,6 +79,24 @@ def _parse(text: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(text) if text else None
 
 
+def clip_files_in(conn: sqlite3.Connection) -> list[tuple[ClipInfo, Path]]:
+    """Every clip of the unit database whose file is still on disk (retention's input)."""
+    cur = conn.execute(
+        "SELECT c.clip_id, c.state, c.path, c.closed_utc, "
+        "(SELECT max(o.acked_utc) FROM outbox o WHERE o.kind = 'clip' AND o.ref = c.clip_id)"
+        " AS acked_utc FROM clips c WHERE c.path IS NOT NULL AND c.deleted_utc IS NULL")
+    out = []
+    for clip_id, state, path_text, closed, acked in cur.fetchall():
+        path = Path(path_text)
+        try:
+            size = path.stat().st_size
+        except OSError:
+            continue  # never written, or removed by hand: nothing to reclaim
+        out.append((ClipInfo(clip_id, size, _parse(closed), _parse(acked),
+                             is_open=state == "open"), path))
+    return out
+
+
 class Outbox:
     """Read and acknowledge the daemon's outbox in ``db_path`` (safe to share across threads)."""
 
@@ -219,7 +237,10 @@ class Outbox:
         rows = self._read(
             "SELECT o.ref, c.clip_id, c.state, c.path, c.size, c.sha256 FROM outbox o "
             "LEFT JOIN clips c ON c.clip_id = o.ref "
-            "WHERE o.kind = 'clip' AND o.acked_utc IS NULL ORDER BY o.priority, o.id")
+            # A clip the daemon had to delete (disk emergency) is gone for good; its
+            # clip_deleted event tells HQ, so it is not 'missing'.
+            "WHERE o.kind = 'clip' AND o.acked_utc IS NULL AND c.deleted_utc IS NULL "
+            "ORDER BY o.priority, o.id")
         pending: list[PendingClip] = []
         missing: list[MissingClip] = []
         for r in rows:
@@ -259,33 +280,32 @@ class Outbox:
 
     def clip_files(self) -> list[tuple[ClipInfo, Path]]:
         """Every clip whose file is still on disk, as input to ``plan_retention``."""
-        rows = self._read(
-            "SELECT c.clip_id, c.state, c.path, c.closed_utc, "
-            "(SELECT max(o.acked_utc) FROM outbox o WHERE o.kind = 'clip' AND o.ref = c.clip_id)"
-            " AS acked_utc FROM clips c WHERE c.path IS NOT NULL")
-        out = []
-        for r in rows:
-            path = Path(r["path"])
-            try:
-                size = path.stat().st_size
-            except OSError:
-                continue  # already deleted (or never written): nothing to reclaim
-            info = ClipInfo(r["clip_id"], size, _parse(r["closed_utc"]), _parse(r["acked_utc"]),
-                            is_open=r["state"] == "open")
-            out.append((info, path))
-        return out
+        with self._locked() as conn:
+            return clip_files_in(conn)
 
     # ---- status -----------------------------------------------------------------------
 
     def backlog(self) -> Backlog:
         """Counts of unacknowledged entries and the creation time of the oldest."""
-        (r,) = self._read(
-            "SELECT sum(o.kind = 'event') AS events, "
-            "sum(o.kind = 'event' AND o.priority = ?) AS alerts, "
-            "sum(o.kind = 'clip') AS clips, "
-            "sum(CASE WHEN o.kind = 'clip' THEN coalesce(c.size, 0) END) AS clip_bytes, "
-            "min(o.created_utc) AS oldest FROM outbox o "
-            "LEFT JOIN clips c ON o.kind = 'clip' AND c.clip_id = o.ref "
-            "WHERE o.acked_utc IS NULL", [PRIORITY_ALERT])
-        return Backlog(events=r["events"] or 0, alerts=r["alerts"] or 0, clips=r["clips"] or 0,
-                       clip_bytes=r["clip_bytes"] or 0, oldest_utc=_parse(r["oldest"]))
+        with self._locked() as conn:
+            return read_backlog(conn)
+
+
+def read_backlog(conn: sqlite3.Connection) -> Backlog:
+    """The backlog in the unit database ``conn`` (any connection, read-only is enough).
+
+    Shared with ``counterunit status``, which opens the database read-only and
+    must not need the sync process (or its write access) to say what is queued.
+    """
+    cur = conn.execute(
+        "SELECT sum(o.kind = 'event') AS events, "
+        "sum(o.kind = 'event' AND o.priority = ?) AS alerts, "
+        "sum(o.kind = 'clip') AS clips, "
+        "sum(CASE WHEN o.kind = 'clip' THEN coalesce(c.size, 0) END) AS clip_bytes, "
+        "min(o.created_utc) AS oldest FROM outbox o "
+        "LEFT JOIN clips c ON o.kind = 'clip' AND c.clip_id = o.ref "
+        # A clip deleted in a disk emergency will never be sent: not backlog.
+        "WHERE o.acked_utc IS NULL AND c.deleted_utc IS NULL", [PRIORITY_ALERT])
+    events, alerts, clips, clip_bytes, oldest = cur.fetchone()
+    return Backlog(events=events or 0, alerts=alerts or 0, clips=clips or 0,
+                   clip_bytes=clip_bytes or 0, oldest_utc=_parse(oldest))

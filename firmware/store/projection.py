@@ -57,6 +57,10 @@ def project(db: sqlite3.Connection, type_: str, uuid: str, utc: str, t: float,
             "uuid": uuid, "alert": d["alert"], "level": d.get("level"),
             "absence_id": d.get("absence_id"), "txn_id": d.get("txn_id"),
             "staff_id": d.get("staff_id"), "raised_utc": utc, "raised_t": t})
+    elif type_ == "alert_cleared" and d.get("alert") and not d.get("absence_id"):
+        # Unit-wide alerts (disk) clear by kind.
+        db.execute("UPDATE alerts SET cleared_utc = ?, cleared_t = ? "
+                   "WHERE alert = ? AND cleared_utc IS NULL", [utc, t, d["alert"]])
     elif type_ == "alert_cleared" and d.get("absence_id"):
         db.execute("UPDATE alerts SET cleared_utc = ?, cleared_t = ? "
                    "WHERE absence_id = ? AND cleared_utc IS NULL", [utc, t, d["absence_id"]])

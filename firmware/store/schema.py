@@ -62,4 +62,10 @@ def _v1(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+def _v2(db: sqlite_utils.Database) -> None:
+    # Retention: a deleted clip keeps its row (HQ may hold the only copy) but not its file.
+    db.table("clips").add_column("deleted_utc", str)
+    db.table("clips").add_column("delete_reason", str)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]

@@ -91,14 +91,17 @@ class Store:
 
     def record(self, type_: str, t: float, data: dict[str, Any]) -> EventEnvelope:
         """Store an event, its outbox entry and its projection atomically."""
-        env = EventEnvelope(
+        env = self._envelope(type_, t, data)
+        with self._tx():
+            self._insert_event(env)
+        return env
+
+    def _envelope(self, type_: str, t: float, data: dict[str, Any]) -> EventEnvelope:
+        return EventEnvelope(
             uuid=str(uuid.uuid4()), type=type_, unit_id=self.ctx.unit_id,
             counter_id=self.ctx.counter_id, utc=self.ctx.clock.utc_at(t), mono=t,
             boot_id=self.ctx.boot_id, clock_synced=self.ctx.clock.synced(), data=data,
         )
-        with self._tx():
-            self._insert_event(env)
-        return env
 
     def _insert_event(self, env: EventEnvelope) -> None:
         insert(self.conn, "events", {
@@ -131,11 +134,7 @@ class Store:
         """Mark a clip closed/salvaged/cut, with its event and (if playable) its upload entry."""
         data = {"clip_id": clip_id, "state": state, "path": str(path) if path else None,
                 "duration_s": duration_s, "size": size, "sha256": sha256, "note": note}
-        env = EventEnvelope(
-            uuid=str(uuid.uuid4()), type="clip_" + state, unit_id=self.ctx.unit_id,
-            counter_id=self.ctx.counter_id, utc=self.ctx.clock.utc_at(t), mono=t,
-            boot_id=self.ctx.boot_id, clock_synced=self.ctx.clock.synced(), data=data,
-        )
+        env = self._envelope("clip_" + state, t, data)
         with self._tx():
             changed = update(self.conn, "clips", "clip_id", clip_id, {
                 "state": state, "path": data["path"], "until_t": t,
@@ -147,6 +146,19 @@ class Store:
             self._insert_event(env)
             if sha256:
                 self._outbox("clip", clip_id, PRIORITY_CLIP)
+        return env
+
+    def clip_deleted(self, clip_id: str, *, reason: str, size: int, acked: bool,
+                     t: float) -> EventEnvelope:
+        """Record that retention removed a clip's file (its row and event history stay)."""
+        env = self._envelope("clip_deleted", t, {
+            "clip_id": clip_id, "reason": reason, "size": size, "synced": acked})
+        with self._tx():
+            changed = update(self.conn, "clips", "clip_id", clip_id, {
+                "deleted_utc": _iso(env.utc), "delete_reason": reason})
+            if not changed:
+                raise KeyError(f"clip {clip_id} is unknown")
+            self._insert_event(env)
         return env
 
     def open_clips(self) -> list[dict[str, Any]]:

@@ -16,43 +16,22 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterator
-from fractions import Fraction
 from pathlib import Path
 
 import av
 import av.error
 from av.container import InputContainer
-from av.video.codeccontext import VideoCodecContext
-from av.video.frame import PictureType, VideoFrame
+from av.video.frame import VideoFrame
 
-from hal.camera.base import CameraError, Capture, Frame, Packet, StreamInfo
+from hal.camera.base import CameraError, Capture, Frame, StreamInfo
+from hal.camera.x264 import EPS, X264Stream, analysis_size, fit_within, next_grid_point, why
+
+__all__ = ["FileCamera", "analysis_size", "fit_within"]
 
 log = logging.getLogger(__name__)
 
-# 90 kHz is the MPEG clock: fine enough for any frame rate, and what MP4 muxers expect.
-_ENCODER_TIME_BASE = Fraction(1, 90_000)
 _FALLBACK_FPS = 25.0
-# A frame counts as "on" a grid point if it is this close (float rounding of pts * tb).
-_EPS = 1e-6
 _TRUNCATION_TOLERANCE_S = 0.5
-
-
-def fit_within(src_w: int, src_h: int, max_w: int, max_h: int) -> tuple[int, int]:
-    """Largest even size with the source aspect that fits ``max_w x max_h``; never upscales.
-
-    Even sizes because yuv420p halves both dimensions for chroma.
-    """
-    scale = min(1.0, max_w / src_w, max_h / src_h)
-    w = max(2, int(src_w * scale) // 2 * 2)
-    h = max(2, int(src_h * scale) // 2 * 2)
-    return w, h
-
-
-def analysis_size(src_w: int, src_h: int, analysis_width: int) -> tuple[int, int]:
-    """Analysis frame size: ``analysis_width`` wide (never wider than the source), same aspect."""
-    w = min(analysis_width, src_w)
-    h = max(1, round(src_h * w / src_w))
-    return w, h
 
 
 class FileCamera:
@@ -105,7 +84,7 @@ class FileCamera:
         self._container: InputContainer | None = None
         self._frames: Iterator[VideoFrame] | None = None
         self._first: VideoFrame | None = None
-        self._encoder: VideoCodecContext | None = None
+        self._encoder: X264Stream | None = None
         self._info: StreamInfo | None = None
         self._fps = _FALLBACK_FPS
         self._declared_s: float | None = None  # duration the container claims
@@ -132,7 +111,7 @@ class FileCamera:
         try:
             container = av.open(str(self.path), mode="r")
         except av.error.FFmpegError as exc:
-            raise CameraError(f"{self.path}: not a readable video file ({_why(exc)})") from None
+            raise CameraError(f"{self.path}: not a readable video file ({why(exc)})") from None
         except OSError as exc:
             raise CameraError(f"{self.path}: cannot open ({exc.strerror or exc})") from None
         try:
@@ -162,7 +141,7 @@ class FileCamera:
         except StopIteration:
             raise CameraError(f"{self.path}: video stream holds no decodable frame") from None
         except av.error.FFmpegError as exc:
-            raise CameraError(f"{self.path}: corrupt video data ({_why(exc)})") from None
+            raise CameraError(f"{self.path}: corrupt video data ({why(exc)})") from None
         rate = stream.average_rate or stream.guessed_rate
         self._fps = float(rate) if rate else _FALLBACK_FPS
         if stream.duration and stream.time_base:
@@ -171,47 +150,18 @@ class FileCamera:
             self._declared_s = container.duration / av.time_base
         self._frames = frames
         self._first = first
-        self._encoder = self._make_encoder(first.width, first.height)
-        extradata = self._encoder.extradata
-        self._info = StreamInfo(
-            kind="video",
-            codec="h264",
-            extradata=extradata,
-            width=self._encoder.width,
-            height=self._encoder.height,
-            fps=self._fps,
+        width, height = fit_within(first.width, first.height, *self._record_max)
+        self._encoder = X264Stream(
+            str(self.path),
+            width,
+            height,
+            self._fps,
+            bitrate=self._bitrate,
+            keyframe_interval_s=self._kf_interval,
+            preset=self._preset,
+            threads=self._threads,
         )
-
-    def _make_encoder(self, src_w: int, src_h: int) -> VideoCodecContext:
-        width, height = fit_within(src_w, src_h, *self._record_max)
-        enc = av.CodecContext.create("libx264", "w")
-        assert isinstance(enc, VideoCodecContext)
-        enc.width = width
-        enc.height = height
-        enc.pix_fmt = "yuv420p"
-        enc.time_base = _ENCODER_TIME_BASE
-        enc.framerate = Fraction(self._fps).limit_denominator(1001)
-        enc.bit_rate = self._bitrate
-        enc.max_b_frames = 0
-        # Keyframes are forced by time (see captures()); the GOP limit is only a
-        # backstop in case a frame is ever not forced, and scenecut stays off so
-        # fragments keep their planned length.
-        enc.gop_size = max(1, math.ceil(self._fps * self._kf_interval * 2))
-        enc.thread_count = self._threads
-        # zerolatency: no lookahead and no B-frames, so every frame comes out as
-        # a packet immediately and pts == dts, which keeps ring and muxing simple.
-        enc.options = {
-            "preset": self._preset,
-            "tune": "zerolatency",
-            "forced-idr": "1",
-            "x264-params": "scenecut=0",
-        }
-        enc.flags |= av.codec.context.Flags.global_header
-        try:
-            enc.open()
-        except av.error.FFmpegError as exc:
-            raise CameraError(f"{self.path}: cannot open the H.264 encoder ({_why(exc)})") from None
-        return enc
+        self._info = self._encoder.info
 
     def stop(self) -> None:
         """Ask captures() to end and release the file; safe to call twice."""
@@ -254,14 +204,12 @@ class FileCamera:
             yield first
         yield from rest
 
-    def _run(self, enc: VideoCodecContext, rest: Iterator[VideoFrame]) -> Iterator[Capture]:
+    def _run(self, enc: X264Stream, rest: Iterator[VideoFrame]) -> Iterator[Capture]:
         frame_period = 1.0 / self._fps
         origin: float | None = None  # media time of the first frame
         base = 0.0  # added to media time: 0 in replay, the start clock in real time
         last_t = -math.inf
         next_analysis = 0.0
-        next_key = 0.0
-        durations: dict[int, float] = {}
         failure: CameraError | None = None
         frames = self._source_frames(rest)
         while not self._stop.is_set():
@@ -270,7 +218,7 @@ class FileCamera:
             except StopIteration:
                 break
             except av.error.FFmpegError as exc:
-                failure = CameraError(f"{self.path}: corrupt video data ({_why(exc)})")
+                failure = CameraError(f"{self.path}: corrupt video data ({why(exc)})")
                 break
             raw_t = frame.time if frame.time is not None else last_t + frame_period
             if origin is None:
@@ -285,26 +233,13 @@ class FileCamera:
             t = base + media_t
 
             analysis: Frame | None = None
-            if media_t >= next_analysis - _EPS:
+            if media_t >= next_analysis - EPS:
                 w, h = analysis_size(frame.width, frame.height, self._analysis_width)
                 analysis = Frame(frame.to_ndarray(width=w, height=h, format="rgb24"), t)
-                next_analysis = (math.floor(media_t / self._analysis_period + _EPS) + 1) * (
-                    self._analysis_period
-                )
+                next_analysis = next_grid_point(media_t, self._analysis_period)
 
-            key = media_t >= next_key - _EPS
-            if key:
-                next_key = (math.floor(media_t / self._kf_interval + _EPS) + 1) * self._kf_interval
-            pts = round(media_t / _ENCODER_TIME_BASE)
             duration = frame.duration * frame.time_base if frame.duration and frame.time_base else 0
-            durations[pts] = float(duration) or frame_period
-            out = frame.reformat(width=enc.width, height=enc.height, format="yuv420p")
-            out.pts = pts
-            out.time_base = _ENCODER_TIME_BASE
-            # Decoded frames carry the source's picture types, and libx264 obeys
-            # them, so every frame's type is set: ours, not the source's, GOP.
-            out.pict_type = PictureType.I if key else PictureType.NONE
-            packets = self._encode(enc, out, base, durations)
+            packets = enc.encode(frame, media_t, base, float(duration) or frame_period)
             yield Capture(t=t, frame=analysis, packets=packets)
 
         stopped = self._stop.is_set()
@@ -317,36 +252,11 @@ class FileCamera:
                     f"{self.path}: truncated: video ends at {reached:.1f} s "
                     f"but the file declares {self._declared_s:.1f} s"
                 )
-        tail = self._encode(enc, None, base, durations)
+        tail = enc.flush(base)
         if tail:
             yield Capture(t=base + max(last_t, 0.0), frame=None, packets=tail)
         if failure is not None:
             raise failure
-
-    def _encode(
-        self,
-        enc: VideoCodecContext,
-        frame: VideoFrame | None,
-        base: float,
-        durations: dict[int, float],
-    ) -> tuple[Packet, ...]:
-        try:
-            encoded = enc.encode(frame)
-        except av.error.FFmpegError as exc:
-            raise CameraError(f"{self.path}: H.264 encoding failed ({_why(exc)})") from None
-        out = []
-        for p in encoded:
-            ticks = p.pts if p.pts is not None else 0
-            out.append(
-                Packet(
-                    kind="video",
-                    data=bytes(p),
-                    pts=base + float(ticks * _ENCODER_TIME_BASE),
-                    duration=durations.pop(ticks, 1.0 / self._fps),
-                    keyframe=p.is_keyframe,
-                )
-            )
-        return tuple(out)
 
     def _wait_until(self, target: float) -> bool:
         """Sleep until ``clock() >= target``; False if stop() was called meanwhile."""
@@ -357,8 +267,3 @@ class FileCamera:
             # Bounded waits so a clock that is not wall time (tests, suspend) is re-read.
             if self._stop.wait(min(remaining, 0.05)):
                 return False
-
-
-def _why(exc: av.error.FFmpegError) -> str:
-    """The FFmpeg reason without PyAV's call-site noise."""
-    return exc.strerror or str(exc)

@@ -10,6 +10,7 @@ import pytest
 
 from firmware.clock import UnitClock
 from firmware.store import EventContext, Store
+from firmware.store.schema import MIGRATIONS
 
 
 @pytest.fixture
@@ -59,7 +60,7 @@ def test_reopen_keeps_data_and_schema_version(tmp_path: Path, store: Store) -> N
     store.record("login", 1, {"staff_id": "s1", "session_id": "x-s1"})
     store.close()
     again = Store(store.path, store.ctx)
-    assert again.conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert again.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     assert again.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert again.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert len(again.rows("events")) == 1

@@ -1,0 +1,227 @@
+"""Picamera2Camera against the picamera2 STAND-IN (tests/standins/picamera2), not a real Pi.
+
+The stand-in replays a real video and encodes it with libx264 through PyAV, so
+the packets are real H.264; what is checked is the back-end's use of the API,
+its timing on the unit clock, and that its packets make a playable clip.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from firmware.recorder import Recorder
+from hal.camera.base import CameraError, Capture
+from hal.camera.picamera2_cam import Picamera2Camera, choose_encoder, yuv420_to_rgb
+from tests.media import bars_video
+from tests.standins import STANDINS
+
+
+class FakeClock:
+    """Unit clock that only moves when told; far from the sensor's epoch on purpose."""
+
+    def __init__(self, t: float = 5000.0) -> None:
+        self.t = t
+        self.lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self.lock:
+            self.t += 0.001  # strictly increasing, like monotonic
+            return self.t
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return bars_video(tmp_path_factory.mktemp("pi") / "bars.mp4", 1.0, fps=10)
+
+
+@pytest.fixture
+def rig(video: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.syspath_prepend(str(STANDINS))
+    import picamera2.standin
+
+    picamera2.standin.RIG.reset()
+    picamera2.standin.RIG.load(video)
+    yield picamera2.standin.RIG
+    for name in [m for m in sys.modules if m == "picamera2" or m.startswith("picamera2.")]:
+        del sys.modules[name]
+
+
+def camera(clock: FakeClock, **kw: Any) -> Picamera2Camera:
+    args: dict[str, Any] = dict(width=320, height=240, fps=10.0, lores_width=160,
+                                lores_height=120, analysis_fps=5.0, clock=clock,
+                                frame_timeout_s=0.3, reconnect_initial_s=0.05,
+                                reconnect_max_s=0.1, idle_period_s=0.05)
+    return Picamera2Camera(**(args | kw))
+
+
+def take(cam: Picamera2Camera, n: int) -> list[Capture]:
+    cam.start()
+    try:
+        return list(itertools.islice(cam.captures(), n))
+    finally:
+        cam.stop()
+
+
+@pytest.mark.parametrize(
+    ("choice", "hw", "chosen"),
+    [("auto", True, "hardware"), ("auto", False, "libav"), ("libav", True, "libav"),
+     ("hardware", True, "hardware")],
+)
+def test_choose_encoder_table(choice: Any, hw: bool, chosen: str) -> None:
+    assert choose_encoder(choice, hw) == chosen
+
+
+def test_hardware_encoder_on_a_pi5_is_refused_with_a_reason() -> None:
+    with pytest.raises(CameraError, match=r"no H\.264 encoder block"):
+        choose_encoder("hardware", False)
+
+
+def test_yuv420_with_padded_stride_converts_to_the_right_colours() -> None:
+    w, h, stride = 6, 4, 16
+    y = np.full((h, stride), 0, np.uint8)
+    y[:, :w] = 81  # BT.601 limited range red: Y 81, U 90, V 240
+    u = np.full((h // 2, stride // 2), 7, np.uint8)  # padding holds junk
+    u[:, : w // 2] = 90
+    v = np.full((h // 2, stride // 2), 7, np.uint8)
+    v[:, : w // 2] = 240
+    array = np.concatenate([y.ravel(), u.ravel(), v.ravel()]).reshape(h * 3 // 2, stride)
+    rgb = yuv420_to_rgb(array, w, h)
+    assert rgb.shape == (h, w, 3)
+    assert rgb[0, 0].tolist() == pytest.approx([255, 0, 0], abs=3)
+    assert rgb[-1, -1].tolist() == pytest.approx([255, 0, 0], abs=3)
+
+
+@pytest.mark.parametrize(("platform", "encoder"), [("VC4", "H264Encoder"),
+                                                    ("PISP", "LibavH264Encoder")])
+def test_standin_frames_and_packets_in_time_order_on_unit_clock(
+    rig: Any, platform: str, encoder: str
+) -> None:
+    rig.platform = platform
+    clock = FakeClock()
+    caps = take(camera(clock), 25)
+    names = [n for n in rig.names() if n != "global_camera_info"]
+    assert names[:5] == ["Picamera2", "create_video_configuration", "configure",
+                         encoder, "start_encoder"]
+    assert names[5:7] == ["start", "capture_request"]
+    assert names[names.index("stop_encoder"):][:3] == ["stop_encoder", "stop", "close"]
+    enc_kw = next(kw for n, kw in rig.calls if n == encoder)
+    assert enc_kw == {"bitrate": 1_500_000, "repeat": True, "iperiod": 10, "framerate": 10.0}
+    config = next(kw for n, kw in rig.calls if n == "create_video_configuration")
+    assert config["lores"] == {"size": (160, 120), "format": "YUV420"}
+    assert config["controls"] == {"FrameRate": 10.0}
+
+    times = [c.t for c in caps]
+    assert times == sorted(times) and 5000 < times[0] < 5005  # unit clock, not sensor time
+    frames = [c.frame for c in caps if c.frame is not None]
+    assert all(f.image.shape == (120, 160, 3) for f in frames)
+    # Analysis at 5 fps out of 10: every other frame, 0.2 s apart on the sensor's clock.
+    assert np.diff([f.t for f in frames]) == pytest.approx(0.2, abs=1e-6)
+    packets = [p for c in caps for p in c.packets]
+    assert packets[0].keyframe
+    assert np.diff([p.pts for p in packets]) == pytest.approx(0.1, abs=1e-6)
+    assert [p.pts for p in packets if p.keyframe][:2] == pytest.approx(
+        [packets[0].pts, packets[0].pts + 1.0])
+    assert all(p.pts <= c.t + 1e-9 for c in caps for p in c.packets)
+
+
+def test_standin_packets_mux_into_a_playable_clip(rig: Any, tmp_path: Path) -> None:
+    cam = camera(FakeClock())
+    caps = take(cam, 30)
+    info = cam.video_info
+    assert info.extradata and info.extradata.startswith(b"\x00\x00\x00\x01")
+    assert (info.width, info.height, info.fps) == (320, 240, 10.0)
+    packets = [p for c in caps for p in c.packets]
+    rec = Recorder(tmp_path, 10.0, info)
+    rec.start_clip("pi-clip", packets[0].pts, path="pi-clip.mp4")
+    rec.feed(packets)
+    rec.stop_clip("pi-clip", packets[-1].pts)
+    rec.close_all(packets[-1].pts + 1)
+    (_, clip), = rec.closed()
+    probe = json.loads(subprocess.run(
+        ["ffprobe", "-v", "error", "-count_frames", "-show_streams", "-of", "json",
+         str(clip.path)], check=True, capture_output=True, text=True).stdout)
+    stream = probe["streams"][0]
+    assert (stream["codec_name"], stream["width"], stream["height"]) == ("h264", 320, 240)
+    assert int(stream["nb_read_frames"]) >= len(packets) - 1
+
+
+def test_standin_unplug_reconnects_logging_loss_and_recovery_once(
+    rig: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    rig.unplug_after_frames = 12
+    cam = camera(FakeClock())
+    cam.start()
+    seen: list[Capture] = []
+    reopened_at = idle_after_loss = 0
+
+    def says(text: str) -> bool:
+        return any(text in r.getMessage() for r in caplog.records)
+
+    with caplog.at_level(logging.INFO, logger="hal.camera"):
+        for cap in cam.captures():
+            seen.append(cap)
+            if cap.frame is None and not cap.packets and says("camera lost"):
+                idle_after_loss += 1
+            if not rig.attached and idle_after_loss >= 3:
+                rig.replug()
+            if not reopened_at and says("camera back"):
+                reopened_at = len(seen) - 1
+            if reopened_at and sum(c.frame is not None for c in seen[reopened_at:]) >= 3:
+                cam.stop()
+    times = [c.t for c in seen]
+    assert times == sorted(times)
+    lost = [r for r in caplog.records if "camera lost" in r.getMessage()]
+    back = [r for r in caplog.records if "camera back" in r.getMessage()]
+    assert len(lost) == 1 and len(back) == 1
+    assert rig.names().count("Picamera2") == 2  # first open and the reopen
+    assert rig.names().count("global_camera_info") >= 3  # failed retries in between
+    assert "cancel_all_and_flush" in rig.names()  # after the frame timeout
+    idle = [c for c in seen if c.frame is None and not c.packets]
+    assert idle  # the loop kept ticking while the camera was away
+    after = [p for c in seen[reopened_at:] for p in c.packets]
+    assert after and after[0].keyframe  # the reopened stream starts at a keyframe
+
+
+def test_standin_error_mid_stream_also_reconnects(rig: Any) -> None:
+    rig.unplug_after_frames, rig.unplug_mode = 5, "error"
+    cam = camera(FakeClock())
+    cam.start()
+    frames_after = 0
+    for cap in cam.captures():
+        if cap.frame is None and not cap.packets and not rig.attached:
+            rig.replug()
+        elif rig.frame_no > 8 and cap.frame is not None:
+            frames_after += 1
+            if frames_after >= 2:
+                cam.stop()
+    assert rig.names().count("close") >= 2
+
+
+def test_standin_missing_camera_at_start_is_a_clear_error(rig: Any) -> None:
+    rig.attached = False
+    with pytest.raises(CameraError, match=r"Pi camera 0: not found .*rpicam-hello --list-cameras"):
+        camera(FakeClock()).start()
+    with pytest.raises(CameraError, match="Pi camera 0: not found"):
+        camera(FakeClock(), camera_index=0).start()
+
+
+def test_standin_camera_index_beyond_attached_is_a_clear_error(rig: Any) -> None:
+    with pytest.raises(CameraError, match=r"Pi camera 2: not found \(1 camera\(s\) attached\)"):
+        camera(FakeClock(), camera_index=2).start()
+
+
+def test_without_picamera2_installed_start_says_how_to_install() -> None:
+    assert "picamera2" not in sys.modules
+    with pytest.raises(CameraError, match="apt install python3-picamera2"):
+        camera(FakeClock()).start()
