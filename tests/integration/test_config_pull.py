@@ -110,4 +110,5 @@ def test_unit_applies_refuses_and_keeps_the_last_good_config(
     (refused,) = [e for e in events if e["type"] == "config_refused"]
     assert refused["etag"] == '"bad"'
     assert any("off_seat_alert_s" in p for p in refused["problems"]), refused
-    assert inbox.current() is not None and inbox.current().etag == '"good"'
+    current = inbox.current()
+    assert current is not None and current.etag == '"good"'
