@@ -3,13 +3,16 @@
 Composes a counter scene from photographs of people that ship in packages,
 synthesises the counter's sound, and runs the real unit on it: the file camera,
 a WAV microphone, a keypad simulator and a badge reader on real pseudo-terminals,
-the real detectors, store and recorder. Then prints what a supervisor would see.
+the real detectors, store and recorder. Beside it an embedded HQ enrolls the
+unit and the sync process sends it everything; then it prints what a
+supervisor would see, and what an HQ auditor finds at HQ.
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import sqlite3
 import sys
 import threading
 import time
@@ -19,13 +22,26 @@ from audio.synth import synth_counter_audio
 from evaluator.sim import BadgeSim, KeypadSim
 from firmware.clock import MediaClock
 from firmware.config import parse_config
+from firmware.demo_hq import (
+    AUDITOR,
+    auditor_view,
+    enroll_unit,
+    start_sync,
+    stop_sync,
+    wait_drained,
+    write_sync_config,
+)
 from firmware.runner import open_unit
 from firmware.summary import print_summary
 from hal.badge.uid import hash_badge_uid
 from hal.pty import PtyPair
+from hq.embedded import EmbeddedHQ, running_hq
+from sync.outbox import Backlog
 from vision.scenes import compose, scene
 
 DEMO_MARKER = ".counterunit-demo"
+DEMO_UNIT = "demo-unit"
+SYNC_DRAIN_S = 120.0
 DEMO_BADGE = "04A1B2C3D4"
 DEMO_SALT = "demo-salt"
 DEMO_RATINGS = (5, 4, 2, 5, 3)
@@ -70,9 +86,15 @@ def demo(args: argparse.Namespace) -> int:
     synth_counter_audio(wav, spec.duration_s, truth.intervals.get("customer", []))
     _write_roster(out / "roster.toml")
 
-    with PtyPair(out / "keypad.tty") as keypad_pty, PtyPair(out / "badge.tty") as badge_pty:
+    print("starting an embedded HQ and enrolling the unit with a one-time code ...", flush=True)
+    with running_hq(out / "hq", deployment="demo") as hq, \
+            PtyPair(out / "keypad.tty") as keypad_pty, PtyPair(out / "badge.tty") as badge_pty:
+        identity_dir = out / "data" / "identity"
+        enroll_unit(hq, DEMO_UNIT, identity_dir)
+        sync_cfg = write_sync_config(out / "sync.toml", unit_id=DEMO_UNIT, data_dir=out / "data",
+                                     hq_url=hq.url, identity_dir=identity_dir, camera=video)
         cfg = parse_config({
-            "unit": {"unit_id": "demo-unit", "counter_id": "counter-07",
+            "unit": {"unit_id": DEMO_UNIT, "counter_id": "counter-07",
                      "data_dir": out / "data"},
             "camera": {"type": "file", "path": video, "realtime": False},
             "microphone": {"type": "wav", "path": wav, "realtime": False},
@@ -96,17 +118,52 @@ def demo(args: argparse.Namespace) -> int:
         # what arrived before, so the tap waits until the unit's reader is listening.
         tapper = threading.Thread(target=_tap_when_listening, args=(reader, badge), daemon=True)
         tapper.start()
+        # The sync process runs beside the unit on the same database, as on a device.
+        sync = start_sync(sync_cfg, out / "sync.log")
         try:
             unit.run()
         finally:
             keypad.stop()
             unit.store.close()
-    ok = print_summary(cfg.unit.data_dir / "counterunit.db", truth.intervals.get("customer", []),
-                       pre_roll_s=cfg.recording.pre_roll_s, post_roll_s=cfg.recording.post_roll_s)
-    print(f"\nWhere to look:\n  database  {cfg.unit.data_dir / 'counterunit.db'}\n"
+            db = cfg.unit.data_dir / "counterunit.db"
+            left = wait_drained(db, sync, SYNC_DRAIN_S)
+            stop_sync(sync)
+        ok = print_summary(db, truth.intervals.get("customer", []),
+                           pre_roll_s=cfg.recording.pre_roll_s,
+                           post_roll_s=cfg.recording.post_roll_s)
+        ok = _print_hq(hq, db, left) and ok
+    print(f"\nWhere to look:\n  database  {db}\n"
           f"  clips     {cfg.unit.data_dir / 'clips'}\n  scene     {video}  (+ {wav.name})\n"
+          f"  HQ data   {out / 'hq'}  (events.db, clips/, audit.db; sync log: {out / 'sync.log'})\n"
+          f"  HQ again  counterunit hq serve --data {out / 'hq' / 'data'} --port 8443\n"
           f"  replay it counterunit replay {video} --json")
     return 0 if ok else 1
+
+
+def _print_hq(hq: EmbeddedHQ, db: Path, left: Backlog) -> bool:
+    """What reached HQ, seen through the HQ user API; False if anything is missing."""
+    conn = sqlite3.connect(db.resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        local_events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+        clips = dict(conn.execute("SELECT clip_id, sha256 FROM clips WHERE sha256 IS NOT NULL "
+                                  "AND deleted_utc IS NULL").fetchall())
+    finally:
+        conn.close()
+    view = auditor_view(hq, DEMO_UNIT, clips)
+    checks = [
+        (left.events == 0 and left.clips == 0,
+         f"outbox drained (left: {left.events} events, {left.clips} clips)"),
+        (view.events == local_events,
+         f"HQ holds {view.events} of {local_events} events, once each"),
+        (view.clips_verified == len(clips) and not view.clip_mismatches,
+         f"{view.clips_verified} of {len(clips)} clips at HQ with the unit's sha256"),
+        (view.range_status == 206, f"Range request for playback answered {view.range_status}"),
+        (view.audit_entries > 0, f"audit log holds {view.audit_entries} entries for it"),
+    ]
+    print(f"\nAt HQ ({hq.url}, as user {AUDITOR}): {len(view.transactions)} transactions found")
+    for ok, text in checks:
+        print(f"  {'ok  ' if ok else 'FAIL'} {text}")
+    return all(ok for ok, _ in checks)
 
 
 if __name__ == "__main__":  # pragma: no cover

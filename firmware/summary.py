@@ -100,7 +100,7 @@ def print_summary(db: Path, truth: Sequence[tuple[float, float]] = (), *,
 
     if truth:
         problems += check_against_truth(txns, truth)
-    con.print(f"\nOutbox: {pending} item(s) waiting for HQ (sync comes with the HQ service).")
+    con.print(f"\nOutbox: {pending} item(s) still waiting for HQ.")
     if problems:
         con.print("[bold red]Checks failed:[/]")
         for problem in problems:

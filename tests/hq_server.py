@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
-from hq.api.app import create_app, server_config
 from hq.api.deps import HQDeps, HQLimits
+from hq.embedded import running_hq as embedded_hq
 from sync.identity import UnitIdentity
-from tests.conftest import wait_for
 
 
 class HQFaults:
@@ -68,25 +64,12 @@ class HQServer:
 
 @contextmanager
 def running_hq(root: Path, limits: HQLimits | None = None) -> Iterator[HQServer]:
-    deps = HQDeps.open(root / "data", deployment="test")
-    if limits is not None:
-        deps.limits = limits
-    cert, key = root / "server" / "server.pem", root / "server" / "server.key"
-    if not cert.exists():  # a restart on the same folder keeps HQ's identity
-        cert, key = deps.ca.issue_server_cert(["localhost", "127.0.0.1"]).write(root / "server")
-    faults = HQFaults(create_app(deps))
-    config = server_config(faults, "127.0.0.1", 0, cert, key,
-                           deps.ca.directory / "ca.pem", log_level="warning")
-    # Idle keep-alive connections of test clients must not hold the shutdown up.
-    config.timeout_graceful_shutdown = 1
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_for(lambda: server.started, 10, "uvicorn started")
-    try:
-        yield HQServer(deps, server.servers[0].sockets[0].getsockname()[1], root, faults)
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        for store in (deps.events, deps.clips, deps.audit):
-            store.close()
+    """The embedded HQ (hq/embedded.py) with test-controlled faults in front of its app."""
+    faults: list[HQFaults] = []
+
+    def wrap(app: Any) -> HQFaults:
+        faults.append(HQFaults(app))
+        return faults[0]
+
+    with embedded_hq(root, limits, wrap=wrap) as hq:
+        yield HQServer(hq.deps, hq.port, root, faults[0])

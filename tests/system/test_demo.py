@@ -1,4 +1,5 @@
-"""`counterunit demo`: the composed day comes out whole — every visit once, rated, playable."""
+"""`counterunit demo`: the composed day comes out whole — every visit once, rated, playable,
+and all of it at the embedded HQ."""
 
 from __future__ import annotations
 
@@ -21,6 +22,12 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "All checks passed" in proc.stdout
     assert "Where to look" in proc.stdout
+    # The embedded HQ got everything, checked through its user API.
+    hq_part = proc.stdout[proc.stdout.index("At HQ"):]
+    assert "FAIL" not in hq_part, hq_part
+    for line in ("outbox drained", "once each", "with the unit's sha256", "answered 206",
+                 "audit log holds"):
+        assert line in hq_part, hq_part
 
     conn = sqlite3.connect(out / "data" / "counterunit.db")
     txns = conn.execute("SELECT t.duration_s, t.rating, c.path, t.staff_id FROM transactions t "

@@ -1,0 +1,71 @@
+"""HQ in a background thread of the calling process: for ``counterunit demo`` and tests.
+
+The same app, storage, CA and TLS set-up as ``counterunit hq serve``, on a free
+loopback port. A second start on the same folder keeps HQ's data, CA and
+server certificate, as a restarted server would.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from hq.api.app import create_app, server_config
+from hq.api.deps import HQDeps, HQLimits
+
+AppWrapper = Callable[[Any], Any]
+
+
+@dataclass
+class EmbeddedHQ:
+    deps: HQDeps
+    port: int
+    root: Path
+
+    @property
+    def url(self) -> str:
+        return f"https://localhost:{self.port}"
+
+    @property
+    def ca_pem(self) -> Path:
+        return self.deps.ca.directory / "ca.pem"
+
+
+@contextmanager
+def running_hq(root: Path, limits: HQLimits | None = None, *,
+               wrap: AppWrapper | None = None, deployment: str = "test",
+               start_timeout_s: float = 15.0) -> Iterator[EmbeddedHQ]:
+    """Serve HQ from ``root`` on 127.0.0.1 (any free port) until the block ends."""
+    deps = HQDeps.open(root / "data", deployment=deployment)
+    if limits is not None:
+        deps.limits = limits
+    cert, key = root / "server" / "server.pem", root / "server" / "server.key"
+    if not cert.exists():  # a restart on the same folder keeps HQ's identity
+        cert, key = deps.ca.issue_server_cert(["localhost", "127.0.0.1"]).write(root / "server")
+    app = create_app(deps)
+    config = server_config(wrap(app) if wrap else app, "127.0.0.1", 0, cert, key,
+                           deps.ca.directory / "ca.pem", log_level="warning")
+    # Idle keep-alive connections of clients must not hold the shutdown up.
+    config.timeout_graceful_shutdown = 1
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="embedded-hq", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + start_timeout_s
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"embedded HQ did not start within {start_timeout_s} s")
+        time.sleep(0.02)
+    try:
+        yield EmbeddedHQ(deps, server.servers[0].sockets[0].getsockname()[1], root)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        for store in (deps.events, deps.clips, deps.audit):
+            store.close()
