@@ -7,7 +7,7 @@ from collections.abc import Callable
 from firmware.config import UnitConfig
 from firmware.config_camera import FileCameraConfig, Picamera2CameraConfig, V4l2CameraConfig
 from firmware.config_camera_depthai import DepthaiCameraConfig
-from hal.camera.base import Camera, CameraError
+from hal.camera.base import Camera
 
 Clock = Callable[[], float]
 
@@ -34,8 +34,14 @@ def build_camera(cfg: UnitConfig, clock: Clock) -> Camera:
             frame_timeout_s=cam.frame_timeout_s, clock=clock,
         )
     if isinstance(cam, V4l2CameraConfig):
-        # The V4L2 back-end (hal/camera/v4l2_cam.py) is not written yet.
-        raise CameraError(f"{cam.device}: camera.type 'v4l2' has no back-end in this build yet")
+        from hal.camera.v4l2_cam import V4l2Camera
+
+        return V4l2Camera(
+            cam.device, input_format=cam.input_format, width=cam.width, height=cam.height,
+            fps=cam.fps, analysis_fps=cam.analysis_fps, analysis_width=cam.analysis_width,
+            record_bitrate=cam.record_bitrate, keyframe_interval_s=cam.keyframe_interval_s,
+            frame_timeout_s=cam.frame_timeout_s, clock=clock,
+        )
     if isinstance(cam, DepthaiCameraConfig):
         from hal.camera.depthai_cam import DepthaiCamera
         from hal.camera.depthai_pipeline import DepthaiSettings

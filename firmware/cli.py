@@ -72,17 +72,8 @@ def _cmd_badge_sim(args: argparse.Namespace) -> int:
 
 
 def _cmd_sync(args: argparse.Namespace) -> int:
-    import threading
-    from zoneinfo import ZoneInfo
-
-    from firmware.hq_config import ConfigInbox
-    from firmware.live_status import SYNC_STATUS, status_dir
     from firmware.logsetup import setup_logging
-    from firmware.notify import Notifier
-    from firmware.sync_runner import SyncRunner
-    from sync.hq_client import HQClient, HQError
-    from sync.identity import UnitIdentity
-    from sync.outbox import Outbox, OutboxError
+    from firmware.sync_main import run_sync
 
     cfg = load_config(args.config)
     if cfg.sync is None:
@@ -90,30 +81,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_CONFIG
     setup_logging(cfg.logging.level)
-    identity = UnitIdentity(cfg.sync.identity_dir or cfg.unit.data_dir / "identity")
-    try:
-        client = HQClient.from_identity(cfg.sync.hq_url, identity)
-        outbox = Outbox(cfg.unit.data_dir / "counterunit.db")
-    except (HQError, OutboxError) as exc:
-        print(f"sync cannot start: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    runner = SyncRunner(outbox, client, cfg.sync, ZoneInfo(cfg.unit.timezone),
-                        inbox=ConfigInbox(cfg.unit.data_dir / "hq-config"),
-                        status_file=status_dir(cfg.unit.data_dir) / SYNC_STATUS)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    notifier = Notifier()
-    notifier.ready("syncing")
-    log.info("sync to %s started", cfg.sync.hq_url)
-    try:
-        runner.run(stop)
-    finally:
-        notifier.stopping()
-        client.close()
-        outbox.close()
-    log.info("sync stopped: %s", runner.stats)
-    return EXIT_OK
+    return run_sync(cfg, cfg.sync)
 
 
 def _cmd_hq(args: argparse.Namespace) -> int:
@@ -205,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
     from firmware.cli_install import add_parsers
 
     add_parsers(sub)  # doctor, zones snapshot
+    from firmware.cli_status import add_parsers as add_status_parsers
+
+    add_status_parsers(sub)  # status
     return parser
 
 

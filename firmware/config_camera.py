@@ -80,6 +80,9 @@ class V4l2CameraConfig(Strict):
     keyframe_interval_s: float = Field(
         1.0, ge=0.2, le=5.0, description="Keyframe spacing when re-encoding MJPEG/raw."
     )
+    frame_timeout_s: float = Field(
+        2.0, ge=0.2, le=30, description="No frame for this long counts as the camera lost."
+    )
 
 
 CameraConfig = Annotated[

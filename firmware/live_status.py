@@ -33,6 +33,7 @@ def write_json_atomic(path: Path, doc: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
+        os.fchmod(fd, 0o644)  # `counterunit status` may run as another user than the daemon
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(doc, f, sort_keys=True, default=str)
         os.replace(tmp, path)

@@ -8,6 +8,7 @@ waits on it. ``step`` is one pass with time given, so tests drive it exactly.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -24,10 +25,13 @@ from firmware.hq_config import ConfigInbox
 from firmware.live_status import write_json_atomic
 from sync.backoff import Backoff
 from sync.hq_client import HQClient, HQError, HQRejected
+from sync.identity import UnitIdentity
 from sync.outbox import Outbox, PendingClip
+from sync.renew import maybe_renew
 from sync.throttle import TokenBucket
 
 log = logging.getLogger(__name__)
+RENEW_CHECK_S = 24 * 3600.0
 
 
 def in_windows(windows: Sequence[UploadWindow], local: dt.time) -> bool:
@@ -48,12 +52,18 @@ class SyncRunner:
 
     def __init__(self, outbox: Outbox, client: HQClient, cfg: SyncConfig, tz: ZoneInfo, *,
                  inbox: ConfigInbox | None = None, status_file: Path | None = None,
+                 identity: UnitIdentity | None = None, unit_id: str = "",
+                 renew_margin_days: float = 30.0,
                  rng: random.Random | None = None,
                  wall: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
         self.outbox = outbox
         self.inbox = inbox
         self.status_file = status_file
         self.next_config_pull = 0.0
+        self.identity = identity
+        self.unit_id = unit_id
+        self.renew_margin_days = renew_margin_days
+        self.next_renewal = 0.0
         self.last_ok: dt.datetime | None = None
         self.last_error: str | None = None
         self.uploading: PendingClip | None = None
@@ -72,6 +82,7 @@ class SyncRunner:
 
     def step(self, now: float) -> bool:
         """One pass at monotonic time ``now``; True if something was sent (go again)."""
+        self._renew_if_due(now)
         if now < self.next_try:
             self._publish_status(now)
             return False
@@ -89,6 +100,19 @@ class SyncRunner:
         self.last_ok, self.last_error = self.wall(), None
         self._publish_status(now, force=sent)
         return sent
+
+    def _renew_if_due(self, now: float) -> None:
+        """Renew the unit certificate when it nears expiry: once a day at most, and outside
+        the event backoff, so a failed renewal never holds events up."""
+        identity = self.identity
+        if identity is None or now < self.next_renewal:
+            return
+        self.next_renewal = now + RENEW_CHECK_S
+        # A failure was logged once by maybe_renew; the current certificate stays in
+        # use and the next daily check tries again with a fresh key.
+        with contextlib.suppress(HQError):
+            maybe_renew(lambda: self.client, identity, self.unit_id, self.wall(),
+                        self.renew_margin_days)
 
     def _pull_config(self, now: float) -> bool:
         """Fetch HQ's config when due and hand it to the daemon; never counts as 'sent'."""

@@ -92,6 +92,12 @@ class HQClient:
         """Close kept-alive connections (HQ restarts and shutdowns need not wait for them)."""
         self.session.close()
 
+    def reconnect(self) -> None:
+        """Drop kept-alive connections: the next request handshakes with the certificate and
+        key files as they are now (call after the identity's key rotation)."""
+        for adapter in self.session.adapters.values():
+            adapter.close()  # the pools empty; the adapters stay mounted and usable
+
     # ---- plumbing ---------------------------------------------------------------------
 
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
@@ -129,6 +135,26 @@ class HQClient:
         except (ValueError, KeyError, TypeError):
             # A malformed answer is not an acknowledgement: keep the events and retry.
             raise HQUnavailable("HQ answered the event batch with a malformed body") from None
+
+    # ---- certificate renewal -----------------------------------------------------------------
+
+    def renew(self, csr_pem: bytes) -> tuple[bytes, bytes]:
+        """Ask HQ to certify a new key (over the current identity); (cert_pem, ca_pem).
+
+        HQRejected 409 ``too_early`` when the current certificate is not yet in HQ's renewal
+        window; 400 ``csr_refused`` when the request names another unit or reuses the key.
+        """
+        resp = self._request("POST", "/v1/renew", json={"csr_pem": csr_pem.decode()})
+        if resp.status_code != 200:
+            raise self._rejected(resp)
+        try:
+            data = resp.json()
+            cert_pem, ca_pem = data["cert_pem"], data["ca_pem"]
+            if not isinstance(cert_pem, str) or not isinstance(ca_pem, str):
+                raise TypeError("not text")
+        except (ValueError, KeyError, TypeError):
+            raise HQUnavailable("HQ answered the renewal with a malformed body") from None
+        return cert_pem.encode(), ca_pem.encode()
 
     # ---- clips (tus 1.0 core) ---------------------------------------------------------------
 

@@ -18,6 +18,10 @@ class HQLimits:
     max_body_bytes: int = 2 * 1024 * 1024  # JSON bodies (events, enrollment)
     max_chunk_bytes: int = 8 * 1024 * 1024  # one tus PATCH
     unit_cert_days: int = 365
+    # A unit may renew only when its current certificate has less than this left, so a
+    # stolen, not yet revoked certificate cannot mint fresh long-lived ones at will: it can
+    # renew only in its last weeks, and every renewal is in the audit log.
+    renew_window_days: int = 60
 
 
 @dataclass
