@@ -1,13 +1,16 @@
-"""Shared test helpers: waiting on conditions with a deadline, composed scenes."""
+"""Shared test helpers: waiting on conditions with a deadline, composed scenes, a store."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
+
+from firmware.store import Store
 
 T = TypeVar("T")
 
@@ -43,3 +46,15 @@ def scene_video(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tup
         return cache[name]
 
     return get
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """An empty unit database (the daemon's Store) on a media clock from 09:00 UTC."""
+    from firmware.clock import UnitClock
+    from firmware.store import EventContext
+
+    clock = UnitClock.media(lambda: 0.0, dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC))
+    s = Store(tmp_path / "unit.db", EventContext("unit-1", "counter-1", "boot-a", clock))
+    yield s
+    s.close()

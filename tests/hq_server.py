@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hq.api.deps import HQDeps, HQLimits
+from hq.api.deps import HQLimits
+from hq.embedded import EmbeddedHQ
 from hq.embedded import running_hq as embedded_hq
 from sync.identity import UnitIdentity
 
@@ -39,19 +40,8 @@ class HQFaults:
 
 
 @dataclass
-class HQServer:
-    deps: HQDeps
-    port: int
-    root: Path
-    faults: HQFaults
-
-    @property
-    def url(self) -> str:
-        return f"https://localhost:{self.port}"
-
-    @property
-    def ca_pem(self) -> Path:
-        return self.deps.ca.directory / "ca.pem"
+class HQServer(EmbeddedHQ):
+    faults: HQFaults = field(default_factory=lambda: HQFaults(None))
 
     def enrolled_unit(self, unit_id: str) -> UnitIdentity:
         """A unit certified directly by the CA (the enrollment endpoint has its own tests)."""

@@ -13,61 +13,33 @@ import http.client
 import json
 import logging
 import ssl
-import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-import uvicorn
 
-from hq.api.app import OPENAPI_URL, create_app, server_config
-from hq.api.deps import HQDeps, HQLimits
+from hq.api.app import OPENAPI_URL
+from hq.api.deps import HQLimits
 from hq.api.units import etag_of
-from hq.ca import CERT_FILE
+from hq.embedded import EmbeddedHQ, running_hq
 from hq.enrollment import generate_code
 from sync.identity import UnitIdentity
-from tests.conftest import wait_for
 
 LIMITS = HQLimits(max_event_batch=20, max_body_bytes=64 * 1024, max_chunk_bytes=128 * 1024)
 MAX_CLIP = 4 * 1024 * 1024
 TUS = {"Tus-Resumable": "1.0.0"}
 
 
-@dataclass
-class HQ:
-    deps: HQDeps
-    port: int
-    root: Path
-
-    @property
-    def url(self) -> str:
-        return f"https://localhost:{self.port}"
-
-    @property
-    def ca_pem(self) -> Path:
-        return self.deps.ca.directory / CERT_FILE
+HQ = EmbeddedHQ
 
 
 @pytest.fixture(scope="module")
 def hq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HQ]:
-    root = tmp_path_factory.mktemp("hq")
-    deps = HQDeps.open(root / "data", deployment="test")
-    deps.limits = LIMITS
-    deps.clips.max_length = MAX_CLIP
-    cert, key = deps.ca.issue_server_cert(["localhost", "127.0.0.1"]).write(root / "server")
-    config = server_config(create_app(deps), "127.0.0.1", 0, cert, key,
-                           deps.ca.directory / CERT_FILE, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_for(lambda: server.started, 10, "uvicorn started")
-    yield HQ(deps, server.servers[0].sockets[0].getsockname()[1], root)
-    server.should_exit = True
-    thread.join(10)
+    with running_hq(tmp_path_factory.mktemp("hq"), LIMITS) as server:
+        server.deps.clips.max_length = MAX_CLIP
+        yield server
 
 
 # ---- helpers -------------------------------------------------------------------------------

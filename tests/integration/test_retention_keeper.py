@@ -6,18 +6,13 @@ so deleting a file really frees space, as on the unit's data partition.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
-from firmware.clock import UnitClock
 from firmware.config import RetentionConfig
 from firmware.retention_keeper import RetentionKeeper
-from firmware.store import EventContext, Store
+from firmware.store import Store
 from sync.outbox import Outbox
 from sync.retention import ALERT_DISK_FULL, ALERT_UNSYNCED, REASON_EMERGENCY, REASON_EXPIRED
 
@@ -38,14 +33,6 @@ class Disk:
     def __call__(self, _path: Path) -> tuple[int, int]:
         used = sum(p.stat().st_size for p in self.clips.glob("*.mp4"))
         return self.total, max(0, self.total - self.other - used)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    clock = UnitClock.media(lambda: 0.0, dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC))
-    s = Store(tmp_path / "unit.db", EventContext("unit-1", "counter-1", "boot-a", clock))
-    yield s
-    s.close()
 
 
 def clip(store: Store, clips: Path, clip_id: str, size: int, closed_t: float,

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from firmware.clock import UnitClock
-from firmware.store import EventContext, Store
+from firmware.store import Store
 from firmware.store.schema import MIGRATIONS
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    clock = UnitClock.media(lambda: 0.0, dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC))
-    s = Store(tmp_path / "unit.db", EventContext("unit-1", "counter-1", "boot-a", clock))
-    yield s
-    s.close()
 
 
 def test_event_carries_envelope_and_fills_outbox(store: Store) -> None:

@@ -11,20 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from firmware.clock import UnitClock
-from firmware.store import EventContext, Store
+from firmware.store import Store
 from sync.outbox import Backlog, Outbox, OutboxError
 from sync.retention import plan_retention
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    clock = UnitClock.media(lambda: 0.0, dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC))
-    s = Store(tmp_path / "unit.db", EventContext("unit-1", "counter-1", "boot-a", clock))
-    yield s
-    s.close()
 
 
 @pytest.fixture
