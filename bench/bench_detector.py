@@ -6,9 +6,12 @@ the analysis frame, letterbox and normalise, invoke, decode anchors and NMS
 (pose_landmark). The bare loop invokes the same interpreter on the same crops,
 pre-processed beforehand. Rounds of the two alternate so that load from other
 processes hits both alike; each side keeps its best round. Overhead ratio =
-pipeline time / bare time, target <= 1.10.
+pipeline time / bare time, target <= 1.10. With both model sets present
+(``make models``), float16 and int8 run interleaved too, and the int8
+speed-up over float16 is printed as a ratio (same crops, same threads).
 
     python -m bench.bench_detector [--threads 2] [--rounds 9] [--frames 24]
+        [--precision both|float16|int8]
 
 Not part of the test suite.
 """
@@ -20,13 +23,14 @@ import dataclasses
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from vision.analyzer import default_models_dir
 from vision.detector import PoseDetector
 from vision.landmark import PoseLandmark
+from vision.model_files import ModelSelectionError, Precision, resolve_model_files
 from vision.scene_render import Renderer
 from vision.scenes import scene
 from vision.zones import DEFAULT_ZONES, Zone
@@ -110,33 +114,56 @@ def timed(fn: Callable[[], None]) -> float:
     return time.perf_counter() - start
 
 
-def compare(name: str, model: Any, crops: Crops, make: Callable[..., Callable[[], None]],
-            rounds: int) -> float:
+@dataclass
+class Contender:
+    """One model's two loops (pipeline, bare) and the best round of each."""
+
+    label: str
+    model: Any
+    pipeline: Callable[[], None]
+    bare: Callable[[], None]
+    stages: Stages
+    best_p: float = float("inf")
+    best_b: float = float("inf")
+    best_stages: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def overhead(self) -> float:
+        return self.best_p / self.best_b
+
+
+def contender(label: str, model: Any, crops: Crops,
+              make: Callable[..., Callable[[], None]]) -> Contender:
     tensors = []
     for frame, zone in crops:
         model.prepare(zone.crop(frame))
         tensors.append(model.input_tensor.copy())
-    bare = bare_loop(model.interpreter, tensors)
-    best_stages: Stages | None = None
-    best_p, best_b = float("inf"), float("inf")
-    warm = Stages()
-    make(model, crops, warm)()
-    bare()  # XNNPACK packs weights on the first invoke: keep that out of the figures
+    stages = Stages()
+    c = Contender(label, model, make(model, crops, stages), bare_loop(model.interpreter, tensors),
+                  stages)
+    c.pipeline()
+    c.bare()  # XNNPACK packs weights on the first invoke: keep that out of the figures
+    return c
+
+
+def race(contenders: list[Contender], rounds: int) -> None:
+    """Rounds interleave every loop of every contender, so load drift hits all alike."""
     for _ in range(rounds):
-        best_b = min(best_b, timed(bare))
-        stages = Stages()
-        elapsed = timed(make(model, crops, stages))
-        if elapsed < best_p:
-            best_p, best_stages = elapsed, stages
-    n = len(crops)
-    ratio = best_p / best_b
-    print(f"{name}: pipeline {n / best_p:6.1f} crops/s ({1000 * best_p / n:5.2f} ms/crop), "
-          f"bare interpreter {n / best_b:6.1f} crops/s ({1000 * best_b / n:5.2f} ms/crop), "
+        for c in contenders:
+            c.best_b = min(c.best_b, timed(c.bare))
+            c.stages.seconds.clear()
+            elapsed = timed(c.pipeline)
+            if elapsed < c.best_p:
+                c.best_p, c.best_stages = elapsed, dict(c.stages.seconds)
+
+
+def report(c: Contender, n: int) -> None:
+    ratio = c.overhead
+    print(f"{c.label}: pipeline {n / c.best_p:6.1f} crops/s ({1000 * c.best_p / n:5.2f} ms/crop), "
+          f"bare interpreter {n / c.best_b:6.1f} crops/s ({1000 * c.best_b / n:5.2f} ms/crop), "
           f"overhead x{ratio:.3f} {'ok' if ratio <= TARGET else 'over target'}")
-    assert best_stages is not None
     print("    " + ", ".join(f"{stage} {1000 * s / n:.2f} ms"
-                             for stage, s in best_stages.seconds.items()))
-    return ratio
+                             for stage, s in c.best_stages.items()))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,19 +172,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--frames", type=int, default=24)
     parser.add_argument("--width", type=int, default=640, help="analysis frame width (16:9)")
+    parser.add_argument("--precision", choices=("both", "float16", "int8"), default="both")
     args = parser.parse_args(argv)
-    models = default_models_dir()
     images = frames(args.frames, (args.width, args.width * 9 // 16))
     crops = [(f, z) for f in images for z in DEFAULT_ZONES]
+    precisions: list[Precision] = (
+        ["float16", "int8"] if args.precision == "both" else [args.precision]
+    )
     print(f"{len(crops)} zone crops ({', '.join(z.name for z in DEFAULT_ZONES)}) from "
           f"{len(images)} frames of {images[0].shape[1]}x{images[0].shape[0]}, "
-          f"{args.threads} interpreter thread(s), best of {args.rounds} alternating rounds")
-    det = PoseDetector(models / "pose_detection.tflite", args.threads, min_score=0.5)
-    lm = PoseLandmark(models / "pose_landmark_full.tflite", args.threads)
-    worst = max(
-        compare("pose_detection", det, crops, detector_pipeline, args.rounds),
-        compare("pose_landmark ", lm, crops, landmark_pipeline, args.rounds),
-    )
+          f"{args.threads} interpreter thread(s), best of {args.rounds} interleaved rounds")
+    try:
+        files = {p: resolve_model_files(p) for p in precisions}
+    except ModelSelectionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    worst = 0.0
+    for kind, cls, make in (("pose_detection", PoseDetector, detector_pipeline),
+                            ("pose_landmark ", PoseLandmark, landmark_pipeline)):
+        contenders = []
+        for precision, f in files.items():
+            path = f.detector if cls is PoseDetector else f.landmark
+            model = cls(path, args.threads)
+            contenders.append(contender(f"{kind} {precision:7}", model, crops, make))
+        race(contenders, args.rounds)
+        for c in contenders:
+            report(c, len(crops))
+            worst = max(worst, c.overhead)
+        if len(contenders) == 2:
+            f16, i8 = contenders
+            print(f"{kind} int8 over float16: interpreter x{f16.best_b / i8.best_b:.2f}, "
+                  f"pipeline x{f16.best_p / i8.best_p:.2f} (speed-up, same crops and threads)")
     print(f"worst overhead x{worst:.3f} (target <= {TARGET:.2f})")
     return 0 if worst <= TARGET else 1
 

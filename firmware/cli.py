@@ -185,8 +185,10 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     from hal.camera.base import CameraError
     from hal.mic.base import MicrophoneError
     from vision.models.fetch import ModelError
+    from vision.runtime import ModelLoadError
 
-    return (CameraError, EvdevUnavailableError, MicrophoneError, ModelError, ScriptError)
+    return (CameraError, EvdevUnavailableError, MicrophoneError, ModelError, ModelLoadError,
+            ScriptError)
 
 
 def main(argv: list[str] | None = None) -> int:

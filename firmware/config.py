@@ -158,6 +158,9 @@ class VisionConfig(Strict):
     type: Literal["litert"] = Field("litert", description="Detector back-end.")
     threads: int = Field(2, ge=1, le=8, description="Interpreter threads.")
     models_dir: Path | None = Field(None, description="Model folder (default: the packaged one).")
+    model_precision: Literal["auto", "int8", "float16"] = Field(
+        "auto", description="auto: int8 where its recorded parity with float16 holds, "
+                            "else float16.")
 
 
 class RulesConfig(Strict):

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from vision.evidence import ModelScorer, Scorer, ScorerParams
+from vision.model_files import ModelFiles
 from vision.params import AnalyzerParams, ParamsError
 from vision.preprocess import check_rgb
 from vision.presence import PresenceChange, PresenceParams, PresenceTracker
@@ -47,6 +48,8 @@ class SceneAnalyzer:
 
     Models load once, in the constructor, and serve every zone. ``scorer``
     replaces them (a fake in unit tests, another back-end on an OAK).
+    ``models_dir`` is a folder of float16 models or the ModelFiles chosen by
+    ``vision.model_files.resolve_model_files`` (int8 or float16).
     ``presence_by_zone`` overrides ``params.presence`` per zone name (the seat
     usually holds longer than the customer position).
     """
@@ -55,7 +58,7 @@ class SceneAnalyzer:
         self,
         zones: Sequence[Zone],
         params: AnalyzerParams | None = None,
-        models_dir: str | Path | None = None,
+        models_dir: str | Path | ModelFiles | None = None,
         scorer: Scorer | None = None,
         presence_by_zone: Mapping[str, PresenceParams] | None = None,
     ) -> None:

@@ -20,9 +20,10 @@ import numpy as np
 
 from vision.detector import Detection, PoseDetector
 from vision.landmark import PoseLandmark
+from vision.model_files import FLOAT16, ModelFiles, float16_files
 
 EvidenceMode = Literal["combined", "landmark", "posedet"]
-MODEL_FILES = {"detector": "pose_detection.tflite", "landmark": "pose_landmark_full.tflite"}
+MODEL_FILES = FLOAT16
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,17 +117,22 @@ def combine(landmark: float, roi: float | None, params: ScorerParams) -> float:
 
 
 class ModelScorer:
-    """Evidence from the real LiteRT models; one instance serves every zone."""
+    """Evidence from the real LiteRT models; one instance serves every zone.
+
+    ``models`` is a folder (the float16 models in it) or the ModelFiles that
+    ``vision.model_files.resolve_model_files`` chose.
+    """
 
     def __init__(
-        self, models_dir: str | Path, threads: int = 1, params: ScorerParams | None = None
+        self, models: str | Path | ModelFiles, threads: int = 1,
+        params: ScorerParams | None = None,
     ) -> None:
         self.params = params or ScorerParams()
-        models_dir = Path(models_dir)
-        self.landmark = PoseLandmark(models_dir / MODEL_FILES["landmark"], threads)
+        files = models if isinstance(models, ModelFiles) else float16_files(Path(models))
+        self.files = files
+        self.landmark = PoseLandmark(files.landmark, threads)
         self.detector = PoseDetector(
-            models_dir / MODEL_FILES["detector"], threads,
-            min_score=min(0.5, self.params.face_score),
+            files.detector, threads, min_score=min(0.5, self.params.face_score),
         )
 
     def _roi_presence(self, crop: np.ndarray, faces: list[Detection]) -> float | None:

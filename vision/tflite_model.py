@@ -7,12 +7,16 @@ from typing import Any
 
 import numpy as np
 
-from vision.preprocess import Letterbox, letterbox
-from vision.runtime import make_interpreter
+from vision.preprocess import Letterbox, fit
+from vision.runtime import ModelLoadError, make_interpreter
 
 
 class LetterboxedModel:
-    """Interpreter plus a reusable square input tensor, filled as ``pixel * scale + offset``.
+    """Interpreter whose own input buffer is filled in place as ``pixel * scale + offset``.
+
+    ``prepare`` writes the normalised crop straight into the interpreter's input
+    tensor (no staging array, no ``set_tensor`` copy per pass); the padding
+    value is written only where the letterbox geometry changed.
 
     Subclasses set ``INPUT`` (side in pixels), ``SCALE`` and ``OFFSET`` (the
     model's input range) and read their outputs by name via ``output_index``.
@@ -24,10 +28,20 @@ class LetterboxedModel:
 
     def __init__(self, model_path: str | Path, threads: int = 1) -> None:
         self._interp: Any = make_interpreter(model_path, threads)
-        self._input = self._interp.get_input_details()[0]["index"]
+        detail = self._interp.get_input_details()[0]
+        if detail["dtype"] != np.float32 or tuple(detail["shape"]) != (
+            1, self.INPUT, self.INPUT, 3
+        ):
+            raise ModelLoadError(
+                f"{model_path}: expected a float32 1x{self.INPUT}x{self.INPUT}x3 input, got "
+                f"{detail['dtype'].__name__} {list(detail['shape'])}"
+            )
+        self._input = detail["index"]
+        # Holding the accessor (not the array it returns) is what LiteRT allows
+        # across invoke().
+        self._input_view = self._interp.tensor(self._input)
         self._outputs = {d["name"]: d["index"] for d in self._interp.get_output_details()}
-        self._canvas = np.zeros((self.INPUT, self.INPUT, 3), np.uint8)
-        self._tensor = np.zeros((1, self.INPUT, self.INPUT, 3), np.float32)
+        self._padded: Letterbox | None = None  # geometry whose padding is in the tensor
 
     def output_index(self, name: str) -> int:
         return int(self._outputs[name])
@@ -39,19 +53,25 @@ class LetterboxedModel:
 
     @property
     def input_tensor(self) -> np.ndarray:
-        """The input buffer ``prepare`` fills (1 x INPUT x INPUT x 3, float32)."""
-        return self._tensor
+        """A copy of the input ``prepare`` filled (1 x INPUT x INPUT x 3, float32)."""
+        return np.array(self._interp.get_tensor(self._input))
 
     def prepare(self, image: np.ndarray) -> Letterbox:
         """Letterbox ``image`` into the input tensor in the model's range; returns the mapping."""
-        canvas, lb = letterbox(image, self.INPUT, self._canvas)
-        np.multiply(canvas, self.SCALE, out=self._tensor[0], casting="unsafe")
+        resized, lb = fit(image, self.INPUT)
+        tensor = self._input_view()[0]
+        if lb != self._padded:
+            tensor.fill(self.OFFSET)  # black padding, in the model's range
+            self._padded = lb
+        rows, cols = lb.inside()
+        inside = tensor[rows, cols]
+        np.multiply(resized, self.SCALE, out=inside, casting="unsafe")
         if self.OFFSET:
-            self._tensor += self.OFFSET
+            inside += self.OFFSET
+        del tensor, inside  # no view into the interpreter may outlive prepare
         return lb
 
     def invoke(self) -> None:
-        self._interp.set_tensor(self._input, self._tensor)
         self._interp.invoke()
 
     def tensor(self, index: int) -> np.ndarray:
