@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -39,6 +38,7 @@ from hal.camera.depthai_stream import (
     parameter_sets,
     split_nals,
 )
+from hal.camera.live import CameraPlumbing
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def _import_depthai() -> Any:
     return depthai
 
 
-class DepthaiCamera:
+class DepthaiCamera(CameraPlumbing):
     """A ``Camera`` on an OAK device; see the module docstring.
 
     ``dai`` is the depthai module (imported on start() when not given);
@@ -75,6 +75,7 @@ class DepthaiCamera:
         heartbeat_s: float = 0.5,
         max_backoff_s: float = 4.0,
     ) -> None:
+        super().__init__("OAK camera")
         self.settings = settings
         self._clock = clock
         self._dai = dai
@@ -82,11 +83,7 @@ class DepthaiCamera:
         self._stall = stall_s
         self._heartbeat = heartbeat_s
         self._max_backoff = max_backoff_s
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._iterating = False
         self._session: Session | None = None
-        self._info: StreamInfo | None = None
         self._pending: list[Packet] = []
         self._mapper = ClockMapper()
         self._packet_t = Monotonic(_TICK)
@@ -99,13 +96,6 @@ class DepthaiCamera:
         self._last_t = float("-inf")
         self._last_message = 0.0
         self._warned_sps = False
-
-    @property
-    def video_info(self) -> StreamInfo:
-        """H.264 parameters of the device's stream; valid after start()."""
-        if self._info is None:
-            raise CameraError("OAK camera: video_info is only known after start()")
-        return self._info
 
     # ---- start / stop ------------------------------------------------------------
 
@@ -159,13 +149,6 @@ class DepthaiCamera:
         raise CameraError(f"OAK device {session.device_id}: no H.264 keyframe within "
                           f"{self._first_timeout:g} s of starting")
 
-    def stop(self) -> None:
-        """Ask captures() to end and release the device; safe to call twice."""
-        self._stop.set()
-        with self._lock:
-            if not self._iterating:
-                self._release()
-
     def _release(self) -> None:
         if self._session is not None:
             self._session.close()
@@ -176,30 +159,25 @@ class DepthaiCamera:
 
     def captures(self) -> Iterator[Capture]:
         """Captures in time order until stop(); frame-less heartbeats while the OAK is away."""
-        with self._lock:
+        return super().captures()
+
+    def _started(self) -> bool:
+        return self._session is not None
+
+    def _run(self) -> Iterator[Capture]:
+        while not self._stop.is_set():
             if self._session is None:
-                raise CameraError("OAK camera: call start() before captures()")
-            if self._iterating:
-                raise CameraError("OAK camera: captures() is already being iterated")
-            self._iterating = True
-        try:
-            while not self._stop.is_set():
-                if self._session is None:
-                    yield from self._reconnect()
-                    continue
-                try:
-                    cap = self._poll(self._session)
-                except Exception as exc:
-                    self._lose(f"{type(exc).__name__}: {exc}")
-                    continue
-                if cap is not None:
-                    yield cap
-                elif self._clock() - self._last_message > self._stall:
-                    self._lose(f"no message for {self._stall:g} s")
-        finally:
-            with self._lock:
-                self._iterating = False
-                self._release()
+                yield from self._reconnect()
+                continue
+            try:
+                cap = self._poll(self._session)
+            except Exception as exc:
+                self._lose(f"{type(exc).__name__}: {exc}")
+                continue
+            if cap is not None:
+                yield cap
+            elif self._clock() - self._last_message > self._stall:
+                self._lose(f"no message for {self._stall:g} s")
 
     def _poll(self, session: Session) -> Capture | None:
         packets = self._pending

@@ -10,53 +10,35 @@ from collections import deque
 from dataclasses import dataclass
 
 from hal.camera.base import Frame
-
-_NAL_IDR = 5
-_NAL_SPS = 7
-_NAL_PPS = 8
-_START = b"\x00\x00\x00\x01"
+from hal.camera.h264 import NAL_IDR, NAL_PPS, NAL_SPS, START_CODE, nal_type, nal_units
 
 Box = tuple[float, float, float, float]
 
 
 def split_nals(data: bytes) -> list[bytes]:
     """NAL units of an Annex-B buffer (start codes removed, empty units dropped)."""
-    out: list[bytes] = []
-    i = data.find(b"\x00\x00\x01")
-    while i >= 0:
-        start = i + 3
-        nxt = data.find(b"\x00\x00\x01", start)
-        end = len(data) if nxt < 0 else nxt
-        # A 4-byte start code leaves its leading zero on the previous unit.
-        unit = data[start:end]
-        if nxt >= 0 and unit.endswith(b"\x00"):
-            unit = unit.rstrip(b"\x00")
-        if unit:
-            out.append(unit)
-        i = nxt
-    return out
-
-
-def nal_type(unit: bytes) -> int:
-    return unit[0] & 0x1F
+    return nal_units(data)
 
 
 def has_idr(units: list[bytes]) -> bool:
     """Does the access unit hold an IDR slice (a point a decoder can start from)?"""
-    return any(nal_type(u) == _NAL_IDR for u in units)
+    return any(nal_type(u) == NAL_IDR for u in units)
 
 
 def parameter_sets(units: list[bytes]) -> bytes | None:
     """SPS and PPS of an access unit as Annex-B extradata, or None if either is missing.
 
+    Unlike ``hal.camera.h264.parameter_sets`` it keeps every SPS and PPS the
+    unit holds, not just the first of each (an OAK sends one of each).
+
     The mp4 muxer turns Annex-B extradata into the ``avcC`` box itself, as it
     does for libx264's global header in the file camera.
     """
-    sps = [u for u in units if nal_type(u) == _NAL_SPS]
-    pps = [u for u in units if nal_type(u) == _NAL_PPS]
+    sps = [u for u in units if nal_type(u) == NAL_SPS]
+    pps = [u for u in units if nal_type(u) == NAL_PPS]
     if not sps or not pps:
         return None
-    return b"".join(_START + u for u in (*sps, *pps))
+    return b"".join(START_CODE + u for u in (*sps, *pps))
 
 
 class ClockMapper:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,7 +22,8 @@ import av.error
 from av.container import InputContainer
 from av.video.frame import VideoFrame
 
-from hal.camera.base import CameraError, Capture, Frame, StreamInfo
+from hal.camera.base import CameraError, Capture, Frame
+from hal.camera.live import CameraPlumbing, require_at_least, require_positive
 from hal.camera.x264 import EPS, X264Stream, analysis_size, fit_within, next_grid_point, why
 
 __all__ = ["FileCamera", "analysis_size", "fit_within"]
@@ -34,7 +34,7 @@ _FALLBACK_FPS = 25.0
 _TRUNCATION_TOLERANCE_S = 0.5
 
 
-class FileCamera:
+class FileCamera(CameraPlumbing):
     """A ``Camera`` that reads a video file; see the module docstring.
 
     The recorded stream is the source scaled down (never up) to fit
@@ -59,15 +59,12 @@ class FileCamera:
         encoder_preset: str = "veryfast",
         encoder_threads: int = 0,
     ) -> None:
-        if analysis_fps <= 0:
-            raise ValueError(f"analysis_fps must be > 0, got {analysis_fps}")
-        if analysis_width < 16 or record_width < 16 or record_height < 16:
-            raise ValueError("analysis_width, record_width and record_height must be >= 16")
-        if record_bitrate <= 0:
-            raise ValueError(f"record_bitrate must be > 0, got {record_bitrate}")
-        if keyframe_interval_s <= 0:
-            raise ValueError(f"keyframe_interval_s must be > 0, got {keyframe_interval_s}")
+        require_positive(analysis_fps=analysis_fps, record_bitrate=record_bitrate,
+                         keyframe_interval_s=keyframe_interval_s)
+        require_at_least(16, analysis_width=analysis_width, record_width=record_width,
+                         record_height=record_height)
         self.path = Path(path)
+        super().__init__(str(self.path))
         self._analysis_period = 1.0 / analysis_fps
         self._analysis_width = analysis_width
         self._record_max = (record_width, record_height)
@@ -77,24 +74,12 @@ class FileCamera:
         self._clock = clock
         self._preset = encoder_preset
         self._threads = encoder_threads
-
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._iterating = False
         self._container: InputContainer | None = None
         self._frames: Iterator[VideoFrame] | None = None
         self._first: VideoFrame | None = None
         self._encoder: X264Stream | None = None
-        self._info: StreamInfo | None = None
         self._fps = _FALLBACK_FPS
         self._declared_s: float | None = None  # duration the container claims
-
-    @property
-    def video_info(self) -> StreamInfo:
-        """H.264 parameters of the recorded stream; valid after start()."""
-        if self._info is None:
-            raise CameraError(f"{self.path}: video_info is only known after start()")
-        return self._info
 
     def start(self) -> None:
         """Open the file, decode its first frame and set up the encoder.
@@ -164,13 +149,6 @@ class FileCamera:
         )
         self._info = self._encoder.info
 
-    def stop(self) -> None:
-        """Ask captures() to end and release the file; safe to call twice."""
-        self._stop.set()
-        with self._lock:
-            if not self._iterating:
-                self._release()
-
     def _release(self) -> None:
         if self._container is not None:
             self._container.close()
@@ -186,18 +164,14 @@ class FileCamera:
         Raises CameraError if the file turns out corrupt part-way, after
         delivering every packet encoded up to that point.
         """
-        with self._lock:
-            if self._container is None or self._encoder is None or self._frames is None:
-                raise CameraError(f"{self.path}: call start() before captures()")
-            if self._iterating:
-                raise CameraError(f"{self.path}: captures() is already being iterated")
-            self._iterating = True
-        try:
-            yield from self._run(self._encoder, self._frames)
-        finally:
-            with self._lock:
-                self._iterating = False
-                self._release()
+        return super().captures()
+
+    def _started(self) -> bool:
+        return not (self._container is None or self._encoder is None or self._frames is None)
+
+    def _run(self) -> Iterator[Capture]:
+        assert self._encoder is not None and self._frames is not None
+        return self._replay(self._encoder, self._frames)
 
     def _source_frames(self, rest: Iterator[VideoFrame]) -> Iterator[VideoFrame]:
         if self._first is not None:
@@ -205,7 +179,7 @@ class FileCamera:
             yield first
         yield from rest
 
-    def _run(self, enc: X264Stream, rest: Iterator[VideoFrame]) -> Iterator[Capture]:
+    def _replay(self, enc: X264Stream, rest: Iterator[VideoFrame]) -> Iterator[Capture]:
         frame_period = 1.0 / self._fps
         origin: float | None = None  # media time of the first frame
         base = 0.0  # added to media time: 0 in replay, the start clock in real time

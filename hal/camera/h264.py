@@ -46,6 +46,11 @@ def nal_type(unit: bytes) -> int:
     return unit[0] & 0x1F
 
 
+def is_idr(data: bytes) -> bool:
+    """Whether an Annex-B access unit holds an IDR slice (where a clip may start)."""
+    return any(nal_type(u) == NAL_IDR for u in nal_units(data))
+
+
 def parameter_sets(data: bytes) -> bytes | None:
     """Annex-B extradata (first SPS, first PPS) in ``data``; None if either is missing."""
     sps = pps = None

@@ -21,7 +21,6 @@ import importlib
 import logging
 import math
 import queue
-import threading
 import time
 from collections.abc import Callable, Iterator
 from types import ModuleType
@@ -31,8 +30,8 @@ import av
 import numpy as np
 
 from hal.camera.base import CameraError, Capture, Frame, Packet, StreamInfo
-from hal.camera.h264 import parameter_sets, sps_of
-from hal.camera.live import ClockMap, DeviceLost, supervise
+from hal.camera.h264 import parameter_sets
+from hal.camera.live import ClockMap, DeviceLost, LiveCamera, require_positive
 from hal.camera.x264 import next_grid_point
 
 log = logging.getLogger(__name__)
@@ -98,7 +97,7 @@ class _PacketSink:
         self.items.put((bytes(frame), bool(keyframe), timestamp))
 
 
-class Picamera2Camera:
+class Picamera2Camera(LiveCamera["_Session"]):
     """A ``Camera`` on a Raspberry Pi camera module; see the module docstring.
 
     ``width x height`` at ``fps`` is the recorded stream; ``lores_width x
@@ -126,11 +125,14 @@ class Picamera2Camera:
         reconnect_initial_s: float = 0.25,
         reconnect_max_s: float = 4.0,
     ) -> None:
-        if fps <= 0 or analysis_fps <= 0 or keyframe_interval_s <= 0 or frame_timeout_s <= 0:
-            raise ValueError("fps, analysis_fps, keyframe_interval_s, frame_timeout_s must be > 0")
+        require_positive(fps=fps, analysis_fps=analysis_fps,
+                         keyframe_interval_s=keyframe_interval_s, frame_timeout_s=frame_timeout_s)
         if lores_width > width or lores_height > height:
             raise ValueError("the lores stream cannot be larger than the main stream")
-        self.name = f"Pi camera {camera_index}"
+        super().__init__(
+            f"Pi camera {camera_index}", clock, idle_period_s=idle_period_s,
+            reconnect_initial_s=reconnect_initial_s, reconnect_max_s=reconnect_max_s,
+        )
         self.camera_index = camera_index
         self.size = (width, height)
         self.lores_size = (lores_width, lores_height)
@@ -140,78 +142,16 @@ class Picamera2Camera:
         self.analysis_period = 1.0 / analysis_fps
         self.encoder_choice: EncoderChoice = encoder
         self.frame_timeout_s = frame_timeout_s
-        self._clock = clock
-        self._supervise = {
-            "idle_period_s": idle_period_s,
-            "backoff_initial_s": reconnect_initial_s,
-            "backoff_max_s": reconnect_max_s,
-        }
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._iterating = False
-        self._session: _Session | None = None
-        self._info: StreamInfo | None = None
 
-    @property
-    def video_info(self) -> StreamInfo:
-        """H.264 parameters of the recorded stream; valid after start()."""
-        if self._info is None:
-            raise CameraError(f"{self.name}: video_info is only known after start()")
-        return self._info
+    def _open_session(self) -> _Session:
+        # Opening waits for the first keyframe's SPS/PPS (see _Session).
+        return _Session(self)
 
-    def start(self) -> None:
-        """Open and start the camera, and wait for the first keyframe's SPS/PPS."""
-        if self._session is not None:
-            return
-        session = _Session(self)
-        self._info = StreamInfo(
-            kind="video",
-            codec="h264",
-            extradata=session.extradata,
-            width=self.size[0],
-            height=self.size[1],
-            fps=self.fps,
-        )
-        self._session = session
-        self._stop.clear()
+    def _log_started(self, session: _Session) -> None:
         log.info(
             "%s started: %dx%d h264 at %.1f fps (%s encoder), lores %dx%d",
             self.name, *self.size, self.fps, session.encoder_kind, *self.lores_size,
         )
-
-    def stop(self) -> None:
-        """Ask captures() to end and release the camera; safe to call twice."""
-        self._stop.set()
-        with self._lock:
-            if not self._iterating and self._session is not None:
-                self._session.close()
-                self._session = None
-                log.info("%s stopped", self.name)
-
-    def captures(self) -> Iterator[Capture]:
-        """Captures until stop(); reconnects after a loss (see ``hal.camera.live``)."""
-        with self._lock:
-            if self._session is None:
-                raise CameraError(f"{self.name}: call start() before captures()")
-            if self._iterating:
-                raise CameraError(f"{self.name}: captures() is already being iterated")
-            self._iterating = True
-            first, self._session = self._session, None
-        try:
-            yield from supervise(
-                self.name, first, self._reopen, self._stop, self._clock, **self._supervise
-            )
-        finally:
-            with self._lock:
-                self._iterating = False
-            log.info("%s stopped", self.name)
-
-    def _reopen(self) -> _Session:
-        session = _Session(self)
-        expected = self._info.extradata if self._info is not None else None
-        if expected and sps_of(expected) != sps_of(session.extradata):
-            log.warning("%s: stream parameters changed after reconnecting", self.name)
-        return session
 
 
 class _Session:
@@ -229,13 +169,15 @@ class _Session:
         modules = _import_picamera2(cam.name)
         self._open(*modules)
         try:
-            self.extradata = self._await_keyframe()
+            extradata = self._await_keyframe()
         except DeviceLost as exc:
             self.close()
             raise CameraError(f"{cam.name}: started but delivers no frames ({exc})") from None
         except BaseException:
             self.close()
             raise
+        self.info = StreamInfo(kind="video", codec="h264", extradata=extradata,
+                               width=cam.size[0], height=cam.size[1], fps=cam.fps)
 
     def _open(self, pc2: ModuleType, encoders: ModuleType, outputs: ModuleType,
               platform: ModuleType) -> None:

@@ -21,9 +21,8 @@ import logging
 import math
 import os
 import stat
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
@@ -31,9 +30,8 @@ from typing import Any, Literal
 import av
 import av.error
 
-from hal.camera.base import CameraError, Capture, StreamInfo
-from hal.camera.h264 import sps_of
-from hal.camera.live import supervise
+from hal.camera.base import CameraError
+from hal.camera.live import LiveCamera, require_at_least, require_positive
 from hal.camera.v4l2_session import PassthroughSession, ReencodeSession
 from hal.camera.x264 import why
 
@@ -94,7 +92,7 @@ def open_error(device: Path, code: int | None, reason: str, asked: str) -> Camer
     )
 
 
-class V4l2Camera:
+class V4l2Camera(LiveCamera[PassthroughSession | ReencodeSession]):
     """A ``Camera`` on a V4L2 device; see the module docstring.
 
     ``width x height`` at ``fps`` in ``input_format`` is asked of the camera
@@ -129,15 +127,16 @@ class V4l2Camera:
     ) -> None:
         if input_format not in ("h264", "mjpeg", "yuyv422"):
             raise ValueError(f"input_format must be h264, mjpeg or yuyv422, got {input_format!r}")
-        positive = (fps, analysis_fps, keyframe_interval_s, frame_timeout_s, open_timeout_s,
-                    poll_s, record_bitrate)
-        if min(positive) <= 0:
-            raise ValueError("fps, analysis_fps, keyframe_interval_s, frame_timeout_s, "
-                             "open_timeout_s, poll_s and record_bitrate must be > 0")
-        if min(width, height, analysis_width) < 16:
-            raise ValueError("width, height and analysis_width must be >= 16")
+        require_positive(fps=fps, analysis_fps=analysis_fps,
+                         keyframe_interval_s=keyframe_interval_s, frame_timeout_s=frame_timeout_s,
+                         open_timeout_s=open_timeout_s, poll_s=poll_s,
+                         record_bitrate=record_bitrate)
+        require_at_least(16, width=width, height=height, analysis_width=analysis_width)
         self.device = Path(device)
-        self.name = f"USB camera {self.device}"
+        super().__init__(
+            f"USB camera {self.device}", clock, idle_period_s=idle_period_s,
+            reconnect_initial_s=reconnect_initial_s, reconnect_max_s=reconnect_max_s,
+        )
         self.input_format: InputFormat = input_format
         self.width, self.height = width, height
         self.fps = fps
@@ -150,25 +149,7 @@ class V4l2Camera:
         self.open_timeout_s = open_timeout_s
         self.poll_s = poll_s
         self._opener = opener
-        self._clock = clock
-        self._supervise = {
-            "idle_period_s": idle_period_s,
-            "backoff_initial_s": reconnect_initial_s,
-            "backoff_max_s": reconnect_max_s,
-        }
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._iterating = False
-        self._session: PassthroughSession | ReencodeSession | None = None
-        self._info: StreamInfo | None = None
         self._pts_floor = -math.inf  # the earliest time a reopened session may stamp
-
-    @property
-    def video_info(self) -> StreamInfo:
-        """H.264 parameters of the recorded stream; valid after start()."""
-        if self._info is None:
-            raise CameraError(f"{self.name}: video_info is only known after start()")
-        return self._info
 
     def demuxer_options(self) -> dict[str, str]:
         """What FFmpeg's v4l2 demuxer is asked for, under its own option names."""
@@ -178,14 +159,7 @@ class V4l2Camera:
             "framerate": ffmpeg_rate(self.fps),
         }
 
-    def start(self) -> None:
-        """Open the device and read up to its first usable frame (a keyframe for H.264)."""
-        if self._session is not None:
-            return
-        self._stop.clear()
-        session = self._open_session()
-        self._info = session.info
-        self._session = session
+    def _log_started(self, session: PassthroughSession | ReencodeSession) -> None:
         info = session.info
         log.info(
             "%s started: %s %dx%d at %g fps, %s", self.name, self.input_format, info.width,
@@ -193,43 +167,9 @@ class V4l2Camera:
             "recorded as delivered" if self.input_format == "h264" else "re-encoded to h264",
         )
 
-    def stop(self) -> None:
-        """Ask captures() to end and release the device; safe to call twice."""
-        self._stop.set()
-        with self._lock:
-            if not self._iterating and self._session is not None:
-                self._session.close()
-                self._session = None
-                log.info("%s stopped", self.name)
-
-    def captures(self) -> Iterator[Capture]:
-        """Captures until stop(); reconnects after a loss (see ``hal.camera.live``)."""
-        with self._lock:
-            if self._iterating:
-                raise CameraError(f"{self.name}: captures() is already being iterated")
-            if self._session is None:
-                raise CameraError(f"{self.name}: call start() before captures()")
-            self._iterating = True
-            first, self._session = self._session, None
-        try:
-            yield from supervise(
-                self.name, first, self._reopen, self._stop, self._clock, **self._supervise
-            )
-        finally:
-            with self._lock:
-                self._iterating = False
-            log.info("%s stopped", self.name)
-
-    def _reopen(self) -> PassthroughSession | ReencodeSession:
-        session = self._open_session()
-        old, new = self._info, session.info
-        if old is not None and (
-            (old.width, old.height) != (new.width, new.height)
-            or (self.input_format == "h264" and sps_of(old.extradata or b"")
-                != sps_of(new.extradata or b""))
-        ):
-            log.warning("%s: stream parameters changed after reconnecting", self.name)
-        return session
+    def _compare_sps(self) -> bool:
+        # Re-encoded streams get libx264's SPS, the same while the size is.
+        return self.input_format == "h264"
 
     def _open_session(self) -> PassthroughSession | ReencodeSession:
         check_device(self.device)

@@ -27,7 +27,7 @@ import av.error
 from av.video.frame import VideoFrame
 
 from hal.camera.base import CameraError, Capture, Frame, Packet, StreamInfo
-from hal.camera.h264 import NAL_IDR, is_annexb, nal_type, nal_units, parameter_sets
+from hal.camera.h264 import is_annexb, is_idr, parameter_sets
 from hal.camera.live import ClockMap, DeviceLost
 from hal.camera.x264 import EPS, X264Stream, analysis_size, fit_within, next_grid_point, why
 
@@ -44,11 +44,6 @@ KEYFRAME_WAIT_S = 10.0
 FIRST_FRAME_TRIES = 10
 # The decoder FFmpeg's v4l2 demuxer sets up for each ``input_format``.
 DECODER_OF = {"h264": "h264", "mjpeg": "mjpeg", "yuyv422": "rawvideo"}
-
-
-def is_idr(data: bytes) -> bool:
-    """Whether an Annex-B access unit holds an IDR slice (where a clip may start)."""
-    return any(nal_type(u) == NAL_IDR for u in nal_units(data))
 
 
 class PacketReader:

@@ -9,11 +9,9 @@ stood in. With no OAK on this machine, the real depthai also proves the
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import re
 import shutil
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +25,13 @@ from hal.camera.base import CameraError, Capture
 from hal.camera.depthai_cam import DepthaiCamera
 from hal.camera.depthai_pipeline import DepthaiSettings
 from hal.camera.depthai_stream import DetectedFrame, detections_of
+from tests.camera_checks import (
+    assert_in_time_order,
+    assert_logged_once,
+    is_idle,
+    packets_of,
+    probe_video,
+)
 from tests.conftest import wait_for
 
 dai = pytest.importorskip("depthai")
@@ -163,10 +168,10 @@ def test_standin_packets_mux_into_an_fmp4_clip_ffprobe_plays(
     wait_for(lambda: sum(len(c.packets) for c in consumer.caps) >= 2 * FPS + 2, 15,
              "two seconds of packets")
     caps = consumer.finish()
-    packets = [p for c in caps for p in c.packets]
+    packets = packets_of(caps)
     assert packets[0].keyframe, "the first packet handed out must be the keyframe start() saw"
     assert all(b.pts > a.pts for a, b in itertools.pairwise(packets))
-    assert [c.t for c in caps] == sorted(c.t for c in caps)
+    assert_in_time_order(caps)
     keys = [p for p in packets if p.keyframe]
     assert len(keys) >= 2
     writer = ClipWriter(tmp_path / "oak.mp4", info, None)
@@ -174,10 +179,7 @@ def test_standin_packets_mux_into_an_fmp4_clip_ffprobe_plays(
     clip = writer.close()
     if shutil.which("ffprobe") is None:
         pytest.skip("ffprobe not installed (make apt)")
-    probe = json.loads(subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames", "-show_streams",
-         "-of", "json", str(clip.path)], check=True, capture_output=True, text=True).stdout)
-    [stream] = probe["streams"]
+    stream = probe_video(clip.path)
     assert (stream["codec_name"], stream["width"], stream["height"]) == ("h264", W, H)
     assert int(stream["nb_read_frames"]) == len(packets)
     with av.open(str(clip.path)) as box:  # every frame decodes, with no error
@@ -226,19 +228,16 @@ def test_standin_unplug_gives_heartbeats_then_recovers_logging_each_once(
     wait_for(lambda: len(consumer.frames()) >= 2, 15, "frames before the unplug")
     standin.unplug()
     unplugged_at = len(consumer.caps)
-    wait_for(lambda: sum(c.frame is None and not c.packets
-                         for c in consumer.caps[unplugged_at:]) >= 5, 15, "heartbeats")
+    wait_for(lambda: sum(map(is_idle, consumer.caps[unplugged_at:])) >= 5, 15, "heartbeats")
     standin.plug()
     before = len(consumer.frames())
     wait_for(lambda: len(consumer.frames()) >= before + 3, 20, "frames after the replug")
     caps = consumer.finish()
     assert standin.opened == ["18443010C1E4F51200"] * 2
-    lost = [r for r in caplog.records if "lost" in r.getMessage()]
-    recovered = [r for r in caplog.records if "recovered" in r.getMessage()]
-    assert len(lost) == 1 and lost[0].levelno == logging.WARNING
-    assert len(recovered) == 1
-    assert [c.t for c in caps] == sorted(c.t for c in caps)
-    after = [p for c in caps[unplugged_at:] for p in c.packets]
+    lost, _ = assert_logged_once(caplog, "lost", "recovered")
+    assert lost.levelno == logging.WARNING
+    assert_in_time_order(caps)
+    after = packets_of(caps[unplugged_at:])
     assert after and after[0].keyframe, "after a reconnect the stream restarts at a keyframe"
 
 

@@ -7,12 +7,7 @@ its timing on the unit clock, and that its packets make a playable clip.
 
 from __future__ import annotations
 
-import itertools
-import json
-import logging
-import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,24 +15,20 @@ from typing import Any
 import numpy as np
 import pytest
 
-from firmware.recorder import Recorder
-from hal.camera.base import CameraError, Capture
+from hal.camera.base import CameraError
 from hal.camera.picamera2_cam import Picamera2Camera, choose_encoder, yuv420_to_rgb
+from tests.camera_checks import (
+    FakeClock,
+    assert_clip_plays,
+    assert_in_time_order,
+    assert_logged_once,
+    is_idle,
+    packets_of,
+    take,
+    through_unplug,
+)
 from tests.media import bars_video
 from tests.standins import STANDINS
-
-
-class FakeClock:
-    """Unit clock that only moves when told; far from the sensor's epoch on purpose."""
-
-    def __init__(self, t: float = 5000.0) -> None:
-        self.t = t
-        self.lock = threading.Lock()
-
-    def __call__(self) -> float:
-        with self.lock:
-            self.t += 0.001  # strictly increasing, like monotonic
-            return self.t
 
 
 @pytest.fixture(scope="module")
@@ -63,14 +54,6 @@ def camera(clock: FakeClock, **kw: Any) -> Picamera2Camera:
                                 frame_timeout_s=0.3, reconnect_initial_s=0.05,
                                 reconnect_max_s=0.1, idle_period_s=0.05)
     return Picamera2Camera(**(args | kw))
-
-
-def take(cam: Picamera2Camera, n: int) -> list[Capture]:
-    cam.start()
-    try:
-        return list(itertools.islice(cam.captures(), n))
-    finally:
-        cam.stop()
 
 
 @pytest.mark.parametrize(
@@ -121,13 +104,13 @@ def test_standin_frames_and_packets_in_time_order_on_unit_clock(
     assert config["lores"] == {"size": (160, 120), "format": "YUV420"}
     assert config["controls"] == {"FrameRate": 10.0}
 
-    times = [c.t for c in caps]
-    assert times == sorted(times) and 5000 < times[0] < 5005  # unit clock, not sensor time
+    assert_in_time_order(caps)
+    assert 5000 < caps[0].t < 5005  # unit clock, not sensor time
     frames = [c.frame for c in caps if c.frame is not None]
     assert all(f.image.shape == (120, 160, 3) for f in frames)
     # Analysis at 5 fps out of 10: every other frame, 0.2 s apart on the sensor's clock.
     assert np.diff([f.t for f in frames]) == pytest.approx(0.2, abs=1e-6)
-    packets = [p for c in caps for p in c.packets]
+    packets = packets_of(caps)
     assert packets[0].keyframe
     assert np.diff([p.pts for p in packets]) == pytest.approx(0.1, abs=1e-6)
     assert [p.pts for p in packets if p.keyframe][:2] == pytest.approx(
@@ -141,19 +124,7 @@ def test_standin_packets_mux_into_a_playable_clip(rig: Any, tmp_path: Path) -> N
     info = cam.video_info
     assert info.extradata and info.extradata.startswith(b"\x00\x00\x00\x01")
     assert (info.width, info.height, info.fps) == (320, 240, 10.0)
-    packets = [p for c in caps for p in c.packets]
-    rec = Recorder(tmp_path, 10.0, info)
-    rec.start_clip("pi-clip", packets[0].pts, path="pi-clip.mp4")
-    rec.feed(packets)
-    rec.stop_clip("pi-clip", packets[-1].pts)
-    rec.close_all(packets[-1].pts + 1)
-    (_, clip), = rec.closed()
-    probe = json.loads(subprocess.run(
-        ["ffprobe", "-v", "error", "-count_frames", "-show_streams", "-of", "json",
-         str(clip.path)], check=True, capture_output=True, text=True).stdout)
-    stream = probe["streams"][0]
-    assert (stream["codec_name"], stream["width"], stream["height"]) == ("h264", 320, 240)
-    assert int(stream["nb_read_frames"]) >= len(packets) - 1
+    assert_clip_plays(info, packets_of(caps), tmp_path, "pi-clip", (320, 240))
 
 
 def test_standin_unplug_reconnects_logging_loss_and_recovery_once(
@@ -162,34 +133,14 @@ def test_standin_unplug_reconnects_logging_loss_and_recovery_once(
     rig.unplug_after_frames = 12
     cam = camera(FakeClock())
     cam.start()
-    seen: list[Capture] = []
-    reopened_at = idle_after_loss = 0
-
-    def says(text: str) -> bool:
-        return any(text in r.getMessage() for r in caplog.records)
-
-    with caplog.at_level(logging.INFO, logger="hal.camera"):
-        for cap in cam.captures():
-            seen.append(cap)
-            if cap.frame is None and not cap.packets and says("camera lost"):
-                idle_after_loss += 1
-            if not rig.attached and idle_after_loss >= 3:
-                rig.replug()
-            if not reopened_at and says("camera back"):
-                reopened_at = len(seen) - 1
-            if reopened_at and sum(c.frame is not None for c in seen[reopened_at:]) >= 3:
-                cam.stop()
-    times = [c.t for c in seen]
-    assert times == sorted(times)
-    lost = [r for r in caplog.records if "camera lost" in r.getMessage()]
-    back = [r for r in caplog.records if "camera back" in r.getMessage()]
-    assert len(lost) == 1 and len(back) == 1
+    seen, reopened_at = through_unplug(cam, caplog, lambda: not rig.attached, rig.replug)
+    assert_in_time_order(seen)
+    assert_logged_once(caplog)
     assert rig.names().count("Picamera2") == 2  # first open and the reopen
     assert rig.names().count("global_camera_info") >= 3  # failed retries in between
     assert "cancel_all_and_flush" in rig.names()  # after the frame timeout
-    idle = [c for c in seen if c.frame is None and not c.packets]
-    assert idle  # the loop kept ticking while the camera was away
-    after = [p for c in seen[reopened_at:] for p in c.packets]
+    assert any(is_idle(c) for c in seen)  # the loop kept ticking while the camera was away
+    after = packets_of(seen[reopened_at:])
     assert after and after[0].keyframe  # the reopened stream starts at a keyframe
 
 
@@ -199,7 +150,7 @@ def test_standin_error_mid_stream_also_reconnects(rig: Any) -> None:
     cam.start()
     frames_after = 0
     for cap in cam.captures():
-        if cap.frame is None and not cap.packets and not rig.attached:
+        if is_idle(cap) and not rig.attached:
             rig.replug()
         elif rig.frame_no > 8 and cap.frame is not None:
             frames_after += 1
@@ -225,3 +176,19 @@ def test_without_picamera2_installed_start_says_how_to_install() -> None:
     assert "picamera2" not in sys.modules
     with pytest.raises(CameraError, match="apt install python3-picamera2"):
         camera(FakeClock()).start()
+
+
+def test_standin_second_captures_iteration_and_captures_before_start_are_refused(
+    rig: Any,
+) -> None:
+    cam = camera(FakeClock())
+    with pytest.raises(CameraError, match="call start"):
+        next(iter(cam.captures()))
+    cam.start()
+    first = cam.captures()
+    next(first)
+    with pytest.raises(CameraError, match="already being iterated"):
+        next(iter(cam.captures()))
+    cam.stop()
+    assert list(first) == []
+    assert rig.names().count("Picamera2") == rig.names().count("close") == 1

@@ -10,10 +10,6 @@ on the unit clock, clips that play, and reconnecting. Two tests use the real
 
 from __future__ import annotations
 
-import itertools
-import json
-import logging
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,28 +20,24 @@ import numpy as np
 import pytest
 
 import hal.camera.v4l2_session as v4l2_session
-from firmware.recorder import Recorder
-from hal.camera.base import CameraError, Capture, Packet
+from hal.camera.base import CameraError, Capture
 from hal.camera.h264 import is_annexb, parameter_sets
 from hal.camera.v4l2_cam import V4l2Camera
+from tests.camera_checks import (
+    FakeClock,
+    assert_clip_plays,
+    assert_in_time_order,
+    assert_logged_once,
+    is_idle,
+    packets_of,
+    take,
+    through_unplug,
+)
 from tests.conftest import wait_for
 from tests.media import bars_video
 from tests.standins.v4l2_av import CameraRig, Source, camera_sources
 
 FPS = 10
-
-
-class FakeClock:
-    """Unit clock that only moves when read; far from the device's epoch on purpose."""
-
-    def __init__(self, t: float = 5000.0) -> None:
-        self.t = t
-        self.lock = threading.Lock()
-
-    def __call__(self) -> float:
-        with self.lock:
-            self.t += 0.001
-            return self.t
 
 
 @pytest.fixture(scope="module")
@@ -70,31 +62,6 @@ def camera(rig: CameraRig, fmt: str = "h264", **kw: Any) -> V4l2Camera:
     )
     args = args | kw
     return V4l2Camera(args.pop("device", rig.node), **args)
-
-
-def take(cam: V4l2Camera, n: int) -> list[Capture]:
-    cam.start()
-    try:
-        return list(itertools.islice(cam.captures(), n))
-    finally:
-        cam.stop()
-
-
-def packets_of(caps: list[Capture]) -> list[Packet]:
-    return [p for c in caps for p in c.packets]
-
-
-def ffprobe_clip(cam: V4l2Camera, packets: list[Packet], root: Path) -> dict[str, Any]:
-    rec = Recorder(root, 10.0, cam.video_info)
-    rec.start_clip("usb", packets[0].pts, path="usb.mp4")
-    rec.feed(packets)
-    rec.stop_clip("usb", packets[-1].pts)
-    rec.close_all(packets[-1].pts + 1)
-    (_, clip), = rec.closed()
-    out = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-show_streams", "-of",
-                          "json", str(clip.path)], check=True, capture_output=True, text=True)
-    stream: dict[str, Any] = json.loads(out.stdout)["streams"][0]
-    return stream
 
 
 @pytest.fixture
@@ -132,8 +99,8 @@ def test_standin_h264_passes_the_cameras_packets_through_untouched(
     assert info.extradata.startswith(b"\0\0\0\1")
     assert (info.codec, info.width, info.height, info.fps) == ("h264", 320, 240, 10.0)
 
-    times = [c.t for c in caps]
-    assert times == sorted(times) and 5000 < times[0] < 5005  # unit clock, not device time
+    assert_in_time_order(caps)
+    assert 5000 < caps[0].t < 5005  # unit clock, not device time
     assert np.diff([p.pts for p in packets]) == pytest.approx(0.1, abs=1e-6)
     frames = [(i, c.frame) for i, c in enumerate(caps) if c.frame is not None]
     assert [i for i, _ in frames] == list(range(0, 25, 2))  # 5 fps out of 10
@@ -179,9 +146,7 @@ def test_standin_yuyv422_raw_frames_are_encoded_too(rig: CameraRig) -> None:
 def test_standin_packets_make_a_playable_clip(rig: CameraRig, tmp_path: Path, fmt: str) -> None:
     cam = camera(rig, fmt)
     packets = packets_of(take(cam, 30))
-    stream = ffprobe_clip(cam, packets, tmp_path)
-    assert (stream["codec_name"], stream["width"], stream["height"]) == ("h264", 320, 240)
-    assert int(stream["nb_read_frames"]) >= len(packets) - 1
+    assert_clip_plays(cam.video_info, packets, tmp_path, "usb", (320, 240))
 
 
 def test_missing_device_is_named_with_what_to_check(rig: CameraRig, tmp_path: Path) -> None:
@@ -219,32 +184,14 @@ def test_standin_unplug_mid_stream_reconnects_logging_loss_and_recovery_once(
     rig.unplug_after, rig.unplug_mode = 12, mode
     cam = camera(rig, fmt)
     cam.start()
-    seen: list[Capture] = []
-    reopened_at = idle_after_loss = 0
-
-    def says(text: str) -> bool:
-        return any(text in r.getMessage() for r in caplog.records)
-
-    with caplog.at_level(logging.INFO, logger="hal.camera"):
-        for cap in cam.captures():
-            seen.append(cap)
-            if cap.frame is None and not cap.packets and says("camera lost"):
-                idle_after_loss += 1
-            if idle_after_loss >= 3 and (rig.stalled or not rig.attached):
-                rig.replug()
-            if not reopened_at and says("camera back"):
-                reopened_at = len(seen) - 1
-            if reopened_at and sum(c.frame is not None for c in seen[reopened_at:]) >= 3:
-                cam.stop()
-    times = [c.t for c in seen]
-    assert times == sorted(times)
-    lost = [r.getMessage() for r in caplog.records if "camera lost" in r.getMessage()]
-    back = [r.getMessage() for r in caplog.records if "camera back" in r.getMessage()]
-    assert len(lost) == 1 and len(back) == 1, (lost, back)
+    seen, reopened_at = through_unplug(cam, caplog, lambda: rig.stalled or not rig.attached,
+                                       rig.replug)
+    assert_in_time_order(seen)
+    lost, _ = assert_logged_once(caplog)
     assert {"error": "No such device", "eof": "stream ended",
-            "quiet": "no frame for 0.3 s"}[mode] in lost[0]
+            "quiet": "no frame for 0.3 s"}[mode] in lost.getMessage()
     assert len(rig.calls) >= 2 and rig.open_now == 0  # reopened, and nothing left open
-    assert sum(1 for c in seen if c.frame is None and not c.packets) >= 3  # loop kept ticking
+    assert sum(map(is_idle, seen)) >= 3  # the loop kept ticking
     before = packets_of(seen[:reopened_at])
     after = packets_of(seen[reopened_at:])
     assert len(before) == 12 and after and after[0].keyframe

@@ -12,8 +12,9 @@ import pytest
 from av.video.codeccontext import VideoCodecContext
 
 from audio.synth import synth_counter_audio
-from hal.camera.base import CameraError, Capture, Packet
+from hal.camera.base import CameraError, Capture
 from hal.camera.file import FileCamera, analysis_size, fit_within
+from tests.camera_checks import packets_of
 from tests.media import bars_video
 
 
@@ -28,10 +29,6 @@ def run(cam: FileCamera) -> list[Capture]:
         return list(cam.captures())
     finally:
         cam.stop()
-
-
-def packets_of(captures: list[Capture]) -> list[Packet]:
-    return [p for c in captures for p in c.packets]
 
 
 @pytest.mark.parametrize(
