@@ -50,6 +50,7 @@ from hq.pki import (  # noqa: F401 (re-exported: the CA's public API)
 log = logging.getLogger(__name__)
 
 KEY_FILE, CERT_FILE, DB_FILE = "ca.key", "ca.pem", "ca.db"
+SUPERSEDED = "superseded"  # revocation reason of a serial whose renewed successor is in use
 # Backdating absorbs small clock skew between HQ and a unit whose clock just synchronised.
 _BACKDATE = dt.timedelta(minutes=5)
 
@@ -71,6 +72,20 @@ class ServerCredentials:
         write_new_file(key_path, self.key_pem, 0o600)
         write_new_file(cert_path, self.cert_pem, 0o644)
         return cert_path, key_path
+
+
+@dataclass(frozen=True)
+class PeerIdentity:
+    """An authenticated unit certificate, and what its use just retired.
+
+    ``retired`` lists the serials this very authentication revoked as superseded (the
+    serial the certificate renewed, and any sibling issued from that same serial); it is
+    empty on every later use, so a caller can audit each retirement exactly once.
+    """
+
+    unit_id: str
+    serial: int
+    retired: tuple[int, ...] = ()
 
 
 class CertificateAuthority:
@@ -171,9 +186,11 @@ class CertificateAuthority:
         return ServerCredentials(cert.public_bytes(serialization.Encoding.PEM), key_pem)
 
     def sign_unit_csr(self, csr_pem: bytes | str, unit_id: str, validity_days: int = 365, *,
-                      now: dt.datetime | None = None) -> bytes:
+                      now: dt.datetime | None = None, replaces: int | None = None) -> bytes:
         """Sign a unit's CSR: subject CN = ``unit_id``, SAN URI ``urn:counterunit:unit:<id>``.
 
+        ``replaces`` is the serial a renewal presented: the ledger keeps it so that the new
+        certificate's first use retires that serial (see :meth:`authenticate_unit`).
         Refuses (``CSRRefused``) a request that is not PEM, whose signature does not verify,
         that claims another unit id in its CN or SAN, or whose key is weak. Only the public key
         is taken from the request; every extension is the CA's own.
@@ -192,9 +209,10 @@ class CertificateAuthority:
         uri = x509.UniformResourceIdentifier(UNIT_URI_PREFIX + unit_id)
         cert = self._sign(builder.add_extension(x509.SubjectAlternativeName([uri]), critical=False)
                           .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]),
-                                         critical=False), "unit", unit_id)
-        log.info("issued certificate serial %x to unit %s, valid until %s",
-                 cert.serial_number, unit_id, cert.not_valid_after_utc.isoformat())
+                                         critical=False), "unit", unit_id, replaces)
+        log.info("issued certificate serial %x to unit %s, valid until %s%s",
+                 cert.serial_number, unit_id, cert.not_valid_after_utc.isoformat(),
+                 "" if replaces is None else f", renewing serial {replaces:x}")
         return cert.public_bytes(serialization.Encoding.PEM)
 
     def revoke(self, serial: int, reason: str = "", *, now: dt.datetime | None = None) -> None:
@@ -205,9 +223,7 @@ class CertificateAuthority:
                                (key,)).fetchone()
             if row is None:
                 raise CAError(f"serial {key} was not issued by this CA; nothing revoked")
-            done = conn.execute(
-                "INSERT OR IGNORE INTO revoked (serial, revoked_at, reason) VALUES (?, ?, ?)",
-                (key, utc_now(now).isoformat(), reason)).rowcount
+            done = _insert_revoked(conn, key, reason, utc_now(now))
         if done:
             log.warning("revoked %s certificate serial %s (%s): %s", row[0], key, row[1],
                         reason or "no reason given")
@@ -233,9 +249,21 @@ class CertificateAuthority:
                           now: dt.datetime | None = None) -> str:
         """Return the unit id of a TLS peer certificate, or raise a :class:`CAError`.
 
-        Call per connection with ``ssl_object.getpeercert(binary_form=True)``. Re-checks what
-        the handshake already checked (issuer, validity) so a misconfigured server context
-        cannot let a foreign certificate through, then checks revocation.
+        Call per connection with ``ssl_object.getpeercert(binary_form=True)``. Same checks
+        and side effect as :meth:`authenticate_unit`, which also says what was retired.
+        """
+        return self.authenticate_unit(peer_cert, now=now).unit_id
+
+    def authenticate_unit(self, peer_cert: bytes | x509.Certificate | None, *,
+                          now: dt.datetime | None = None) -> PeerIdentity:
+        """Authenticate a unit certificate and retire the serial it renewed, on first use.
+
+        Re-checks what the handshake already checked (issuer, validity) so a misconfigured
+        server context cannot let a foreign certificate through, then checks revocation.
+        A certificate issued by a renewal proves, by being used, that the unit installed
+        it: the serial it replaced (and any other certificate renewed from that serial)
+        is then revoked as ``superseded``. One indexed query per call; the revocation is
+        written once, by whichever call finds it still pending.
         """
         if not peer_cert:
             raise NotAUnitCertificate("the connection presented no client certificate")
@@ -249,10 +277,30 @@ class CertificateAuthority:
         moment = utc_now(now)
         if not cert.not_valid_before_utc <= moment <= cert.not_valid_after_utc:
             raise NotAUnitCertificate(f"the certificate of unit {unit_id!r} is not valid now")
-        if self.is_revoked(cert.serial_number):
-            raise UnitRevoked(f"unit {unit_id!r} certificate serial {cert.serial_number:x} "
+        serial = cert.serial_number
+        key = _serial_key(serial)
+        with self._db() as conn:
+            revoked, pending = conn.execute(_STATUS_SQL, {"serial": key}).fetchone()
+        if revoked:
+            raise UnitRevoked(f"unit {unit_id!r} certificate serial {serial:x} "
                               "has been revoked")
-        return unit_id
+        retired = () if pending is None else self._retire(key, pending, unit_id, moment)
+        return PeerIdentity(unit_id, serial, retired)
+
+    def _retire(self, successor: str, replaced: str, unit_id: str,
+                moment: dt.datetime) -> tuple[int, ...]:
+        # Siblings are other certificates renewed from the same serial: a lost answer the
+        # unit will never use, or what a copy of its key minted; neither may outlive it.
+        with self._db() as conn:
+            siblings = [row[0] for row in conn.execute(
+                "SELECT serial FROM issued WHERE replaces = ? AND serial != ?",
+                (replaced, successor))]
+            retired = tuple(int(key, 16) for key in [replaced, *siblings]
+                            if _insert_revoked(conn, key, SUPERSEDED, moment))
+        for serial in retired:
+            log.info("unit %s: certificate serial %x revoked as superseded by serial %s, "
+                     "now in use", unit_id, serial, successor)
+        return retired
 
     def _leaf(self, common_name: str, public_key: object, validity_days: int,
               now: dt.datetime) -> x509.CertificateBuilder:
@@ -274,13 +322,15 @@ class CertificateAuthority:
                            critical=False)
         )
 
-    def _sign(self, builder: x509.CertificateBuilder, kind: str, subject: str) -> x509.Certificate:
+    def _sign(self, builder: x509.CertificateBuilder, kind: str, subject: str,
+              replaces: int | None = None) -> x509.Certificate:
         cert = builder.sign(self._key, hashes.SHA256())
         with self._db() as conn:
-            conn.execute("INSERT INTO issued (serial, kind, subject, not_after, issued_at) "
-                         "VALUES (?, ?, ?, ?, ?)",
+            conn.execute("INSERT INTO issued (serial, kind, subject, not_after, issued_at, "
+                         "replaces) VALUES (?, ?, ?, ?, ?, ?)",
                          (_serial_key(cert.serial_number), kind, subject,
-                          cert.not_valid_after_utc.isoformat(), utc_now(None).isoformat()))
+                          cert.not_valid_after_utc.isoformat(), utc_now(None).isoformat(),
+                          None if replaces is None else _serial_key(replaces)))
         return cert
 
     def _init_db(self) -> None:
@@ -290,6 +340,11 @@ class CertificateAuthority:
                          "issued_at TEXT NOT NULL)")
             conn.execute("CREATE TABLE IF NOT EXISTS revoked (serial TEXT PRIMARY KEY, "
                          "revoked_at TEXT NOT NULL, reason TEXT NOT NULL)")
+            # Ledgers written before renewals retired their predecessors lack the column.
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(issued)")}
+            if "replaces" not in columns:
+                conn.execute("ALTER TABLE issued ADD COLUMN replaces TEXT")
+            conn.execute("CREATE INDEX IF NOT EXISTS issued_replaces ON issued (replaces)")
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -312,6 +367,22 @@ def server_ssl_context(ca: CertificateAuthority | bytes | str, server_cert: Path
     ctx.load_verify_locations(cadata=ca_pem.decode() if isinstance(ca_pem, bytes) else ca_pem)
     ctx.load_cert_chain(server_cert, server_key)
     return ctx
+
+
+# Whether the serial is revoked, and the serial it renewed if that one is still valid:
+# three primary-key lookups in one statement.
+_STATUS_SQL = (
+    "SELECT EXISTS (SELECT 1 FROM revoked WHERE serial = :serial), "
+    "(SELECT replaces FROM issued WHERE serial = :serial AND replaces IS NOT NULL "
+    " AND NOT EXISTS (SELECT 1 FROM revoked WHERE revoked.serial = issued.replaces))")
+
+
+def _insert_revoked(conn: sqlite3.Connection, key: str, reason: str,
+                    moment: dt.datetime) -> bool:
+    """Record ``key`` as revoked; False if it already was (the first reason stays)."""
+    return conn.execute(
+        "INSERT OR IGNORE INTO revoked (serial, revoked_at, reason) VALUES (?, ?, ?)",
+        (key, moment.isoformat(), reason)).rowcount == 1
 
 
 def _serial_key(serial: int) -> str:

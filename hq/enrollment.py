@@ -135,11 +135,8 @@ class EnrollmentCodes:
     def redeem(self, code: str, unit_id: str, now: dt.datetime | None = None) -> None:
         """Consume ``code`` for ``unit_id`` or raise the matching :class:`EnrollmentError`."""
         moment = utc_now(now)
-        try:
-            digest = code_hash(code)
-        except EnrollmentError:
-            log.warning("unit %r offered a malformed enrollment code", unit_id)
-            raise
+        # Refusals are raised, not logged: the caller (HQ's API) logs each one once.
+        digest = code_hash(code)
         with self._db() as conn:
             # IMMEDIATE takes the write lock before reading: two racing redeems serialise here.
             conn.execute("BEGIN IMMEDIATE")
@@ -148,11 +145,7 @@ class EnrollmentCodes:
             record = None if row is None else CodeRecord(
                 row[0], dt.datetime.fromisoformat(row[1]),
                 None if row[2] is None else dt.datetime.fromisoformat(row[2]))
-            try:
-                check_redeem(record, unit_id, moment)
-            except EnrollmentError as exc:
-                log.warning("refused enrollment code for unit %r: %s", unit_id, exc)
-                raise
+            check_redeem(record, unit_id, moment)
             conn.execute("UPDATE codes SET redeemed_at = ? WHERE hash = ?",
                          (moment.isoformat(), digest))
         log.info("unit %s redeemed its enrollment code", unit_id)

@@ -94,15 +94,20 @@ class ErrorBody(BaseModel):
 
 
 class ApiError(Exception):
-    """A refusal decided in the HTTP layer itself (bad header, missing certificate...)."""
+    """A refusal decided in the HTTP layer itself (bad header, missing certificate...).
+
+    ``note`` goes to the log line only: what the caller must not learn (another unit's
+    upload, the account name tried) but the operator should.
+    """
 
     def __init__(self, status: int, error: str, detail: str,
-                 headers: Mapping[str, str] | None = None) -> None:
+                 headers: Mapping[str, str] | None = None, *, note: str = "") -> None:
         super().__init__(detail)
         self.status = status
         self.error = error
         self.detail = detail
         self.headers = dict(headers or {})
+        self.note = note
 
 
 def classify(exc: Exception) -> tuple[int, str]:
@@ -114,13 +119,20 @@ def classify(exc: Exception) -> tuple[int, str]:
 
 
 def who(request: Request) -> str:
-    """The caller as logs name it: the authenticated unit, else what its certificate
-    claims (refused before or during authentication), else the peer address."""
+    """The caller as logs name it: the authenticated unit, else the HQ user (with its
+    address), else what its certificate claims (refused before or during authentication),
+    else the peer address and the unit it is enrolling as, if any."""
     unit = getattr(request.state, "unit_id", None)
     if unit:
         return f"unit {unit}"
     client = request.client
     where = f"{client.host}:{client.port}" if client else "unknown peer"
+    user = getattr(request.state, "username", None)
+    if user:
+        return f"user {user} at {where}"
+    enrolling = getattr(request.state, "enrolling", None)
+    if enrolling:
+        return f"anonymous {where} enrolling as unit {enrolling!r}"
     cert = peer_certificate(request.scope)
     if cert is not None:
         try:
@@ -131,10 +143,15 @@ def who(request: Request) -> str:
 
 
 def error_response(request: Request, status: int, error: str, detail: str,
-                   headers: Mapping[str, str] | None = None) -> JSONResponse:
-    """Log the refusal once and answer it in the common shape."""
-    log.warning("refused %s %s from %s: %d %s: %s", request.method, request.url.path,
-                who(request), status, error, detail)
+                   headers: Mapping[str, str] | None = None, *,
+                   note: str = "") -> JSONResponse:
+    """Log the refusal once and answer it in the common shape.
+
+    This is the one place a refusal is logged (WARNING): lower layers raise without
+    logging, since only here are the client, the unit or user and the answer all known.
+    """
+    log.warning("refused %s %s from %s: %d %s: %s%s", request.method, request.url.path,
+                who(request), status, error, detail, f" ({note})" if note else "")
     return JSONResponse({"error": error, "detail": detail}, status_code=status,
                         headers=dict(headers or {}))
 
@@ -159,7 +176,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_api(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
-        return error_response(request, exc.status, exc.error, exc.detail, exc.headers)
+        return error_response(request, exc.status, exc.error, exc.detail, exc.headers,
+                              note=exc.note)
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

@@ -9,9 +9,11 @@ import json
 import logging
 
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hq.api.deps import HQLimits
+from hq.api.errors import who
 
 log = logging.getLogger(__name__)
 
@@ -101,9 +103,9 @@ class BodySizeGuard:
 
     async def _refuse(self, scope: Scope, send: Send, status: int, error: str,
                       detail: str) -> None:
-        client = scope.get("client")
+        # The app never saw this request: this is its one log line (named as the app would).
         log.warning("refused %s %s from %s: %d %s: %s", scope["method"], scope["path"],
-                    f"{client[0]}:{client[1]}" if client else "unknown", status, error, detail)
+                    who(Request(scope)), status, error, detail)
         await _send_json(send, status, error, detail)
 
 

@@ -129,11 +129,12 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
 def build_units_router(deps: HQDeps) -> APIRouter:
     """Routes a unit calls (besides uploads); all under /v1."""
     router = APIRouter(prefix="/v1", tags=["units"], responses=_REFUSALS)
-    unit = Depends(unit_dependency(deps.ca))
+    unit = Depends(unit_dependency(deps.ca, deps.audit))
 
     @router.post("/enroll", response_model=EnrollResponse)
-    def enroll(body: EnrollRequest) -> EnrollResponse:
+    def enroll(body: EnrollRequest, request: Request) -> EnrollResponse:
         """Redeem a one-time code and sign the unit's CSR; no client certificate needed."""
+        request.state.enrolling = body.unit_id  # a refusal's log line names the claimed unit
         validate_unit_id(body.unit_id)
         # The CSR is checked before the code is spent, so a unit that sent a broken
         # request can retry with the same code.
@@ -175,8 +176,8 @@ def build_units_router(deps: HQDeps) -> APIRouter:
         """Sign a new certificate for the calling unit, within the window before expiry.
 
         The CSR must name the unit of the client certificate and carry a new key. The
-        certificate presented stays valid until it expires (it is not revoked here: a lost
-        answer would otherwise lock the unit out).
+        certificate presented is not revoked here (a lost answer would lock the unit out):
+        the new certificate's first use revokes it as superseded.
         """
         pem = peer_certificate(request.scope)
         if pem is None:  # the unit dependency already refused this; never trust -O asserts
@@ -204,7 +205,8 @@ def build_units_router(deps: HQDeps) -> APIRouter:
             log.warning("unit %s renews again from certificate serial %x (first renewed %s)",
                         unit_id, serial, earlier[0].utc.isoformat())
         cert_pem = deps.ca.sign_unit_csr(body.csr_pem, unit_id,
-                                         validity_days=deps.limits.unit_cert_days)
+                                         validity_days=deps.limits.unit_cert_days,
+                                         replaces=serial)
         new = load_certificate(cert_pem)
         audit(request, unit_id, CERT_RENEW, serial,
               f"new serial {new.serial_number:x} valid until "

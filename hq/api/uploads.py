@@ -20,7 +20,7 @@ from hq.api.deps import HQDeps
 from hq.api.errors import CHECKSUM_MISMATCH_STATUS, ApiError, ErrorBody
 from hq.api.middleware import TUS_VERSION, UPLOADS_PREFIX
 from hq.api.unit_auth import unit_dependency
-from hq.storage import ForeignUnit, OffsetConflict, Upload, UploadNotFound
+from hq.storage import ForeignUnit, OffsetConflict, Upload
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +72,15 @@ def offset_headers(upload: Upload) -> dict[str, str]:
             "Cache-Control": "no-store"}
 
 
+def not_found(upload_id: str, exc: ForeignUnit) -> ApiError:
+    """Another unit's upload answers as a missing one; only the log says whose it is."""
+    return ApiError(404, "upload_not_found", f"no upload {upload_id!r}", note=str(exc))
+
+
 def build_uploads_router(deps: HQDeps) -> APIRouter:
     """tus routes under /v1/uploads."""
     router = APIRouter(prefix=UPLOADS_PREFIX, tags=["uploads"], responses=_REFUSALS)
-    unit = Depends(unit_dependency(deps.ca))
+    unit = Depends(unit_dependency(deps.ca, deps.audit))
     clips = deps.clips
 
     @router.options("", status_code=204)
@@ -110,9 +115,8 @@ def build_uploads_router(deps: HQDeps) -> APIRouter:
         check_tus_version(tus_resumable)
         try:
             upload = clips.offset(upload_id, unit_id)
-        except ForeignUnit:
-            # The store logged the attempt; the unit learns nothing about the upload.
-            raise UploadNotFound(f"no upload {upload_id!r}") from None
+        except ForeignUnit as exc:
+            raise not_found(upload_id, exc) from None
         return Response(status_code=200, headers=offset_headers(upload))
 
     @router.patch("/{upload_id}", status_code=204, openapi_extra={"requestBody": {
@@ -137,9 +141,8 @@ def build_uploads_router(deps: HQDeps) -> APIRouter:
             return Response(status_code=400)
         try:
             new = await run_in_threadpool(clips.append, upload_id, unit_id, offset, chunk)
-        except ForeignUnit:
-            # The store logged the attempt; the unit learns nothing about the upload.
-            raise UploadNotFound(f"no upload {upload_id!r}") from None
+        except ForeignUnit as exc:
+            raise not_found(upload_id, exc) from None
         except OffsetConflict as exc:
             raise ApiError(409, "offset_conflict", str(exc),
                            headers={"Upload-Offset": str(exc.expected)}) from None

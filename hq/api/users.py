@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hq import users as perm
 from hq.api.deps import HQDeps
+from hq.api.errors import error_response
 from hq.storage import (
     CLIP_DOWNLOAD,
     CLIP_PLAY,
@@ -49,16 +50,18 @@ Offset = Annotated[int, Query(ge=0, le=1 << 31)]
 
 
 class Refused(Exception):
-    """A request answered with a 4xx/503 JSON error."""
+    """A request answered with a 4xx/503 JSON error; ``note`` is for the log line only."""
 
     def __init__(self, status: int, error: str, detail: str,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, *, note: str = "") -> None:
         super().__init__(detail)
         self.status, self.error, self.detail, self.headers = status, error, detail, headers
+        self.note = note
 
-    def response(self) -> JSONResponse:
-        return JSONResponse({"error": self.error, "detail": self.detail}, self.status,
-                            headers=self.headers)
+    def response(self, request: Request) -> JSONResponse:
+        """The answer, logged once (hq.api.errors names the user and the client)."""
+        return error_response(request, self.status, self.error, self.detail, self.headers,
+                              note=self.note)
 
 
 class ErrorBody(BaseModel):
@@ -175,16 +178,13 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
     def authenticated(cred: HTTPAuthorizationCredentials | None, request: Request) -> User:
         user = store.user_for_token(cred.credentials, now()) if cred else None
         if user is None:
-            log.warning("refused %s %s from %s: no valid token", request.method,
-                        request.url.path, _client(request))
             raise Refused(401, "unauthenticated", "a valid bearer token is required",
                           {"WWW-Authenticate": "Bearer"})
+        request.state.username = user.username  # refusals' log lines name the user
         return user
 
     def require(user: User, action: str, request: Request) -> User:
         if not user.may(action):
-            log.warning("refused %s %s to %s (%s): role may not %s", request.method,
-                        request.url.path, user.username, user.role, action)
             raise Refused(403, "forbidden", f"role {user.role} may not {action}")
         return user
 
@@ -197,8 +197,9 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
         """Exchange a username and password for a bearer token."""
         user = store.authenticate(body.username, body.password)
         if user is None:
-            log.warning("login refused for %r from %s", body.username[:64], _client(request))
-            return Refused(401, "bad_credentials", "wrong username or password").response()
+            return Refused(401, "bad_credentials", "wrong username or password",
+                           note=f"login as {_printable(body.username[:64])!r}"
+                           ).response(request)
         issued = store.issue_token(user.username, token_ttl, now=now())
         return TokenOut(token=issued.token, expires=issued.expires)
 
@@ -208,7 +209,7 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
         try:
             user = authenticated(cred, request)
         except Refused as r:
-            return r.response()
+            return r.response(request)
         assert cred is not None  # authenticated() refused a missing token
         store.revoke_token(cred.credentials)
         log.info("user %s logged out", user.username)
@@ -235,11 +236,10 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
             audit(user, SEARCH, "transactions", str(request.url.query) or "*", request,
                   f"results={len(found)}")
         except Refused as r:
-            return r.response()
+            return r.response(request)
         except (InvalidInput, OverflowError) as exc:
             # OverflowError: a time near year 1 or 9999 that UTC conversion pushes out.
-            log.warning("query refused from %s: %s", _client(request), exc)
-            return Refused(400, "invalid_query", str(exc)).response()
+            return Refused(400, "invalid_query", str(exc)).response(request)
         return [_txn_out(t) for t in found]
 
     @router.get("/transactions/{unit_id}/{txn_id}", response_model=TransactionDetail)
@@ -249,12 +249,10 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
             user = principal(cred, perm.VIEW, request)
             txn = deps.events.transaction(txn_id, unit_id)
             if txn is None:
-                log.warning("transaction %s of %s not found for %s", _printable(txn_id),
-                            _printable(unit_id), user.username)
                 raise Refused(404, "not_found", f"no transaction {txn_id} of unit {unit_id}")
             audit(user, TRANSACTION_VIEW, "transaction", f"{unit_id}/{txn_id}", request, "")
         except Refused as r:
-            return r.response()
+            return r.response(request)
         clip = None
         if txn.clip_id is not None:
             try:
@@ -294,20 +292,16 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
                 raise
             except (ClipNotFound, InvalidInput, AmbiguousId) as exc:
                 audit(user, action, "clip", ident, request, f"refused=404; {asked}")
-                log.warning("clip %s not served to %s: %s", _printable(ident),
-                            user.username if user else "?", exc)
                 raise Refused(404, "not_found", str(exc)) from exc
             except RangeNotSatisfiable as exc:
                 audit(user, action, "clip", ident, request, f"refused=416; {asked}")
-                log.warning("clip %s not served to %s: %s", ident,
-                            user.username if user else "?", exc)
                 raise Refused(416, "range_not_satisfiable", str(exc),
                               {"Content-Range": exc.content_range}) from exc
             start, end = (span.start, span.end) if span else (0, stored.size - 1)
             audit(user, action, "clip", ident, request,
                   f"sent={start}-{end}/{stored.size}; {asked}")
         except Refused as r:
-            return r.response()
+            return r.response(request)
         headers = {"Accept-Ranges": "bytes", "Content-Length": str(end - start + 1),
                    "ETag": f'"{stored.sha256}"', "Cache-Control": "private, no-store",
                    "Content-Disposition": f'inline; filename="{clip_id}.mp4"'}
@@ -337,11 +331,10 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
             audit(user, AUDIT_READ, "audit", str(request.url.query) or "*", request,
                   f"results={len(records)}")
         except Refused as r:
-            return r.response()
+            return r.response(request)
         except (InvalidInput, OverflowError) as exc:
             # OverflowError: a time near year 1 or 9999 that UTC conversion pushes out.
-            log.warning("query refused from %s: %s", _client(request), exc)
-            return Refused(400, "invalid_query", str(exc)).response()
+            return Refused(400, "invalid_query", str(exc)).response(request)
         return [AuditOut(**vars(r)) for r in records]
 
     @router.post("/users", response_model=UserOut, status_code=201)
@@ -353,13 +346,11 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
             audit(admin, USER_CREATE, "user", created.username, request,
                   f"role={created.role}")
         except Refused as r:
-            return r.response()
+            return r.response(request)
         except UserExists as exc:
-            log.warning("user creation refused: %s", exc)
-            return Refused(409, "user_exists", str(exc)).response()
+            return Refused(409, "user_exists", str(exc)).response(request)
         except UserError as exc:
-            log.warning("user creation refused: %s", exc)
-            return Refused(400, "invalid_user", str(exc)).response()
+            return Refused(400, "invalid_user", str(exc)).response(request)
         return UserOut(**vars(created))
 
     return router

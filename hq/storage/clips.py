@@ -149,8 +149,6 @@ class LocalClipStore:
                 "SELECT COUNT(*) FROM uploads WHERE unit_id = ? AND state = 'partial'",
                 [unit_id]).fetchone()[0]
             if open_now >= self.max_open_uploads:
-                log.warning("unit %s has %d unfinished uploads; refusing another",
-                            unit_id, open_now)
                 raise QuotaExceeded(f"unit {unit_id} has {open_now} unfinished uploads; "
                                     "finish or let them expire first")
             upload_id = secrets.token_hex(16)
@@ -263,9 +261,8 @@ class LocalClipStore:
         if row is None or row["state"] == "rejected":
             raise UploadNotFound(f"no upload {upload_id!r}")
         if row["unit_id"] != unit_id:
-            log.warning("unit %s tried to use upload %s of unit %s",
-                        unit_id, upload_id, row["unit_id"])
-            raise ForeignUnit(f"upload {upload_id} belongs to another unit")
+            raise ForeignUnit(f"upload {upload_id} belongs to unit {row['unit_id']}, "
+                              f"not {unit_id}")
         return row
 
     def _state(self, row: sqlite3.Row) -> Upload:
@@ -300,11 +297,10 @@ class LocalClipStore:
                     (self._partial / upload_id).unlink()
                 raise UploadNotFound(f"upload {upload_id} was discarded")
             if digest != row["sha256"]:
-                log.warning("upload %s of clip %s (%s): sha256 mismatch; discarded",
-                            upload_id, row["clip_id"], row["unit_id"])
                 self._discard(upload_id)
                 raise ChecksumMismatch(f"clip {row['clip_id']}: received bytes hash to "
-                                       f"{digest}, not {row['sha256']}; upload it again")
+                                       f"{digest}, not {row['sha256']}; upload {upload_id} "
+                                       "discarded, upload the clip again")
             self._commit(row)
 
     def _commit(self, row: sqlite3.Row) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import logging
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -18,8 +17,6 @@ from .errors import AmbiguousId, ForeignUnit, UuidTaken
 from .models import IngestResult, Transaction, TransactionQuery, check_unit_id, parse_utc, utc_text
 from .projection import SCHEMA, project
 from .sqlite import connect
-
-log = logging.getLogger(__name__)
 
 _SELECT = (
     "SELECT t.*, u.branch_id, c.state AS clip_state, c.sha256 AS clip_sha256, "
@@ -66,8 +63,6 @@ class SqliteEventStore:
         check_unit_id(unit_id)
         for env in events:
             if env.unit_id != unit_id:
-                log.warning("unit %s sent event %s as unit %s; batch refused",
-                            unit_id, env.uuid, env.unit_id)
                 raise ForeignUnit(
                     f"unit {unit_id} may not send event {env.uuid} of unit {env.unit_id}")
         accepted = duplicates = 0
@@ -78,8 +73,6 @@ class SqliteEventStore:
                                    [env.uuid]).fetchone()
                 if row is not None:
                     if row["unit_id"] != unit_id:
-                        log.warning("unit %s reused uuid %s of unit %s; batch refused",
-                                    unit_id, env.uuid, row["unit_id"])
                         raise UuidTaken(f"event {env.uuid} is already stored for another unit")
                     duplicates += 1
                     continue

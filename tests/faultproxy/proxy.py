@@ -1,4 +1,7 @@
-"""The fault-injecting proxy itself: listener, links and the asyncio loop thread."""
+"""The fault-injecting proxy itself: listener, links and the asyncio loop thread.
+
+The bytes of each direction are pumped, under the faults, by pump.py.
+"""
 
 from __future__ import annotations
 
@@ -8,30 +11,22 @@ import logging
 import math
 import threading
 import time
-from dataclasses import replace
 from types import TracebackType
 from typing import Literal
 
 from tests.faultproxy.faults import (
-    _CHUNK,
     _CONNECT_TIMEOUT_S,
-    _EOF,
-    _ERROR,
     _FLUSH_TIMEOUT_S,
-    _QUEUE_CHUNKS,
     Direction,
     FaultProxyError,
     ProxyStats,
-    TokenBucket,
-    _DirFaults,
-    _dirs,
     _Fire,
     _kernel_flushed,
     _Limit,
     _Link,
-    _PeerGone,
     _rst,
 )
+from tests.faultproxy.pump import Pumps
 
 log = logging.getLogger(__name__)
 
@@ -43,18 +38,15 @@ class FaultProxy:
         self._upstream = upstream
         self._host = host
         self._port = 0
-        self._lock = threading.Lock()
-        self._faults = {d: _DirFaults() for d in Direction}
+        self._lock = threading.Lock()  # guards _upstream and _down
+        self._pumps = Pumps()
         self._down = False
-        self._stats = ProxyStats()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._start_error: BaseException | None = None
         self._shutdown: asyncio.Event | None = None
-        self._changed: asyncio.Event | None = None
         self._links: set[_Link] = set()
-        self._buckets = {d: TokenBucket() for d in Direction}  # shared by all links
         self._upstream_ok = True
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -106,8 +98,7 @@ class FaultProxy:
     @property
     def stats(self) -> ProxyStats:
         """A consistent snapshot of the counters."""
-        with self._lock:
-            return self._stats
+        return self._pumps.stats
 
     @property
     def is_running(self) -> bool:
@@ -175,8 +166,7 @@ class FaultProxy:
 
     def clear(self) -> None:
         """Remove every fault: no latency, cap, stall, limit, and not down."""
-        with self._lock:
-            self._faults = {d: _DirFaults() for d in Direction}
+        self._pumps.clear()
         self.set_down(False)
         self._kick()
 
@@ -191,17 +181,10 @@ class FaultProxy:
         self._update(direction, limit=_Limit(nbytes, action, times))
 
     def _update(self, direction: Direction | None, **changes: object) -> None:
-        with self._lock:
-            for d in _dirs(direction):
-                self._faults[d] = replace(self._faults[d], **changes)  # type: ignore[arg-type]
+        self._pumps.update(direction, **changes)
         log.info("fault proxy :%d %s: %s", self._port,
                  "both" if direction is None else direction.value, changes)
         self._kick()
-
-    def _count(self, **deltas: int) -> None:
-        with self._lock:
-            s = self._stats
-            self._stats = replace(s, **{k: getattr(s, k) + v for k, v in deltas.items()})
 
     def _call(self, fn: object) -> None:
         loop = self._loop
@@ -211,17 +194,7 @@ class FaultProxy:
 
     def _kick(self) -> None:
         """Wake every waiter so it re-reads the faults."""
-        self._call(self._kick_in_loop)
-
-    def _kick_in_loop(self) -> None:
-        if self._changed is not None:
-            self._changed.set()
-            self._changed = asyncio.Event()
-
-    async def _wait_change(self, timeout_s: float | None) -> None:
-        assert self._changed is not None
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._changed.wait(), timeout_s)
+        self._call(self._pumps.kick_in_loop)
 
     # ---- internals: loop -------------------------------------------------------------------
 
@@ -234,7 +207,8 @@ class FaultProxy:
 
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._shutdown, self._changed = asyncio.Event(), asyncio.Event()
+        self._shutdown = asyncio.Event()
+        self._pumps.start_in_loop()
         server = await asyncio.start_server(self._handle, self._host, 0)
         self._port = server.sockets[0].getsockname()[1]
         self._ready.set()
@@ -255,7 +229,7 @@ class FaultProxy:
         for link in list(self._links):
             for w in link.writers():
                 _rst(w)
-            self._count(resets=1)
+            self._pumps.count(resets=1)
             for t in link.tasks:
                 t.cancel()
 
@@ -264,22 +238,22 @@ class FaultProxy:
         task = asyncio.current_task()
         assert task is not None
         link.tasks.add(task)
-        self._count(connections=1)
+        self._pumps.count(connections=1)
         with self._lock:
             down, upstream = self._down, self._upstream
         if down:
             _rst(writer)
-            self._count(resets=1, refused=1)
+            self._pumps.count(resets=1, refused=1)
             return
         self._links.add(link)
-        self._count(active=1)
+        self._pumps.count(active=1)
         try:
             await self._forward(link, reader, upstream)
         except asyncio.CancelledError:
             pass
         finally:
             self._links.discard(link)
-            self._count(active=-1)
+            self._pumps.count(active=-1)
             for w in link.writers():
                 w.transport.abort()
 
@@ -293,7 +267,7 @@ class FaultProxy:
                 log.warning("fault proxy :%d cannot reach upstream %s:%d: %s",
                             self._port, *upstream, exc)
             self._upstream_ok = False
-            self._count(upstream_failures=1)
+            self._pumps.count(upstream_failures=1)
             _rst(link.client)
             return
         if not self._upstream_ok:
@@ -304,8 +278,8 @@ class FaultProxy:
             # Zero limits make drain() wait for an empty buffer: counted bytes are in the kernel.
             w.transport.set_write_buffer_limits(high=0)
         pipes = {
-            asyncio.create_task(self._pipe(creader, uwriter, Direction.UP)),
-            asyncio.create_task(self._pipe(ureader, link.client, Direction.DOWN)),
+            asyncio.create_task(self._pumps.pump(creader, uwriter, Direction.UP)),
+            asyncio.create_task(self._pumps.pump(ureader, link.client, Direction.DOWN)),
         }
         link.tasks |= pipes
         try:
@@ -329,96 +303,8 @@ class FaultProxy:
             for w in link.writers():
                 await _kernel_flushed(w, _FLUSH_TIMEOUT_S)
                 _rst(w)
-            self._count(resets=1)
+            self._pumps.count(resets=1)
         else:
             for w in link.writers():
                 w.close()
-            self._count(truncations=1)
-
-    async def _pipe(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter,
-                    d: Direction) -> None:
-        queue: asyncio.Queue[tuple[float, bytes] | object] = asyncio.Queue(_QUEUE_CHUNKS)
-        reader = asyncio.create_task(self._read_into(src, queue, d))
-        try:
-            await self._write_from(queue, dst, d)
-        finally:
-            reader.cancel()
-
-    async def _read_into(self, src: asyncio.StreamReader,
-                         queue: asyncio.Queue[tuple[float, bytes] | object], d: Direction) -> None:
-        while True:
-            try:
-                data = await src.read(_CHUNK)
-            except OSError:
-                await queue.put(_ERROR)
-                return
-            if not data:
-                await queue.put(_EOF)
-                return
-            with self._lock:
-                latency = self._faults[d].latency_s
-            await queue.put((time.monotonic() + latency, data))
-
-    async def _write_from(self, queue: asyncio.Queue[tuple[float, bytes] | object],
-                          dst: asyncio.StreamWriter, d: Direction) -> None:
-        sent = 0
-        seen: _Limit | None = None
-        base = 0
-        while True:
-            item = await queue.get()
-            if item is _ERROR:
-                raise _PeerGone(d.value)
-            if item is _EOF:
-                if dst.can_write_eof():
-                    dst.write_eof()
-                return
-            assert isinstance(item, tuple)
-            due, data = item
-            if (wait := due - time.monotonic()) > 0:
-                await asyncio.sleep(wait)
-            while data:
-                await self._unstalled(d)
-                with self._lock:
-                    f = self._faults[d]
-                if f.limit is not seen:
-                    seen, base = f.limit, sent
-                n = len(data)
-                if f.rate is not None:
-                    n = min(n, await self._take_tokens(d, f.rate, n))
-                if seen is not None:
-                    n = min(n, seen.nbytes - (sent - base))
-                if n > 0:
-                    dst.write(data[:n])
-                    await dst.drain()
-                    sent += n
-                    data = data[n:]
-                    self._count(**{f"bytes_{d.value}": n})
-                if seen is not None and sent - base >= seen.nbytes and self._arm_fire(d, seen):
-                    raise _Fire(seen.action)
-
-    def _arm_fire(self, d: Direction, limit: _Limit) -> bool:
-        """Consume one firing of ``limit``; False if it was disarmed meanwhile."""
-        with self._lock:
-            if self._faults[d].limit is not limit:
-                return False
-            if limit.times_left is not None:
-                limit.times_left -= 1
-                if limit.times_left <= 0:
-                    self._faults[d] = replace(self._faults[d], limit=None)
-            return True
-
-    async def _unstalled(self, d: Direction) -> None:
-        while True:
-            with self._lock:
-                until = self._faults[d].stall_until
-            now = time.monotonic()
-            if until is None or until <= now:
-                return
-            await self._wait_change(None if math.isinf(until) else until - now)
-
-    async def _take_tokens(self, d: Direction, rate: float, want: int) -> int:
-        """Bytes that may be written now; 0 after a wait (the caller re-reads the faults)."""
-        granted, wait_s = self._buckets[d].take(time.monotonic(), rate, want)
-        if wait_s > 0:
-            await self._wait_change(wait_s)
-        return granted
+            self._pumps.count(truncations=1)

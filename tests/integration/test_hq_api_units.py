@@ -1,12 +1,11 @@
-"""HQ's unit-facing API over real mutual TLS on loopback: enroll, events, tus uploads, config.
+"""HQ's unit-facing API over real mutual TLS on loopback: enroll, events, config, the document.
 
-One uvicorn server per module (port 0) runs ``create_app`` on a fresh HQ data folder with
-small limits, so oversize cases stay cheap; every test uses its own unit ids.
+tus uploads are in test_hq_api_uploads.py. This module runs its own embedded HQ (port 0,
+small limits: tests/hq_api_support.py); every test uses its own unit ids.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import http.client
@@ -14,111 +13,17 @@ import json
 import logging
 import ssl
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 
 from hq.api.app import OPENAPI_URL
-from hq.api.deps import HQLimits
 from hq.api.units import etag_of
-from hq.embedded import EmbeddedHQ, running_hq
 from hq.enrollment import generate_code
-from sync.identity import UnitIdentity
+from tests.hq_api_support import HQ, LIMITS, enrolled, event, hq_fixture, identity, raw_request, tls
 
-LIMITS = HQLimits(max_event_batch=20, max_body_bytes=64 * 1024, max_chunk_bytes=128 * 1024)
-MAX_CLIP = 4 * 1024 * 1024
-TUS = {"Tus-Resumable": "1.0.0"}
-
-
-HQ = EmbeddedHQ
-
-
-@pytest.fixture(scope="module")
-def hq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HQ]:
-    with running_hq(tmp_path_factory.mktemp("hq"), LIMITS) as server:
-        server.deps.clips.max_length = MAX_CLIP
-        yield server
-
-
-# ---- helpers -------------------------------------------------------------------------------
-
-def identity(hq: HQ, unit_id: str) -> UnitIdentity:
-    ident = UnitIdentity(hq.root / "units" / unit_id)
-    ident.generate_key()
-    return ident
-
-
-def enrolled(hq: HQ, unit_id: str) -> UnitIdentity:
-    """A unit certified directly by the CA (enrollment itself is tested separately)."""
-    ident = identity(hq, unit_id)
-    ident.install(hq.deps.ca.sign_unit_csr(ident.csr(unit_id), unit_id), hq.deps.ca.cert_pem)
-    return ident
-
-
-def tls(hq: HQ, ident: UnitIdentity | None) -> dict[str, Any]:
-    """requests arguments: pin HQ's CA, present the unit's certificate if any."""
-    args: dict[str, Any] = {"verify": str(hq.ca_pem), "timeout": 10}
-    if ident is not None:
-        args["cert"] = (str(ident.cert_path), str(ident.key_path))
-    return args
-
-
-def event(unit_id: str, txn_id: str | None = None) -> dict[str, Any]:
-    return {"uuid": uuid.uuid4().hex, "type": "transaction_started", "unit_id": unit_id,
-            "counter_id": "c1", "utc": "2026-11-22T10:00:00Z", "mono": 12.5, "boot_id": "b1",
-            "clock_synced": True, "data": {"txn_id": txn_id or uuid.uuid4().hex}}
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
-
-
-def create_upload(hq: HQ, ident: UnitIdentity, clip_id: str, data: bytes,
-                  sha256: str | None = None) -> requests.Response:
-    digest = sha256 or hashlib.sha256(data).hexdigest()
-    return requests.post(f"{hq.url}/v1/uploads", headers={
-        **TUS, "Upload-Length": str(len(data)),
-        "Upload-Metadata": f"clip_id {b64(clip_id)},sha256 {b64(digest)}"}, **tls(hq, ident))
-
-
-def patch(hq: HQ, ident: UnitIdentity, location: str, offset: int,
-          chunk: bytes) -> requests.Response:
-    return requests.patch(f"{hq.url}{location}", data=chunk, headers={
-        **TUS, "Upload-Offset": str(offset),
-        "Content-Type": "application/offset+octet-stream"}, **tls(hq, ident))
-
-
-def head(hq: HQ, ident: UnitIdentity, location: str) -> requests.Response:
-    return requests.head(f"{hq.url}{location}", headers=TUS, **tls(hq, ident))
-
-
-def clip_bytes(n: int, seed: int = 0) -> bytes:
-    return bytes((i * 31 + seed) % 251 for i in range(n))
-
-
-def raw_request(hq: HQ, context: ssl.SSLContext, method: str, path: str,
-                headers: dict[str, str], body: bytes = b"",
-                chunked: bool = False) -> tuple[int, dict[str, Any]]:
-    conn = http.client.HTTPSConnection("localhost", hq.port, context=context, timeout=10)
-    try:
-        conn.putrequest(method, path)
-        for k, v in headers.items():
-            conn.putheader(k, v)
-        if chunked:
-            conn.putheader("Transfer-Encoding", "chunked")
-            conn.endheaders()
-            for i in range(0, len(body), 8192):
-                piece = body[i:i + 8192]
-                conn.send(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
-            conn.send(b"0\r\n\r\n")
-        else:
-            conn.endheaders(body or None)
-        resp = conn.getresponse()
-        return resp.status, json.loads(resp.read() or b"{}")
-    finally:
-        conn.close()
+hq = hq_fixture()
 
 
 # ---- enrollment -------------------------------------------------------------------------------
@@ -258,152 +163,6 @@ def test_oversize_chunked_body_is_413(hq: HQ) -> None:
     status, reply = raw_request(hq, ident.client_ssl_context(), "POST", "/v1/events",
                                 {"Content-Type": "application/json"}, body, chunked=True)
     assert (status, reply["error"]) == (413, "body_too_large")
-
-
-# ---- tus uploads ------------------------------------------------------------------------------
-
-def test_options_advertises_tus(hq: HQ) -> None:
-    resp = requests.options(f"{hq.url}/v1/uploads", **tls(hq, None))
-    assert resp.status_code == 204
-    assert resp.headers["Tus-Version"] == "1.0.0"
-    assert resp.headers["Tus-Resumable"] == "1.0.0"
-    assert int(resp.headers["Tus-Max-Size"]) == MAX_CLIP
-
-
-def test_upload_in_chunks_stores_the_exact_clip(hq: HQ) -> None:
-    ident = enrolled(hq, "unit-up-1")
-    data = clip_bytes(300_000)
-    created = create_upload(hq, ident, "clip-a", data)
-    assert created.status_code == 201, created.text
-    location = created.headers["Location"]
-    assert location.startswith("/v1/uploads/") and created.headers["Upload-Offset"] == "0"
-    responses = [created]
-    offset, step = 0, 100_000
-    while offset < len(data):
-        state = head(hq, ident, location)
-        assert state.status_code == 200 and state.headers["Cache-Control"] == "no-store"
-        assert (int(state.headers["Upload-Offset"]), int(state.headers["Upload-Length"])) == (
-            offset, len(data))
-        resp = patch(hq, ident, location, offset, data[offset:offset + step])
-        assert resp.status_code == 204, resp.text
-        offset = int(resp.headers["Upload-Offset"])
-        responses += [state, resp]
-    assert all(r.headers.get("Tus-Resumable") == "1.0.0" for r in responses)
-    clip = hq.deps.clips.open_clip("clip-a", "unit-up-1")
-    assert clip.sha256 == hashlib.sha256(data).hexdigest()
-    assert clip.path is not None and clip.path.read_bytes() == data
-
-
-def test_resume_after_a_dropped_connection(hq: HQ) -> None:
-    ident = enrolled(hq, "unit-up-2")
-    data = clip_bytes(200_000, seed=3)
-    location = create_upload(hq, ident, "clip-b", data).headers["Location"]
-    assert patch(hq, ident, location, 0, data[:80_000]).status_code == 204
-    # Half of the next chunk goes out, then the connection dies.
-    conn = http.client.HTTPSConnection("localhost", hq.port,
-                                       context=ident.client_ssl_context(), timeout=10)
-    conn.putrequest("PATCH", location)
-    for k, v in {**TUS, "Upload-Offset": "80000", "Content-Length": "80000",
-                 "Content-Type": "application/offset+octet-stream"}.items():
-        conn.putheader(k, v)
-    conn.endheaders()
-    conn.send(data[80_000:120_000])
-    conn.close()
-    offset = int(head(hq, ident, location).headers["Upload-Offset"])
-    assert offset == 80_000
-    while offset < len(data):
-        resp = patch(hq, ident, location, offset, data[offset:offset + 80_000])
-        assert resp.status_code == 204, resp.text
-        offset = int(resp.headers["Upload-Offset"])
-    assert hq.deps.clips.open_clip("clip-b", "unit-up-2").sha256 == hashlib.sha256(
-        data).hexdigest()
-
-
-def test_wrong_offset_is_409_with_the_expected_offset(hq: HQ) -> None:
-    ident = enrolled(hq, "unit-up-3")
-    data = clip_bytes(50_000)
-    location = create_upload(hq, ident, "clip-c", data).headers["Location"]
-    assert patch(hq, ident, location, 0, data[:10_000]).status_code == 204
-    resp = patch(hq, ident, location, 20_000, data[20_000:30_000])
-    assert (resp.status_code, resp.json()["error"]) == (409, "offset_conflict")
-    assert resp.headers["Upload-Offset"] == "10000"
-    assert resp.headers["Tus-Resumable"] == "1.0.0"
-
-
-def test_checksum_mismatch_is_460_and_a_fresh_upload_works(hq: HQ) -> None:
-    ident = enrolled(hq, "unit-up-4")
-    data = clip_bytes(40_000)
-    location = create_upload(hq, ident, "clip-d", data).headers["Location"]
-    corrupt = data[:-1] + bytes([data[-1] ^ 0xFF])
-    resp = patch(hq, ident, location, 0, corrupt)
-    assert (resp.status_code, resp.json()["error"]) == (460, "checksum_mismatch")
-    assert head(hq, ident, location).status_code == 404  # the bad bytes are gone
-    fresh = create_upload(hq, ident, "clip-d", data)
-    assert fresh.headers["Location"] != location and fresh.headers["Upload-Offset"] == "0"
-    assert patch(hq, ident, fresh.headers["Location"], 0, data).status_code == 204
-    assert hq.deps.clips.open_clip("clip-d", "unit-up-4").size == len(data)
-
-
-def test_a_clip_hq_already_has_needs_no_bytes(hq: HQ) -> None:
-    ident = enrolled(hq, "unit-up-5")
-    data = clip_bytes(30_000)
-    location = create_upload(hq, ident, "clip-e", data).headers["Location"]
-    assert patch(hq, ident, location, 0, data).status_code == 204
-    again = create_upload(hq, ident, "clip-e", data)
-    assert again.status_code == 201
-    assert again.headers["Upload-Offset"] == again.headers["Upload-Length"] == str(len(data))
-
-
-def test_another_units_upload_is_404(hq: HQ) -> None:
-    owner, intruder = enrolled(hq, "unit-up-6"), enrolled(hq, "unit-up-7")
-    data = clip_bytes(20_000)
-    location = create_upload(hq, owner, "clip-f", data).headers["Location"]
-    peek = head(hq, intruder, location)
-    write = patch(hq, intruder, location, 0, data)
-    missing = patch(hq, intruder, "/v1/uploads/0123456789abcdef", 0, data)
-    assert peek.status_code == write.status_code == missing.status_code == 404
-    assert write.json() == {"error": "upload_not_found",
-                            "detail": f"no upload {location.rsplit('/', 1)[1]!r}"}
-    assert head(hq, owner, location).headers["Upload-Offset"] == "0"
-
-
-@pytest.mark.parametrize(("headers", "status", "error"), [
-    ({"Upload-Metadata": f"clip_id {b64('../../etc/passwd')},sha256 {b64('0' * 64)}"},
-     400, "invalid_input"),
-    ({"Upload-Metadata": f"clip_id {b64('clip-x')}"}, 400, "bad_metadata"),
-    ({"Upload-Metadata": f"clip_id {b64('clip-x')},sha256 {b64('NOT-HEX')}"},
-     400, "invalid_input"),
-    ({"Upload-Length": str(MAX_CLIP + 1)}, 413, "upload_too_large"),
-    ({"Upload-Length": "-5"}, 400, "bad_header"),
-    ({"Upload-Length": ""}, 400, "bad_header"),
-    ({"Tus-Resumable": "0.2.2"}, 412, "tus_version"),
-])
-def test_bad_upload_creation_is_4xx(hq: HQ, headers: dict[str, str], status: int,
-                                    error: str) -> None:
-    ident = enrolled(hq, f"unit-cr-{uuid.uuid4().hex[:8]}")
-    sent = {**TUS, "Upload-Length": "100",
-            "Upload-Metadata": f"clip_id {b64('clip-x')},sha256 {b64('0' * 64)}", **headers}
-    resp = requests.post(f"{hq.url}/v1/uploads", headers=sent, **tls(hq, ident))
-    assert (resp.status_code, resp.json()["error"]) == (status, error), resp.text
-    assert resp.headers["Tus-Resumable"] == "1.0.0"
-
-
-def test_patch_needs_the_offset_content_type_and_a_small_chunk(hq: HQ) -> None:
-    ident = enrolled(hq, "unit-up-8")
-    data = clip_bytes(LIMITS.max_chunk_bytes + 10)
-    location = create_upload(hq, ident, "clip-g", data).headers["Location"]
-    wrong_type = requests.patch(f"{hq.url}{location}", data=data[:10], headers={
-        **TUS, "Upload-Offset": "0", "Content-Type": "application/json"}, **tls(hq, ident))
-    assert (wrong_type.status_code, wrong_type.json()["error"]) == (415, "bad_content_type")
-    status, reply = raw_request(hq, ident.client_ssl_context(), "PATCH", location, {
-        **TUS, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream",
-        "Content-Length": str(len(data))})
-    assert (status, reply["error"]) == (413, "body_too_large")
-    status, reply = raw_request(hq, ident.client_ssl_context(), "PATCH", location, {
-        **TUS, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"},
-        data, chunked=True)
-    assert (status, reply["error"]) == (413, "body_too_large")
-    assert head(hq, ident, location).headers["Upload-Offset"] == "0"
 
 
 # ---- config -----------------------------------------------------------------------------------
