@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +11,7 @@ import pytest
 
 from firmware.probe import probe_clip
 from tests.conftest import wait_for
+from tests.daemon_proc import DaemonProcess
 from vision.scenes import Appearance, SceneSpec, compose
 
 pytestmark = pytest.mark.slow
@@ -32,65 +29,14 @@ def long_visit(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-class Daemon:
-    """`counterunit run` in a subprocess with a notify socket the test owns."""
-
-    def __init__(self, tmp: Path, video: Path) -> None:
-        self.data = tmp / "data"
-        self.config = tmp / "unit.toml"
-        self.config.write_text(
-            f'[unit]\ndata_dir = "{self.data}"\n'
-            f'[camera]\ntype = "file"\npath = "{video}"\nrealtime = true\n'
-            "[microphone]\ntype = \"silent\"\n"
-            f'[keypad]\nurl = "{tmp / "no-keypad"}"\n[badge]\nurl = "{tmp / "no-badge"}"\n')
-        self.sock_path = str(tmp / "notify.sock")
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(self.sock_path)
-        self.sock.settimeout(60)
-        self.proc: subprocess.Popen[str] | None = None
-
-    @property
-    def db(self) -> Path:
-        return self.data / "counterunit.db"
-
-    def start(self) -> None:
-        env = {**os.environ, "NOTIFY_SOCKET": self.sock_path, "WATCHDOG_USEC": "2000000"}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "firmware.cli", "run", "--config", str(self.config)],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-    def notifications(self, until: bytes) -> list[bytes]:
-        got: list[bytes] = []
-        while not got or until not in got[-1]:
-            got.append(self.sock.recv(4096))
-        return got
-
-    def query(self, sql: str) -> list[tuple]:
-        if not self.db.exists():
-            return []
-        conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=10)
-        try:
-            return conn.execute(sql).fetchall()
-        except sqlite3.OperationalError:
-            return []  # schema not there yet
-        finally:
-            conn.close()
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(30)
-        self.sock.close()
-
-
 @pytest.fixture
-def daemon(tmp_path: Path, long_visit: Path) -> Iterator[Daemon]:
-    d = Daemon(tmp_path, long_visit)
+def daemon(tmp_path: Path, long_visit: Path) -> Iterator[DaemonProcess]:
+    d = DaemonProcess(tmp_path, long_visit)
     yield d
     d.stop()
 
 
-def open_clip_bytes(d: Daemon) -> int:
+def open_clip_bytes(d: DaemonProcess) -> int:
     rows = d.query("SELECT path FROM clips WHERE state = 'open'")
     if not rows:
         return 0
@@ -98,7 +44,7 @@ def open_clip_bytes(d: Daemon) -> int:
     return partial.stat().st_size if partial.exists() else 0
 
 
-def test_ready_then_sigterm_closes_the_open_clip(daemon: Daemon) -> None:
+def test_ready_then_sigterm_closes_the_open_clip(daemon: DaemonProcess) -> None:
     daemon.start()
     assert b"READY=1" in daemon.notifications(b"READY=1")[-1]
     wait_for(lambda: open_clip_bytes(daemon) > 60_000, 60, "a clip being written")
@@ -116,7 +62,7 @@ def test_ready_then_sigterm_closes_the_open_clip(daemon: Daemon) -> None:
     assert "Traceback" not in out
 
 
-def test_sigkill_mid_transaction_then_restart(daemon: Daemon) -> None:
+def test_sigkill_mid_transaction_then_restart(daemon: DaemonProcess) -> None:
     daemon.start()
     daemon.notifications(b"READY=1")
     wait_for(lambda: open_clip_bytes(daemon) > 150_000, 60, "three fragments on disk")

@@ -23,14 +23,17 @@ import grp
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.daemon_proc import DaemonProcess
 
 REPO = Path(__file__).resolve().parents[2]
 UNIT = REPO / "systemd" / "counterunit.service"
@@ -239,58 +242,24 @@ def test_cffi_callback_needs_write_execute_memory_so_unit_leaves_mdwe_out() -> N
     assert plain.stdout.strip() == "callback 42", plain.stderr
 
 
-class SandboxedDaemon:
-    """`counterunit run` (file camera, LiteRT, recorder) under the unit's filters."""
-
-    def __init__(self, tmp: Path, video: Path) -> None:
-        self.data = tmp / "data"
-        self.config = tmp / "unit.toml"
-        self.config.write_text(
-            f'[unit]\ndata_dir = "{self.data}"\n'
-            f'[camera]\ntype = "file"\npath = "{video}"\nrealtime = true\n'
-            '[microphone]\ntype = "silent"\n'
-            f'[keypad]\nurl = "{tmp / "no-keypad"}"\n[badge]\nurl = "{tmp / "no-badge"}"\n')
-        self.sock_path = str(tmp / "notify.sock")
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(self.sock_path)
-        self.sock.settimeout(90)
-        self.proc: subprocess.Popen[str] | None = None
-
-    def start(self) -> None:
-        env = {**os.environ, "NOTIFY_SOCKET": self.sock_path, "WATCHDOG_USEC": "2000000",
-               "PYTHONFAULTHANDLER": "1"}
-        self.proc = subprocess.Popen(
-            sandboxed([sys.executable, "-m", "firmware.cli", "run", "--config", str(self.config)],
-                      mdwe=True),
-            env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-    def wait_message(self, wanted: bytes) -> bytes:
-        """Next notification containing ``wanted`` (socket timeout is the deadline)."""
-        while True:
-            msg = self.sock.recv(4096)
-            if wanted in msg:
-                return msg
-
-    def close(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(30)
-        self.sock.close()
-
-
 @pytest.fixture
 def sandboxed_daemon(tmp_path: Path, scene_video: Callable[[str], tuple[Path, object]],
-                     ) -> Iterator[SandboxedDaemon]:
+                     ) -> Iterator[DaemonProcess]:
+    # Imported here: run as the launcher script, this file cannot import the tests package.
+    from tests.daemon_proc import DaemonProcess
+
     video, _ = scene_video("passer_by")
-    d = SandboxedDaemon(tmp_path, video)
+    # 90 s: the sandboxed start (seccomp launcher, LiteRT) is slower than a plain one.
+    d = DaemonProcess(tmp_path, video, timeout_s=90, wrap=lambda cmd: sandboxed(cmd, mdwe=True),
+                      env={"PYTHONFAULTHANDLER": "1"}, cwd=REPO)
     yield d
-    d.close()
+    d.stop()
 
 
 @needs_seccomp
 @pytest.mark.slow
 def test_daemon_runs_and_pings_watchdog_under_unit_filters(
-        sandboxed_daemon: SandboxedDaemon) -> None:
+        sandboxed_daemon: DaemonProcess) -> None:
     """READY, then WATCHDOG=1 (sent only after real frames went through LiteRT), then a clean
     SIGTERM: with the file camera and silent mic, nothing needs a removed system call, and
     not even W+X memory (the filter is forced on here although the unit leaves it out)."""
