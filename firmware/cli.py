@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from firmware.cli_common import print_config_error
 from firmware.config import DEFAULT_CONFIG_PATH, ConfigError, load_config
 
 log = logging.getLogger("counterunit")
@@ -197,9 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return func(args)
     except ConfigError as exc:
-        print(f"config error in {exc.source}:", file=sys.stderr)
-        for p in exc.problems:
-            print(f"  {p}", file=sys.stderr)
+        print_config_error(exc)
         return EXIT_CONFIG
     except _expected_errors() as exc:
         print(f"error: {exc}", file=sys.stderr)

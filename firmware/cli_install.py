@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from firmware.cli_common import print_config_error
 from firmware.config_base import DEFAULT_CONFIG_PATH
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
@@ -45,9 +46,7 @@ def _cmd_zones_snapshot(args: argparse.Namespace) -> int:
     try:
         cfg = load_config(config)
     except ConfigError as exc:
-        print(f"config error in {exc.source}:", file=sys.stderr)
-        for p in exc.problems:
-            print(f"  {p}", file=sys.stderr)
+        print_config_error(exc)
         return EXIT_CONFIG
     try:
         lines = snapshot_command(cfg, args.out, args.frames)

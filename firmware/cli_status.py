@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from firmware.cli_common import print_config_error
 from firmware.config_base import DEFAULT_CONFIG_PATH
 
 
@@ -27,9 +28,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     try:
         cfg = load_config(config)
     except ConfigError as exc:
-        print(f"config error in {exc.source}:", file=sys.stderr)
-        for p in exc.problems:
-            print(f"  {p}", file=sys.stderr)
+        print_config_error(exc)
         return EXIT_CONFIG
     report = build_report(cfg, n_events=args.events)
     if args.json:

@@ -21,6 +21,23 @@ from firmware.recorder import Recorder
 from hal.camera.base import Camera, Capture, Packet, StreamInfo
 
 
+class CameraWrapper:
+    """A real camera passed through; a test subclass changes only ``captures()``."""
+
+    def __init__(self, inner: Camera) -> None:
+        self.inner = inner
+
+    @property
+    def video_info(self) -> StreamInfo:
+        return self.inner.video_info
+
+    def start(self) -> None:
+        self.inner.start()
+
+    def stop(self) -> None:
+        self.inner.stop()
+
+
 class FakeClock:
     """Unit clock that moves only when read; far from any device's epoch on purpose."""
 

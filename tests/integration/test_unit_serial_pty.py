@@ -22,8 +22,9 @@ from firmware.config import parse_config
 from firmware.runner import open_unit
 from firmware.unit import CounterUnit
 from hal.badge.uid import hash_badge_uid
-from hal.camera.base import Camera, Capture, StreamInfo
+from hal.camera.base import Camera, Capture
 from hal.pty import PtyPair
+from tests.camera_checks import CameraWrapper
 from tests.conftest import wait_for
 from vision.scenes import Appearance, SceneSpec, compose
 
@@ -41,24 +42,14 @@ SCENE = SceneSpec(112, fps=5, appearances=(
 ))
 
 
-class SteppedCamera:
+class SteppedCamera(CameraWrapper):
     """Wraps a camera; yields captures only up to the time the test allows."""
 
     def __init__(self, inner: Camera) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.limit = 0.0
         self.waiting_at: float | None = None
         self.cond = threading.Condition()
-
-    @property
-    def video_info(self) -> StreamInfo:
-        return self.inner.video_info
-
-    def start(self) -> None:
-        self.inner.start()
-
-    def stop(self) -> None:
-        self.inner.stop()
 
     def advance(self, t: float) -> None:
         with self.cond:

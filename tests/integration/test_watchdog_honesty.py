@@ -11,7 +11,6 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -20,30 +19,22 @@ from firmware.clock import MediaClock
 from firmware.config import parse_config
 from firmware.notify import Notifier
 from firmware.runner import open_unit
-from hal.camera.base import Camera, Capture, StreamInfo
+from hal.camera.base import Camera, Capture
+from tests.camera_checks import CameraWrapper
 
 WATCHDOG_S = 2.0
 
 
-@dataclass
-class HeartbeatOnlyCamera:
+class HeartbeatOnlyCamera(CameraWrapper):
     """Passes the real camera through until ``stall_at``, then sends heartbeats only."""
 
-    inner: Camera
-    stall_at: float
-    heartbeats_s: float
-    on_stall: Callable[[], object]
-    stalled: bool = field(default=False)
-
-    @property
-    def video_info(self) -> StreamInfo:
-        return self.inner.video_info
-
-    def start(self) -> None:
-        self.inner.start()
-
-    def stop(self) -> None:
-        self.inner.stop()
+    def __init__(self, inner: Camera, *, stall_at: float, heartbeats_s: float,
+                 on_stall: Callable[[], object]) -> None:
+        super().__init__(inner)
+        self.stall_at = stall_at
+        self.heartbeats_s = heartbeats_s
+        self.on_stall = on_stall
+        self.stalled = False
 
     def captures(self) -> Iterator[Capture]:
         t = 0.0
