@@ -38,7 +38,10 @@ PLATFORMS = {
     for deb, mach in (("amd64", "x86_64"), ("arm64", "aarch64"))
 }
 # Imported at run time but not in [project].dependencies (sync, microphone).
-EXTRA_RUNTIME = ["requests", "cryptography", "sounddevice"]
+# Extras a unit may be configured to use (pyproject optional-dependencies): the OAK
+# camera and a real microphone; and "hq" so that `counterunit demo` (which runs an
+# embedded HQ) works on a freshly flashed unit as an installer's end-to-end check.
+APPLIANCE_EXTRAS = ("oak", "audio", "hq")
 # Compiled against the host Python, not on PyPI as wheels: the Debian package
 # python3-systemd provides it instead (see postinst).
 NOT_FROM_PYPI = {"systemd-python"}
@@ -106,12 +109,16 @@ def runtime_names(pyproject: dict) -> list[str]:
     from packaging.requirements import Requirement
 
     names = []
-    for spec in pyproject["project"]["dependencies"]:
+    extras = pyproject["project"].get("optional-dependencies", {})
+    specs = list(pyproject["project"]["dependencies"])
+    for group in APPLIANCE_EXTRAS:
+        specs += extras[group]
+    for spec in specs:
         req = Requirement(spec)
         # Markers are evaluated for the target (always Linux), not for this host.
         if req.marker is None or req.marker.evaluate({"sys_platform": "linux"}):
             names.append(canon(req.name))
-    return names + [canon(n) for n in EXTRA_RUNTIME]
+    return names
 
 
 def requirements(pyproject: dict, lock: Path, arch: str) -> tuple[list[str], list[str]]:
