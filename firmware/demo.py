@@ -41,6 +41,7 @@ from vision.scenes import compose, scene
 
 DEMO_MARKER = ".counterunit-demo"
 DEMO_UNIT = "demo-unit"
+DEMO_COUNTER = "counter-07"
 SYNC_DRAIN_S = 120.0
 DEMO_BADGE = "04A1B2C3D4"
 DEMO_SALT = "demo-salt"
@@ -91,10 +92,11 @@ def demo(args: argparse.Namespace) -> int:
             PtyPair(out / "keypad.tty") as keypad_pty, PtyPair(out / "badge.tty") as badge_pty:
         identity_dir = out / "data" / "identity"
         enroll_unit(hq, DEMO_UNIT, identity_dir)
-        sync_cfg = write_sync_config(out / "sync.toml", unit_id=DEMO_UNIT, data_dir=out / "data",
-                                     hq_url=hq.url, identity_dir=identity_dir, camera=video)
+        sync_cfg = write_sync_config(out / "sync.toml", unit_id=DEMO_UNIT, counter_id=DEMO_COUNTER,
+                                     data_dir=out / "data", hq_url=hq.url,
+                                     identity_dir=identity_dir, camera=video)
         cfg = parse_config({
-            "unit": {"unit_id": DEMO_UNIT, "counter_id": "counter-07",
+            "unit": {"unit_id": DEMO_UNIT, "counter_id": DEMO_COUNTER,
                      "data_dir": out / "data"},
             "camera": {"type": "file", "path": video, "realtime": False},
             "microphone": {"type": "wav", "path": wav, "realtime": False},
@@ -136,6 +138,7 @@ def demo(args: argparse.Namespace) -> int:
           f"  clips     {cfg.unit.data_dir / 'clips'}\n  scene     {video}  (+ {wav.name})\n"
           f"  HQ data   {out / 'hq'}  (events.db, clips/, audit.db; sync log: {out / 'sync.log'})\n"
           f"  HQ again  counterunit hq serve --data {out / 'hq' / 'data'} --port 8443\n"
+          f"  status    counterunit status --config {out / 'sync.toml'}\n"
           f"  replay it counterunit replay {video} --json")
     return 0 if ok else 1
 

@@ -38,11 +38,11 @@ def enroll_unit(hq: EmbeddedHQ, unit_id: str, identity_dir: Path) -> UnitIdentit
     return identity
 
 
-def write_sync_config(path: Path, *, unit_id: str, data_dir: Path, hq_url: str,
-                      identity_dir: Path, camera: Path) -> Path:
-    """The unit.toml the sync process reads (it needs the unit, data and [sync] parts)."""
+def write_sync_config(path: Path, *, unit_id: str, counter_id: str, data_dir: Path,
+                      hq_url: str, identity_dir: Path, camera: Path) -> Path:
+    """The unit.toml the sync process (and `counterunit status`) reads."""
     path.write_text(
-        f'[unit]\nunit_id = "{unit_id}"\ndata_dir = "{data_dir}"\n'
+        f'[unit]\nunit_id = "{unit_id}"\ncounter_id = "{counter_id}"\ndata_dir = "{data_dir}"\n'
         f'[camera]\ntype = "file"\npath = "{camera}"\n'
         f'[sync]\nhq_url = "{hq_url}"\nidentity_dir = "{identity_dir}"\npoll_s = 0.5\n'
         "backoff_base_s = 0.5\nbackoff_cap_s = 2.0\nchunk_bytes = 262144\n", encoding="utf-8")
