@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from vision.evidence import ModelScorer, Scorer, ScorerParams
+from vision.evidence import ModelScorer, Scorer, ScorerParams, score_all
 from vision.model_files import ModelFiles
 from vision.params import AnalyzerParams, ParamsError
 from vision.preprocess import check_rgb
 from vision.presence import PresenceChange, PresenceParams, PresenceTracker
-from vision.zone_analyzer import ZoneAnalyzer, ZoneObservation
+from vision.zone_analyzer import ZoneAnalyzer, ZoneObservation, finish
 from vision.zones import Zone, check_unique
 
 __all__ = [
@@ -85,11 +85,23 @@ class SceneAnalyzer:
     def process(self, image_rgb: np.ndarray, t: float) -> list[PresenceChange]:
         """Analyse one frame taken at ``t`` (seconds, monotonic); returns decided changes."""
         check_rgb(image_rgb)
+        # Every zone first runs up to its model pass; the passes this frame
+        # needs are then scored in one batch (overlapped), and each zone finishes.
+        released: dict[str, list[tuple[bool, float]]] = {}
+        waiting = []
+        for zone in self.zones:
+            out = released[zone.name] = []
+            step = self._zones[zone.name].step(zone.crop(image_rgb), t, out)
+            frame = next(step, None)
+            if frame is not None:
+                waiting.append((step, frame))
+        evidence = score_all(self.scorer, [(f.crop, f.mask) for _, f in waiting])
+        for (step, _), ev in zip(waiting, evidence, strict=True):
+            finish(step, ev)
         changes: list[PresenceChange] = []
         for zone in self.zones:
-            released = self._zones[zone.name].process(zone.crop(image_rgb), t)
-            self._released[zone.name] = released
-            for observed, at in released:
+            self._released[zone.name] = released[zone.name]
+            for observed, at in released[zone.name]:
                 change = self._trackers[zone.name].update(observed, at, now=t)
                 if change is not None:
                     log.info(

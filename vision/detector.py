@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -82,7 +83,19 @@ class PoseDetector(LetterboxedModel):
     def run(self, image: np.ndarray) -> tuple[list[Detection], float]:
         """Detections (as ``detect``) and the best raw score, from one model pass."""
         lb = self.prepare(image)
-        raw, logits = self.infer()
+        return self._decode(self.infer(), lb)
+
+    def run_many(self, images: Sequence[np.ndarray]) -> list[tuple[list[Detection], float]]:
+        """``run`` on every image, preparing and decoding overlapped with inference."""
+        return self.pipeline(images, self._outputs_copy, self._decode)
+
+    def _outputs_copy(self) -> tuple[np.ndarray, ...]:
+        return self.tensor(self._raw)[0], self.tensor(self._logits)[0]  # get_tensor copies
+
+    def _decode(self, out: tuple[np.ndarray, ...], lb: Letterbox) -> tuple[
+        list[Detection], float
+    ]:
+        raw, logits = out
         best = float(sigmoid(logits.max(initial=-100.0)))
         return self.postprocess(raw, logits, lb), best
 

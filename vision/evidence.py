@@ -12,9 +12,10 @@ the detector proposes, as MediaPipe's own pipeline does.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -44,6 +45,25 @@ class Scorer(Protocol):
     """Turns a zone crop (and its foreground mask, if known) into Evidence."""
 
     def score(self, crop: np.ndarray, mask: np.ndarray | None) -> Evidence: ...
+
+
+Scored = Sequence[tuple[np.ndarray, np.ndarray | None]]
+
+
+@runtime_checkable
+class BatchScorer(Scorer, Protocol):
+    """A Scorer that scores several crops (one frame's zones) in one overlapped pass."""
+
+    def score_many(self, items: Scored) -> list[Evidence]: ...
+
+
+def score_all(scorer: Scorer, items: Scored) -> list[Evidence]:
+    """Evidence for each (crop, mask), batched when the scorer can, equal either way."""
+    if not items:
+        return []
+    if isinstance(scorer, BatchScorer):
+        return scorer.score_many(items)
+    return [scorer.score(crop, mask) for crop, mask in items]
 
 
 def roi_square(crop: np.ndarray, box: tuple[float, float, float, float], scale: float) -> (
@@ -153,6 +173,30 @@ class ModelScorer:
         found, best = self.detector.run(crop)
         roi = self._roi_presence(crop, new_faces(found, mask, p))
         return Evidence(combine(lm, roi, p), lm, best, roi, tuple(found))
+
+    def score_many(self, items: Scored) -> list[Evidence]:
+        """``score`` for each (crop, mask), each model's passes overlapped by ``run_many``.
+
+        Equal to calling ``score`` in turn: the same stages run on the same crops.
+        """
+        p = self.params
+        crops = [crop for crop, _ in items]
+        if p.mode == "posedet":
+            return [
+                Evidence(score=best, landmark=None, posedet=best, detections=tuple(found))
+                for found, best in self.detector.run_many(crops)
+            ]
+        lms = [r.presence for r in self.landmark.run_many(crops)]
+        out = [Evidence(score=lm, landmark=lm) for lm in lms]
+        if p.mode == "landmark":
+            return out
+        ambiguous = [i for i, lm in enumerate(lms) if is_ambiguous(lm, p)]
+        runs = self.detector.run_many([crops[i] for i in ambiguous])
+        for i, (found, best) in zip(ambiguous, runs, strict=True):
+            crop, mask = items[i]
+            roi = self._roi_presence(crop, new_faces(found, mask, p))
+            out[i] = Evidence(combine(lms[i], roi, p), lms[i], best, roi, tuple(found))
+        return out
 
     def all_stages(self, crop: np.ndarray, mask: np.ndarray | None) -> Evidence:
         """Every stage whatever the landmark says (ablations); ``score`` is the combined rule."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,3 +62,13 @@ class PoseLandmark(LetterboxedModel):
         """Presence probability and person fraction for an RGB uint8 crop."""
         lb = self.prepare(image)
         return self.read(*self.infer(), lb)
+
+    def run_many(self, images: Sequence[np.ndarray]) -> list[LandmarkResult]:
+        """``run`` on every image, preparing and reading overlapped with inference."""
+        return self.pipeline(images, self._outputs_copy, self._read)
+
+    def _outputs_copy(self) -> tuple[np.ndarray, ...]:
+        return self.tensor(self._presence), self.tensor(self._segmentation)  # copies
+
+    def _read(self, out: tuple[np.ndarray, ...], lb: Letterbox) -> LandmarkResult:
+        return self.read(out[0], out[1], lb)

@@ -2,13 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from vision.preprocess import Letterbox, fit
 from vision.runtime import ModelLoadError, make_interpreter
+
+T = TypeVar("T")
+Outputs = tuple[np.ndarray, ...]
+
+
+@dataclass(slots=True)
+class PreparedInput:
+    """A staging copy of the model input, filled off the interpreter's own buffer.
+
+    ``pixels`` (INPUT x INPUT x 3 float32) can be written by a worker while the
+    interpreter runs; ``padded`` is the geometry whose padding it already holds.
+    """
+
+    pixels: np.ndarray
+    padded: Letterbox | None = field(default=None)
+
+
+def fill(pixels: np.ndarray, padded: Letterbox | None, image: np.ndarray, size: int,
+         scale: float, offset: float) -> Letterbox:
+    """Letterbox ``image`` into ``pixels`` as ``pixel * scale + offset``; returns the mapping.
+
+    Padding is rewritten only when the geometry differs from ``padded``.
+    """
+    resized, lb = fit(image, size)
+    if lb != padded:
+        pixels.fill(offset)  # black padding, in the model's range
+    rows, cols = lb.inside()
+    inside = pixels[rows, cols]
+    np.multiply(resized, scale, out=inside, casting="unsafe")
+    if offset:
+        inside += offset
+    return lb
 
 
 class LetterboxedModel:
@@ -16,7 +51,9 @@ class LetterboxedModel:
 
     ``prepare`` writes the normalised crop straight into the interpreter's input
     tensor (no staging array, no ``set_tensor`` copy per pass); the padding
-    value is written only where the letterbox geometry changed.
+    value is written only where the letterbox geometry changed. ``pipeline``
+    (behind the subclasses' ``run_many``) instead prepares the next crop into a
+    staging buffer on a worker thread while the interpreter runs.
 
     Subclasses set ``INPUT`` (side in pixels), ``SCALE`` and ``OFFSET`` (the
     model's input range) and read their outputs by name via ``output_index``.
@@ -42,6 +79,8 @@ class LetterboxedModel:
         self._input_view = self._interp.tensor(self._input)
         self._outputs = {d["name"]: d["index"] for d in self._interp.get_output_details()}
         self._padded: Letterbox | None = None  # geometry whose padding is in the tensor
+        self._pool: ThreadPoolExecutor | None = None
+        self._staging: PreparedInput | None = None
 
     def output_index(self, name: str) -> int:
         return int(self._outputs[name])
@@ -58,18 +97,81 @@ class LetterboxedModel:
 
     def prepare(self, image: np.ndarray) -> Letterbox:
         """Letterbox ``image`` into the input tensor in the model's range; returns the mapping."""
-        resized, lb = fit(image, self.INPUT)
         tensor = self._input_view()[0]
-        if lb != self._padded:
-            tensor.fill(self.OFFSET)  # black padding, in the model's range
-            self._padded = lb
-        rows, cols = lb.inside()
-        inside = tensor[rows, cols]
-        np.multiply(resized, self.SCALE, out=inside, casting="unsafe")
-        if self.OFFSET:
-            inside += self.OFFSET
-        del tensor, inside  # no view into the interpreter may outlive prepare
+        lb = fill(tensor, self._padded, image, self.INPUT, self.SCALE, self.OFFSET)
+        self._padded = lb
+        del tensor  # no view into the interpreter may outlive prepare
         return lb
+
+    def new_staging(self) -> PreparedInput:
+        """A staging buffer for ``prepare_into`` (one per concurrent producer)."""
+        return PreparedInput(np.empty((self.INPUT, self.INPUT, 3), np.float32))
+
+    def prepare_into(self, staging: PreparedInput, image: np.ndarray) -> Letterbox:
+        """As ``prepare`` but into ``staging``: safe while the interpreter runs."""
+        lb = fill(staging.pixels, staging.padded, image, self.INPUT, self.SCALE, self.OFFSET)
+        staging.padded = lb
+        return lb
+
+    def load(self, staging: PreparedInput) -> None:
+        """Copy a prepared staging buffer into the input tensor (not while invoking)."""
+        tensor = self._input_view()[0]
+        np.copyto(tensor, staging.pixels)
+        self._padded = staging.padded
+        del tensor
+
+    def _worker(self) -> ThreadPoolExecutor:
+        # One long-lived thread per model: starting one per batch would cost
+        # about what the overlap saves.
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="letterbox")
+            self._staging = self.new_staging()
+        return self._pool
+
+    def pipeline(
+        self, images: Sequence[np.ndarray], outputs: Callable[[], Outputs],
+        decode: Callable[[Outputs, Letterbox], T],
+    ) -> list[T]:
+        """``decode(outputs(), letterbox)`` for every image, overlapped with inference.
+
+        While the interpreter runs image N (LiteRT releases the GIL), one
+        worker letterboxes image N+1 into a staging buffer and decodes image
+        N-1's outputs; the main thread only copies the staging buffer in and
+        invokes. The first image is prepared and the last decoded on the
+        calling thread: nothing runs beside them, and a hand-off costs more
+        than it saves there. ``outputs`` must return copies (the next invoke
+        overwrites the tensors). Results equal a sequential ``prepare`` /
+        ``invoke`` loop bit for bit: the same operations on the same values.
+        """
+        if not images:
+            return []
+        lb = self.prepare(images[0])
+        if len(images) == 1:
+            self.invoke()
+            return [decode(outputs(), lb)]
+        pool = self._worker()
+        staging = self._staging
+        assert staging is not None
+        pending: Future[Letterbox] = pool.submit(self.prepare_into, staging, images[1])
+        self.invoke()
+        out = outputs()
+        decoded: list[Future[T]] = []
+        for i in range(1, len(images)):
+            next_lb = pending.result()
+            self.load(staging)
+            if i + 1 < len(images):
+                pending = pool.submit(self.prepare_into, staging, images[i + 1])
+            decoded.append(pool.submit(decode, out, lb))  # behind the prepare it waits on
+            self.invoke()
+            out, lb = outputs(), next_lb
+        last = decode(out, lb)
+        return [f.result() for f in decoded] + [last]
+
+    def close(self) -> None:
+        """Stop the worker thread, if one was started (the model stays usable)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def invoke(self) -> None:
         self._interp.invoke()

@@ -20,6 +20,7 @@ Modes:
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -30,6 +31,9 @@ from vision.foreground import Comparison, EmptyReference, compare, thumbnail
 from vision.params import AnalyzerParams
 
 Mode = Literal["empty", "pending", "present", "verify"]
+Pairs = list[tuple[bool, float]]
+# Yields the frame whose crop needs a model pass, is sent its Evidence back.
+Step = Generator["_Frame", Evidence, None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,20 @@ class _Frame:
     dt: float
     stable: bool
     evidence: Evidence | None = None
+
+    @property
+    def mask(self) -> np.ndarray | None:
+        """The foreground block mask the scorer is given (None without a reference)."""
+        return None if self.cmp is None else self.cmp.mask
+
+
+def finish(step: Step, evidence: Evidence) -> None:
+    """Send a step (that yielded its frame) the Evidence and let it run to its end."""
+    try:
+        step.send(evidence)
+    except StopIteration:
+        return
+    raise RuntimeError("a zone asked for a second model pass in one frame")
 
 
 class ZoneAnalyzer:
@@ -143,8 +161,8 @@ class ZoneAnalyzer:
         self._verdict_thumb = None
         self._thing_mask = None
 
-    def _run_model(self, f: _Frame) -> Evidence:
-        f.evidence = self.scorer.score(f.crop, None if f.cmp is None else f.cmp.mask)
+    def _run_model(self, f: _Frame) -> Generator[_Frame, Evidence, Evidence]:
+        f.evidence = yield f
         self.passes += 1
         self._check_t = f.t
         return f.evidence
@@ -165,6 +183,20 @@ class ZoneAnalyzer:
         Usually one pair for ``t``; none while frames are held back; several
         when a verdict releases held frames.
         """
+        out: Pairs = []
+        step = self.step(crop, t, out)
+        f = next(step, None)
+        if f is not None:
+            finish(step, self.scorer.score(f.crop, f.mask))
+        return out
+
+    def step(self, crop: np.ndarray, t: float, out: Pairs) -> Step:
+        """``process`` as a generator filling ``out``, for scoring zones in one batch.
+
+        It yields at most once, the frame that needs a model pass (its
+        ``crop`` and foreground ``mask``), and must then be sent the Evidence;
+        it finishes without yielding when no model is needed.
+        """
         p = self.params
         thumb = thumbnail(crop, p.foreground.grid)
         cmp = self.reference.compare(thumb)
@@ -176,21 +208,19 @@ class ZoneAnalyzer:
         )
         self._prev_thumb, self._prev_t = thumb, t
         frame = _Frame(crop, t, thumb, cmp, dt, stable)
-        out: list[tuple[bool, float]] = []
 
         if self.mode == "empty":
             self._empty(frame, out)
         if self.mode == "present":
-            self._present(frame, out)
+            yield from self._present(frame, out)
         elif self.mode in ("pending", "verify"):
-            self._deciding(frame, out)
+            yield from self._deciding(frame, out)
 
         self.last = ZoneObservation(
             self.zone, t, self.mode, fg, None if cmp is None else cmp.gain, frame.evidence,
             out[-1][0] if out and out[-1][1] == t else None,
             None if cmp is None else cmp.mask,
         )
-        return out
 
     def _gone(self, f: _Frame, hold: bool) -> bool:
         """Does the foreground say the zone emptied (only known with a reference)?"""
@@ -212,7 +242,7 @@ class ZoneAnalyzer:
         else:
             self.mode = "pending"
 
-    def _present(self, f: _Frame, out: list[tuple[bool, float]]) -> None:
+    def _present(self, f: _Frame, out: Pairs) -> Step:
         p = self.params
         if self._gone(f, hold=True):
             self.mode = "empty"
@@ -223,7 +253,7 @@ class ZoneAnalyzer:
         if not moved and f.t - self._check_t < p.recheck_s:
             out.append((True, f.t))
             return
-        ev = self._run_model(f)
+        ev = yield from self._run_model(f)
         if ev.score >= p.person_score:
             self._confirmed(f)
             out.append((True, f.t))
@@ -236,7 +266,7 @@ class ZoneAnalyzer:
             self.mode = "verify"
             self._held, self._scores = [f.t], [ev.score]
 
-    def _deciding(self, f: _Frame, out: list[tuple[bool, float]]) -> None:
+    def _deciding(self, f: _Frame, out: Pairs) -> Step:
         verifying = self.mode == "verify"
         if self._gone(f, hold=verifying):
             # Whatever it was has gone. A confirmed person stayed latched by the
@@ -251,7 +281,7 @@ class ZoneAnalyzer:
             out.append((True, f.t))
             self.mode = "present"
             return
-        ev = self._run_model(f)
+        ev = yield from self._run_model(f)
         self._held.append(f.t)
         self._scores.append(ev.score)
         verdict = self._window_verdict(verifying)
