@@ -22,10 +22,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from hal.badge.base import BadgeRead
 from hal.badge.keymap import EV_KEY, KeyDecoder
 from hal.badge.lines import BadgeLineStats
-from hal.badge.read_queue import BadgeReadQueue
+from hal.badge.read_queue import BadgeReadQueue, QueuedReads
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +121,7 @@ def describe_open_error(exc: OSError) -> str:
     return f"cannot open: {exc}"
 
 
-class EvdevBadgeReader:
+class EvdevBadgeReader(QueuedReads):
     """Reads UIDs typed by a keyboard-emulation badge reader, reopening it after unplug.
 
     ``device`` should be a stable path (``/dev/input/by-id/usb-...-event-kbd``): the
@@ -189,14 +188,6 @@ class EvdevBadgeReader:
         for fd in (self._wake_r, self._wake_w):
             os.close(fd)
         self._wake_r = self._wake_w = -1
-
-    def reads(self) -> list[BadgeRead]:
-        """Reads since the last call (non-blocking)."""
-        return self._queue.drain()
-
-    def wait_for_read(self, timeout_s: float) -> bool:
-        """Block until a read is queued or ``timeout_s`` passes; True if one is queued."""
-        return self._queue.wait(timeout_s)
 
     @property
     def is_open(self) -> bool:

@@ -77,3 +77,17 @@ class BadgeReadQueue:
         """Block until a read is queued or ``timeout_s`` passes; True if one is queued."""
         with self._cond:
             return self._cond.wait_for(lambda: bool(self._reads), timeout=timeout_s)
+
+
+class QueuedReads:
+    """The read side every badge back-end offers, served from its ``_queue``."""
+
+    _queue: BadgeReadQueue
+
+    def reads(self) -> list[BadgeRead]:
+        """Reads since the last call (non-blocking)."""
+        return self._queue.drain()
+
+    def wait_for_read(self, timeout_s: float) -> bool:
+        """Block until a read is queued or ``timeout_s`` passes; True if one is queued."""
+        return self._queue.wait(timeout_s)

@@ -12,9 +12,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hal.badge.base import BadgeRead
 from hal.badge.lines import BadgeLineParser, BadgeLineStats
-from hal.badge.read_queue import BadgeReadQueue
+from hal.badge.read_queue import BadgeReadQueue, QueuedReads
 from hal.serial_link import LinkStats, PortFactory, SerialLink, url_port_factory
 
 log = logging.getLogger(__name__)
@@ -30,7 +29,7 @@ class BadgeStats:
     reads_dropped: int
 
 
-class SerialBadgeReader:
+class SerialBadgeReader(QueuedReads):
     """Reads UIDs from a serial badge reader, reopening the port after it is unplugged.
 
     Readers repeat a UID while a card is held on them; a repeat of the same UID within
@@ -74,14 +73,6 @@ class SerialBadgeReader:
 
     def stop(self) -> None:
         self._link.stop()
-
-    def reads(self) -> list[BadgeRead]:
-        """Reads since the last call (non-blocking)."""
-        return self._queue.drain()
-
-    def wait_for_read(self, timeout_s: float) -> bool:
-        """Block until a read is queued or ``timeout_s`` passes; True if one is queued."""
-        return self._queue.wait(timeout_s)
 
     @property
     def is_open(self) -> bool:
