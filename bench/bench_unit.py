@@ -6,7 +6,7 @@ one run: the unit's CPU as a fraction of the machine, peak resident memory,
 analysis frames processed against those due, and the worst lag behind the
 camera. Not part of `make test`:
 
-    .venv/bin/python bench/bench_unit.py [--seconds 60]
+    .venv/bin/python bench/bench_unit.py [--seconds 60] [--threads N]
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from vision.scenes import compose, scene
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="vision.threads (default: the config's own default)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
@@ -41,6 +43,7 @@ def main() -> None:
             "camera": {"type": "file", "path": out / "scene.mp4", "realtime": True},
             "microphone": {"type": "wav", "path": out / "scene.wav", "realtime": True},
             "keypad": None, "badge": None,
+            **({"vision": {"threads": args.threads}} if args.threads else {}),
         }, "bench")
         unit = open_unit(cfg, media_time=False)
         frames = 0

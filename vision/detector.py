@@ -10,7 +10,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from vision.preprocess import Letterbox
-from vision.ssd import AnchorSpec, decode, nms, sigmoid, ssd_anchors
+from vision.ssd import AnchorSpec, decode, nms, score_logit, sigmoid_scalar, ssd_anchors
 from vision.tflite_model import LetterboxedModel
 
 Box = tuple[float, float, float, float]
@@ -83,7 +83,7 @@ class PoseDetector(LetterboxedModel):
     def run(self, image: np.ndarray) -> tuple[list[Detection], float]:
         """Detections (as ``detect``) and the best raw score, from one model pass."""
         lb = self.prepare(image)
-        return self._decode(self.infer(), lb)
+        return self.read(*self.infer(), lb)
 
     def run_many(self, images: Sequence[np.ndarray]) -> list[tuple[list[Detection], float]]:
         """``run`` on every image, preparing and decoding overlapped with inference."""
@@ -95,8 +95,17 @@ class PoseDetector(LetterboxedModel):
     def _decode(self, out: tuple[np.ndarray, ...], lb: Letterbox) -> tuple[
         list[Detection], float
     ]:
-        raw, logits = out
-        best = float(sigmoid(logits.max(initial=-100.0)))
+        return self.read(out[0], out[1], lb)
+
+    def read(self, raw: np.ndarray, logits: np.ndarray, lb: Letterbox) -> tuple[
+        list[Detection], float
+    ]:
+        """Detections (as ``detect``) and the best raw score, from the raw outputs."""
+        top = float(logits.max(initial=-100.0))
+        best = sigmoid_scalar(top)
+        # Most zone crops hold no face: nothing to decode when no logit clears the bar.
+        if top < score_logit(self.min_score):
+            return [], best
         return self.postprocess(raw, logits, lb), best
 
     def best_score(self, image: np.ndarray) -> float:

@@ -7,6 +7,7 @@ MediaPipe graph.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,6 +58,20 @@ def sigmoid(logits: np.ndarray, clip: float = 100.0) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(logits.astype(np.float64), -clip, clip)))
 
 
+def sigmoid_scalar(logit: float, clip: float = 100.0) -> float:
+    """``sigmoid`` of one value with plain floats (a tenth of the numpy call's cost)."""
+    return 1.0 / (1.0 + math.exp(-min(clip, max(-clip, logit))))
+
+
+def score_logit(min_score: float) -> float:
+    """The logit a score must reach to be at least ``min_score`` (sigmoid is monotonic)."""
+    if min_score <= 0.0:
+        return -math.inf
+    if min_score >= 1.0:
+        return 100.0  # the clip: only a saturated logit scores 1.0
+    return math.log(min_score / (1.0 - min_score))
+
+
 @dataclass(frozen=True, slots=True)
 class Decoded:
     """Decoded candidates: boxes (N, 4) x0,y0,x1,y1, keypoints (N, K, 2), scores (N,)."""
@@ -89,10 +104,8 @@ def decode(
     # sigmoid of the few survivors only.
     if min_score <= 0.0:
         keep = np.arange(flat.size)
-    elif min_score >= 1.0:
-        keep = np.flatnonzero(flat >= 100.0)
     else:
-        keep = np.flatnonzero(flat >= np.log(min_score / (1.0 - min_score)))
+        keep = np.flatnonzero(flat >= score_logit(min_score))
     r = raw[keep].astype(np.float32) / scale
     a = anchors[keep]
     cx = r[:, 0] + a[:, 0]

@@ -40,9 +40,10 @@ def fill(pixels: np.ndarray, padded: Letterbox | None, image: np.ndarray, size: 
         pixels.fill(offset)  # black padding, in the model's range
     rows, cols = lb.inside()
     inside = pixels[rows, cols]
-    np.multiply(resized, scale, out=inside, casting="unsafe")
+    # float32 factors keep numpy in float32: a float64 pass costs twice the time.
+    np.multiply(resized, np.float32(scale), out=inside, casting="unsafe")
     if offset:
-        inside += offset
+        inside += np.float32(offset)
     return lb
 
 

@@ -56,6 +56,22 @@ def test_detector_run_many_equals_run(files: ModelFiles, crops: list[np.ndarray]
         det.close()
 
 
+@pytest.mark.parametrize("min_score", [0.3, 0.5, 0.9])
+def test_read_skips_decoding_only_when_nothing_would_survive(
+    files: ModelFiles, crops: list[np.ndarray], min_score: float
+) -> None:
+    det = PoseDetector(files.detector, min_score=min_score)
+    skipped = 0
+    for crop in crops:
+        lb = det.prepare(crop)
+        raw, logits = det.infer()
+        found, best = det.read(raw, logits, lb)
+        assert found == det.postprocess(raw, logits, lb)
+        assert best == pytest.approx(float(1 / (1 + np.exp(-np.float64(logits.max())))))
+        skipped += not found
+    assert 0 < skipped < len(crops) or min_score == 0.9
+
+
 def test_landmark_run_many_equals_run(files: ModelFiles, crops: list[np.ndarray]) -> None:
     lm = PoseLandmark(files.landmark)
     try:

@@ -7,7 +7,16 @@ import warnings
 import numpy as np
 import pytest
 
-from vision.ssd import AnchorSpec, decode, iou, nms, sigmoid, ssd_anchors
+from vision.ssd import (
+    AnchorSpec,
+    decode,
+    iou,
+    nms,
+    score_logit,
+    sigmoid,
+    sigmoid_scalar,
+    ssd_anchors,
+)
 
 
 def test_pose_detection_has_2254_anchors() -> None:
@@ -70,6 +79,29 @@ def test_sigmoid_clips_without_overflow_warnings() -> None:
         warnings.simplefilter("error")
         out = sigmoid(np.array([-1e4, 0.0, 1e4], np.float32))
     np.testing.assert_allclose(out, [0.0, 0.5, 1.0], atol=1e-30)
+
+
+@pytest.mark.parametrize("logit", [-1e4, -100.0, -7.5, -0.3, 0.0, 0.3, 2.0, 88.0, 100.0, 1e4])
+def test_scalar_sigmoid_matches_the_array_one(logit: float) -> None:
+    assert sigmoid_scalar(logit) == pytest.approx(float(sigmoid(np.array(logit))), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("min_score", "expected"),
+    [(0.0, -np.inf), (-0.5, -np.inf), (0.5, 0.0), (0.9, np.log(9.0)), (1.0, 100.0)],
+)
+def test_score_logit_is_the_bar_decode_applies(min_score: float, expected: float) -> None:
+    assert score_logit(min_score) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("min_score", [0.3, 0.5, 0.9])
+def test_a_logit_at_the_bar_is_decoded_and_one_just_below_is_not(min_score: float) -> None:
+    bar = score_logit(min_score)
+    anchors = np.full((2, 2), 0.5, np.float32)
+    raw = np.zeros((2, 12), np.float32)
+    logits = np.array([[bar], [np.nextafter(bar, -np.inf)]], np.float64)
+    dec = decode(raw, logits, anchors, min_score)
+    assert dec.scores.size == 1
 
 
 @pytest.mark.parametrize(
