@@ -31,15 +31,21 @@ class PreparedInput:
 
 def fill(pixels: np.ndarray, padded: Letterbox | None, image: np.ndarray, size: int,
          scale: float, offset: float) -> Letterbox:
-    """Letterbox ``image`` into ``pixels`` as ``pixel * scale + offset``; returns the mapping.
+    """Letterbox ``image`` into ``pixels``; returns the mapping.
 
-    Padding is rewritten only when the geometry differs from ``padded``.
+    A float32 ``pixels`` gets ``pixel * scale + offset``; a uint8 one (a model
+    that normalises inside its graph) gets the pixels as they are, padded
+    black. Padding is rewritten only when the geometry differs from ``padded``.
     """
     resized, lb = fit(image, size)
+    raw = pixels.dtype == np.uint8
     if lb != padded:
-        pixels.fill(offset)  # black padding, in the model's range
+        pixels.fill(0 if raw else offset)  # black padding, in the model's range
     rows, cols = lb.inside()
     inside = pixels[rows, cols]
+    if raw:
+        inside[...] = resized
+        return lb
     # float32 factors keep numpy in float32: a float64 pass costs twice the time.
     np.multiply(resized, np.float32(scale), out=inside, casting="unsafe")
     if offset:
@@ -49,6 +55,10 @@ def fill(pixels: np.ndarray, padded: Letterbox | None, image: np.ndarray, size: 
 
 class LetterboxedModel:
     """Interpreter whose own input buffer is filled in place as ``pixel * scale + offset``.
+
+    A model with a uint8 input (the int8 builds, see
+    ``vision.models.uint8_input``) takes the pixels themselves and does that
+    arithmetic in its graph; its input scale must be ``SCALE``.
 
     ``prepare`` writes the normalised crop straight into the interpreter's input
     tensor (no staging array, no ``set_tensor`` copy per pass); the padding
@@ -67,13 +77,21 @@ class LetterboxedModel:
     def __init__(self, model_path: str | Path, threads: int = 1) -> None:
         self._interp: Any = make_interpreter(model_path, threads)
         detail = self._interp.get_input_details()[0]
-        if detail["dtype"] != np.float32 or tuple(detail["shape"]) != (
+        if detail["dtype"] not in (np.float32, np.uint8) or tuple(detail["shape"]) != (
             1, self.INPUT, self.INPUT, 3
         ):
             raise ModelLoadError(
-                f"{model_path}: expected a float32 1x{self.INPUT}x{self.INPUT}x3 input, got "
-                f"{detail['dtype'].__name__} {list(detail['shape'])}"
+                f"{model_path}: expected a float32 or uint8 1x{self.INPUT}x{self.INPUT}x3 "
+                f"input, got {detail['dtype'].__name__} {list(detail['shape'])}"
             )
+        if detail["dtype"] == np.uint8 and detail["quantization"] != (
+            float(np.float32(self.SCALE)), 0
+        ):
+            raise ModelLoadError(
+                f"{model_path}: its uint8 input is scaled {detail['quantization']}, "
+                f"not ({float(np.float32(self.SCALE))}, 0): built for another pixel range"
+            )
+        self._dtype = detail["dtype"]
         self._input = detail["index"]
         # Holding the accessor (not the array it returns) is what LiteRT allows
         # across invoke().
@@ -93,7 +111,7 @@ class LetterboxedModel:
 
     @property
     def input_tensor(self) -> np.ndarray:
-        """A copy of the input ``prepare`` filled (1 x INPUT x INPUT x 3, float32)."""
+        """A copy of the input ``prepare`` filled (1 x INPUT x INPUT x 3, float32 or uint8)."""
         return np.array(self._interp.get_tensor(self._input))
 
     def prepare(self, image: np.ndarray) -> Letterbox:
@@ -106,7 +124,7 @@ class LetterboxedModel:
 
     def new_staging(self) -> PreparedInput:
         """A staging buffer for ``prepare_into`` (one per concurrent producer)."""
-        return PreparedInput(np.empty((self.INPUT, self.INPUT, 3), np.float32))
+        return PreparedInput(np.empty((self.INPUT, self.INPUT, 3), self._dtype))
 
     def prepare_into(self, staging: PreparedInput, image: np.ndarray) -> Letterbox:
         """As ``prepare`` but into ``staging``: safe while the interpreter runs."""

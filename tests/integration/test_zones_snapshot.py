@@ -8,6 +8,7 @@ LiteRT models, Pillow drawing; the PNG is read back and its pixels checked.
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,9 +67,10 @@ def test_snapshot_of_a_customer_and_an_empty_seat(scene: Path, tmp_path: Path,
                "--out", out, "--frames", "3") == 0
     report = capsys.readouterr().out.splitlines()
     assert report[0] == f"{out}: 480x270, frame at t=0.40 s"
-    seat, customer = report[1], report[2]
-    assert seat.startswith("seat: person seen no (score 0.")
-    assert customer.startswith("customer: person seen yes (score 0.")
+    seat = re.match(r"seat: person seen no \(score (\d\.\d\d)", report[1])
+    customer = re.match(r"customer: person seen yes \(score (\d\.\d\d)", report[2])
+    assert seat and float(seat[1]) < 0.5, report[1]
+    assert customer and float(customer[1]) >= 0.5, report[2]
 
     image = np.asarray(Image.open(out).convert("RGB"))
     assert image.shape == (270, 480, 3)  # the analysis resolution, not the video's 640x360

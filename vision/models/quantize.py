@@ -5,11 +5,13 @@
 Each float16 model is folded to float32 (vision.models.fold), calibrated on
 package photographs (vision.models.calibration) and quantized by
 ai-edge-quantizer's static int8 recipe: int8 weights (per channel) and int8
-activations. The float input is kept (one QUANTIZE op at the start) so the
-pipeline's pre-processing is unchanged, and so are the output heads (the last
+activations. The float input is kept while quantizing (calibration feeds
+what the float models take), and so are the output heads (the last
 convolutions and what follows): their logits span hundreds of units, where
 int8 steps would make the person score coarse. The interpreter runs the rest
-in int8 through XNNPACK.
+in int8 through XNNPACK. Last, the input becomes uint8 pixels normalised in
+the graph (vision.models.uint8_input; outputs bit-identical), so the host
+only copies the letterboxed crop in.
 
 The result is byte-identical for the pinned tool versions on the same
 platform; the manifest (manifest_int8.json) records its sha256. A rebuild that
@@ -39,6 +41,7 @@ from vision.model_files import MANIFEST_INT8, load_int8_manifest
 from vision.models import calibration
 from vision.models.fetch import MODELS_DIR, ModelError, fetch, load_manifest, sha256_file
 from vision.models.fold import fold_float16
+from vision.models.uint8_input import uint8_input
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +170,11 @@ def _quantize_one(target: Target, models_dir: Path) -> bytes:
         result = q.quantize(ranges, enable_progress_bar=False, enable_progress_report=False)
     if result.quantized_model is None:
         raise QuantizeError(f"{TOOL} produced no model for {target.name}")
-    return bytes(result.quantized_model)
+    from vision.detector import PoseDetector
+    from vision.landmark import PoseLandmark
+
+    pipeline = PoseDetector if target.kind == "detector" else PoseLandmark
+    return uint8_input(bytes(result.quantized_model), pipeline.SCALE, pipeline.OFFSET)
 
 
 def _entry(target: Target, path: Path, models_dir: Path) -> dict[str, Any]:
@@ -176,6 +183,7 @@ def _entry(target: Target, path: Path, models_dir: Path) -> dict[str, Any]:
         "file": target.file,
         "sha256": sha256_file(path),
         "input": src["input"],
+        "input_type": "uint8 RGB pixels; the graph computes pixel * scale + offset",
         "source": target.source,
         "source_sha256": src["sha256"],
         "float_ops": target.float_note,
@@ -218,7 +226,8 @@ def write_manifest(entries: dict[str, dict[str, Any]], parity: dict[str, Any] | 
         "note": "Built by `python -m vision.models.quantize` (make models) from the float16 "
                 "models in manifest.json; never downloaded.",
         "tool": _versions(),
-        "recipe": RECIPE + "; the model input and each model's float_ops stay float",
+        "recipe": RECIPE + "; each model's float_ops stay float; the input is uint8 "
+                  "pixels, normalised in the graph (DEQUANTIZE, ADD) as the float pipeline does",
         "calibration": calibration.describe(),
         "models": entries,
         "parity": parity,
