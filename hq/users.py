@@ -16,12 +16,11 @@ import hmac
 import logging
 import re
 import secrets
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from hq.storage.models import parse_utc, utc_text
-from hq.storage.sqlite import connect
+from hq.storage.sqlite import SqliteFile
 
 log = logging.getLogger(__name__)
 
@@ -170,18 +169,11 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now if now is not None else dt.datetime.now(dt.UTC)
 
 
-class UserStore:
+class UserStore(SqliteFile):
     """Accounts and bearer tokens in one SQLite file (WAL, FULL sync)."""
 
     def __init__(self, path: Path) -> None:
-        self._conn = connect(Path(path))
-        self._conn.executescript(_SCHEMA)
-        self._lock = threading.Lock()
-
-    def close(self) -> None:
-        """Release the connection."""
-        with self._lock:
-            self._conn.close()
+        super().__init__(path, _SCHEMA)
 
     def create_user(self, username: str, password: str, role: str, *,
                     now: dt.datetime | None = None) -> User:

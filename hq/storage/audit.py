@@ -9,13 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
-import threading
 from pathlib import Path
 from typing import Any
 
 from .errors import InvalidInput
 from .models import MAX_PAGE, AuditRecord, parse_utc, utc_text
-from .sqlite import connect
+from .sqlite import SqliteFile
 
 CLIP_DOWNLOAD = "clip_download"
 CLIP_PLAY = "clip_play"
@@ -48,18 +47,11 @@ def _field(name: str, value: str, *, empty_ok: bool = False) -> str:
     return value
 
 
-class SqliteAuditLog:
+class SqliteAuditLog(SqliteFile):
     """Append-only audit records in one SQLite file (WAL, FULL sync)."""
 
     def __init__(self, path: Path) -> None:
-        self._conn = connect(Path(path))
-        self._conn.executescript(_SCHEMA)
-        self._lock = threading.Lock()
-
-    def close(self) -> None:
-        """Release the connection."""
-        with self._lock:
-            self._conn.close()
+        super().__init__(path, _SCHEMA)
 
     def append(self, *, actor: str, role: str, action: str, object_type: str,
                object_id: str, client: str, detail: str = "",

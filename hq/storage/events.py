@@ -6,7 +6,6 @@ import contextlib
 import datetime as dt
 import json
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from sync.schema import EventEnvelope
 from .errors import AmbiguousId, ForeignUnit, UuidTaken
 from .models import IngestResult, Transaction, TransactionQuery, check_unit_id, parse_utc, utc_text
 from .projection import SCHEMA, project
-from .sqlite import connect
+from .sqlite import SqliteFile
 
 _SELECT = (
     "SELECT t.*, u.branch_id, c.state AS clip_state, c.sha256 AS clip_sha256, "
@@ -26,7 +25,7 @@ _SELECT = (
 )
 
 
-class SqliteEventStore:
+class SqliteEventStore(SqliteFile):
     """Events keyed by uuid in one SQLite file (WAL), with projections for HQ queries.
 
     At-least-once delivery from units becomes exactly-once here: a uuid already stored
@@ -34,14 +33,7 @@ class SqliteEventStore:
     """
 
     def __init__(self, path: Path) -> None:
-        self._conn = connect(Path(path))
-        self._lock = threading.Lock()
-        self._conn.executescript(SCHEMA)
-
-    def close(self) -> None:
-        """Release the connection."""
-        with self._lock:
-            self._conn.close()
+        super().__init__(path, SCHEMA)
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:

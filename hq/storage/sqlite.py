@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 
@@ -20,3 +21,17 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
     return conn
+
+
+class SqliteFile:
+    """One SQLite file opened by ``connect`` with ``schema`` applied; ``_lock`` serialises use."""
+
+    def __init__(self, path: Path, schema: str) -> None:
+        self._conn = connect(Path(path))
+        self._conn.executescript(schema)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Release the connection."""
+        with self._lock:
+            self._conn.close()
