@@ -14,6 +14,7 @@ from sync.schema import EventEnvelope
 
 from .errors import AmbiguousId, ForeignUnit, UuidTaken
 from .models import IngestResult, Transaction, TransactionQuery, check_unit_id, parse_utc, utc_text
+from .org_schema import ORG_SCHEMA, window_of_unit
 from .projection import SCHEMA, project
 from .sqlite import SqliteFile
 
@@ -33,7 +34,7 @@ class SqliteEventStore(SqliteFile):
     """
 
     def __init__(self, path: Path) -> None:
-        super().__init__(path, SCHEMA)
+        super().__init__(path, SCHEMA + ORG_SCHEMA)
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -60,6 +61,7 @@ class SqliteEventStore(SqliteFile):
         accepted = duplicates = 0
         received = utc_text(dt.datetime.now(dt.UTC))
         with self._tx() as conn:
+            window_id = window_of_unit(conn, unit_id)
             for env in events:
                 row = conn.execute("SELECT unit_id FROM events WHERE uuid = ?",
                                    [env.uuid]).fetchone()
@@ -70,11 +72,12 @@ class SqliteEventStore(SqliteFile):
                     continue
                 conn.execute(
                     "INSERT INTO events (uuid, unit_id, type, counter_id, utc, mono, boot_id, "
-                    "clock_synced, data, received_utc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "clock_synced, data, received_utc, window_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [env.uuid, unit_id, env.type, env.counter_id, utc_text(env.utc), env.mono,
                      env.boot_id, int(env.clock_synced), json.dumps(env.data, sort_keys=True),
-                     received])
-                project(conn, env)
+                     received, window_id])
+                project(conn, env, window_id)
                 accepted += 1
         return IngestResult(accepted, duplicates)
 

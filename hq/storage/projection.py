@@ -22,7 +22,8 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     uuid TEXT PRIMARY KEY, unit_id TEXT NOT NULL, type TEXT NOT NULL,
     counter_id TEXT NOT NULL, utc TEXT NOT NULL, mono REAL NOT NULL, boot_id TEXT NOT NULL,
-    clock_synced INTEGER NOT NULL, data TEXT NOT NULL, received_utc TEXT NOT NULL
+    clock_synced INTEGER NOT NULL, data TEXT NOT NULL, received_utc TEXT NOT NULL,
+    window_id TEXT
 );
 CREATE INDEX IF NOT EXISTS events_unit_utc ON events (unit_id, utc);
 CREATE TABLE IF NOT EXISTS units (unit_id TEXT PRIMARY KEY, branch_id TEXT NOT NULL);
@@ -30,15 +31,16 @@ CREATE TABLE IF NOT EXISTS transactions (
     unit_id TEXT NOT NULL, txn_id TEXT NOT NULL, counter_id TEXT, staff_id TEXT,
     session_id TEXT, started_utc TEXT, ended_utc TEXT, duration_s REAL, end_reason TEXT,
     clock_synced INTEGER, rating INTEGER, rating_outcome TEXT, rating_suspect INTEGER,
-    clip_id TEXT, PRIMARY KEY (unit_id, txn_id)
+    clip_id TEXT, window_id TEXT, PRIMARY KEY (unit_id, txn_id)
 );
+CREATE INDEX IF NOT EXISTS txn_window ON transactions (window_id, started_utc);
 CREATE INDEX IF NOT EXISTS txn_started ON transactions (started_utc);
 CREATE INDEX IF NOT EXISTS txn_staff ON transactions (staff_id, started_utc);
 CREATE INDEX IF NOT EXISTS txn_counter ON transactions (counter_id, started_utc);
 CREATE INDEX IF NOT EXISTS txn_id ON transactions (txn_id);
 CREATE TABLE IF NOT EXISTS ratings (
     uuid TEXT PRIMARY KEY, unit_id TEXT NOT NULL, txn_id TEXT, outcome TEXT,
-    rating INTEGER, suspect INTEGER, utc TEXT NOT NULL, mono REAL NOT NULL
+    rating INTEGER, suspect INTEGER, utc TEXT NOT NULL, mono REAL NOT NULL, window_id TEXT
 );
 CREATE INDEX IF NOT EXISTS ratings_txn ON ratings (unit_id, txn_id);
 CREATE TABLE IF NOT EXISTS clips (
@@ -72,21 +74,25 @@ def _flag(d: dict[str, Any], key: str) -> int | None:
     return int(v) if isinstance(v, bool) else None
 
 
-def project(conn: sqlite3.Connection, env: EventEnvelope) -> None:
-    """Apply one new event to the query tables; types without a table are ignored."""
+def project(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None) -> None:
+    """Apply one new event to the query tables; types without a table are ignored.
+
+    ``window_id`` is the window the unit was bound to when HQ received the event: rows
+    are filed there, and a role's scope filters on it.
+    """
     d = env.data
     utc = utc_text(env.utc)
     if env.type == "rating":
         # A rating with no transaction (a prompt nobody was served under) is kept too.
-        _rating(conn, env, _str(d, "txn_id"), utc)
+        _rating(conn, env, _str(d, "txn_id"), utc, window_id)
     elif env.type in ("transaction_started", "transaction_ended"):
         txn_id = _str(d, "txn_id")
         if txn_id is None:
             log.warning("event %s (%s) has no txn_id; not projected", env.uuid, env.type)
         elif env.type == "transaction_started":
-            _started(conn, env, txn_id, utc)
+            _started(conn, env, txn_id, utc, window_id)
         else:
-            _ended(conn, env, txn_id, utc)
+            _ended(conn, env, txn_id, utc, window_id)
     elif env.type in CLIP_EVENTS:
         clip_id = _str(d, "clip_id")
         if clip_id is None:
@@ -101,46 +107,50 @@ def project(conn: sqlite3.Connection, env: EventEnvelope) -> None:
              _int(d, "size"), _float(d, "duration_s"), utc])
 
 
-def _started(conn: sqlite3.Connection, env: EventEnvelope, txn_id: str, utc: str) -> None:
+def _started(conn: sqlite3.Connection, env: EventEnvelope, txn_id: str, utc: str,
+             window_id: str | None) -> None:
     d = env.data
     conn.execute(
         "INSERT INTO transactions (unit_id, txn_id, counter_id, staff_id, session_id, "
-        "started_utc, clock_synced, clip_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "started_utc, clock_synced, clip_id, window_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (unit_id, txn_id) DO UPDATE SET counter_id = excluded.counter_id, "
         "staff_id = excluded.staff_id, session_id = excluded.session_id, "
         "started_utc = excluded.started_utc, clock_synced = excluded.clock_synced, "
-        "clip_id = excluded.clip_id",
+        "clip_id = excluded.clip_id, window_id = excluded.window_id",
         [env.unit_id, txn_id, env.counter_id, _str(d, "staff_id"), _str(d, "session_id"),
-         utc, int(env.clock_synced), _str(d, "clip_id")])
+         utc, int(env.clock_synced), _str(d, "clip_id"), window_id])
 
 
-def _ended(conn: sqlite3.Connection, env: EventEnvelope, txn_id: str, utc: str) -> None:
+def _ended(conn: sqlite3.Connection, env: EventEnvelope, txn_id: str, utc: str,
+           window_id: str | None) -> None:
     d = env.data
     conn.execute(
         "INSERT INTO transactions (unit_id, txn_id, counter_id, staff_id, session_id, "
-        "ended_utc, duration_s, end_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "ended_utc, duration_s, end_reason, window_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (unit_id, txn_id) DO UPDATE SET ended_utc = excluded.ended_utc, "
+        "window_id = COALESCE(transactions.window_id, excluded.window_id), "
         "duration_s = excluded.duration_s, end_reason = excluded.end_reason, "
         "counter_id = COALESCE(transactions.counter_id, excluded.counter_id), "
         "staff_id = COALESCE(transactions.staff_id, excluded.staff_id), "
         "session_id = COALESCE(transactions.session_id, excluded.session_id)",
         [env.unit_id, txn_id, env.counter_id, _str(d, "staff_id"), _str(d, "session_id"),
-         utc, _float(d, "duration_s"), _str(d, "reason")])
+         utc, _float(d, "duration_s"), _str(d, "reason"), window_id])
 
 
 def _rating(conn: sqlite3.Connection, env: EventEnvelope, txn_id: str | None,
-            utc: str) -> None:
+            utc: str, window_id: str | None) -> None:
     d = env.data
     conn.execute(
-        "INSERT INTO ratings (uuid, unit_id, txn_id, outcome, rating, suspect, utc, mono) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO ratings (uuid, unit_id, txn_id, outcome, rating, suspect, utc, mono, "
+        "window_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [env.uuid, env.unit_id, txn_id, _str(d, "outcome"), _int(d, "rating"),
-         _flag(d, "suspect"), utc, env.mono])
+         _flag(d, "suspect"), utc, env.mono, window_id])
     if txn_id is None:
         return
     conn.execute(
-        "INSERT INTO transactions (unit_id, txn_id, counter_id) VALUES (?, ?, ?) "
-        "ON CONFLICT (unit_id, txn_id) DO NOTHING", [env.unit_id, txn_id, env.counter_id])
+        "INSERT INTO transactions (unit_id, txn_id, counter_id, window_id) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (unit_id, txn_id) DO NOTHING",
+        [env.unit_id, txn_id, env.counter_id, window_id])
     # A transaction's rating is its first "rated" outcome, else its first outcome; chosen
     # from all its ratings so the answer does not depend on arrival order.
     conn.execute(
