@@ -36,7 +36,7 @@ from .models import (
     zone_of,
 )
 from .schedule import dated_span, expand_weekly, local_to_utc, template_shift_prefix
-from .versions import ConfigVersion, refresh
+from .versions import ConfigVersion, refresh, served_document
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
@@ -247,6 +247,21 @@ class OrgStore(SqliteFile):
 
     def __init__(self, path: Path) -> None:
         super().__init__(path, ORG_SCHEMA)
+
+    @classmethod
+    def sharing(cls, db: SqliteFile) -> OrgStore:
+        """The store over an open events database's own connection and lock (HQ's API uses
+        this, so authoring and ingest queue on one lock and one file); close ``db``, not it."""
+        store = cls.__new__(cls)
+        store._conn, store._lock = db._conn, db._lock
+        with store._lock:  # the events store has a schema of its own; make sure of ours
+            store._conn.executescript(ORG_SCHEMA)
+        return store
+
+    def served_config(self, unit_id: str) -> bytes | None:
+        """The config document the unit pulls (see :func:`served_document`)."""
+        with self.reading() as conn:
+            return served_document(conn, unit_id)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
