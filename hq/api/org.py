@@ -110,17 +110,16 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
                                              "organisation (admin only)")
         return found
 
-    Reader = Annotated[User, Depends(user)]
-    Admin = Annotated[User, Depends(admin)]
+    reader, writer = Depends(user), Depends(admin)
 
     @router.get("/tree")
-    def tree(who: Reader) -> list[dict[str, Any]]:
+    def tree(who: User = reader) -> list[dict[str, Any]]:
         """Branches, halls, windows and bound units in the caller's scope."""
         with deps.org.reading() as conn:
             return queries.tree(conn, scope_of(who))
 
     @router.post("/enroll-codes", response_model=CodeOut, status_code=201)
-    def enroll_code(body: CodeRequest, who: Admin) -> CodeOut:
+    def enroll_code(body: CodeRequest, who: User = writer) -> CodeOut:
         """Bind a unit to a window and issue its one-time enrollment code (admin only)."""
         try:
             code = issue_for_window(deps.codes, deps.org, body.unit_id, body.window_id,
@@ -133,8 +132,9 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
 
     # Fixed paths above: the generic /{kind} would otherwise catch them.
     @router.post("/{kind}", response_model=Stored)
-    def author(kind: Authored, who: Admin,
-               body: Annotated[dict[str, Any], Body(description="One record")]) -> Stored:
+    def author(kind: Authored,
+               body: Annotated[dict[str, Any], Body(description="One record")],
+               who: User = writer) -> Stored:
         """Add or replace one record (an id that exists is replaced); admin only."""
         try:
             ident, made = deps.org.author(KIND_OF[kind], body, now())
@@ -145,7 +145,7 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
         return Stored(id=ident, new_versions=_versions(made))
 
     @router.delete("/{kind}/{ident}", response_model=Stored)
-    def delete(kind: Deletable, ident: str, who: Admin) -> Stored:
+    def delete(kind: Deletable, ident: str, who: User = writer) -> Stored:
         """Remove one record; 409 while something still refers to it."""
         try:
             made = deps.org.delete(KIND_OF[kind], ident, now())
@@ -155,13 +155,13 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
         return Stored(id=ident, new_versions=_versions(made))
 
     @router.get("/staff")
-    def staff(who: Reader) -> list[dict[str, Any]]:
+    def staff(who: User = reader) -> list[dict[str, Any]]:
         """Staff whose home branch is in scope."""
         with deps.org.reading() as conn:
             return queries.staff(conn, scope_of(who))
 
     @router.get("/shifts")
-    def shifts(who: Reader,
+    def shifts(who: User = reader,
                utc_from: Annotated[dt.datetime | None, Query(alias="from")] = None,
                utc_to: Annotated[dt.datetime | None, Query(alias="to")] = None,
                staff_no: Annotated[str | None, Query(alias="staff", max_length=32)] = None,
@@ -174,13 +174,13 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
             raise ApiError(400, "invalid_query", str(exc)) from None
 
     @router.get("/templates")
-    def templates(who: Reader) -> list[dict[str, Any]]:
+    def templates(who: User = reader) -> list[dict[str, Any]]:
         """Weekly shift templates at windows in scope."""
         with deps.org.reading() as conn:
             return queries.templates(conn, scope_of(who))
 
     @router.get("/leave")
-    def leave(who: Reader,
+    def leave(who: User = reader,
               utc_from: Annotated[dt.datetime | None, Query(alias="from")] = None,
               utc_to: Annotated[dt.datetime | None, Query(alias="to")] = None
               ) -> list[dict[str, Any]]:
@@ -192,25 +192,25 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
             raise ApiError(400, "invalid_query", str(exc)) from None
 
     @router.get("/rules")
-    def rules(who: Reader) -> list[dict[str, Any]]:
+    def rules(who: User = reader) -> list[dict[str, Any]]:
         """Rules at the organisation and every override."""
         with deps.org.reading() as conn:
             return queries.rules(conn)
 
     @router.get("/zones")
-    def zones(who: Reader) -> list[dict[str, Any]]:
+    def zones(who: User = reader) -> list[dict[str, Any]]:
         """Zones of windows in scope."""
         with deps.org.reading() as conn:
             return queries.zones(conn, scope_of(who))
 
     @router.get("/settings")
-    def settings(who: Admin) -> dict[str, str]:
+    def settings(who: User = writer) -> dict[str, str]:
         """Organisation settings (the badge salt: admin only)."""
         with deps.org.reading() as conn:
             return queries.settings(conn)
 
     @router.get("/windows/{window_id}/config")
-    def window_config(window_id: str, who: Reader) -> dict[str, Any]:
+    def window_config(window_id: str, who: User = reader) -> dict[str, Any]:
         """A window's config versions (newest first) and its newest document."""
         with deps.org.reading() as conn:
             if window_id not in queries.window_ids(conn, scope_of(who)):
@@ -220,7 +220,7 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
         return {"window_id": window_id, "versions": _versions(vs), "document": doc}
 
     @router.put("/units/{unit_id}/window")
-    def bind(unit_id: str, body: Binding, who: Admin) -> dict[str, str]:
+    def bind(unit_id: str, body: Binding, who: User = writer) -> dict[str, str]:
         """File the unit's events from now on under a window (admin only)."""
         try:
             deps.org.bind(unit_id, body.window_id, now())
@@ -230,7 +230,7 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
         return {"unit_id": unit_id, "window_id": body.window_id}
 
     @router.get("/units")
-    def units(who: Reader,
+    def units(who: User = reader,
               silent_after_min: Annotated[float, Query(gt=0, le=10_080)] = 15
               ) -> list[dict[str, Any]]:
         """Each unit in scope: window, last seen, backlog, config, firmware, disk, clock."""
@@ -242,7 +242,7 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
     @router.get("/import/{kind}/template", response_class=Response,
                 responses={200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-"
                                              "officedocument.spreadsheetml.sheet": {}}}})
-    def import_template(kind: ImportKind, who: Reader,
+    def import_template(kind: ImportKind, who: User = reader,
                         fmt: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "xlsx"
                         ) -> Response:
         """A blank file to fill in for ``POST /v1/org/import/{kind}``."""
@@ -253,7 +253,7 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
 
     @router.post("/import/{kind}", openapi_extra={"requestBody": {"content": {
         "text/csv": {}, "application/octet-stream": {}}, "required": True}})
-    async def import_(kind: ImportKind, request: Request, who: Admin,
+    async def import_(kind: ImportKind, request: Request, who: User = writer,
                       filename: Annotated[str, Query(max_length=200)] = "") -> Any:
         """Import a CSV or XLSX file sent as the body: every row or none (admin only)."""
         data = await request.body()
