@@ -125,10 +125,10 @@ def test_shift_and_leave_row_errors(org: OrgStore) -> None:
     import_file(org, "staff", b"staff_no,name,home_branch_id\n1001,W,B1\n", now=T0)
     with pytest.raises(ImportRefused) as caught:
         import_file(org, "shifts", (
-            "window_id,staff_no,date,days,start,end,valid_from,valid_to\n"
-            "W1,1001,2026-12-07,mon,09:00,10:00,,\n"
-            "W1,1001,2026-12-07,,09:00,10:00,2026-12-07,\n"
-            "W2,1001,2026-12-07,,09:00,10:00,,\n").encode(), now=T0)
+            b"window_id,staff_no,date,days,start,end,valid_from,valid_to\n"
+            b"W1,1001,2026-12-07,mon,09:00,10:00,,\n"
+            b"W1,1001,2026-12-07,,09:00,10:00,2026-12-07,\n"
+            b"W2,1001,2026-12-07,,09:00,10:00,,\n"), now=T0)
     assert [e.text() for e in caught.value.errors] == [
         "row 2: date, days: give a date (one shift) or days (weekly), not both",
         "row 3: valid_from: only for weekly rows (with days)",
