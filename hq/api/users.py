@@ -261,7 +261,7 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
                 branch_id=branch, counter_id=counter, unit_id=unit, staff_id=staff,
                 utc_from=utc_from, utc_to=utc_to, rating=rating, rating_min=rating_min,
                 rating_max=rating_max, suspect=suspect, limit=limit, offset=offset)
-            found = deps.events.search_transactions(query)
+            found = deps.events.search_transactions(query, user.scope)
             audit(user, SEARCH, "transactions", str(request.url.query) or "*", request,
                   f"results={len(found)}")
         except Refused as r:
@@ -276,7 +276,7 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
         """One transaction with what HQ knows of its clip."""
         try:
             user = principal(cred, perm.VIEW, request)
-            txn = deps.events.transaction(txn_id, unit_id)
+            txn = deps.events.transaction(txn_id, unit_id, user.scope)
             if txn is None:
                 raise Refused(404, "not_found", f"no transaction {txn_id} of unit {unit_id}")
             audit(user, TRANSACTION_VIEW, "transaction", f"{unit_id}/{txn_id}", request, "")
@@ -311,6 +311,9 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
             try:
                 user = authenticated(cred, request)
                 require(user, need, request)
+                if not deps.events.clip_in_scope(unit_id, clip_id, user.scope):
+                    # Outside the caller's scope a clip does not exist, guessed id or not.
+                    raise ClipNotFound(f"no clip {clip_id} of unit {unit_id}")
                 stored = deps.clips.open_clip(clip_id, unit_id)
                 if_range = request.headers.get("if-range")
                 if if_range is not None and if_range != f'"{stored.sha256}"':

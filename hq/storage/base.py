@@ -13,6 +13,7 @@ from typing import Protocol
 from sync.schema import EventEnvelope
 
 from .models import AuditRecord, IngestResult, StoredClip, Transaction, TransactionQuery, Upload
+from .scope import Scope
 
 
 class EventStore(Protocol):
@@ -30,12 +31,16 @@ class EventStore(Protocol):
         """Record (or move) a unit's branch, used by branch searches."""
         ...
 
-    def search_transactions(self, query: TransactionQuery) -> list[Transaction]:
-        """Transactions matching ``query``, newest start first."""
+    def search_transactions(self, query: TransactionQuery, scope: Scope) -> list[Transaction]:
+        """Transactions matching ``query`` within ``scope``, newest start first."""
         ...
 
-    def transaction(self, txn_id: str, unit_id: str | None = None) -> Transaction | None:
-        """One transaction; AmbiguousId if ``txn_id`` exists for several units."""
+    def transaction(self, txn_id: str, unit_id: str | None, scope: Scope) -> Transaction | None:
+        """One transaction within ``scope``; AmbiguousId if ``txn_id`` exists for several units."""
+        ...
+
+    def clip_in_scope(self, unit_id: str, clip_id: str, scope: Scope) -> bool:
+        """Whether a transaction within ``scope`` names the clip (``all``: every clip)."""
         ...
 
     def close(self) -> None:
