@@ -22,6 +22,7 @@ from hq import passwords
 from hq import roles as perm
 from hq.api.deps import HQDeps
 from hq.api.errors import error_response
+from hq.logins import attempt_login
 from hq.storage import (
     CLIP_DOWNLOAD,
     CLIP_PLAY,
@@ -167,7 +168,7 @@ class AuditOut(BaseModel):
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 503)}
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 429, 503)}
 
 
 def _txn_out(t: Transaction) -> dict[str, Any]:
@@ -224,11 +225,19 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
     @router.post("/auth/token", response_model=TokenOut)
     def login(body: Credentials, request: Request) -> Any:
         """Exchange a username and password for a bearer token."""
-        user = store.authenticate(body.username, body.password)
+        outcome = attempt_login(store, deps.audit, body.username, body.password,
+                                client=_client(request), via="api", now=now())
+        user = outcome.user
         if user is None:
+            note = f"login as {_printable(body.username[:64])!r}: {outcome.reason}"
+            if outcome.retry_after_s or outcome.reason == "locked":
+                # Throttled and locked look alike, so a lock does not reveal the account.
+                return Refused(429, "too_many_failures",
+                               "too many failed logins; try again later or ask an admin",
+                               {"Retry-After": str(max(outcome.retry_after_s, 60))},
+                               note=note).response(request)
             return Refused(401, "bad_credentials", "wrong username or password",
-                           note=f"login as {_printable(body.username[:64])!r}"
-                           ).response(request)
+                           note=note).response(request)
         issued = store.issue_token(user.username, token_ttl, now=now())
         return TokenOut(token=issued.token, expires=issued.expires)
 
