@@ -365,9 +365,11 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
         """Audit records matching every filter, oldest first (``to`` exclusive)."""
         try:
             user = principal(cred, perm.READ_AUDIT, request)
+            units = (None if user.scope.level == "all"
+                     else deps.events.units_in_scope(user.scope))
             records = deps.audit.query(actor=actor, action=action, object_type=object_type,
                                        object_id=object_id, utc_from=utc_from, utc_to=utc_to,
-                                       limit=limit, offset=offset)
+                                       limit=limit, offset=offset, object_units=units)
             # Reading who watched what is itself an access to personal data.
             audit(user, AUDIT_READ, "audit", str(request.url.query) or "*", request,
                   f"results={len(records)}")

@@ -43,6 +43,10 @@ class EventStore(Protocol):
         """Whether a transaction within ``scope`` names the clip (``all``: every clip)."""
         ...
 
+    def units_in_scope(self, scope: Scope) -> list[str]:
+        """Units bound to a window in ``scope`` now, or with transactions filed there."""
+        ...
+
     def close(self) -> None:
         """Release the connection."""
         ...
@@ -89,8 +93,10 @@ class AuditLog(Protocol):
     def query(self, *, actor: str | None = None, object_type: str | None = None,
               object_id: str | None = None, action: str | None = None,
               utc_from: dt.datetime | None = None, utc_to: dt.datetime | None = None,
-              limit: int = 100, offset: int = 0) -> list[AuditRecord]:
-        """Records matching every given filter, oldest first."""
+              limit: int = 100, offset: int = 0, actions: Sequence[str] | None = None,
+              object_units: Sequence[str] | None = None,
+              newest_first: bool = False) -> list[AuditRecord]:
+        """Records matching every given filter, oldest first (or newest first)."""
         ...
 
     def close(self) -> None:

@@ -147,6 +147,17 @@ class SqliteEventStore(SqliteFile):
                 f"AND {fragment} LIMIT 1", [unit_id, clip_id, *args]).fetchone()
         return row is not None
 
+    def units_in_scope(self, scope: Scope) -> list[str]:
+        """Units bound to a window in ``scope`` now, or with transactions filed there."""
+        bound, a1 = scope.window_filter("b.window_id")
+        filed, a2 = scope.window_filter("t.window_id")
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT b.unit_id FROM org_unit_windows b WHERE {bound} UNION "
+                f"SELECT DISTINCT t.unit_id FROM transactions t WHERE {filed} ORDER BY 1",
+                [*a1, *a2]).fetchall()
+        return [r[0] for r in rows]
+
 
 def _where(q: TransactionQuery, scope: Scope) -> tuple[str, list[Any]]:
     """WHERE clause from fixed fragments; values only ever travel as parameters."""
