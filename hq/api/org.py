@@ -73,9 +73,8 @@ def _versions(vs: list[ConfigVersion]) -> list[dict[str, Any]]:
 
 
 def scope_of(user: User) -> Scope:
-    """The part of the tree ``user`` may read (roles without a scope see everything)."""
-    scope = getattr(user, "scope", None)
-    return scope if isinstance(scope, Scope) else Scope.everything()
+    """The part of the tree ``user`` may read."""
+    return user.scope
 
 
 def _refusal(exc: OrgError) -> ApiError:
@@ -90,8 +89,8 @@ def _refusal(exc: OrgError) -> ApiError:
 
 def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
                      clock: Callable[[], dt.datetime] | None = None) -> APIRouter:
-    """Routes of /v1/org; opens ``users.db`` beside the config folder if not given."""
-    store = users if users is not None else UserStore(deps.config_dir.parent / "users.db")
+    """Routes of /v1/org; accounts from ``users`` or the deps' store."""
+    store = users if users is not None else deps.user_store()
     now = clock or (lambda: dt.datetime.now(dt.UTC))
     router = APIRouter(prefix="/v1/org", tags=["organisation"], responses=_ERRORS)
 
