@@ -1,4 +1,5 @@
-"""The organisation's JSON API under /v1/org: authoring (admin only) and scoped reads.
+"""The organisation's JSON API under /v1/org: authoring (manage_org within the author's scope,
+see hq/org/authority.py) and scoped reads.
 
 Writes take one JSON object per record; a bad value answers 422 with every problem naming
 its field and rule, and nothing is written. Imports take the file itself as the request
@@ -18,11 +19,12 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
+from hq import roles
 from hq.api.deps import HQDeps
 from hq.api.errors import ApiError, ErrorBody, error_response
 from hq.enrollment import EnrollmentError, issue_for_window
 from hq.org import queries
-from hq.org.errors import OrgConflict, OrgError, OrgInvalid, OrgNotFound
+from hq.org.errors import OrgConflict, OrgError, OrgForbidden, OrgInvalid, OrgNotFound
 from hq.org.imports import ImportRefused, import_file, template_bytes
 from hq.org.overview import unit_overview
 from hq.org.versions import ConfigVersion, document, versions_of
@@ -82,6 +84,8 @@ def _refusal(exc: OrgError) -> ApiError:
         return ApiError(422, "invalid", "; ".join(exc.problems))
     if isinstance(exc, OrgNotFound):
         return ApiError(404, "not_found", str(exc))
+    if isinstance(exc, OrgForbidden):
+        return ApiError(403, "forbidden", str(exc))
     if isinstance(exc, OrgConflict):
         return ApiError(409, "conflict", str(exc))
     return ApiError(400, "bad_request", str(exc))
@@ -104,12 +108,19 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
 
     def admin(request: Request, cred: Bearer) -> User:
         found = user(request, cred)
-        if found.role != "admin":
+        if not found.may(roles.MANAGE_ORG):
             raise ApiError(403, "forbidden", f"role {found.role} may not change the "
-                                             "organisation (admin only)")
+                                             "organisation")
         return found
 
-    reader, writer = Depends(user), Depends(admin)
+    def whole(request: Request, cred: Bearer) -> User:
+        found = admin(request, cred)
+        if found.scope.level != "all":
+            raise ApiError(403, "forbidden", "only the whole organisation's scope may do "
+                                             f"this; yours is {found.scope.text()}")
+        return found
+
+    reader, writer, owner = Depends(user), Depends(admin), Depends(whole)
 
     @router.get("/tree")
     def tree(who: User = reader) -> list[dict[str, Any]]:
@@ -118,7 +129,7 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
             return queries.tree(conn, scope_of(who))
 
     @router.post("/enroll-codes", response_model=CodeOut, status_code=201)
-    def enroll_code(body: CodeRequest, who: User = writer) -> CodeOut:
+    def enroll_code(body: CodeRequest, who: User = owner) -> CodeOut:
         """Bind a unit to a window and issue its one-time enrollment code (admin only)."""
         try:
             code = issue_for_window(deps.codes, deps.org, body.unit_id, body.window_id,
@@ -136,7 +147,7 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
                who: User = writer) -> Stored:
         """Add or replace one record (an id that exists is replaced); admin only."""
         try:
-            ident, made = deps.org.author(KIND_OF[kind], body, now())
+            ident, made = deps.org.author(KIND_OF[kind], body, now(), who.scope)
         except OrgError as exc:
             raise _refusal(exc) from None
         log.info("%s %s stored by %s; %d new config version(s)", KIND_OF[kind], ident,
@@ -147,7 +158,7 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
     def delete(kind: Deletable, ident: str, who: User = writer) -> Stored:
         """Remove one record; 409 while something still refers to it."""
         try:
-            made = deps.org.delete(KIND_OF[kind], ident, now())
+            made = deps.org.delete(KIND_OF[kind], ident, now(), who.scope)
         except OrgError as exc:
             raise _refusal(exc) from None
         log.info("%s %s deleted by %s", KIND_OF[kind], ident, who.username)
@@ -203,7 +214,7 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
             return queries.zones(conn, scope_of(who))
 
     @router.get("/settings")
-    def settings(who: User = writer) -> dict[str, str]:
+    def settings(who: User = owner) -> dict[str, str]:
         """Organisation settings (the badge salt: admin only)."""
         with deps.org.reading() as conn:
             return queries.settings(conn)
@@ -219,7 +230,7 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
         return {"window_id": window_id, "versions": _versions(vs), "document": doc}
 
     @router.put("/units/{unit_id}/window")
-    def bind(unit_id: str, body: Binding, who: User = writer) -> dict[str, str]:
+    def bind(unit_id: str, body: Binding, who: User = owner) -> dict[str, str]:
         """File the unit's events from now on under a window (admin only)."""
         try:
             deps.org.bind(unit_id, body.window_id, now())
@@ -257,7 +268,7 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
         """Import a CSV or XLSX file sent as the body: every row or none (admin only)."""
         data = await request.body()
         try:
-            result = import_file(deps.org, kind, data, filename, now())
+            result = import_file(deps.org, kind, data, filename, now(), who.scope)
         except ImportRefused as exc:
             error_response(request, 422, "import_refused", f"{len(exc.errors)} problem(s)")
             return JSONResponse(status_code=422, content={

@@ -218,7 +218,7 @@ def test_the_sync_heartbeat_reaches_the_units_page(
     assert r.status_code == 401
 
 
-def test_writes_are_admin_only_and_bad_values_name_field_and_rule(
+def test_writes_need_the_scope_and_bad_values_name_field_and_rule(
         hq: EmbeddedHQ, tokens: dict[str, str], tree: None) -> None:
     for who in ("bm2", "val"):
         r = call(hq, "POST", "/v1/org/branches", tokens[who],
@@ -257,3 +257,32 @@ def test_import_through_the_api_with_one_bad_row(hq: EmbeddedHQ, tokens: dict[st
     r = call(hq, "POST", "/v1/org/import/staff", tokens["root"], data=good)
     assert r.status_code == 200 and r.json()["rows"] == 1
     assert call(hq, "POST", "/v1/org/import/staff", tokens["val"], data=good).status_code == 403
+
+
+def test_a_branch_manager_authors_its_own_branch_only(hq: EmbeddedHQ, tokens: dict[str, str],
+                                                      tree: None) -> None:
+    bm2 = tokens["bm2"]
+    ok = call(hq, "POST", "/v1/org/staff", bm2,
+              json={"staff_no": "3001", "name": "East staff", "home_branch_id": "B2"})
+    assert ok.status_code == 200, ok.text
+    shift = {"window_id": "W2", "staff_no": "3001", "date": "2026-12-08", "start": "09:00",
+             "end": "12:00"}
+    assert call(hq, "POST", "/v1/org/shifts", bm2, json=shift).status_code == 200
+    refused = [
+        ("staff", {"staff_no": "3002", "name": "x", "home_branch_id": "B1"},
+         "home_branch_id: must be a branch in your scope (branch:B2)"),
+        ("staff", {"staff_no": "1001", "name": "Taken", "home_branch_id": "B2"},
+         "staff 1001 belongs to another branch than branch:B2"),
+        ("shifts", {**shift, "window_id": "W1"}, "window_id: window W1 is not in your scope"),
+        ("windows", {"window_id": "W9", "hall_id": "H2", "name": "x"},
+         "only the whole organisation's scope may change window"),
+    ]
+    for kind, body, detail in refused:
+        r = call(hq, "POST", f"/v1/org/{kind}", bm2, json=body)
+        assert (r.status_code, r.json()["detail"][:len(detail)]) == (403, detail)
+    r = call(hq, "POST", "/v1/org/import/staff", bm2,
+             data=b"staff_no,name,home_branch_id\n3003,ok,B2\n3004,no,B1\n")
+    assert r.status_code == 422 and [e["row"] for e in r.json()["rows"]] == [3]
+    assert "3003" not in [s["staff_no"] for s in call(hq, "GET", "/v1/org/staff", bm2).json()]
+    assert call(hq, "POST", "/v1/org/enroll-codes", bm2,
+                json={"unit_id": "u-9", "window_id": "W2"}).status_code == 403
