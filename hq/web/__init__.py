@@ -39,12 +39,14 @@ def page_routers(deps: HQDeps) -> list[APIRouter]:
     """Every page router; each part of HQ adds its ``build_X_router(deps)`` here."""
     from hq.web.audit_page import build_audit_router
     from hq.web.login import build_login_router
+    from hq.web.org_pages import build_org_pages_router
     from hq.web.users_admin import build_users_admin_router
 
     return [
         build_login_router(),
         build_users_admin_router(deps),
         build_audit_router(deps),
+        build_org_pages_router(deps),
     ]
 
 
