@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from hq.embedded import EmbeddedHQ, running_hq
-from hq.storage.scope import Scope
 from hq.storage.org_schema import window_of_unit
+from hq.storage.scope import Scope
 from tests.hq_web_support import browser, csrf, page_session, post_form
 
 PW = "a long enough password"
