@@ -164,7 +164,12 @@ def _where(q: TransactionQuery, scope: Scope) -> tuple[str, list[Any]]:
     fragment, scope_args = scope.window_filter("t.window_id")
     parts: list[str] = [fragment]
     args: list[Any] = list(scope_args)
-    equal = (("u.branch_id", q.branch_id), ("t.counter_id", q.counter_id),
+    if q.branch_id is not None:
+        # The organisation tree's branch (windows at ingest) or a unit's registered one.
+        in_branch, branch_args = Scope("branch", q.branch_id).window_filter("t.window_id")
+        parts.append(f"(u.branch_id = ? OR {in_branch})")
+        args.extend([q.branch_id, *branch_args])
+    equal = (("t.counter_id", q.counter_id),
              ("t.unit_id", q.unit_id), ("t.staff_id", q.staff_id), ("t.rating", q.rating))
     for column, value in equal:
         if value is not None:
