@@ -19,8 +19,8 @@ from .projection import SCHEMA, project
 from .scope import Scope
 from .sqlite import SqliteFile
 
-# A transaction's branch is its window's (the org tree); units.branch_id is the older,
-# per-unit registration, used only for transactions filed under no window.
+# The branch a transaction shows: its window's (the org tree), else the unit's older
+# per-unit registration (units.branch_id).
 _BRANCH = "COALESCE(oh.branch_id, u.branch_id)"
 _SELECT = (
     f"SELECT t.*, {_BRANCH} AS branch_id, c.state AS clip_state, c.sha256 AS clip_sha256, "
@@ -169,7 +169,12 @@ def _where(q: TransactionQuery, scope: Scope) -> tuple[str, list[Any]]:
     fragment, scope_args = scope.window_filter("t.window_id")
     parts: list[str] = [fragment]
     args: list[Any] = list(scope_args)
-    equal = ((_BRANCH, q.branch_id), ("t.counter_id", q.counter_id),
+    if q.branch_id is not None:
+        # The organisation tree's branch (windows at ingest) or a unit's registered one.
+        in_branch, branch_args = Scope("branch", q.branch_id).window_filter("t.window_id")
+        parts.append(f"(u.branch_id = ? OR {in_branch})")
+        args.extend([q.branch_id, *branch_args])
+    equal = (("t.counter_id", q.counter_id),
              ("t.unit_id", q.unit_id), ("t.staff_id", q.staff_id), ("t.rating", q.rating))
     for column, value in equal:
         if value is not None:
