@@ -104,6 +104,8 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
             raise ApiError(401, "unauthenticated", "a valid bearer token is required",
                            {"WWW-Authenticate": "Bearer"})
         request.state.username = found.username
+        if not found.may(roles.FIGURES):
+            raise ApiError(403, "forbidden", f"role {found.role} may not read the organisation")
         return found
 
     def admin(request: Request, cred: Bearer) -> User:
