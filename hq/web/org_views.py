@@ -39,6 +39,7 @@ def org_page(conn: sqlite3.Connection, scope: Scope) -> dict[str, Any]:
                     "version": row["version"], "sections": row["sections"],
                     "created": parse_utc(row["created_utc"])}
     return {"branches": branches, "rules": queries.rules(conn),
+            "zones": queries.zones(conn, scope),
             "salt_set": "badge_uid_salt" in queries.settings(conn),
             "time_zones": TIME_ZONES, "default_tz": DEFAULT_TZ,
             "window_ids": queries.window_ids(conn, scope)}

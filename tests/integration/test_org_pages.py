@@ -63,6 +63,13 @@ def test_tree_forms_and_a_bad_value_shown_with_nothing_written(admin: requests.S
     assert 'data-branch="B3"' not in get(admin, hq, "/org")
     r = post_form(admin, hq, "/org/delete/branch/B1", {}, page)
     assert r.status_code == 409 and "still in use" in r.text
+    r = post_form(admin, hq, "/org/save/zone", {"window_id": "W1", "name": "seat", "x0": "0",
+                                                "y0": "0", "x1": "0.5", "y1": "1"}, page)
+    assert r.status_code == 303
+    r = post_form(admin, hq, "/org/save/zone", {"window_id": "W1", "name": "customer",
+                                                "x0": "0.5", "y0": "0", "x1": "0.52",
+                                                "y1": "1"}, page)
+    assert r.status_code == 400 and "each side at least 0.05" in r.text
 
 
 def test_binding_a_unit_shows_its_code_once(admin: requests.Session, hq: EmbeddedHQ) -> None:
