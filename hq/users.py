@@ -136,6 +136,10 @@ class UserStore(SqliteFile):
 
     def __init__(self, path: Path) -> None:
         super().__init__(path, _SCHEMA)
+        # Password hashes and session keys: readable by HQ's own account only.
+        for f in (Path(path), Path(f"{path}-wal"), Path(f"{path}-shm")):
+            if f.exists():
+                f.chmod(0o600)
         self._migrate()
         self._conn.executescript(SESSION_SCHEMA + GUARD_SCHEMA)
         self.sessions = SessionStore(self._conn, self._lock)
