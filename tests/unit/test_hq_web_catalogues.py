@@ -21,7 +21,7 @@ def _chinese_ids() -> set[str]:
     ids: set[str] = set()
     for po in (LOCALE_DIR / "zh_CN").glob("*.po"):
         with po.open("rb") as f:
-            ids |= {m.id for m in read_po(f) if m.id and m.string}
+            ids |= {m.id for m in read_po(f) if isinstance(m.id, str) and m.id and m.string}
     return ids
 
 
