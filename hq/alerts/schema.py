@@ -47,7 +47,7 @@ STATEMENTS = (
     """CREATE TABLE IF NOT EXISTS alert_attempts (
         delivery_id INTEGER NOT NULL REFERENCES alert_deliveries (delivery_id),
         n INTEGER NOT NULL, started_utc TEXT NOT NULL, ms REAL NOT NULL,
-        ok INTEGER NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (delivery_id, n))""",
+        ok INTEGER, detail TEXT NOT NULL, PRIMARY KEY (delivery_id, n))""",
     """CREATE TABLE IF NOT EXISTS alert_notes (
         note_id INTEGER PRIMARY KEY AUTOINCREMENT,
         thread_id INTEGER NOT NULL REFERENCES alert_threads (thread_id),
