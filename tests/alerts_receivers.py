@@ -117,7 +117,7 @@ class SmtpReceiver:
             async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
                 msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
                 with owner.cond:
-                    owner.messages.append(msg)  # type: ignore[arg-type]
+                    owner.messages.append(msg)
                     owner.cond.notify_all()
                 return "250 OK"
 

@@ -49,7 +49,9 @@ def test_email_over_smtp_to_aiosmtpd() -> None:
         assert (msg["Subject"], msg["To"], msg["From"]) == (TITLE, "li@bank.example",
                                                           "hq@bank.example")
         assert msg[DELIVERY_HEADER] == "k-mail"
-        text = msg.get_body(("plain",)).get_content()
+        part = msg.get_body(("plain",))
+        assert part is not None
+        text = part.get_content()
         assert "Staff: Li Wei" in text and "Acknowledge: https://hq/x" in text
     finally:
         smtp.close()
