@@ -18,9 +18,11 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
-from hq import users as perm
+from hq import passwords
+from hq import roles as perm
 from hq.api.deps import HQDeps
 from hq.api.errors import error_response
+from hq.logins import attempt_login
 from hq.storage import (
     CLIP_DOWNLOAD,
     CLIP_PLAY,
@@ -36,7 +38,17 @@ from hq.storage import (
     parse_range,
 )
 from hq.storage.models import MAX_PAGE
-from hq.users import DEFAULT_TOKEN_TTL, User, UserError, UserExists, UserStore
+from hq.storage.scope import Scope
+from hq.users import (
+    DEFAULT_LANGUAGE,
+    DEFAULT_TOKEN_TTL,
+    Contact,
+    InvalidAccount,
+    User,
+    UserError,
+    UserExists,
+    UserStore,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +84,7 @@ class ErrorBody(BaseModel):
 class Credentials(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(..., min_length=1, max_length=64)
-    password: str = Field(..., min_length=1, max_length=perm.MAX_PASSWORD)
+    password: str = Field(..., min_length=1, max_length=passwords.MAX_PASSWORD)
 
 
 class TokenOut(BaseModel):
@@ -83,8 +95,14 @@ class TokenOut(BaseModel):
 class NewUser(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(..., min_length=1, max_length=64)
-    password: str = Field(..., min_length=perm.MIN_PASSWORD, max_length=perm.MAX_PASSWORD)
+    password: str = Field(..., min_length=passwords.MIN_PASSWORD, max_length=passwords.MAX_PASSWORD)
     role: str = Field(..., description=f"One of {sorted(perm.ROLES)}")
+    scope: str | None = Field(None, max_length=80,
+                              description="'all', 'branch:ID' or 'hall:ID' (admin: all)")
+    language: str = Field(DEFAULT_LANGUAGE, max_length=8, description="zh-CN or en")
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, max_length=32)
+    im: str | None = Field(None, max_length=128)
 
 
 class UserOut(BaseModel):
@@ -92,6 +110,18 @@ class UserOut(BaseModel):
     role: str
     enabled: bool
     created_utc: dt.datetime
+    scope: str
+    language: str
+    email: str | None
+    phone: str | None
+    im: str | None
+
+
+def user_out(u: User) -> UserOut:
+    """The API's view of an account."""
+    return UserOut(username=u.username, role=u.role, enabled=u.enabled,
+                   created_utc=u.created_utc, scope=u.scope.text(), language=u.language,
+                   email=u.contact.email, phone=u.contact.phone, im=u.contact.im)
 
 
 class ClipInfo(BaseModel):
@@ -138,7 +168,7 @@ class AuditOut(BaseModel):
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 503)}
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 429, 503)}
 
 
 def _txn_out(t: Transaction) -> dict[str, Any]:
@@ -195,11 +225,19 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
     @router.post("/auth/token", response_model=TokenOut)
     def login(body: Credentials, request: Request) -> Any:
         """Exchange a username and password for a bearer token."""
-        user = store.authenticate(body.username, body.password)
+        outcome = attempt_login(store, deps.audit, body.username, body.password,
+                                client=_client(request), via="api", now=now())
+        user = outcome.user
         if user is None:
+            note = f"login as {_printable(body.username[:64])!r}: {outcome.reason}"
+            if outcome.retry_after_s or outcome.reason == "locked":
+                # Throttled and locked look alike, so a lock does not reveal the account.
+                return Refused(429, "too_many_failures",
+                               "too many failed logins; try again later or ask an admin",
+                               {"Retry-After": str(max(outcome.retry_after_s, 60))},
+                               note=note).response(request)
             return Refused(401, "bad_credentials", "wrong username or password",
-                           note=f"login as {_printable(body.username[:64])!r}"
-                           ).response(request)
+                           note=note).response(request)
         issued = store.issue_token(user.username, token_ttl, now=now())
         return TokenOut(token=issued.token, expires=issued.expires)
 
@@ -232,7 +270,7 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
                 branch_id=branch, counter_id=counter, unit_id=unit, staff_id=staff,
                 utc_from=utc_from, utc_to=utc_to, rating=rating, rating_min=rating_min,
                 rating_max=rating_max, suspect=suspect, limit=limit, offset=offset)
-            found = deps.events.search_transactions(query)
+            found = deps.events.search_transactions(query, user.scope)
             audit(user, SEARCH, "transactions", str(request.url.query) or "*", request,
                   f"results={len(found)}")
         except Refused as r:
@@ -247,7 +285,7 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
         """One transaction with what HQ knows of its clip."""
         try:
             user = principal(cred, perm.VIEW, request)
-            txn = deps.events.transaction(txn_id, unit_id)
+            txn = deps.events.transaction(txn_id, unit_id, user.scope)
             if txn is None:
                 raise Refused(404, "not_found", f"no transaction {txn_id} of unit {unit_id}")
             audit(user, TRANSACTION_VIEW, "transaction", f"{unit_id}/{txn_id}", request, "")
@@ -282,6 +320,9 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
             try:
                 user = authenticated(cred, request)
                 require(user, need, request)
+                if not deps.events.clip_in_scope(unit_id, clip_id, user.scope):
+                    # Outside the caller's scope a clip does not exist, guessed id or not.
+                    raise ClipNotFound(f"no clip {clip_id} of unit {unit_id}")
                 stored = deps.clips.open_clip(clip_id, unit_id)
                 if_range = request.headers.get("if-range")
                 if if_range is not None and if_range != f'"{stored.sha256}"':
@@ -324,9 +365,11 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
         """Audit records matching every filter, oldest first (``to`` exclusive)."""
         try:
             user = principal(cred, perm.READ_AUDIT, request)
+            units = (None if user.scope.level == "all"
+                     else deps.events.units_in_scope(user.scope))
             records = deps.audit.query(actor=actor, action=action, object_type=object_type,
                                        object_id=object_id, utc_from=utc_from, utc_to=utc_to,
-                                       limit=limit, offset=offset)
+                                       limit=limit, offset=offset, object_units=units)
             # Reading who watched what is itself an access to personal data.
             audit(user, AUDIT_READ, "audit", str(request.url.query) or "*", request,
                   f"results={len(records)}")
@@ -342,15 +385,24 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
         """Create an account with a role (admin only)."""
         try:
             admin = principal(cred, perm.MANAGE_USERS, request)
-            created = store.create_user(body.username, body.password, body.role, now=now())
+            try:
+                scope = Scope.parse(body.scope) if body.scope is not None else None
+            except ValueError as exc:
+                raise InvalidAccount(str(exc)) from exc
+            problem = perm.scope_rule(body.role, scope)
+            if problem:
+                raise InvalidAccount(problem)
+            created = store.create_user(
+                body.username, body.password, body.role, scope=scope, language=body.language,
+                contact=Contact(body.email, body.phone, body.im), now=now())
             audit(admin, USER_CREATE, "user", created.username, request,
-                  f"role={created.role}")
+                  f"role={created.role}; scope={created.scope.text()}")
         except Refused as r:
             return r.response(request)
         except UserExists as exc:
             return Refused(409, "user_exists", str(exc)).response(request)
         except UserError as exc:
             return Refused(400, "invalid_user", str(exc)).response(request)
-        return UserOut(**vars(created))
+        return user_out(created)
 
     return router
