@@ -50,6 +50,10 @@ class HttpReceiver:
         self.received: list[Received] = []
         self.status = 200
         self.cond = threading.Condition()
+        # Cleared, requests are recorded on arrival and then held unanswered (a sender
+        # caught mid-delivery); set, they are answered.
+        self.gate = threading.Event()
+        self.gate.set()
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -65,6 +69,7 @@ class HttpReceiver:
                             parts.path, parse_qs(parts.query),
                             {k.lower(): v for k, v in self.headers.items()}, body, time.time()))
                         owner.cond.notify_all()
+                owner.gate.wait(60)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(answer)))
