@@ -72,7 +72,13 @@ def test_kill_9_during_delivery_loses_nothing_and_repeats_only_the_unanswered(
         def keys() -> Counter[str]:
             return Counter(r.headers["x-counterunit-delivery"] for r in hook.received)
 
-        hook.wait_for(lambda got: len(keys()) == N, timeout=30)
+        try:
+            hook.wait_for(lambda got: len(keys()) == N, timeout=30)
+        except AssertionError as exc:
+            rows = [tuple(r) for r in store._conn.execute(
+                "SELECT status, attempts, last_error FROM alert_deliveries")]
+            raise AssertionError(f"{exc}: {len(keys())} keys; {rows}; "
+                                 f"{log.read_text()[-3000:]}") from None
         rows = store._conn.execute(
             "SELECT idem_key, status, attempts FROM alert_deliveries WHERE channel = 'room'"
         ).fetchall()
