@@ -23,6 +23,8 @@ from hq.storage.sqlite import connect
 log = logging.getLogger(__name__)
 
 _active: AlertService | None = None
+# HQ conditions that stop HQ storing what units send: level 2 from the start.
+SEVERE_CONDITIONS = frozenset({"disk_full", "storage_failing"})
 
 
 class AlertService:
@@ -80,6 +82,11 @@ class AlertService:
                 raise
             conn.execute("COMMIT")
         return tid
+
+    def condition_hook(self, kind: str, detail: str, raised: bool) -> None:
+        """For ``hq.conditions.HQConditions.hooks``: each HQ condition feeds a thread."""
+        self.hq_condition(kind, detail, cleared=not raised,
+                          level=2 if kind in SEVERE_CONDITIONS else 1)
 
     def close(self) -> None:
         """Stop the outbox and release connections."""
