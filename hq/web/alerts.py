@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from hq import roles
@@ -27,6 +27,7 @@ from hq.web.render import render
 Reader = Annotated[User, Depends(require(roles.FIGURES))]
 Acker = Annotated[User, Depends(require(roles.ACK_ALERTS))]
 PAGE = 100
+ThreadId = Annotated[int, Path(ge=1, le=1 << 62)]
 
 
 def when(text: str | None) -> dt.datetime | None:
@@ -57,7 +58,7 @@ def build_alerts_router(deps: HQDeps) -> APIRouter:
                       may_ack=user.may(roles.ACK_ALERTS), is_admin=user.role == "admin")
 
     @router.get("/alerts/{thread_id}")
-    def alert_page(request: Request, user: Reader, thread_id: int) -> Response:
+    def alert_page(request: Request, user: Reader, thread_id: ThreadId) -> Response:
         try:
             with deps.alert_service().db() as conn:
                 d = detail(conn, user.scope, thread_id)
@@ -88,12 +89,12 @@ def build_alerts_router(deps: HQDeps) -> APIRouter:
         return RedirectResponse(f"/alerts/{thread_id}", status_code=303)
 
     @router.post("/alerts/{thread_id}/ack")
-    def ack(request: Request, user: Acker, thread_id: int,
+    def ack(request: Request, user: Acker, thread_id: ThreadId,
             comment: Annotated[str, Form(max_length=2000)] = "") -> Response:
         return note(request, user, thread_id, comment, ack=True)
 
     @router.post("/alerts/{thread_id}/comment")
-    def comment(request: Request, user: Acker, thread_id: int,
+    def comment(request: Request, user: Acker, thread_id: ThreadId,
                 text: Annotated[str, Form(max_length=2000)] = "") -> Response:
         return note(request, user, thread_id, text, ack=False)
 
