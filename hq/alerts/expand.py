@@ -47,7 +47,7 @@ def expand_one(conn: sqlite3.Connection, thread_id: int, level: int,
         ack = _ack_url(doc, key, thread_id, recipient or p.channel, now) \
             if p.channel != DASHBOARD else None
         title, body = compose(view, level, resolved.level.plan if resolved else "",
-                              doc.hq_url, ack)
+                              doc.hq_url, ack, p.language)
         if p.channel == DASHBOARD:
             status, next_utc, done = "delivered", now, utc_text(now)
         elif quiet_end is not None:
