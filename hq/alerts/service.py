@@ -14,10 +14,11 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from hq.alerts import checks, links, schema
-from hq.alerts.channels import send
+from hq.alerts import checks, schema
+from hq.alerts.delivery import links
+from hq.alerts.delivery.channels import send
+from hq.alerts.delivery.worker import Clock, Outbox, Sender, utcnow
 from hq.alerts.recipients import RecipientDirectory, UsersDirectory
-from hq.alerts.worker import Clock, Outbox, Sender, utcnow
 from hq.storage.sqlite import connect
 
 log = logging.getLogger(__name__)

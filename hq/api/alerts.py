@@ -20,7 +20,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from hq import roles
-from hq.alerts import links, policy_store
+from hq.alerts import policy_store
+from hq.alerts.delivery import links
 from hq.alerts.policy import PolicyDoc
 from hq.alerts.queries import UnknownThread, acknowledge, add_comment, detail, list_threads
 from hq.api.deps import HQDeps

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from hq.alerts import acknowledge, links, open_threads, policy_store
+from hq.alerts import acknowledge, open_threads, policy_store
+from hq.alerts.delivery import links
+from hq.alerts.delivery.worker import Outbox
 from hq.alerts.policy import PolicyDoc
 from hq.alerts.queries import detail
 from hq.alerts.recipients import Grant, Person, StaticDirectory
-from hq.alerts.worker import Outbox
 from hq.storage import SqliteEventStore
 from hq.storage.scope import Scope
 from tests.alerts_receivers import HttpReceiver, SmtpReceiver

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from pydantic import ValidationError
 
-from hq.alerts.plan import DASHBOARD, idem_key, plan
+from hq.alerts.delivery.plan import DASHBOARD, idem_key, plan
 from hq.alerts.policy import PolicyDoc, Recipients, Retry, backoff, quiet_until, resolve
 from hq.alerts.recipients import Grant, Person, StaticDirectory, people
 
@@ -130,7 +130,7 @@ def test_no_policy_means_dashboard_only() -> None:
 def test_messages_in_the_recipients_language() -> None:
     import dataclasses
 
-    from hq.alerts.message import compose
+    from hq.alerts.delivery.message import compose
     from hq.alerts.notify_test import sample_thread
 
     t = dataclasses.replace(sample_thread(dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)),

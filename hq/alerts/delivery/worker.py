@@ -20,8 +20,9 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hq.alerts import checks, expand, policy_store, schema
-from hq.alerts.channels import SendResult, send
+from hq.alerts import checks, policy_store, schema
+from hq.alerts.delivery import expand
+from hq.alerts.delivery.channels import SendResult, send
 from hq.alerts.policy import backoff
 from hq.alerts.recipients import RecipientDirectory
 from hq.storage.models import parse_utc, utc_text

@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
-from hq.alerts import links, policy_store
+from hq.alerts import policy_store
+from hq.alerts.delivery import links
+from hq.alerts.delivery.message import compose
+from hq.alerts.delivery.plan import DASHBOARD, GROUP, plan
 from hq.alerts.ingest import save, state_of
-from hq.alerts.message import compose
-from hq.alerts.plan import DASHBOARD, GROUP, plan
 from hq.alerts.policy import PolicyDoc, quiet_until, resolve
 from hq.alerts.queries import ThreadView, thread
 from hq.alerts.recipients import RecipientDirectory, people
