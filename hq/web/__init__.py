@@ -37,6 +37,8 @@ _PAGE_HEADERS = [(b"content-security-policy", CSP.encode()),
 
 def page_routers(deps: HQDeps) -> list[APIRouter]:
     """Every page router; each part of HQ adds its ``build_X_router(deps)`` here."""
+    from hq.web.alerts import build_alerts_router
+    from hq.web.alerts_policy import build_alerts_policy_router
     from hq.web.audit_page import build_audit_router
     from hq.web.login import build_login_router
     from hq.web.org_pages import build_org_pages_router
@@ -47,6 +49,8 @@ def page_routers(deps: HQDeps) -> list[APIRouter]:
         build_users_admin_router(deps),
         build_audit_router(deps),
         build_org_pages_router(deps),
+        build_alerts_policy_router(deps),  # before /alerts/{id}
+        build_alerts_router(deps),
     ]
 
 
