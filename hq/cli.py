@@ -99,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--role", choices=["admin", "supervisor", "auditor"], required=True)
     p.add_argument("--password", help="default: asked on the terminal")
     p.set_defaults(func=_user_add)
+    from hq.reports.cli import add_parsers as add_report_parsers
+
+    add_report_parsers(sub)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

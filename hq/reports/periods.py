@@ -39,6 +39,12 @@ def range_utc(first: dt.date, last: dt.date, tz: str) -> tuple[dt.datetime, dt.d
     return day_start_utc(first, tz), day_start_utc(last + DAY, tz)
 
 
+@lru_cache(maxsize=8192)
+def period_keys_of(day: str) -> tuple[str, str, str, str]:
+    """:func:`period_keys` of an ISO date text (cached: every rollup write asks)."""
+    return period_keys(dt.date.fromisoformat(day))
+
+
 def period_keys(day: dt.date) -> tuple[str, str, str, str]:
     """The day, ISO-week, month and year keys a local day is counted in."""
     iso = day.isocalendar()
