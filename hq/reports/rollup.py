@@ -2,7 +2,7 @@
 
 A contribution is a mapping (local day, window, staff, metric) -> value. ``settle``
 compares an entity's new contribution with the one stored for it and applies only the
-difference to the day, week, month and year rows, so recomputing an entity any number
+difference to the day, month and year rows, so recomputing an entity any number
 of times, in any event order, leaves each figure counted once.
 """
 

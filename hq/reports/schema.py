@@ -1,7 +1,7 @@
 """The reports' tables in HQ's database (events.db), created on first use.
 
 ``rpt_rollup`` holds every figure as (period, window, staff, metric) -> value, for
-branch-local days, ISO weeks, months and years. ``rpt_contrib`` remembers what each
+branch-local days, months and years. ``rpt_contrib`` remembers what each
 entity (a transaction, an off-seat episode, a staff session, a closure, a scheduled
 shift) last added, so when a late event changes the entity its old contribution is
 taken back and the new one added: every event counts exactly once, whatever the order.

@@ -73,17 +73,29 @@ class _Window:
     off_seat_rate: float
 
 
+class _Ids:
+    """Event uuids in creation order (a counter in the top 48 bits, random below), so
+    HQ's uuid index grows at its end as it would with time-ordered ids."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def next(self, rng: random.Random) -> str:
+        self.n += 1
+        return str(uuid.UUID(int=(self.n << 80) | rng.getrandbits(76), version=4))
+
+
 class _Unit:
     """Builds one unit's events with reproducible uuids and increasing mono time."""
 
-    def __init__(self, unit_id: str, counter: str, rng: random.Random) -> None:
-        self.unit_id, self.counter, self.rng = unit_id, counter, rng
+    def __init__(self, unit_id: str, counter: str, rng: random.Random, ids: _Ids) -> None:
+        self.unit_id, self.counter, self.rng, self.ids = unit_id, counter, rng, ids
         self.events: list[EventEnvelope] = []
         self.n = 0
 
     def emit(self, type_: str, at: dt.datetime, **data: Any) -> None:
         self.events.append(EventEnvelope(
-            uuid=str(uuid.UUID(int=self.rng.getrandbits(128), version=4)), type=type_,
+            uuid=self.ids.next(self.rng), type=type_,
             unit_id=self.unit_id, counter_id=self.counter, utc=at, mono=at.timestamp(),
             boot_id="seed", clock_synced=True, data=data))
 
@@ -279,19 +291,23 @@ def seed(data: Path, spec: SeedSpec) -> dict[str, int]:
     conn.close()
     events = 0
     stop = end - dt.timedelta(days=STOP_DAYS)
-    for i, w in enumerate(wins):
-        u = _Unit(w.unit_id, w.window_id, random.Random(f"{spec.seed}/{w.window_id}"))
-        plan = plans[w.window_id]
-        for d in days:
-            if d.weekday() == 6 or (i == len(wins) - 1 and d > stop):
-                continue
-            _day(u, w, day_start_utc(d, TZ), spec, plan.get(d), 0.6 if d.weekday() == 5 else 1)
-            if len(u.events) >= spec.batch:
-                store.ingest(u.unit_id, u.events)
-                events += len(u.events)
-                u.events = []
-        if u.events:
-            store.ingest(u.unit_id, u.events)
+    ids = _Ids()
+    units = [_Unit(w.unit_id, w.window_id, random.Random(f"{spec.seed}/{w.window_id}"), ids)
+             for w in wins]
+    # Month by month across the fleet, as units sync: each unit's month is one batch.
+    months: dict[tuple[int, int], list[dt.date]] = {}
+    for d in days:
+        months.setdefault((d.year, d.month), []).append(d)
+    for chunk in months.values():
+        for i, (w, u) in enumerate(zip(wins, units, strict=True)):
+            for d in chunk:
+                if d.weekday() == 6 or (i == len(wins) - 1 and d > stop):
+                    continue
+                _day(u, w, day_start_utc(d, TZ), spec, plans[w.window_id].get(d),
+                     0.6 if d.weekday() == 5 else 1)
+            for k in range(0, len(u.events), spec.batch):
+                store.ingest(u.unit_id, u.events[k:k + spec.batch])
             events += len(u.events)
+            u.events = []
     store.close()
     return {"windows": len(wins), "shifts": shifts, "events": events}
