@@ -42,7 +42,7 @@ def apply(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None) -
     if window_id is None:
         return
     ensure_schema(conn)
-    d, utc = env.data, utc_text(env.utc)
+    d = env.data
     kind = env.type
     _synced(conn, env, window_id)
     if kind in ("transaction_started", "transaction_ended") or (
@@ -54,11 +54,11 @@ def apply(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None) -
     if kind in ("rating", "key_ignored", "alert_raised"):
         _point(conn, env, window_id)
     elif kind in ("absence_started", "absence_ended"):
-        _absence(conn, env, window_id, utc)
+        _absence(conn, env, window_id, utc_text(env.utc))
     elif kind in ("login", "logout"):
-        _session(conn, env, window_id, utc)
+        _session(conn, env, window_id, utc_text(env.utc))
     elif kind in ("counter_opened", "counter_closed"):
-        _mark(conn, env, window_id, utc)
+        _mark(conn, env, window_id, utc_text(env.utc))
 
 
 def _synced(conn: sqlite3.Connection, env: EventEnvelope, window_id: str) -> None:

@@ -57,6 +57,7 @@ def settle(conn: sqlite3.Connection, entity: str, new: Contribution) -> None:
     if new:
         conn.execute("INSERT INTO rpt_contrib (entity, data) VALUES (?, ?) ON CONFLICT "
                      "(entity) DO UPDATE SET data = excluded.data",
-                     [entity, json.dumps([[*k, v] for k, v in sorted(new.items())])])
+                     [entity, json.dumps([[*k, v] for k, v in new.items()],
+                                         separators=(",", ":"))])
     else:
         conn.execute("DELETE FROM rpt_contrib WHERE entity = ?", [entity])

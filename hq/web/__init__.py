@@ -39,12 +39,16 @@ def page_routers(deps: HQDeps) -> list[APIRouter]:
     """Every page router; each part of HQ adds its ``build_X_router(deps)`` here."""
     from hq.web.audit_page import build_audit_router
     from hq.web.login import build_login_router
+    from hq.web.reports import build_reports_router
+    from hq.web.reports_inputs import build_reports_inputs_router
     from hq.web.users_admin import build_users_admin_router
 
     return [
         build_login_router(),
         build_users_admin_router(deps),
         build_audit_router(deps),
+        build_reports_router(deps),
+        build_reports_inputs_router(deps),
     ]
 
 

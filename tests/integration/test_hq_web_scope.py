@@ -67,6 +67,13 @@ CASES: list[Case] = [
     Case("page users", "page", "/users", roles.MANAGE_USERS),
     Case("page audit", "page", "/audit?action=recordings", roles.READ_AUDIT,
          marker="{unit}/{txn}"),
+    Case("page reports", "page", "/reports?period=month&on=2026-03-02&node={branch}",
+         roles.FIGURES, node=True),
+    Case("page report rated", "page", "/reports/rated?from=2026-03-01&to=2026-03-31",
+         roles.FIGURES, marker="{unit}/{txn}"),
+    Case("page report export", "page",
+         "/reports/export/window?format=csv&period=month&on=2026-03-02&node={branch}",
+         roles.FIGURES, node=True),
 ]
 
 
