@@ -65,8 +65,9 @@ def main(argv: list[str] | None = None) -> int:
               f"({counts['events'] / took:.0f} events/s through ingest)", flush=True)
     conn = connect(data / "events.db")
     windows = int(conn.execute("SELECT COUNT(*) FROM org_windows").fetchone()[0])
-    days = int(conn.execute("SELECT COUNT(DISTINCT period) FROM rpt_rollup "
-                            "WHERE period LIKE 'D%'").fetchone()[0])
+    lo, hi = conn.execute("SELECT MIN(period), MAX(period) FROM rpt_rollup "
+                          "WHERE period LIKE 'D%'").fetchone()
+    days = (dt.date.fromisoformat(hi[1:]) - dt.date.fromisoformat(lo[1:])).days + 1
     year = args.end.year
     months = [(dt.date(year, m, 1), (dt.date(year + m // 12, m % 12 + 1, 1)
                                      - dt.timedelta(days=1))) for m in range(1, 13)]

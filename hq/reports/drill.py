@@ -73,6 +73,11 @@ def _ranges(conn: sqlite3.Connection, scope: Scope, first: dt.date, last: dt.dat
     """tz -> (window ids in scope, UTC start text, UTC end text)."""
     from hq.storage.models import utc_text
 
+    from .ingest import settle_dirty
+    from .schema import ensure_schema
+
+    ensure_schema(conn)
+    settle_dirty(conn)
     groups: dict[str, list[str]] = defaultdict(list)
     for w in windows(conn, scope):
         if window_id is None or w.window_id == window_id:
