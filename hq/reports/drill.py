@@ -8,7 +8,6 @@ appears here exactly when it is counted in the figure (the day it started).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from hq.storage.scope import Scope
 from . import entities
 from .periods import range_utc
 from .query import windows
+from .rollup import decode
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def shifts(conn: sqlite3.Connection, scope: Scope, first: dt.date, last: dt.date
                 f"s.shift_id WHERE s.window_id IN ({marks}) AND s.start_utc >= ? AND "
                 f"s.start_utc < ?{extra} ORDER BY s.start_utc LIMIT ?",
                 [*ids, a, b, *args, limit]):
-            metrics = {k[3] for k in json.loads(r[5])} if r[5] else set()
+            metrics = {k[3] for k in decode(r[5])} if r[5] else set()
             outcome = ("present" if "present_n" in metrics else "leave" if "leave_n" in metrics
                        else "business" if "business_n" in metrics else "absent")
             out.append(ShiftOutcome(r[0], r[1], r[2], entities.parse_utc(r[3]),
