@@ -38,7 +38,8 @@ def facts(table: Table, lang: str = "zh-CN") -> list[tuple[str, object]]:
 
 
 def to_csv(table: Table, lang: str = "zh-CN") -> bytes:
-    """UTF-8 CSV (with BOM, so spreadsheet programs read the Chinese right)."""
+    """UTF-8 CSV, its first bytes the header (no BOM: scripts read the header exactly;
+    spreadsheet users have the XLSX)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow([c.key for c in table.columns])
@@ -47,7 +48,7 @@ def to_csv(table: Table, lang: str = "zh-CN") -> bytes:
     buf.write("\r\n")
     for name, value in facts(table, lang):
         w.writerow([f"# {name}", value])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    return buf.getvalue().encode("utf-8")
 
 
 def render(table: Table, fmt: str, lang: str = "zh-CN") -> bytes:

@@ -109,7 +109,7 @@ def test_exports_from_the_page_equal_its_figures(world: World) -> None:
     s1 = [c.value for c in ws[2]][:11]
     assert s1 == ["S1", "张伟", "城东支行", 4, 123.8, 4, 50.0, 2, 6.2, 100.0, 71.3]
     r = world.s["mgr"].get(world.hq.url + urls[("staff", "csv")], timeout=30)
-    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8"))))
     assert rows[1][:4] == ["S1", "张伟", "城东支行", "4"]
     r = world.s["mgr"].get(world.hq.url + urls[("attendance", "pdf")], timeout=30)
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages)
