@@ -29,7 +29,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from hq.reports import orgwrite
+from hq.reports.demo import orgwrite
 from hq.storage import SqliteEventStore
 from hq.storage.sqlite import connect
 from sync.schema import EventEnvelope

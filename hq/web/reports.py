@@ -19,11 +19,11 @@ from fastapi.responses import Response
 from hq import roles
 from hq.api.deps import HQDeps
 from hq.reports import drill, figures
-from hq.reports.export import FORMATS, media_type
-from hq.reports.export import render as render_export
+from hq.reports.exports import FORMATS, media_type
+from hq.reports.exports import render as render_export
+from hq.reports.exports.tables import KINDS, build
 from hq.reports.inputs import inputs_for
 from hq.reports.scoring import Inputs, current_rules, score
-from hq.reports.tables import KINDS, build
 from hq.users import User
 from hq.web.auth import PageError, require
 from hq.web.render import render

@@ -1,4 +1,4 @@
-"""Render a :class:`~hq.reports.tables.Table` as CSV, XLSX or PDF bytes.
+"""Render a :class:`~hq.reports.exports.tables.Table` as CSV, XLSX or PDF bytes.
 
 Every format carries the report's facts (:func:`facts`): kind, scope, local days, time
 zones, when it was computed, the scoring rules version where it applies, and whether
@@ -57,11 +57,11 @@ def render(table: Table, fmt: str, lang: str = "zh-CN") -> bytes:
     if fmt == "csv":
         return to_csv(table, lang)
     if fmt == "xlsx":
-        from .export_xlsx import to_xlsx
+        from .xlsx import to_xlsx
 
         return to_xlsx(table, lang)
     if fmt == "pdf":
-        from .export_pdf import to_pdf
+        from .pdf import to_pdf
 
         return to_pdf(table, lang)
     raise ValueError(f"format {fmt!r} must be one of {', '.join(FORMATS)}")
