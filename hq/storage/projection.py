@@ -14,6 +14,7 @@ from typing import Any
 
 from hq.alerts import ingest as alerts_ingest
 from hq.org import unit_state
+from hq.reports.ingest import apply as apply_reports
 from sync.schema import EventEnvelope
 
 from .models import utc_text
@@ -101,14 +102,15 @@ def project(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None)
         clip_id = _str(d, "clip_id")
         if clip_id is None:
             log.warning("event %s (%s) has no clip_id; not projected", env.uuid, env.type)
-            return
-        conn.execute(
-            "INSERT INTO clips (unit_id, clip_id, state, sha256, size, duration_s, utc) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (unit_id, clip_id) DO UPDATE SET "
-            "state = excluded.state, sha256 = excluded.sha256, size = excluded.size, "
-            "duration_s = excluded.duration_s, utc = excluded.utc",
-            [env.unit_id, clip_id, env.type.removeprefix("clip_"), _str(d, "sha256"),
-             _int(d, "size"), _float(d, "duration_s"), utc])
+        else:
+            conn.execute(
+                "INSERT INTO clips (unit_id, clip_id, state, sha256, size, duration_s, utc) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (unit_id, clip_id) DO UPDATE SET "
+                "state = excluded.state, sha256 = excluded.sha256, size = excluded.size, "
+                "duration_s = excluded.duration_s, utc = excluded.utc",
+                [env.unit_id, clip_id, env.type.removeprefix("clip_"), _str(d, "sha256"),
+                 _int(d, "size"), _float(d, "duration_s"), utc])
+    apply_reports(conn, env, window_id)
 
 
 def _started(conn: sqlite3.Connection, env: EventEnvelope, txn_id: str, utc: str,

@@ -42,6 +42,8 @@ def page_routers(deps: HQDeps) -> list[APIRouter]:
     from hq.web.audit_page import build_audit_router
     from hq.web.login import build_login_router
     from hq.web.org_pages import build_org_pages_router
+    from hq.web.reports import build_reports_router
+    from hq.web.reports_inputs import build_reports_inputs_router
     from hq.web.users_admin import build_users_admin_router
 
     return [
@@ -51,6 +53,8 @@ def page_routers(deps: HQDeps) -> list[APIRouter]:
         build_org_pages_router(deps),
         build_alerts_policy_router(deps),  # before /alerts/{id}
         build_alerts_router(deps),
+        build_reports_router(deps),
+        build_reports_inputs_router(deps),
     ]
 
 

@@ -72,6 +72,13 @@ CASES: list[Case] = [
     Case("page org", "page", "/org", roles.MANAGE_ORG, marker='data-branch="{branch}"'),
     Case("page staff", "page", "/staff", roles.MANAGE_ORG),
     Case("page schedules", "page", "/schedules", roles.MANAGE_ORG),
+    Case("page reports", "page", "/reports?period=month&on=2026-03-02&node={branch}",
+         roles.FIGURES, node=True),
+    Case("page report rated", "page", "/reports/rated?from=2026-03-01&to=2026-03-31",
+         roles.FIGURES, marker="{unit}/{txn}"),
+    Case("page report export", "page",
+         "/reports/export/window?format=csv&period=month&on=2026-03-02&node={branch}",
+         roles.FIGURES, node=True),
 ]
 
 
