@@ -45,8 +45,23 @@ class Case:
                      tags=self.tags, note=self.note)
 
 
+TAIL_S = 11.0  # after the last departure: the unit's hold (8.5 s) has run out before the end
+
+
 def _spec(duration: float, *appearances: Appearance, **kw: object) -> SceneSpec:
-    return SceneSpec(duration, fps=FPS, size=SIZE, appearances=appearances, **kw)  # type: ignore[arg-type]
+    """A scene long enough that every departure is decided before the video ends.
+
+    Appearances lasting to the end (the teller) and lighting spanning the whole
+    scene are stretched with it.
+    """
+    ends = [a.end for a in appearances if a.end < duration]
+    new = max([duration, *(e + TAIL_S for e in ends)])
+    appearances = tuple(replace(a, end=new) if a.end >= duration else a for a in appearances)
+    lights = kw.pop("lighting", ())
+    kw["lighting"] = tuple(replace(lt, end=new) if lt.end >= duration else lt
+                           for lt in lights)  # type: ignore[attr-defined]
+    return SceneSpec(new, fps=FPS, size=SIZE, appearances=appearances,
+                     **kw)  # type: ignore[arg-type]
 
 
 def _staff(name: str, end: float, start: float = 0.0, **kw: object) -> Appearance:
