@@ -67,6 +67,14 @@ CASES = {
         [(0, 3, None), (3, 10, "A"), (10, 12, None), (12, 13, "B"), (13, 15, None),
          (15, 22, "A"), (22, 35, None)],
         [(False, None, 0.0, 2.0), (True, False, 3.0, 5.0), (False, True, 21.8, 30.4)]),
+    "glimpses of the same person every 2 s keep the visit (no 2 s run needed)": (
+        [(0, 3, None), (3, 10, "A"), *[(x, x + 0.4, "A") for x in range(12, 30, 2)],
+         (30, 45, None)],
+        [(False, None, 0.0, 2.0), (True, False, 3.0, 5.0), (False, True, 28.2, 36.8)]),
+    "glimpses of someone else do not keep the visit": (
+        [(0, 3, None), (3, 10, "A"), *[(x, x + 0.4, "B") for x in range(12, 30, 2)],
+         (30, 45, None)],
+        [(False, None, 0.0, 2.0), (True, False, 3.0, 5.0), (False, True, 9.8, 18.4)]),
     "appearance unknown: the hold alone decides (3 s gap bridged)": (
         [(0, 3, None), (3, 10, "?"), (10, 13, None), (13, 20, "?"), (20, 35, None)],
         [(False, None, 0.0, 2.0), (True, False, 3.0, 5.0), (False, True, 19.8, 28.4)]),

@@ -14,7 +14,9 @@ Rules:
               visit's: the same person continues the visit; a different person
               ends it (dated at the last positive before the gap) and starts a
               new one (dated at the return run's first positive). A return run
-              broken by a negative is discarded (someone walking past).
+              broken by a negative before it could decide counts as a sighting
+              when it looks like the visit's person (or is unknown: flicker),
+              and is discarded otherwise (someone walking past).
   departure   ``hold_s`` without a positive, dated at the last positive.
   start-up    ``startup_empty_s`` of negatives decides "empty at start".
 A visit's signature follows the person slowly while they are in view (they
@@ -69,6 +71,7 @@ class IdentityState:
     visit_sig: np.ndarray | None = None
     ret_start: float | None = None  # while present: a return run after a gap
     ret_sigs: tuple[np.ndarray, ...] = ()
+    ret_last: float | None = None  # the return run's latest positive
 
 
 def same_person(a: np.ndarray | None, b: np.ndarray | None, params: IdentityParams) -> bool:
@@ -139,7 +142,13 @@ def step(state: IdentityState, observed: bool, t: float, sig: np.ndarray | None,
     gap = t - state.last_positive
     if not observed:
         if state.ret_start is not None:
-            state = replace(state, ret_start=None, ret_sigs=())  # walked past: discard
+            # A return run too short to decide on: the same person glimpsed (or
+            # someone unknown) still counts as seen; someone else walked past.
+            seen = same_person(state.visit_sig, mean_signature(list(state.ret_sigs)), params)
+            state = replace(state, ret_start=None, ret_sigs=(),
+                            last_positive=state.ret_last if seen else state.last_positive)
+            assert state.last_positive is not None
+            gap = t - state.last_positive
         if gap >= params.hold_s - EPS:
             state, change = _depart(state, zone, decided_at)
             return state, [change]
@@ -155,7 +164,7 @@ def step(state: IdentityState, observed: bool, t: float, sig: np.ndarray | None,
                        visit_sig=_follow(state.visit_sig, sig, params.follow)), []
     if state.ret_start is None:
         state = replace(state, ret_start=t, ret_sigs=())
-    state = replace(state, ret_sigs=_sigs(state.ret_sigs, sig))
+    state = replace(state, ret_sigs=_sigs(state.ret_sigs, sig), ret_last=t)
     assert state.ret_start is not None
     if t - state.ret_start < params.enter_dwell_s - EPS:
         return state, []
