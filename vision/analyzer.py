@@ -124,6 +124,18 @@ class SceneAnalyzer:
                     changes.append(change)
         return changes
 
+    def finish(self, t: float) -> list[PresenceChange]:
+        """The video has ended at ``t``: departures of people unseen since their last sighting.
+
+        Only zones under the identity tracker; the plain hysteresis keeps its state.
+        """
+        changes: list[PresenceChange] = []
+        for zone in self.zones:
+            tracker = self._trackers[zone.name]
+            if isinstance(tracker, IdentityTracker):
+                changes.extend(tracker.finish(t))
+        return changes
+
     def released(self, zone: str) -> list[tuple[bool, float]]:
         """(observed, at) pairs the last ``process`` call fed to the zone's hysteresis.
 

@@ -113,3 +113,16 @@ def test_bad_params_and_out_of_order() -> None:
     tracker.update(True, 5.0)
     with pytest.raises(PresenceError, match="older"):
         tracker.update(True, 4.0)
+
+
+def test_end_of_stream_dates_the_departure_at_the_last_sighting() -> None:
+    tracker = IdentityTracker("customer", PARAMS)
+    for i in range(0, 40):  # seen 0..5 s (arrival at 0), then unseen until 7.8 s
+        tracker.update(i < 26, i / FPS)
+    (change,) = tracker.finish(7.8)
+    assert (change.present, change.at, change.decided_at) == (False, 5.0, 7.8)
+    assert tracker.finish(8.0) == []  # already gone
+    still = IdentityTracker("customer", PARAMS)
+    for i in range(0, 30):
+        still.update(True, i / FPS)
+    assert still.finish(6.0) == [] and still.present  # in view at the end: stays

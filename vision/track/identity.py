@@ -178,6 +178,22 @@ def step(state: IdentityState, observed: bool, t: float, sig: np.ndarray | None,
         left, came]
 
 
+def finish(state: IdentityState, zone: str, now: float) -> tuple[
+    IdentityState, list[PresenceChange]
+]:
+    """The stream has ended: a person present but unseen at the end has left, at the last sighting.
+
+    Nobody can come back any more, so waiting out the hold would only date the
+    end of the visit at the shutdown. A person still in view stays present.
+    """
+    if state.present is not True or state.last_positive is None or state.last_t is None:
+        return state, []
+    if state.last_t - state.last_positive < EPS:
+        return state, []
+    new, change = _depart(state, zone, max(now, state.last_t))
+    return new, [change]
+
+
 class IdentityTracker:
     """One zone's identity-aware presence, holding its own ``IdentityState``."""
 
@@ -195,4 +211,9 @@ class IdentityTracker:
                now: float | None = None) -> list[PresenceChange]:
         """Feed one observation; returns the changes it decided (none, one or two)."""
         self.state, changes = step(self.state, observed, t, sig, self.params, self.zone, now)
+        return changes
+
+    def finish(self, now: float) -> list[PresenceChange]:
+        """End of the stream: see ``finish``."""
+        self.state, changes = finish(self.state, self.zone, now)
         return changes
