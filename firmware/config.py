@@ -141,11 +141,12 @@ class ZoneConfig(Strict):
     exit_hold_s: float = Field(
         8.5, ge=0, le=120, description="Unseen this long -> gone. With identity on, the same "
         "person back within the hold stays one visit; a different one starts the next.")
-    identity: bool = Field(True, description="Track who is in the zone (appearance across "
-                           "gaps): off = the plain hold decides alone.")
+    identity: bool = Field(
+        default=True,
+        description="Track who is in the zone (appearance across gaps); off: the hold alone.")
     identity_distance: float = Field(
-        0.12, ge=0, le=1, description="Appearance distance (0..1) up to which the person "
-        "back after a gap is the same one.")
+        default=0.12, ge=0, le=1,
+        description="Appearance distance (0..1) up to which the person back is the same one.")
 
     @model_validator(mode="after")
     def _ordered(self) -> ZoneConfig:

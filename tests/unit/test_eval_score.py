@@ -12,7 +12,8 @@ from vision.evalsuite.truth import Truth, TruthError, load_truth, parse_truth, s
 
 # (truth, got) -> (exact, late, fragmented, merged, spurious, missed), worked by hand
 # with the 2 s tolerance.
-CASES = {
+Ivs = list[tuple[float, float]]
+CASES: dict[str, tuple[Ivs, Ivs, tuple[int, int, int, int, int, int]]] = {
     "exact within 2 s": ([(4, 16)], [(5.9, 14.1)], (1, 0, 0, 0, 0, 0)),
     "end 2.5 s late": ([(4, 16)], [(4.2, 18.5)], (0, 1, 0, 0, 0, 0)),
     "one visit cut in three": ([(4, 30)], [(4, 10), (12, 20), (22, 30)], (0, 0, 1, 0, 0, 0)),

@@ -32,9 +32,13 @@ def _sig(rgb: tuple[int, int, int]) -> np.ndarray:
 SIGS = {"A": _sig((200, 40, 40)), "B": _sig((40, 60, 200)), "?": None}
 
 
-def run(timeline: list[tuple[float, float, str | None]]) -> list[tuple[bool, object, float, float]]:
+Timeline = list[tuple[float, float, str | None]]
+Changes = list[tuple[bool, bool | None, float, float]]
+
+
+def run(timeline: Timeline) -> Changes:
     tracker = IdentityTracker("customer", PARAMS)
-    out = []
+    out: Changes = []
     end = timeline[-1][1]
     for i in range(round(end * FPS)):
         t = i / FPS
@@ -44,7 +48,7 @@ def run(timeline: list[tuple[float, float, str | None]]) -> list[tuple[bool, obj
     return out
 
 
-CASES = {
+CASES: dict[str, tuple[Timeline, Changes]] = {
     "one visit, then empty: departure decided a hold after the last sighting": (
         [(0, 3, None), (3, 13, "A"), (13, 30, None)],
         [(False, None, 0.0, 2.0), (True, False, 3.0, 5.0), (False, True, 12.8, 21.4)]),

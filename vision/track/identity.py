@@ -172,6 +172,7 @@ def step(state: IdentityState, observed: bool, t: float, sig: np.ndarray | None,
     if same_person(state.visit_sig, back, params):
         return replace(state, last_positive=t, ret_start=None, ret_sigs=(),
                        visit_sig=_follow(state.visit_sig, back, 0.5)), []
+    assert state.last_positive is not None
     left = PresenceChange(zone, False, True, state.last_positive, decided_at)
     came = PresenceChange(zone, True, False, state.ret_start, decided_at)
     return replace(state, last_positive=t, ret_start=None, ret_sigs=(), visit_sig=back), [
