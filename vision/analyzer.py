@@ -127,12 +127,17 @@ class SceneAnalyzer:
     def finish(self, t: float) -> list[PresenceChange]:
         """The video has ended at ``t``: departures of people unseen since their last sighting.
 
-        Only zones under the identity tracker; the plain hysteresis keeps its state.
+        Only zones under the identity tracker whose analysis had settled on
+        "empty" at the last frame (the foreground matched the empty reference,
+        or what was left was judged no person); a zone still deciding or
+        latched on foreground (an undetected person) keeps its state for the
+        shutdown to close. The plain hysteresis keeps its state.
         """
         changes: list[PresenceChange] = []
         for zone in self.zones:
-            tracker = self._trackers[zone.name]
-            if isinstance(tracker, IdentityTracker):
+            tracker, last = self._trackers[zone.name], self._zones[zone.name].last
+            settled = last is not None and last.mode == "empty"
+            if isinstance(tracker, IdentityTracker) and settled:
                 changes.extend(tracker.finish(t))
         return changes
 
