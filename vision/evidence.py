@@ -98,7 +98,9 @@ class ScorerParams:
     ambiguous: landmark scores in [low, high) consult the detector. face_score:
     detector score needed for its ROI to count. face_on_foreground: share of
     the face box that must be foreground (when a reference exists). roi_scale:
-    ROI side relative to the detector's body box.
+    ROI side relative to the detector's body box. crowded_fg: foreground share
+    over which a low flag consults the detector too; crowded_roi: the ROI score
+    such a consultation needs to count.
     """
 
     mode: EvidenceMode = "combined"
@@ -107,6 +109,7 @@ class ScorerParams:
     face_on_foreground: float = 0.3
     roi_scale: float = 1.25
     crowded_fg: float = 0.25
+    crowded_roi: float = 0.5
 
 
 def consults(landmark: float, mask: np.ndarray | None, params: ScorerParams) -> bool:
@@ -153,6 +156,10 @@ def combine(landmark: float, roi: float | None, params: ScorerParams,
     if consulted is None:
         consulted = is_ambiguous(landmark, params)
     if roi is None or not consulted:
+        return landmark
+    if not is_ambiguous(landmark, params) and roi < params.crowded_roi:
+        # Consulted for crowding only: the ROI must itself see a person (a
+        # teller leaning in at the zone's edge leaves a half-person ROI).
         return landmark
     return max(landmark, roi)
 
