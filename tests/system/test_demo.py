@@ -53,7 +53,8 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     assert abs(away_s - 40) <= 1.0
     # Recorded while away: the whole absence plus pre- and post-roll.
     probe = probe_clip(Path(away_clip))
-    assert probe.ok and probe.duration is not None and abs(probe.duration - (away_s + 3 + post)) <= 1.0
+    assert probe.ok and probe.duration is not None
+    assert abs(probe.duration - (away_s + 3 + post)) <= 1.0
     # 40 s away crosses the demo's 15/25/35 s levels; the rating 2 is "dissatisfied".
     assert alerts == [("off_seat", 1, 1), ("off_seat", 2, 1), ("off_seat", 3, 1),
                       ("dissatisfied", 1, 0)]
