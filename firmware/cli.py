@@ -177,6 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     from firmware.cli_status import add_parsers as add_status_parsers
 
     add_status_parsers(sub)  # status
+    from firmware.cli_eval import add_parser as add_eval_parser
+
+    add_eval_parser(sub)  # eval presence
     return parser
 
 

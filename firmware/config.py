@@ -138,7 +138,15 @@ class ZoneConfig(Strict):
     x1: Fraction = Field(..., description="Right edge, fraction of frame width.")
     y1: Fraction = Field(..., description="Bottom edge, fraction of frame height.")
     enter_dwell_s: float = Field(2.0, ge=0, le=60, description="Seen this long -> present.")
-    exit_hold_s: float = Field(4.0, ge=0, le=120, description="Unseen this long -> gone.")
+    exit_hold_s: float = Field(
+        8.5, ge=0, le=120, description="Unseen this long -> gone. With identity on, the same "
+        "person back within the hold stays one visit; a different one starts the next.")
+    identity: bool = Field(
+        default=True,
+        description="Track who is in the zone (appearance across gaps); off: the hold alone.")
+    identity_distance: float = Field(
+        default=0.12, ge=0, le=1,
+        description="Appearance distance (0..1) up to which the person back is the same one.")
 
     @model_validator(mode="after")
     def _ordered(self) -> ZoneConfig:
@@ -149,8 +157,8 @@ class ZoneConfig(Strict):
 
 def _default_zones() -> dict[str, ZoneConfig]:
     return {
-        "seat": ZoneConfig(x0=0.0, y0=0.0, x1=0.5, y1=1.0, enter_dwell_s=2.0, exit_hold_s=5.0),
-        "customer": ZoneConfig(x0=0.5, y0=0.0, x1=1.0, y1=1.0, enter_dwell_s=2.0, exit_hold_s=4.0),
+        "seat": ZoneConfig(x0=0.0, y0=0.0, x1=0.5, y1=1.0, enter_dwell_s=2.0, exit_hold_s=8.5),
+        "customer": ZoneConfig(x0=0.5, y0=0.0, x1=1.0, y1=1.0, enter_dwell_s=2.0, exit_hold_s=8.5),
     }
 
 
@@ -182,7 +190,7 @@ class RulesConfig(Strict):
 
 class RecordingConfig(Strict):
     pre_roll_s: float = Field(3.0, ge=0, le=30, description="Recorded before a start.")
-    post_roll_s: float = Field(5.0, ge=0, le=60, description="Recorded after an end.")
+    post_roll_s: float = Field(9.0, ge=0, le=60, description="Recorded after an end.")
     record_off_seat: bool = Field(True, description="Record while the seat is empty in shift.")
 
 

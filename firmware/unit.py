@@ -195,6 +195,10 @@ class CounterUnit:
                 self.notifier.watchdog(self.now)
             if self.stop_event.is_set():
                 break
+        for change in self.analyzer.finish(self.now):  # end of stream: the unseen have left
+            if change.zone in ("seat", "customer"):
+                self.apply(PresenceChanged(cast(ZoneRole, change.zone), change.present,
+                                           change.at, change.previous))
 
     def _check_hq_config(self) -> None:
         if self.now < self._config_check_at:

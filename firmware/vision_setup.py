@@ -7,6 +7,7 @@ from vision.analyzer import SceneAnalyzer
 from vision.model_files import Precision, resolve_model_files
 from vision.params import AnalyzerParams
 from vision.presence import PresenceParams
+from vision.track.identity import IdentityParams
 from vision.zones import Zone
 
 
@@ -19,7 +20,15 @@ def build_analyzer(cfg: UnitConfig) -> SceneAnalyzer:
     zones = [Zone(name, z.x0, z.y0, z.x1, z.y1) for name, z in cfg.zones.items()]
     presence = {name: PresenceParams(z.enter_dwell_s, z.exit_hold_s)
                 for name, z in cfg.zones.items()}
+    identity = {
+        name: IdentityParams(enter_dwell_s=z.enter_dwell_s, hold_s=z.exit_hold_s,
+                             check_gap_s=min(1.0, z.exit_hold_s),
+                             same_distance=z.identity_distance,
+                             startup_empty_s=min(3.0, z.exit_hold_s))
+        for name, z in cfg.zones.items() if z.identity
+    }
     params = AnalyzerParams(threads=cfg.vision.threads)
     precision: Precision = cfg.vision.model_precision
     files = resolve_model_files(precision, cfg.vision.models_dir)
-    return SceneAnalyzer(zones, params, files, presence_by_zone=presence)
+    return SceneAnalyzer(zones, params, files, presence_by_zone=presence,
+                          identity_by_zone=identity)

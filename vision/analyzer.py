@@ -13,6 +13,7 @@ from vision.model_files import ModelFiles
 from vision.params import AnalyzerParams, ParamsError
 from vision.preprocess import check_rgb
 from vision.presence import PresenceChange, PresenceParams, PresenceTracker
+from vision.track.identity import IdentityParams, IdentityTracker
 from vision.zone_analyzer import ZoneAnalyzer, ZoneObservation, finish
 from vision.zones import Zone, check_unique
 
@@ -51,7 +52,10 @@ class SceneAnalyzer:
     ``models_dir`` is a folder of float16 models or the ModelFiles chosen by
     ``vision.model_files.resolve_model_files`` (int8 or float16).
     ``presence_by_zone`` overrides ``params.presence`` per zone name (the seat
-    usually holds longer than the customer position).
+    usually holds longer than the customer position). ``identity_by_zone``
+    puts those zones under the identity tracker instead (vision/track/identity.py):
+    the same person unseen up to its hold stays one visit, a different one
+    starts the next.
     """
 
     def __init__(
@@ -61,12 +65,14 @@ class SceneAnalyzer:
         models_dir: str | Path | ModelFiles | None = None,
         scorer: Scorer | None = None,
         presence_by_zone: Mapping[str, PresenceParams] | None = None,
+        identity_by_zone: Mapping[str, IdentityParams] | None = None,
     ) -> None:
         check_unique(list(zones))
         self.zones = tuple(zones)
         self.params = params or AnalyzerParams()
         presence = dict(presence_by_zone or {})
-        unknown = sorted(set(presence) - {z.name for z in self.zones})
+        identity = dict(identity_by_zone or {})
+        unknown = sorted((set(presence) | set(identity)) - {z.name for z in self.zones})
         if unknown:
             raise ParamsError(f"presence given for unknown zone(s): {', '.join(unknown)}")
         if scorer is None:
@@ -76,8 +82,9 @@ class SceneAnalyzer:
             )
         self.scorer = scorer
         self._zones = {z.name: ZoneAnalyzer(z.name, self.params, scorer) for z in self.zones}
-        self._trackers = {
-            z.name: PresenceTracker(z.name, presence.get(z.name, self.params.presence))
+        self._trackers: dict[str, PresenceTracker | IdentityTracker] = {
+            z.name: IdentityTracker(z.name, identity[z.name]) if z.name in identity
+            else PresenceTracker(z.name, presence.get(z.name, self.params.presence))
             for z in self.zones
         }
         self._released: dict[str, list[tuple[bool, float]]] = {z.name: [] for z in self.zones}
@@ -101,14 +108,37 @@ class SceneAnalyzer:
         changes: list[PresenceChange] = []
         for zone in self.zones:
             self._released[zone.name] = released[zone.name]
+            za, tracker = self._zones[zone.name], self._trackers[zone.name]
             for observed, at in released[zone.name]:
-                change = self._trackers[zone.name].update(observed, at, now=t)
-                if change is not None:
+                sig = za.signature_at(at)
+                if isinstance(tracker, IdentityTracker):
+                    decided = tracker.update(observed, at, sig, now=t)
+                else:
+                    one = tracker.update(observed, at, now=t)
+                    decided = [] if one is None else [one]
+                for change in decided:
                     log.info(
                         "zone %s: %s (at %.2f, decided %.2f)", zone.name,
                         "present" if change.present else "empty", change.at, change.decided_at,
                     )
                     changes.append(change)
+        return changes
+
+    def finish(self, t: float) -> list[PresenceChange]:
+        """The video has ended at ``t``: departures of people unseen since their last sighting.
+
+        Only zones under the identity tracker whose analysis had settled on
+        "empty" at the last frame (the foreground matched the empty reference,
+        or what was left was judged no person); a zone still deciding or
+        latched on foreground (an undetected person) keeps its state for the
+        shutdown to close. The plain hysteresis keeps its state.
+        """
+        changes: list[PresenceChange] = []
+        for zone in self.zones:
+            tracker, last = self._trackers[zone.name], self._zones[zone.name].last
+            settled = last is not None and last.mode == "empty"
+            if isinstance(tracker, IdentityTracker) and settled:
+                changes.extend(tracker.finish(t))
         return changes
 
     def released(self, zone: str) -> list[tuple[bool, float]]:

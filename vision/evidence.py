@@ -98,7 +98,9 @@ class ScorerParams:
     ambiguous: landmark scores in [low, high) consult the detector. face_score:
     detector score needed for its ROI to count. face_on_foreground: share of
     the face box that must be foreground (when a reference exists). roi_scale:
-    ROI side relative to the detector's body box.
+    ROI side relative to the detector's body box. crowded_fg: foreground share
+    over which a low flag consults the detector too; crowded_roi: the ROI score
+    such a consultation needs to count.
     """
 
     mode: EvidenceMode = "combined"
@@ -106,6 +108,22 @@ class ScorerParams:
     face_score: float = 0.6
     face_on_foreground: float = 0.3
     roi_scale: float = 1.25
+    crowded_fg: float = 0.25
+    crowded_roi: float = 0.5
+
+
+def consults(landmark: float, mask: np.ndarray | None, params: ScorerParams) -> bool:
+    """Is face evidence consulted: an ambiguous flag, or a low one over a crowded zone?
+
+    Two people side by side (a companion) drive the whole-crop landmark flag
+    towards zero while the face detector finds both; so a low flag over
+    ``crowded_fg`` of foreground asks the detector too (its faces must lie on
+    foreground, and the ROI pass must then see a person).
+    """
+    if is_ambiguous(landmark, params):
+        return True
+    crowded = mask is not None and float(mask.mean()) >= params.crowded_fg
+    return landmark < params.ambiguous[0] and crowded
 
 
 def is_ambiguous(landmark: float, params: ScorerParams) -> bool:
@@ -129,9 +147,19 @@ def new_faces(
     ]
 
 
-def combine(landmark: float, roi: float | None, params: ScorerParams) -> float:
-    """The combined person score: the landmark flag, lifted by the ROI pass when ambiguous."""
-    if roi is None or not is_ambiguous(landmark, params):
+def combine(landmark: float, roi: float | None, params: ScorerParams,
+            consulted: bool | None = None) -> float:
+    """The combined person score: the landmark flag, lifted by the ROI pass when consulted.
+
+    ``consulted`` defaults to "the flag is ambiguous" (see ``consults``).
+    """
+    if consulted is None:
+        consulted = is_ambiguous(landmark, params)
+    if roi is None or not consulted:
+        return landmark
+    if not is_ambiguous(landmark, params) and roi < params.crowded_roi:
+        # Consulted for crowding only: the ROI must itself see a person (a
+        # teller leaning in at the zone's edge leaves a half-person ROI).
         return landmark
     return max(landmark, roi)
 
@@ -168,11 +196,11 @@ class ModelScorer:
             found, best = self.detector.run(crop)
             return Evidence(score=best, landmark=None, posedet=best, detections=tuple(found))
         lm = self.landmark.run(crop).presence
-        if p.mode == "landmark" or not is_ambiguous(lm, p):
+        if p.mode == "landmark" or not consults(lm, mask, p):
             return Evidence(score=lm, landmark=lm)
         found, best = self.detector.run(crop)
         roi = self._roi_presence(crop, new_faces(found, mask, p))
-        return Evidence(combine(lm, roi, p), lm, best, roi, tuple(found))
+        return Evidence(combine(lm, roi, p, True), lm, best, roi, tuple(found))
 
     def score_many(self, items: Scored) -> list[Evidence]:
         """``score`` for each (crop, mask), each model's passes overlapped by ``run_many``.
@@ -190,12 +218,12 @@ class ModelScorer:
         out = [Evidence(score=lm, landmark=lm) for lm in lms]
         if p.mode == "landmark":
             return out
-        ambiguous = [i for i, lm in enumerate(lms) if is_ambiguous(lm, p)]
+        ambiguous = [i for i, lm in enumerate(lms) if consults(lm, items[i][1], p)]
         runs = self.detector.run_many([crops[i] for i in ambiguous])
         for i, (found, best) in zip(ambiguous, runs, strict=True):
             crop, mask = items[i]
             roi = self._roi_presence(crop, new_faces(found, mask, p))
-            out[i] = Evidence(combine(lms[i], roi, p), lms[i], best, roi, tuple(found))
+            out[i] = Evidence(combine(lms[i], roi, p, True), lms[i], best, roi, tuple(found))
         return out
 
     def all_stages(self, crop: np.ndarray, mask: np.ndarray | None) -> Evidence:
@@ -204,4 +232,4 @@ class ModelScorer:
         lm = self.landmark.run(crop).presence
         found, best = self.detector.run(crop)
         roi = self._roi_presence(crop, new_faces(found, mask, p))
-        return Evidence(combine(lm, roi, p), lm, best, roi, tuple(found))
+        return Evidence(combine(lm, roi, p, consults(lm, mask, p)), lm, best, roi, tuple(found))

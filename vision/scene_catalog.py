@@ -36,8 +36,8 @@ def _turn(name_a: str, name_b: str, zone: str, start: float, turn: float, end: f
 
 
 def arrive_leave() -> SceneSpec:
-    """A frontal customer comes, stays 16 s and goes."""
-    return SceneSpec(30, appearances=(_staff("astronaut", 30), Appearance(
+    """A frontal customer comes, stays 16 s and goes (12 s left for the hold and a rating)."""
+    return SceneSpec(34, appearances=(_staff("astronaut", 34), Appearance(
         "bb1_front", "customer", 6, 22)))
 
 
@@ -145,10 +145,13 @@ def still_seated_5min() -> SceneSpec:
 
 
 def demo_day() -> SceneSpec:
-    """About two minutes of a counter: three customers (front, back, side), staff away 40 s."""
-    return SceneSpec(110, appearances=(
+    """About two minutes of a counter: three customers (front, back, side), staff away 40 s.
+
+    16 s after the last customer leaves: the hold (8.5 s) and the rating fit.
+    """
+    return SceneSpec(118, appearances=(
         _staff("bb2_front", 35),
-        _staff("bb2_front", 110, start=75),
+        _staff("bb2_front", 118, start=75),
         Appearance("messi", "customer", 6, 26),
         Appearance("bb2_back", "customer", 40, 56),
         Appearance("cameraman", "customer", 82, 102),

@@ -158,6 +158,9 @@ class Renderer:
         if abs(f - 1.0) > 1e-3:
             lut = np.clip(np.arange(256, dtype=np.float32) * f, 0, 255).astype(np.uint8)
             out = lut[out]
+        if self.spec.grayscale:
+            luma = out.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+            out = np.repeat(np.clip(luma, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
         return out
 
 

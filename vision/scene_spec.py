@@ -94,6 +94,7 @@ class SceneSpec:
     lighting: tuple[Lighting, ...] = ()
     passers: tuple[Passer, ...] = ()
     background: Background = field(default_factory=Background)
+    grayscale: bool = False  # a monochrome camera (or colour off in low light)
 
     def __post_init__(self) -> None:
         if self.duration_s <= 0 or self.fps <= 0:

@@ -29,6 +29,7 @@ import numpy as np
 from vision.evidence import Evidence, Scorer
 from vision.foreground import Comparison, EmptyReference, compare, thumbnail
 from vision.params import AnalyzerParams
+from vision.track.signature import signature
 
 Mode = Literal["empty", "pending", "present", "verify"]
 Pairs = list[tuple[bool, float]]
@@ -101,7 +102,18 @@ class ZoneAnalyzer:
         self._thing_mask: np.ndarray | None = None  # its foreground (an object, say)
         self._held: list[float] = []
         self._scores: list[float] = []
+        self._sigs: dict[float, np.ndarray | None] = {}  # appearance per unreleased frame
         self.last: ZoneObservation | None = None
+
+    def signature_at(self, t: float) -> np.ndarray | None:
+        """The appearance signature of the frame at ``t`` (released frames only), once."""
+        return self._sigs.pop(t, None)
+
+    def _signature(self, f: _Frame) -> np.ndarray | None:
+        if f.cmp is None:
+            return None  # no empty reference yet: the person cannot be told from the room
+        mask = f.cmp.mask if self._thing_mask is None else f.cmp.mask & ~self._thing_mask
+        return signature(f.thumb, mask, f.cmp.gain)
 
     def _window_verdict(self, verifying: bool) -> bool | None:
         p = self.params
@@ -208,6 +220,10 @@ class ZoneAnalyzer:
         )
         self._prev_thumb, self._prev_t = thumb, t
         frame = _Frame(crop, t, thumb, cmp, dt, stable)
+        keep = self._held[0] if self._held else t
+        for old in [k for k in self._sigs if k < keep]:
+            del self._sigs[old]  # released and not asked for
+        self._sigs[t] = self._signature(frame)
 
         if self.mode == "empty":
             self._empty(frame, out)

@@ -46,7 +46,10 @@ def replayed(scene_video: Callable[[str], tuple[Path, Any]],
     base.write_text(f'[camera]\ntype = "file"\npath = "{video}"\n'
                     f'[roster]\npath = "{roster}"\nuid_salt = "salt-1"\n')
     script = tmp / "script.jsonl"
-    prompt_at = end + 4 + 1  # the prompt follows the confirmed departure (exit hold 4 s)
+    from firmware.config import ZoneConfig
+
+    hold = ZoneConfig.model_fields["exit_hold_s"].default
+    prompt_at = end + hold + 1  # the prompt follows the confirmed departure (exit hold)
     script.write_text(f'{{"t": 1.0, "badge": "0A0B0C0D"}}\n{{"t": {prompt_at}, "key": 4}}\n')
     out = tmp / "data"
     proc = subprocess.run(

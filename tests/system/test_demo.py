@@ -43,15 +43,19 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     assert logins == [("s-001",)]
     assert [r[1] for r in txns] == [5, 4, 2]  # the simulator's scripted ratings, in order
     assert all(staff == "s-001" for *_, staff in txns)
+    from firmware.config import RecordingConfig
+
+    post = RecordingConfig.model_fields["post_roll_s"].default  # pre-roll is 3 s
     for duration, _, path, _ in txns:
         probe = probe_clip(Path(path))
         assert probe.ok and probe.video == "h264" and probe.audio == "aac"
-        assert probe.duration is not None and abs(probe.duration - (duration + 3 + 5)) <= 1.0
+        assert probe.duration is not None and abs(probe.duration - (duration + 3 + post)) <= 1.0
     ((away_s, away_clip),) = absences
     assert abs(away_s - 40) <= 1.0
     # Recorded while away: the whole absence plus pre- and post-roll.
     probe = probe_clip(Path(away_clip))
-    assert probe.ok and probe.duration is not None and abs(probe.duration - (away_s + 8)) <= 1.0
+    assert probe.ok and probe.duration is not None
+    assert abs(probe.duration - (away_s + 3 + post)) <= 1.0
     # 40 s away crosses the demo's 15/25/35 s levels; the rating 2 is "dissatisfied".
     assert alerts == [("off_seat", 1, 1), ("off_seat", 2, 1), ("off_seat", 3, 1),
                       ("dissatisfied", 1, 0)]

@@ -96,7 +96,10 @@ def test_replay_cli_with_script_logs_in_and_rates(
     cfg.write_text(f'[camera]\ntype = "file"\npath = "{video}"\n'
                    f'[roster]\npath = "{roster}"\nuid_salt = "salt-1"\n')
     script = tmp_path / "script.jsonl"
-    prompt_at = end + 4 + 1  # the prompt follows the confirmed departure (exit hold 4 s)
+    from firmware.config import ZoneConfig
+
+    hold = ZoneConfig.model_fields["exit_hold_s"].default
+    prompt_at = end + hold + 1  # the prompt follows the confirmed departure (exit hold)
     script.write_text(f'{{"t": 1.0, "badge": "0A0B0C0D"}}\n{{"t": 2.0, "badge": "FFFF"}}\n'
                       f'{{"t": {prompt_at}, "key": 4}}\n{{"t": {prompt_at + 1}, "key": 2}}\n')
     proc = subprocess.run(

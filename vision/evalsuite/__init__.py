@@ -1,0 +1,1 @@
+"""Evaluation suites scored against hand-written truth (``counterunit eval``)."""

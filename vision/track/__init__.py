@@ -1,0 +1,1 @@
+"""Identity continuity per zone: who is in the zone, across missed detections."""
