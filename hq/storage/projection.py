@@ -12,6 +12,7 @@ import logging
 import sqlite3
 from typing import Any
 
+from hq.live import store as live
 from sync.schema import EventEnvelope
 
 from .models import utc_text
@@ -80,6 +81,7 @@ def project(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None)
     ``window_id`` is the window the unit was bound to when HQ received the event: rows
     are filed there, and a role's scope filters on it.
     """
+    live.apply(conn, env, window_id)
     d = env.data
     utc = utc_text(env.utc)
     if env.type == "rating":

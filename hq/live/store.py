@@ -1,0 +1,133 @@
+"""The live state table in HQ's database, updated in each event's ingest transaction.
+
+``live_windows`` holds one row per window: its :class:`~hq.live.state.WindowLive` as
+JSON, when HQ last heard from its unit, and ``seq``, a number taken from one counter
+row each time the row changes. The live feed asks for rows with ``seq`` above the last
+one it sent, so any number of HQ worker processes see each other's changes through the
+database alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import asdict, fields
+from typing import Any
+
+from hq.storage.models import parse_utc, utc_text
+from hq.storage.scope import Scope
+from sync.schema import EventEnvelope
+
+from .state import WindowLive, transition
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS live_windows (
+    window_id TEXT PRIMARY KEY, state TEXT NOT NULL, received_utc TEXT NOT NULL,
+    seq INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS live_windows_seq ON live_windows (seq);
+CREATE TABLE IF NOT EXISTS live_seq (one INTEGER PRIMARY KEY CHECK (one = 1), seq INTEGER);
+INSERT OR IGNORE INTO live_seq (one, seq) VALUES (1, 0);
+"""
+
+_TIMES = {f.name for f in fields(WindowLive) if f.name.endswith(("_utc", "_since", "_started"))}
+
+
+def ensure_schema(conn: sqlite3.Connection) -> None:
+    """Create the live tables if this database has none yet (readers call it too)."""
+    conn.executescript(SCHEMA)
+
+
+def encode(live: WindowLive) -> str:
+    """JSON text of ``live`` (times as :func:`utc_text`)."""
+    out: dict[str, Any] = {}
+    for key, value in asdict(live).items():
+        if key == "at":
+            out[key] = [[aspect, utc_text(t)] for aspect, t in live.at]
+        elif isinstance(value, dt.datetime):
+            out[key] = utc_text(value)
+        else:
+            out[key] = value
+    return json.dumps(out, sort_keys=True)
+
+
+def decode(text: str) -> WindowLive:
+    """Inverse of :func:`encode`."""
+    raw = json.loads(text)
+    kw: dict[str, Any] = {}
+    for f in fields(WindowLive):
+        if f.name not in raw:
+            continue
+        value = raw[f.name]
+        if f.name == "at":
+            value = tuple((a, parse_utc(t)) for a, t in value)
+        elif f.name in _TIMES and value is not None:
+            value = parse_utc(value)
+        kw[f.name] = value
+    return WindowLive(**kw)
+
+
+def apply(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None) -> None:
+    """Fold one newly stored event into its window's live row (the ingest hook).
+
+    Runs inside the ingest transaction, so the row and the event commit together.
+    Events of unbound units have no tile and are skipped.
+    """
+    if window_id is None:
+        return
+    try:
+        row = conn.execute("SELECT state FROM live_windows WHERE window_id = ?",
+                           [window_id]).fetchone()
+    except sqlite3.OperationalError as exc:
+        if "no such table" not in str(exc):
+            raise
+        # First event into this database: DDL is transactional in SQLite.
+        for statement in SCHEMA.strip().split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        row = None
+    before = decode(row[0]) if row is not None else WindowLive()
+    utc = env.utc if env.utc.tzinfo else env.utc.replace(tzinfo=dt.UTC)
+    after = transition(before, env.type, env.data, utc.astimezone(dt.UTC), env.unit_id)
+    # Every event is a sign of life, so the row (and the tile's online state) moves on
+    # even when the event changes nothing else.
+    seq = conn.execute("UPDATE live_seq SET seq = seq + 1 WHERE one = 1 RETURNING seq"
+                       ).fetchone()[0]
+    conn.execute(
+        "INSERT INTO live_windows (window_id, state, received_utc, seq) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (window_id) DO UPDATE SET state = excluded.state, "
+        "received_utc = excluded.received_utc, seq = excluded.seq",
+        [window_id, encode(after), utc_text(dt.datetime.now(dt.UTC)), seq])
+
+
+def current_seq(conn: sqlite3.Connection) -> int:
+    """The counter's value now: a feed starting here sends only later changes."""
+    row = conn.execute("SELECT seq FROM live_seq WHERE one = 1").fetchone()
+    return int(row[0]) if row else 0
+
+
+def windows_live(conn: sqlite3.Connection, window_ids: Iterable[str],
+                 since_seq: int = -1) -> dict[str, tuple[WindowLive, dt.datetime, int]]:
+    """``window_id -> (state, last heard, seq)`` for those of ``window_ids`` changed after
+    ``since_seq`` (all of them with the default)."""
+    ids = list(window_ids)
+    out: dict[str, tuple[WindowLive, dt.datetime, int]] = {}
+    for i in range(0, len(ids), 500):  # SQLite's parameter limit
+        chunk = ids[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT window_id, state, received_utc, seq FROM live_windows "
+            f"WHERE seq > ? AND window_id IN ({marks})", [since_seq, *chunk]).fetchall()
+        for wid, state, received, seq in rows:
+            out[wid] = (decode(state), parse_utc(received), int(seq))
+    return out
+
+
+def changed_windows(conn: sqlite3.Connection, scope: Scope, since_seq: int) -> list[str]:
+    """Windows in ``scope`` whose live row changed after ``since_seq``."""
+    cond, args = scope.window_filter("window_id")
+    rows = conn.execute(f"SELECT window_id FROM live_windows WHERE seq > ? AND {cond}",
+                        [since_seq, *args]).fetchall()
+    return [str(r[0]) for r in rows]
