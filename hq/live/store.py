@@ -131,3 +131,18 @@ def changed_windows(conn: sqlite3.Connection, scope: Scope, since_seq: int) -> l
     rows = conn.execute(f"SELECT window_id FROM live_windows WHERE seq > ? AND {cond}",
                         [since_seq, *args]).fetchall()
     return [str(r[0]) for r in rows]
+
+
+def bump(conn: sqlite3.Connection, window_id: str) -> None:
+    """Mark a window's tile changed without an event (e.g. its alert was acknowledged),
+    so every open dashboard renders it again."""
+    ensure_schema(conn)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        seq = conn.execute("UPDATE live_seq SET seq = seq + 1 WHERE one = 1 RETURNING seq"
+                           ).fetchone()[0]
+        conn.execute("UPDATE live_windows SET seq = ? WHERE window_id = ?", [seq, window_id])
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
