@@ -36,8 +36,18 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _enroll_code(args: argparse.Namespace) -> int:
+    from hq.enrollment import EnrollmentError, issue_for_window
+
     deps = HQDeps.open(args.data)
-    code = deps.codes.issue(args.unit, dt.timedelta(hours=args.ttl_hours))
+    ttl = dt.timedelta(hours=args.ttl_hours)
+    try:
+        code = (issue_for_window(deps.codes, deps.org, args.unit, args.window, ttl)
+                if args.window else deps.codes.issue(args.unit, ttl))
+    except EnrollmentError as exc:
+        print(f"no code issued: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        deps.events.close()
     print(code)
     return 0
 
@@ -86,8 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("enroll-code", help="issue a one-time enrollment code for a unit")
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--unit", required=True, help="the unit id the code is for")
+    p.add_argument("--window", help="bind the unit to this window now (hq org)")
     p.add_argument("--ttl-hours", type=float, default=72.0)
     p.set_defaults(func=_enroll_code)
+    from hq.org.cli import add_org_commands
+
+    add_org_commands(sub)
     p = sub.add_parser("revoke", help="revoke a unit (lost, stolen or decommissioned)")
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--unit", required=True)

@@ -16,6 +16,8 @@ from fastapi import FastAPI
 from hq.api.deps import HQDeps
 from hq.api.errors import install_error_handlers
 from hq.api.middleware import BodySizeGuard, TusResumableHeader
+from hq.api.org import build_org_router
+from hq.api.unit_status import build_unit_status_router
 from hq.api.units import build_units_router
 from hq.api.uploads import build_uploads_router
 from hq.asgi_tls import ASGIApp, TLSExtensionH11Protocol
@@ -34,6 +36,8 @@ def create_app(deps: HQDeps) -> FastAPI:
     install_error_handlers(app)
     app.include_router(build_units_router(deps))
     app.include_router(build_uploads_router(deps))
+    app.include_router(build_unit_status_router(deps))
+    app.include_router(build_org_router(deps))
     # hq/api/users.py is written concurrently by another engineer; until it lands the
     # unit-facing API must still start, so its absence (and only that) is tolerated here.
     try:

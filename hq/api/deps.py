@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hq.ca import CertificateAuthority
 from hq.enrollment import EnrollmentCodes
+from hq.org.store import OrgStore
 from hq.storage import LocalClipStore, SqliteAuditLog, SqliteEventStore
 
 
@@ -35,6 +37,11 @@ class HQDeps:
     codes: EnrollmentCodes
     config_dir: Path  # unit config files served to units (roster, schedule, rules)
     limits: HQLimits = field(default_factory=HQLimits)
+
+    @functools.cached_property
+    def org(self) -> OrgStore:
+        """Authoring of the organisation, over the events database's connection."""
+        return OrgStore.sharing(self.events)
 
     @classmethod
     def open(cls, root: Path, deployment: str = "hq") -> HQDeps:

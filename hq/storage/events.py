@@ -18,10 +18,15 @@ from .org_schema import ORG_SCHEMA, window_of_unit
 from .projection import SCHEMA, project
 from .sqlite import SqliteFile
 
+# A transaction's branch is its window's (the org tree); units.branch_id is the older,
+# per-unit registration, used only for transactions filed under no window.
+_BRANCH = "COALESCE(oh.branch_id, u.branch_id)"
 _SELECT = (
-    "SELECT t.*, u.branch_id, c.state AS clip_state, c.sha256 AS clip_sha256, "
+    f"SELECT t.*, {_BRANCH} AS branch_id, c.state AS clip_state, c.sha256 AS clip_sha256, "
     "c.size AS clip_size FROM transactions t "
     "LEFT JOIN units u ON u.unit_id = t.unit_id "
+    "LEFT JOIN org_windows ow ON ow.window_id = t.window_id "
+    "LEFT JOIN org_halls oh ON oh.hall_id = ow.hall_id "
     "LEFT JOIN clips c ON c.unit_id = t.unit_id AND c.clip_id = t.clip_id"
 )
 
@@ -135,7 +140,7 @@ def _where(q: TransactionQuery) -> tuple[str, list[Any]]:
     """WHERE clause from fixed fragments; values only ever travel as parameters."""
     parts: list[str] = []
     args: list[Any] = []
-    equal = (("u.branch_id", q.branch_id), ("t.counter_id", q.counter_id),
+    equal = ((_BRANCH, q.branch_id), ("t.counter_id", q.counter_id),
              ("t.unit_id", q.unit_id), ("t.staff_id", q.staff_id), ("t.rating", q.rating))
     for column, value in equal:
         if value is not None:

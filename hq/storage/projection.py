@@ -13,6 +13,7 @@ import sqlite3
 from typing import Any
 
 from hq.live import store as live
+from hq.org import unit_state
 from sync.schema import EventEnvelope
 
 from .models import utc_text
@@ -84,6 +85,7 @@ def project(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None)
     live.apply(conn, env, window_id)
     d = env.data
     utc = utc_text(env.utc)
+    unit_state.apply(conn, env, window_id)
     if env.type == "rating":
         # A rating with no transaction (a prompt nobody was served under) is kept too.
         _rating(conn, env, _str(d, "txn_id"), utc, window_id)
