@@ -1,0 +1,89 @@
+"""What a report must say about itself: filters, zones, when, and what may be missing.
+
+A window's figures may be incomplete when its unit has not been heard from since before
+the period's end (allowing :data:`SYNC_TOLERANCE` for a unit syncing normally), when no
+unit is bound to it, or when events in the period came with an unsynchronised clock
+(their times, so the day they are counted on, may be wrong). A period that is not over
+yet is flagged too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from hq.storage.models import utc_text
+from hq.storage.scope import Scope
+
+from .periods import range_utc
+from .query import WindowInfo
+
+SYNC_TOLERANCE = dt.timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One reason a window's figures may be incomplete."""
+
+    window_id: str
+    reason: str  # "not_synced" | "no_unit" | "clock_unsynced"
+    detail: str
+
+
+@dataclass(frozen=True)
+class ReportMeta:
+    """The facts every report and export prints beside its figures."""
+
+    kind: str
+    scope: str
+    first: dt.date
+    last: dt.date
+    zones: tuple[str, ...]
+    computed_utc: dt.datetime
+    filters: dict[str, str] = field(default_factory=dict)
+    gaps: tuple[Gap, ...] = ()
+    period_open: bool = False
+
+    @property
+    def incomplete(self) -> bool:
+        """Whether any figure of the report may be missing data."""
+        return bool(self.gaps) or self.period_open
+
+
+def gaps(conn: sqlite3.Connection, wins: Sequence[WindowInfo], first: dt.date, last: dt.date,
+         clock_unsynced: dict[str, float], now: dt.datetime) -> list[Gap]:
+    """The incompleteness flags of ``wins`` over local days first..last."""
+    units: dict[str, list[tuple[str, str | None]]] = {}
+    for unit_id, window_id, last_rx in conn.execute(
+            "SELECT u.unit_id, u.window_id, s.last_received_utc FROM org_unit_windows u "
+            "LEFT JOIN rpt_unit_sync s ON s.unit_id = u.unit_id"):
+        units.setdefault(window_id, []).append((unit_id, last_rx))
+    out: list[Gap] = []
+    for w in wins:
+        _, end = range_utc(first, last, w.tz)
+        need = utc_text(min(end, now - SYNC_TOLERANCE))
+        bound = units.get(w.window_id, [])
+        if not bound:
+            out.append(Gap(w.window_id, "no_unit", "no unit is bound to this window"))
+        for unit_id, last_rx in bound:
+            if last_rx is None or last_rx < need:
+                out.append(Gap(w.window_id, "not_synced",
+                               f"unit {unit_id} last synced {last_rx or 'never'}"))
+        n = int(clock_unsynced.get(w.window_id, 0))
+        if n:
+            out.append(Gap(w.window_id, "clock_unsynced",
+                           f"{n} event(s) with an unsynchronised clock"))
+    return out
+
+
+def meta(conn: sqlite3.Connection, kind: str, scope: Scope, wins: Sequence[WindowInfo],
+         first: dt.date, last: dt.date, clock_unsynced: dict[str, float],
+         now: dt.datetime | None = None, filters: dict[str, str] | None = None) -> ReportMeta:
+    """A report's :class:`ReportMeta` (``now`` defaults to the current time)."""
+    now = now or dt.datetime.now(dt.UTC)
+    zones = tuple(sorted({w.tz for w in wins})) or ("UTC",)
+    open_ = any(range_utc(first, last, w.tz)[1] > now for w in wins)
+    return ReportMeta(kind, scope.text(), first, last, zones, now, dict(filters or {}),
+                      tuple(gaps(conn, wins, first, last, clock_unsynced, now)), open_)

@@ -1,0 +1,214 @@
+"""The ingest hook: keep the rollups current with every new event, exactly once.
+
+``hq.storage.projection.project`` calls :func:`apply` inside the ingest transaction,
+after the transaction/rating tables are updated, and only for events not stored before
+(ingest deduplicates by uuid). Events that describe an entity over time (a transaction,
+an off-seat episode, a session, a closure) update that entity's row and then re-settle
+its whole contribution (:func:`hq.reports.rollup.settle`), so a late or out-of-order
+event corrects the figures instead of adding to them. Point events (alerts, rating
+presses) are added once. Events of units not bound to a window are not rolled up.
+
+Shifts and leave are authored at HQ, not sent by units: whoever changes them calls
+:func:`refresh_shifts` for the span changed (seed-demo does; so must the org pages).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from typing import Any
+
+from hq.storage.models import parse_utc, utc_text
+from sync.schema import EventEnvelope
+
+from . import entities
+from .periods import local_day
+from .rollup import Contribution, add, apply_delta, settle
+from .schema import ensure_schema
+
+
+def _s(d: dict[str, Any], key: str) -> str | None:
+    v = d.get(key)
+    return v if isinstance(v, str) and v else None
+
+
+def _n(d: dict[str, Any], key: str) -> float | None:
+    v = d.get(key)
+    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+
+def apply(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None) -> None:
+    """Roll one newly stored event into the reports' tables (inside ingest's transaction)."""
+    if window_id is None:
+        return
+    ensure_schema(conn)
+    d, utc = env.data, utc_text(env.utc)
+    kind = env.type
+    _synced(conn, env, window_id, utc)
+    if kind in ("transaction_started", "transaction_ended") or (
+            kind == "rating" and _s(d, "txn_id")):
+        txn_id = _s(d, "txn_id")
+        if txn_id:
+            settle(conn, f"txn:{env.unit_id}:{txn_id}",
+                   entities.transaction(conn, env.unit_id, txn_id))
+    if kind in ("rating", "key_ignored", "alert_raised"):
+        _point(conn, env, window_id)
+    elif kind in ("absence_started", "absence_ended"):
+        _absence(conn, env, window_id, utc)
+    elif kind in ("login", "logout"):
+        _session(conn, env, window_id, utc)
+    elif kind in ("counter_opened", "counter_closed"):
+        _mark(conn, env, window_id, utc)
+
+
+def _synced(conn: sqlite3.Connection, env: EventEnvelope, window_id: str, utc: str) -> None:
+    """Remember when HQ last heard from the unit; count events with an unsynced clock."""
+    row = conn.execute("SELECT received_utc FROM events WHERE uuid = ?", [env.uuid]).fetchone()
+    received = row[0] if row is not None else utc_text(dt.datetime.now(dt.UTC))
+    conn.execute(
+        "INSERT INTO rpt_unit_sync (unit_id, last_received_utc, last_event_utc) "
+        "VALUES (?, ?, ?) ON CONFLICT (unit_id) DO UPDATE SET "
+        "last_received_utc = MAX(last_received_utc, excluded.last_received_utc), "
+        "last_event_utc = MAX(last_event_utc, excluded.last_event_utc)",
+        [env.unit_id, received, utc])
+    if not env.clock_synced:
+        c: Contribution = {}
+        add(c, local_day(env.utc, entities.window_tz(conn, window_id)), window_id, None,
+            "clock_unsynced")
+        apply_delta(conn, c)
+
+
+def _point(conn: sqlite3.Connection, env: EventEnvelope, window_id: str) -> None:
+    d, c = env.data, Contribution()
+    day = local_day(env.utc, entities.window_tz(conn, window_id))
+    staff = _s(d, "staff_id")
+    if env.type == "rating":
+        rating = d.get("rating")
+        if d.get("outcome") == "rated" and isinstance(rating, int):
+            add(c, day, window_id, staff, f"e_r{rating}")
+        else:
+            add(c, day, window_id, staff, "e_unrated")
+    if env.type in ("rating", "key_ignored") and d.get("suspect") is True:
+        add(c, day, window_id, staff, "e_suspect")
+    if env.type == "alert_raised":
+        alert = _s(d, "alert") or "other"
+        level = d.get("level") if isinstance(d.get("level"), int) else 0
+        add(c, day, window_id, staff, f"e_alert_{alert}")
+        add(c, day, window_id, staff, f"e_alert_{alert}_l{level}")
+    apply_delta(conn, c)
+
+
+def _absence(conn: sqlite3.Connection, env: EventEnvelope, window_id: str, utc: str) -> None:
+    d = env.data
+    absence_id = _s(d, "absence_id")
+    if absence_id is None:
+        return
+    if env.type == "absence_started":
+        counter_open = d.get("counter_open")
+        conn.execute(
+            "INSERT INTO rpt_absences (unit_id, absence_id, staff_no, window_id, start_utc, "
+            "counter_open, clip_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
+            "(unit_id, absence_id) DO UPDATE SET start_utc = excluded.start_utc, "
+            "counter_open = excluded.counter_open, clip_id = excluded.clip_id, "
+            "staff_no = COALESCE(rpt_absences.staff_no, excluded.staff_no)",
+            [env.unit_id, absence_id, _s(d, "staff_id"), window_id, utc,
+             int(counter_open) if isinstance(counter_open, bool) else None,
+             _s(d, "clip_id")])
+    else:
+        duration = _n(d, "duration_s") or 0.0
+        start = utc_text(env.utc - dt.timedelta(seconds=duration))
+        level = d.get("max_level") if isinstance(d.get("max_level"), int) else 0
+        conn.execute(
+            "INSERT INTO rpt_absences (unit_id, absence_id, staff_no, window_id, start_utc, "
+            "end_utc, duration_s, max_level) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
+            "(unit_id, absence_id) DO UPDATE SET end_utc = excluded.end_utc, "
+            "duration_s = excluded.duration_s, max_level = excluded.max_level, "
+            "start_utc = COALESCE(rpt_absences.start_utc, excluded.start_utc), "
+            "staff_no = COALESCE(rpt_absences.staff_no, excluded.staff_no)",
+            [env.unit_id, absence_id, _s(d, "staff_id"), window_id, start, utc,
+             duration, level])
+    settle(conn, f"abs:{env.unit_id}:{absence_id}",
+           entities.absence(conn, env.unit_id, absence_id))
+
+
+def _session(conn: sqlite3.Connection, env: EventEnvelope, window_id: str, utc: str) -> None:
+    d = env.data
+    session_id, staff = _s(d, "session_id"), _s(d, "staff_id")
+    if session_id is None:
+        return
+    old = conn.execute("SELECT login_utc, logout_utc FROM rpt_sessions WHERE unit_id = ? "
+                       "AND session_id = ?", [env.unit_id, session_id]).fetchone()
+    if env.type == "login":
+        conn.execute(
+            "INSERT INTO rpt_sessions (unit_id, session_id, staff_no, window_id, login_utc) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (unit_id, session_id) DO UPDATE SET "
+            "login_utc = excluded.login_utc, staff_no = excluded.staff_no",
+            [env.unit_id, session_id, staff, window_id, utc])
+    else:
+        duration = _n(d, "duration_s")
+        login = utc_text(env.utc - dt.timedelta(seconds=duration)) if duration else None
+        conn.execute(
+            "INSERT INTO rpt_sessions (unit_id, session_id, staff_no, window_id, login_utc, "
+            "logout_utc) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (unit_id, session_id) DO "
+            "UPDATE SET logout_utc = excluded.logout_utc, "
+            "login_utc = COALESCE(rpt_sessions.login_utc, excluded.login_utc), "
+            "staff_no = COALESCE(rpt_sessions.staff_no, excluded.staff_no)",
+            [env.unit_id, session_id, staff, window_id, login or utc, utc])
+    settle(conn, f"sess:{env.unit_id}:{session_id}",
+           entities.session(conn, env.unit_id, session_id))
+    if staff:
+        times = [t for t in (*(old or ()), utc) if t]
+        lo = min(times)
+        hi = max(times)
+        refresh_shifts(conn, staff, parse_utc(lo), parse_utc(hi) + dt.timedelta(seconds=1))
+
+
+def _mark(conn: sqlite3.Connection, env: EventEnvelope, window_id: str, utc: str) -> None:
+    is_open = int(env.type == "counter_opened")
+    conn.execute("INSERT INTO rpt_marks (unit_id, utc, open, window_id) VALUES (?, ?, ?, ?) "
+                 "ON CONFLICT DO NOTHING", [env.unit_id, utc, is_open, window_id])
+    # This mark may end the closure before it, and (if a close) starts its own.
+    prev = conn.execute("SELECT utc FROM rpt_marks WHERE unit_id = ? AND utc < ? AND open = 0 "
+                        "ORDER BY utc DESC LIMIT 1", [env.unit_id, utc]).fetchone()
+    for closed in ([prev[0]] if prev else []) + ([utc] if not is_open else []):
+        settle(conn, f"close:{env.unit_id}:{closed}",
+               entities.closure(conn, env.unit_id, closed))
+
+
+def refresh_shifts(conn: sqlite3.Connection, staff_no: str | None, start: dt.datetime,
+                   end: dt.datetime) -> int:
+    """Re-settle every shift (of ``staff_no``, or everyone's) overlapping [start, end).
+
+    Returns how many shifts were looked at. Shifts deleted from org_shifts keep their
+    old contribution until :func:`forget_shift` is called for them.
+    """
+    ensure_schema(conn)
+    sql = "SELECT shift_id FROM org_shifts WHERE start_utc < ? AND end_utc > ?"
+    args: list[Any] = [utc_text(end), utc_text(start)]
+    if staff_no is not None:
+        sql += " AND staff_no = ?"
+        args.append(staff_no)
+    ids = [r[0] for r in conn.execute(sql, args).fetchall()]
+    for shift_id in ids:
+        settle(conn, f"shift:{shift_id}", entities.shift(conn, shift_id))
+    return len(ids)
+
+
+def refresh_leave(conn: sqlite3.Connection, staff_no: str, start: dt.datetime,
+                  end: dt.datetime) -> None:
+    """After leave of ``staff_no`` over [start, end) changed: re-settle its shifts and
+    the off-seat episodes that began then (their excuse may have changed)."""
+    ensure_schema(conn)
+    refresh_shifts(conn, staff_no, start, end)
+    rows = conn.execute("SELECT unit_id, absence_id FROM rpt_absences WHERE staff_no = ? "
+                        "AND start_utc >= ? AND start_utc < ?",
+                        [staff_no, utc_text(start), utc_text(end)]).fetchall()
+    for unit_id, absence_id in rows:
+        settle(conn, f"abs:{unit_id}:{absence_id}",
+               entities.absence(conn, unit_id, absence_id))
+
+
+def forget_shift(conn: sqlite3.Connection, shift_id: str) -> None:
+    """Take a removed shift's figures back out of the rollups."""
+    ensure_schema(conn)
+    settle(conn, f"shift:{shift_id}", {})

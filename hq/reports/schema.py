@@ -1,0 +1,52 @@
+"""The reports' tables in HQ's database (events.db), created on first use.
+
+``rpt_rollup`` holds every figure as (period, window, staff, metric) -> value, for
+branch-local days, ISO weeks, months and years. ``rpt_contrib`` remembers what each
+entity (a transaction, an off-seat episode, a staff session, a closure, a scheduled
+shift) last added, so when a late event changes the entity its old contribution is
+taken back and the new one added: every event counts exactly once, whatever the order.
+The ``rpt_sessions``/``rpt_absences``/``rpt_marks`` tables assemble those entities from
+their events; ``rpt_score_*`` hold scoring rules and managers' inputs.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+STATEMENTS = (
+    "CREATE TABLE IF NOT EXISTS rpt_rollup (period TEXT NOT NULL, window_id TEXT NOT NULL,"
+    " staff_no TEXT NOT NULL, metric TEXT NOT NULL, value REAL NOT NULL,"
+    " PRIMARY KEY (period, window_id, staff_no, metric)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS rpt_contrib (entity TEXT PRIMARY KEY, data TEXT NOT NULL)"
+    " WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS rpt_sessions (unit_id TEXT NOT NULL, session_id TEXT NOT NULL,"
+    " staff_no TEXT, window_id TEXT, login_utc TEXT, logout_utc TEXT,"
+    " PRIMARY KEY (unit_id, session_id))",
+    "CREATE INDEX IF NOT EXISTS rpt_sessions_staff ON rpt_sessions (staff_no, login_utc)",
+    "CREATE TABLE IF NOT EXISTS rpt_absences (unit_id TEXT NOT NULL, absence_id TEXT NOT NULL,"
+    " staff_no TEXT, window_id TEXT, start_utc TEXT, end_utc TEXT, duration_s REAL,"
+    " max_level INTEGER, counter_open INTEGER, clip_id TEXT,"
+    " PRIMARY KEY (unit_id, absence_id))",
+    "CREATE INDEX IF NOT EXISTS rpt_absences_window ON rpt_absences (window_id, start_utc)",
+    "CREATE INDEX IF NOT EXISTS rpt_absences_staff ON rpt_absences (staff_no, start_utc)",
+    "CREATE TABLE IF NOT EXISTS rpt_marks (unit_id TEXT NOT NULL, utc TEXT NOT NULL,"
+    " open INTEGER NOT NULL, window_id TEXT, PRIMARY KEY (unit_id, utc, open))",
+    "CREATE TABLE IF NOT EXISTS rpt_score_rules (version INTEGER PRIMARY KEY,"
+    " rules TEXT NOT NULL, author TEXT NOT NULL, created_utc TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS rpt_score_inputs (staff_no TEXT NOT NULL, month TEXT NOT NULL,"
+    " knowledge REAL, teamwork REAL, mystery REAL, author TEXT NOT NULL,"
+    " updated_utc TEXT NOT NULL, PRIMARY KEY (staff_no, month))",
+    "CREATE TABLE IF NOT EXISTS rpt_unit_sync (unit_id TEXT PRIMARY KEY,"
+    " last_received_utc TEXT NOT NULL, last_event_utc TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS rpt_events_window_type ON events (window_id, type, utc)",
+)
+
+
+def ensure_schema(conn: sqlite3.Connection) -> None:
+    """Create the reports' tables if missing (safe inside an open transaction)."""
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                       "AND name = 'rpt_score_inputs'").fetchone()
+    if row is not None:
+        return
+    for statement in STATEMENTS:
+        conn.execute(statement)
