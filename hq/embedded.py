@@ -69,3 +69,5 @@ def running_hq(root: Path, limits: HQLimits | None = None, *,
         thread.join(10)
         for store in (deps.events, deps.clips, deps.audit):
             store.close()
+        if deps.users is not None:
+            deps.users.close()

@@ -22,6 +22,8 @@ from hq.api.units import build_units_router
 from hq.api.uploads import build_uploads_router
 from hq.asgi_tls import ASGIApp, TLSExtensionH11Protocol
 from hq.ca import CERT_FILE
+from hq.web import mount_web
+from hq.web.docs import mount_docs
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +34,9 @@ OPENAPI_URL = "/v1/openapi.json"
 def create_app(deps: HQDeps) -> FastAPI:
     """HQ's API under /v1, OpenAPI document at /v1/openapi.json, docs at /v1/docs."""
     app = FastAPI(title="counterunit HQ", version=API_VERSION, openapi_url=OPENAPI_URL,
-                  docs_url="/v1/docs", redoc_url=None)
+                  docs_url=None, redoc_url=None)
     install_error_handlers(app)
+    mount_docs(app, OPENAPI_URL, app.title)
     app.include_router(build_units_router(deps))
     app.include_router(build_uploads_router(deps))
     app.include_router(build_unit_status_router(deps))
@@ -47,7 +50,8 @@ def create_app(deps: HQDeps) -> FastAPI:
             raise
         log.info("hq.api.users is not available; serving the unit API only")
     else:
-        app.include_router(build_users_router(deps))
+        app.include_router(build_users_router(deps, deps.user_store()))
+    mount_web(app, deps, deps.user_store())  # pages at /, after the API
     # Added last means outermost: the tus header also lands on the guard's 413.
     app.add_middleware(BodySizeGuard, limits=deps.limits)
     app.add_middleware(TusResumableHeader)

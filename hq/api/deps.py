@@ -10,6 +10,7 @@ from hq.ca import CertificateAuthority
 from hq.enrollment import EnrollmentCodes
 from hq.org.store import OrgStore
 from hq.storage import LocalClipStore, SqliteAuditLog, SqliteEventStore
+from hq.users import UserStore
 
 
 @dataclass
@@ -37,6 +38,13 @@ class HQDeps:
     codes: EnrollmentCodes
     config_dir: Path  # unit config files served to units (roster, schedule, rules)
     limits: HQLimits = field(default_factory=HQLimits)
+    users: UserStore | None = None  # users.db: accounts, tokens, page sessions, throttle
+
+    def user_store(self) -> UserStore:
+        """The accounts store, opened beside the config folder on first use."""
+        if self.users is None:
+            self.users = UserStore(self.config_dir.parent / "users.db")
+        return self.users
 
     @functools.cached_property
     def org(self) -> OrgStore:

@@ -18,7 +18,8 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
-from hq import users as perm
+from hq import passwords
+from hq import roles as perm
 from hq.api.deps import HQDeps
 from hq.api.errors import error_response
 from hq.storage import (
@@ -36,7 +37,17 @@ from hq.storage import (
     parse_range,
 )
 from hq.storage.models import MAX_PAGE
-from hq.users import DEFAULT_TOKEN_TTL, User, UserError, UserExists, UserStore
+from hq.storage.scope import Scope
+from hq.users import (
+    DEFAULT_LANGUAGE,
+    DEFAULT_TOKEN_TTL,
+    Contact,
+    InvalidAccount,
+    User,
+    UserError,
+    UserExists,
+    UserStore,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +83,7 @@ class ErrorBody(BaseModel):
 class Credentials(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(..., min_length=1, max_length=64)
-    password: str = Field(..., min_length=1, max_length=perm.MAX_PASSWORD)
+    password: str = Field(..., min_length=1, max_length=passwords.MAX_PASSWORD)
 
 
 class TokenOut(BaseModel):
@@ -83,8 +94,14 @@ class TokenOut(BaseModel):
 class NewUser(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(..., min_length=1, max_length=64)
-    password: str = Field(..., min_length=perm.MIN_PASSWORD, max_length=perm.MAX_PASSWORD)
+    password: str = Field(..., min_length=passwords.MIN_PASSWORD, max_length=passwords.MAX_PASSWORD)
     role: str = Field(..., description=f"One of {sorted(perm.ROLES)}")
+    scope: str | None = Field(None, max_length=80,
+                              description="'all', 'branch:ID' or 'hall:ID' (admin: all)")
+    language: str = Field(DEFAULT_LANGUAGE, max_length=8, description="zh-CN or en")
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, max_length=32)
+    im: str | None = Field(None, max_length=128)
 
 
 class UserOut(BaseModel):
@@ -92,6 +109,18 @@ class UserOut(BaseModel):
     role: str
     enabled: bool
     created_utc: dt.datetime
+    scope: str
+    language: str
+    email: str | None
+    phone: str | None
+    im: str | None
+
+
+def user_out(u: User) -> UserOut:
+    """The API's view of an account."""
+    return UserOut(username=u.username, role=u.role, enabled=u.enabled,
+                   created_utc=u.created_utc, scope=u.scope.text(), language=u.language,
+                   email=u.contact.email, phone=u.contact.phone, im=u.contact.im)
 
 
 class ClipInfo(BaseModel):
@@ -342,15 +371,24 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
         """Create an account with a role (admin only)."""
         try:
             admin = principal(cred, perm.MANAGE_USERS, request)
-            created = store.create_user(body.username, body.password, body.role, now=now())
+            try:
+                scope = Scope.parse(body.scope) if body.scope is not None else None
+            except ValueError as exc:
+                raise InvalidAccount(str(exc)) from exc
+            problem = perm.scope_rule(body.role, scope)
+            if problem:
+                raise InvalidAccount(problem)
+            created = store.create_user(
+                body.username, body.password, body.role, scope=scope, language=body.language,
+                contact=Contact(body.email, body.phone, body.im), now=now())
             audit(admin, USER_CREATE, "user", created.username, request,
-                  f"role={created.role}")
+                  f"role={created.role}; scope={created.scope.text()}")
         except Refused as r:
             return r.response(request)
         except UserExists as exc:
             return Refused(409, "user_exists", str(exc)).response(request)
         except UserError as exc:
             return Refused(400, "invalid_user", str(exc)).response(request)
-        return UserOut(**vars(created))
+        return user_out(created)
 
     return router

@@ -158,11 +158,16 @@ def test_audit_log_is_for_auditors_and_admins(hq: HQ, role: str, status: int) ->
 
 
 def test_admin_creates_users_and_others_cannot(hq: HQ) -> None:
-    body = {"username": "new-sup", "password": PW, "role": "supervisor"}
+    body = {"username": "new-sup", "password": PW, "role": "hall_supervisor",
+            "scope": "hall:h1"}
     assert hq.post("/v1/users", body, role="supervisor").status_code == 403
     assert hq.post("/v1/users", body).status_code == 401
     r = hq.post("/v1/users", body, role="admin")
-    assert r.status_code == 201 and r.json()["role"] == "supervisor"
+    assert r.status_code == 201 and r.json()["role"] == "hall_supervisor"
+    assert r.json()["scope"] == "hall:h1"
+    unscoped = hq.post("/v1/users", {**body, "username": "new-sup2", "scope": None},
+                       role="admin")
+    assert unscoped.status_code == 400 and "needs a scope" in unscoped.json()["detail"]
     assert hq.post("/v1/users", body, role="admin").status_code == 409
     bad = hq.post("/v1/users", {**body, "username": "x", "role": "root"}, role="admin")
     assert bad.status_code == 400 and bad.json()["error"] == "invalid_user"
