@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from hq import roles
+from hq.api.deps import HQDeps
 from hq.live.board import WindowTile
 from hq.live.store import bump
 from hq.storage.scope import Scope
@@ -93,13 +94,13 @@ def _group(tiles: list[WindowTile]) -> list[tuple[str, str, list[WindowTile]]]:
     return groups
 
 
-def build_dashboard_router() -> APIRouter:
+def build_dashboard_router(deps: HQDeps) -> APIRouter:
     """GET /, GET /live/tiles (text/event-stream), POST /dashboard/alerts/{id}/ack."""
     router = APIRouter(include_in_schema=False)
     @router.get("/")
     def dashboard(request: Request, user: Viewer) -> Response:
         ctx = web(request)
-        conn = conn_for(ctx.deps)
+        conn = conn_for(deps)
         seq, tiles = snapshot(conn, user.scope, ctx.clock())
         marks = alert_marks(conn, user.scope, tiles)
         html = tile_html(user.language, tiles, marks, user.may(roles.ACK_ALERTS),
@@ -113,14 +114,14 @@ def build_dashboard_router() -> APIRouter:
         can_ack = user.may(roles.ACK_ALERTS)
         scope, lang = user.scope, user.language
         csrf = getattr(request.state, "csrf", "")
-        marks_conn = own_conn(ctx.deps)
+        marks_conn = own_conn(deps)
 
         def render_tiles(tiles: list[WindowTile]) -> dict[str, str]:
             return tile_html(lang, tiles, alert_marks(marks_conn, scope, tiles), can_ack, csrf)
 
         async def stream() -> Any:
             try:
-                async for chunk in feed(lambda: own_conn(ctx.deps), scope, since,
+                async for chunk in feed(lambda: own_conn(deps), scope, since,
                                         render_tiles, request.is_disconnected,
                                         clock=ctx.clock):
                     yield chunk
@@ -137,7 +138,7 @@ def build_dashboard_router() -> APIRouter:
         from hq.alerts.queries import acknowledge as ack
 
         ctx = web(request)
-        conn = conn_for(ctx.deps)
+        conn = conn_for(deps)
         try:
             th = thread(conn, user.scope, thread_id)
             first = ack(conn, thread_id, user.username, ctx.clock(), scope=user.scope)

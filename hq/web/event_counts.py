@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from hq import roles
+from hq.api.deps import HQDeps
 from hq.users import User
 from hq.web.auth import require, web
 from hq.web.i18n import gettext_for
@@ -23,7 +24,7 @@ from .windows_bars import Series, bar_chart
 Viewer = Annotated[User, Depends(require(roles.FIGURES))]
 
 
-def build_event_counts_router() -> APIRouter:
+def build_event_counts_router(deps: HQDeps) -> APIRouter:
     """GET /events."""
     from hq.reports.usage import event_counts
 
@@ -35,7 +36,7 @@ def build_event_counts_router() -> APIRouter:
         now = ctx.clock()
         period = parse_period(dict(request.query_params.items()), now.date())
         start, end = period.utc_bounds()
-        c = event_counts(conn_for(ctx.deps), user.scope, start, end, now=now)
+        c = event_counts(conn_for(deps), user.scope, start, end, now=now)
         _ = gettext_for(user.language)
         levels = sorted(c.off_seat_by_level) or [0]
         charts = [

@@ -17,10 +17,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from hq import roles
+from hq.api.deps import HQDeps
 from hq.storage import SEARCH, TRANSACTION_VIEW, InvalidInput, StorageError
 from hq.storage.scope import Scope
 from hq.users import User
-from hq.web.auth import PageError, require, web
+from hq.web.auth import PageError, require
 from hq.web.live_db import conn_for
 from hq.web.render import render
 
@@ -129,19 +130,18 @@ def parse_filter(form: dict[str, str], ch: Choices) -> tuple[TxnFilter, str]:
         page=1 if page is None else int(page)), tz
 
 
-def build_transactions_router() -> APIRouter:
+def build_transactions_router(deps: HQDeps) -> APIRouter:
     """GET /transactions, /transactions/{unit}/{txn}, /transactions/{unit}/{txn}/clip."""
     router = APIRouter(include_in_schema=False)
 
     @router.get("/transactions")
     def transactions(request: Request, user: Searcher) -> Response:
-        ctx = web(request)
-        conn = conn_for(ctx.deps)
+        conn = conn_for(deps)
         form = {k: v for k, v in request.query_params.items()}
         ch = choices(conn, user.scope)
         f, tz = parse_filter(form, ch)
         rows, more = search(conn, user.scope, f)
-        audit(ctx.deps, user, request, SEARCH, "transactions",
+        audit(deps, user, request, SEARCH, "transactions",
               str(request.url.query) or "*", f"results={len(rows)}; page={f.page}")
         keep = {k: v for k, v in form.items() if v and k != "page"}
 
@@ -153,17 +153,16 @@ def build_transactions_router() -> APIRouter:
 
     @router.get("/transactions/{unit_id}/{txn_id}")
     def transaction(unit_id: str, txn_id: str, request: Request, user: Viewer) -> Response:
-        ctx = web(request)
-        conn = conn_for(ctx.deps)
+        conn = conn_for(deps)
         txn = one(conn, user.scope, unit_id, txn_id)
         if txn is None:
             raise PageError(404, "No transaction %(id)s here.", id=f"{unit_id}/{txn_id}")
-        audit(ctx.deps, user, request, TRANSACTION_VIEW, "transaction", f"{unit_id}/{txn_id}",
+        audit(deps, user, request, TRANSACTION_VIEW, "transaction", f"{unit_id}/{txn_id}",
               "page")
         stored = None
         if txn.clip_id is not None:
             try:
-                stored = ctx.deps.clips.open_clip(txn.clip_id, unit_id)
+                stored = deps.clips.open_clip(txn.clip_id, unit_id)
             except (StorageError, InvalidInput):  # not at HQ (yet)
                 stored = None
         return render(request, "transaction.html", user, t=txn, steps=timeline(conn, txn),
@@ -173,10 +172,9 @@ def build_transactions_router() -> APIRouter:
     @router.get("/transactions/{unit_id}/{txn_id}/clip")
     def clip(unit_id: str, txn_id: str, request: Request, user: Player,
              download: int = 0) -> Response:
-        ctx = web(request)
-        txn = one(conn_for(ctx.deps), user.scope, unit_id, txn_id)
+        txn = one(conn_for(deps), user.scope, unit_id, txn_id)
         ident = f"{unit_id}/{txn.clip_id if txn and txn.clip_id else txn_id}"
-        return clip_response(ctx.deps, user, request, txn, ident, bool(download))
+        return clip_response(deps, user, request, txn, ident, bool(download))
 
     return router
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from hq import roles
+from hq.api.deps import HQDeps
 from hq.users import User
 from hq.web.auth import PageError, require, web
 from hq.web.live_db import conn_for
@@ -26,7 +27,7 @@ def _zones(conn: sqlite3.Connection) -> dict[str, str]:
     return {r[0]: r[1] for r in conn.execute("SELECT branch_id, tz FROM org_branches")}
 
 
-def build_units_router() -> APIRouter:
+def build_units_router(deps: HQDeps) -> APIRouter:
     """GET /units (``?silent_min=N`` sets the silence threshold, default 15 minutes)."""
     from hq.org.overview import DEFAULT_SILENT_AFTER, unit_overview
 
@@ -45,7 +46,7 @@ def build_units_router() -> APIRouter:
                 raise PageError(400, "%(field)s: must be within %(lo)s..%(hi)s.",
                                 field="silent_min", lo="1", hi="10080")
             threshold = dt.timedelta(minutes=minutes)
-        conn = conn_for(ctx.deps)
+        conn = conn_for(deps)
         rows = unit_overview(conn, user.scope, ctx.clock(), threshold)
         return render(request, "units.html", user, units=rows, zones=_zones(conn),
                       threshold_min=int(threshold.total_seconds() // 60))

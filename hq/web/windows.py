@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from hq import roles
+from hq.api.deps import HQDeps
 from hq.users import User
 from hq.web.auth import PageError, require, web
 from hq.web.i18n import gettext_for
@@ -76,7 +77,7 @@ def hours(seconds: float) -> float:
     return round(seconds / 3600, 1)
 
 
-def build_windows_router() -> APIRouter:
+def build_windows_router(deps: HQDeps) -> APIRouter:
     """GET /windows."""
     from hq.reports.usage import window_usage
 
@@ -89,7 +90,7 @@ def build_windows_router() -> APIRouter:
         now = ctx.clock()
         period = parse_period(form, now.date())
         start, end = period.utc_bounds()
-        conn = conn_for(ctx.deps)
+        conn = conn_for(deps)
         report = window_usage(conn, user.scope, start, end, now=now)
         _ = gettext_for(user.language)
         names = [f"{w.hall} {w.name}" for w in report.windows]

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
+from .site import Site, seeded_site
+
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -60,3 +62,20 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
     return context.new_page()
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """One seeded HQ per test process (tests that change it use windows of their own)."""
+    with seeded_site(tmp_path_factory.mktemp("site")) as s:
+        yield s
+
+
+def log_in(page: Page, site: Site, who: str, next_path: str = "/") -> None:
+    """Log in through the login form, as a person would."""
+    username, password = site.login(who)
+    page.goto(f"{site.url}/login?next={next_path}")
+    page.fill('input[name="username"]', username)
+    page.fill('input[name="password"]', password)
+    with page.expect_navigation():
+        page.click('form[action="/login"] button[type="submit"]')

@@ -18,6 +18,7 @@ import av
 import numpy as np
 
 from hq.embedded import EmbeddedHQ
+from hq.enrollment import issue_for_window
 from sync.enroll import enroll
 from sync.hq_client import HQClient
 from sync.identity import UnitIdentity
@@ -51,9 +52,12 @@ class SimUnit:
     clips: dict[str, str] = field(default_factory=dict)  # clip_id -> sha256
 
     @classmethod
-    def enroll(cls, hq: EmbeddedHQ, unit_id: str, counter_id: str, workdir: Path) -> SimUnit:
-        """Issue a code at HQ and redeem it over HTTPS (the code binds nothing by itself)."""
-        code = hq.deps.codes.issue(unit_id, dt.timedelta(hours=1))
+    def enroll(cls, hq: EmbeddedHQ, unit_id: str, counter_id: str, workdir: Path,
+               window_id: str) -> SimUnit:
+        """Issue a code for ``window_id`` at HQ and redeem it over HTTPS, as an installer
+        would: the unit's events are filed under that window from the first one."""
+        code = issue_for_window(hq.deps.codes, hq.deps.org, unit_id, window_id,
+                                dt.timedelta(hours=1))
         identity = UnitIdentity(workdir / unit_id / "identity")
         enroll(hq.url, code, unit_id, identity, hq.ca_pem)
         return cls(unit_id, counter_id, HQClient.from_identity(hq.url, identity),

@@ -1,20 +1,23 @@
 """The HQ the browser tests open: a real server on loopback HTTPS, seeded the real way.
 
-Two branches (A in Shanghai, B in Urumqi, so two time zones), a hall each, windows bound
-to simulated units that enrolled with one-time codes; transactions, ratings and clips
-reach HQ over mutual TLS through its ingest API, as a unit's sync process sends them.
+Two branches (A in Shanghai, B in Urumqi, so two time zones), a hall each, windows whose
+units enrolled with window-bound one-time codes; the tree, staff and today's shifts are
+authored through HQ's organisation store; transactions, ratings and clips reach HQ over
+mutual TLS through its ingest API, as a unit's sync process sends them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from hq.embedded import EmbeddedHQ, running_hq
+from hq.storage.scope import Scope
 
 from .sim_unit import SimUnit
 
@@ -24,70 +27,75 @@ TREE = [
     ("A", "浦东支行", "Asia/Shanghai", "A-H1", "一楼大厅",
      [("A-W1", "1号窗口", "unit-a1"), ("A-W2", "2号窗口", "unit-a2")]),
     ("B", "乌鲁木齐支行", "Asia/Urumqi", "B-H1", "营业厅",
-     [("B-W1", "1号窗口", "unit-b1")]),
+     [("B-W1", "7号窗口", "unit-b1")]),
 ]
-STAFF = [("S100", "王芳", "A"), ("S200", "李强", "A"), ("S300", "阿依古丽", "B")]
+STAFF = [("S100", "王芳", "A", "A-W1"), ("S200", "李强", "A", "A-W2"),
+         ("S300", "阿依古丽", "B", "B-W1")]
+# role name in tests -> (username, role, scope)
+USERS = {
+    "admin": ("root", "admin", Scope.everything()),
+    "manager_a": ("mgr-a", "branch_manager", Scope("branch", "A")),
+    "auditor": ("aud", "auditor", Scope.everything()),
+    "supervisor_b": ("sup-b", "hall_supervisor", Scope("hall", "B-H1")),
+}
 
 
 @dataclass
 class Site:
-    """The running HQ, its simulated units and what was sent (to compare with)."""
+    """The running HQ, its simulated units, and when the seeded traffic happened."""
 
     hq: EmbeddedHQ
     units: dict[str, SimUnit]
     now: dt.datetime
-    logins: dict[str, tuple[str, str]] = field(default_factory=dict)  # role -> (user, pw)
 
     @property
     def url(self) -> str:
         return self.hq.url
 
+    def login(self, who: str) -> tuple[str, str]:
+        """(username, password) of a seeded user."""
+        return USERS[who][0], PASSWORD
+
     def db(self) -> sqlite3.Connection:
-        """A connection of its own to HQ's database (for checks, never for seeding rows
-        the ingest path makes)."""
+        """A connection of its own to HQ's database, for checks."""
         conn = sqlite3.connect(self.hq.root / "data" / "events.db", timeout=10)
         conn.row_factory = sqlite3.Row
         return conn
 
 
-def seed_org(db: Path, now: dt.datetime) -> None:
-    """The organisation tree, staff and today's shifts, written to HQ's org tables."""
-    conn = sqlite3.connect(db, timeout=10)
-    try:
-        with conn:
-            for branch, bname, tz, hall, hname, windows in TREE:
-                conn.execute("INSERT INTO org_branches VALUES (?, ?, ?)", [branch, bname, tz])
-                conn.execute("INSERT INTO org_halls VALUES (?, ?, ?)", [hall, branch, hname])
-                for wid, wname, unit in windows:
-                    conn.execute("INSERT INTO org_windows VALUES (?, ?, ?)", [wid, hall, wname])
-                    conn.execute("INSERT INTO org_unit_windows VALUES (?, ?, ?)",
-                                 [unit, wid, "2026-01-01T00:00:00.000000Z"])
-            for staff_no, name, branch in STAFF:
-                conn.execute("INSERT INTO org_staff (staff_no, name, home_branch_id) "
-                             "VALUES (?, ?, ?)", [staff_no, name, branch])
-            day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-            for i, (wid, staff_no) in enumerate((("A-W1", "S100"), ("A-W2", "S200"),
-                                                 ("B-W1", "S300"))):
-                conn.execute("INSERT INTO org_shifts VALUES (?, ?, ?, ?, ?)",
-                             [f"sh{i}", wid, staff_no, _utc(day), _utc(day + dt.timedelta(days=1))])
-    finally:
-        conn.close()
+def seed_org(hq: EmbeddedHQ, now: dt.datetime) -> None:
+    """The tree, staff and today's all-day shifts, authored through HQ's org store."""
+    org = hq.deps.org
+    for branch, bname, tz, hall, hname, windows in TREE:
+        org.author("branch", {"branch_id": branch, "name": bname, "tz": tz})
+        org.author("hall", {"hall_id": hall, "branch_id": branch, "name": hname})
+        for wid, wname, _unit in windows:
+            org.author("window", {"window_id": wid, "hall_id": hall, "name": wname})
+    zones = {branch: tz for branch, _n, tz, *_rest in TREE}
+    for staff_no, name, branch, window in STAFF:
+        org.author("staff", {"staff_no": staff_no, "name": name, "home_branch_id": branch})
+        day = now.astimezone(zoneinfo.ZoneInfo(zones[branch])).date()
+        org.author("shift", {"window_id": window, "staff_no": staff_no,
+                             "date": day.isoformat(), "start": "00:00", "end": "23:59"})
 
 
-def _utc(t: dt.datetime) -> str:
-    return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def seed_users(hq: EmbeddedHQ) -> None:
+    users = hq.deps.user_store()
+    for username, role, scope in USERS.values():
+        users.create_user(username, PASSWORD, role, scope=scope)
 
 
 @contextmanager
 def seeded_site(root: Path) -> Iterator[Site]:
-    """HQ serving ``root`` with the tree above and a morning of traffic at each window."""
+    """HQ serving ``root`` with the tree above and two hours of traffic at each window."""
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     with running_hq(root) as hq:
-        seed_org(hq.root / "data" / "events.db", now)
+        seed_org(hq, now)
+        seed_users(hq)
         units: dict[str, SimUnit] = {}
         for _branch, _b, _tz, _hall, _h, windows in TREE:
             for wid, _name, unit_id in windows:
-                units[unit_id] = SimUnit.enroll(hq, unit_id, wid.lower(), root / "units")
+                units[unit_id] = SimUnit.enroll(hq, unit_id, wid.lower(), root / "units", wid)
         a1, a2, b1 = units["unit-a1"], units["unit-a2"], units["unit-b1"]
         start = now - dt.timedelta(hours=2)
         a1.send("login", start, staff_id="S100", staff_number="S100", name="王芳",
