@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from hq.api.deps import HQDeps
+from hq.user_cli import add_user_commands
 
 
 def _server_credentials(deps: HQDeps, root: Path, hosts: list[str]) -> tuple[Path, Path]:
@@ -62,25 +63,6 @@ def _revoke(args: argparse.Namespace) -> int:
     return 0 if serials else 1
 
 
-def _user_add(args: argparse.Namespace) -> int:
-    """The first admin is made here; later users through the API (POST /v1/users)."""
-    import getpass
-
-    from hq.users import UserError, UserStore
-
-    password = args.password or getpass.getpass(f"password for {args.username}: ")
-    users = UserStore(args.data / "users.db")
-    try:
-        users.create_user(args.username, password, args.role)
-    except UserError as exc:
-        print(f"cannot add user: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        users.close()
-    print(f"user {args.username} ({args.role}) added")
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="counterunit hq", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -107,12 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--unit", required=True)
     p.add_argument("--reason", default="revoked by operator")
     p.set_defaults(func=_revoke)
-    p = sub.add_parser("user-add", help="add an HQ user (the first admin, typically)")
-    p.add_argument("--data", type=Path, required=True)
-    p.add_argument("--username", required=True)
-    p.add_argument("--role", choices=["admin", "supervisor", "auditor"], required=True)
-    p.add_argument("--password", help="default: asked on the terminal")
-    p.set_defaults(func=_user_add)
+    add_user_commands(sub)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -37,15 +37,19 @@ _PAGE_HEADERS = [(b"content-security-policy", CSP.encode()),
 
 def page_routers(deps: HQDeps) -> list[APIRouter]:
     """Every page router; each part of HQ adds its ``build_X_router(deps)`` here."""
+    from hq.web.audit_page import build_audit_router
     from hq.web.dashboard import build_dashboard_router
     from hq.web.event_counts import build_event_counts_router
     from hq.web.login import build_login_router
     from hq.web.transactions import build_transactions_router
     from hq.web.units import build_units_router
+    from hq.web.users_admin import build_users_admin_router
     from hq.web.windows import build_windows_router
 
     return [
         build_login_router(),
+        build_users_admin_router(deps),
+        build_audit_router(deps),
         build_dashboard_router(deps),
         build_transactions_router(deps),
         build_windows_router(deps),

@@ -85,6 +85,7 @@ def build_login_router() -> APIRouter:
                     error="Too many failed logins. Try again later or ask an administrator.")
             return _login_page(request, target, status=401,
                                error="Wrong username or password.")
+        ctx.users.sessions.purge(ctx.clock())  # rows that can never be valid again
         session_id, _csrf = ctx.users.sessions.create(outcome.user.username,
                                                       client_address(request), ctx.clock())
         resp = RedirectResponse(target, status_code=303)
