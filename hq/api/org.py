@@ -1,4 +1,5 @@
-"""The organisation's JSON API under /v1/org: authoring (admin only) and scoped reads.
+"""The organisation's JSON API under /v1/org: authoring (manage_org within the author's scope,
+see hq/org/authority.py) and scoped reads.
 
 Writes take one JSON object per record; a bad value answers 422 with every problem naming
 its field and rule, and nothing is written. Imports take the file itself as the request
@@ -18,11 +19,12 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
+from hq import roles
 from hq.api.deps import HQDeps
 from hq.api.errors import ApiError, ErrorBody, error_response
 from hq.enrollment import EnrollmentError, issue_for_window
 from hq.org import queries
-from hq.org.errors import OrgConflict, OrgError, OrgInvalid, OrgNotFound
+from hq.org.errors import OrgConflict, OrgError, OrgForbidden, OrgInvalid, OrgNotFound
 from hq.org.imports import ImportRefused, import_file, template_bytes
 from hq.org.overview import unit_overview
 from hq.org.versions import ConfigVersion, document, versions_of
@@ -73,9 +75,8 @@ def _versions(vs: list[ConfigVersion]) -> list[dict[str, Any]]:
 
 
 def scope_of(user: User) -> Scope:
-    """The part of the tree ``user`` may read (roles without a scope see everything)."""
-    scope = getattr(user, "scope", None)
-    return scope if isinstance(scope, Scope) else Scope.everything()
+    """The part of the tree ``user`` may read."""
+    return user.scope
 
 
 def _refusal(exc: OrgError) -> ApiError:
@@ -83,6 +84,8 @@ def _refusal(exc: OrgError) -> ApiError:
         return ApiError(422, "invalid", "; ".join(exc.problems))
     if isinstance(exc, OrgNotFound):
         return ApiError(404, "not_found", str(exc))
+    if isinstance(exc, OrgForbidden):
+        return ApiError(403, "forbidden", str(exc))
     if isinstance(exc, OrgConflict):
         return ApiError(409, "conflict", str(exc))
     return ApiError(400, "bad_request", str(exc))
@@ -90,8 +93,8 @@ def _refusal(exc: OrgError) -> ApiError:
 
 def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
                      clock: Callable[[], dt.datetime] | None = None) -> APIRouter:
-    """Routes of /v1/org; opens ``users.db`` beside the config folder if not given."""
-    store = users if users is not None else UserStore(deps.config_dir.parent / "users.db")
+    """Routes of /v1/org; accounts from ``users`` or the deps' store."""
+    store = users if users is not None else deps.user_store()
     now = clock or (lambda: dt.datetime.now(dt.UTC))
     router = APIRouter(prefix="/v1/org", tags=["organisation"], responses=_ERRORS)
 
@@ -101,26 +104,34 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
             raise ApiError(401, "unauthenticated", "a valid bearer token is required",
                            {"WWW-Authenticate": "Bearer"})
         request.state.username = found.username
+        if not found.may(roles.FIGURES):
+            raise ApiError(403, "forbidden", f"role {found.role} may not read the organisation")
         return found
 
     def admin(request: Request, cred: Bearer) -> User:
         found = user(request, cred)
-        if found.role != "admin":
+        if not found.may(roles.MANAGE_ORG):
             raise ApiError(403, "forbidden", f"role {found.role} may not change the "
-                                             "organisation (admin only)")
+                                             "organisation")
         return found
 
-    Reader = Annotated[User, Depends(user)]
-    Admin = Annotated[User, Depends(admin)]
+    def whole(request: Request, cred: Bearer) -> User:
+        found = admin(request, cred)
+        if found.scope.level != "all":
+            raise ApiError(403, "forbidden", "only the whole organisation's scope may do "
+                                             f"this; yours is {found.scope.text()}")
+        return found
+
+    reader, writer, owner = Depends(user), Depends(admin), Depends(whole)
 
     @router.get("/tree")
-    def tree(who: Reader) -> list[dict[str, Any]]:
+    def tree(who: User = reader) -> list[dict[str, Any]]:
         """Branches, halls, windows and bound units in the caller's scope."""
         with deps.org.reading() as conn:
             return queries.tree(conn, scope_of(who))
 
     @router.post("/enroll-codes", response_model=CodeOut, status_code=201)
-    def enroll_code(body: CodeRequest, who: Admin) -> CodeOut:
+    def enroll_code(body: CodeRequest, who: User = owner) -> CodeOut:
         """Bind a unit to a window and issue its one-time enrollment code (admin only)."""
         try:
             code = issue_for_window(deps.codes, deps.org, body.unit_id, body.window_id,
@@ -133,11 +144,12 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
 
     # Fixed paths above: the generic /{kind} would otherwise catch them.
     @router.post("/{kind}", response_model=Stored)
-    def author(kind: Authored, who: Admin,
-               body: Annotated[dict[str, Any], Body(description="One record")]) -> Stored:
+    def author(kind: Authored,
+               body: Annotated[dict[str, Any], Body(description="One record")],
+               who: User = writer) -> Stored:
         """Add or replace one record (an id that exists is replaced); admin only."""
         try:
-            ident, made = deps.org.author(KIND_OF[kind], body, now())
+            ident, made = deps.org.author(KIND_OF[kind], body, now(), who.scope)
         except OrgError as exc:
             raise _refusal(exc) from None
         log.info("%s %s stored by %s; %d new config version(s)", KIND_OF[kind], ident,
@@ -145,23 +157,23 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
         return Stored(id=ident, new_versions=_versions(made))
 
     @router.delete("/{kind}/{ident}", response_model=Stored)
-    def delete(kind: Deletable, ident: str, who: Admin) -> Stored:
+    def delete(kind: Deletable, ident: str, who: User = writer) -> Stored:
         """Remove one record; 409 while something still refers to it."""
         try:
-            made = deps.org.delete(KIND_OF[kind], ident, now())
+            made = deps.org.delete(KIND_OF[kind], ident, now(), who.scope)
         except OrgError as exc:
             raise _refusal(exc) from None
         log.info("%s %s deleted by %s", KIND_OF[kind], ident, who.username)
         return Stored(id=ident, new_versions=_versions(made))
 
     @router.get("/staff")
-    def staff(who: Reader) -> list[dict[str, Any]]:
+    def staff(who: User = reader) -> list[dict[str, Any]]:
         """Staff whose home branch is in scope."""
         with deps.org.reading() as conn:
             return queries.staff(conn, scope_of(who))
 
     @router.get("/shifts")
-    def shifts(who: Reader,
+    def shifts(who: User = reader,
                utc_from: Annotated[dt.datetime | None, Query(alias="from")] = None,
                utc_to: Annotated[dt.datetime | None, Query(alias="to")] = None,
                staff_no: Annotated[str | None, Query(alias="staff", max_length=32)] = None,
@@ -174,13 +186,13 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
             raise ApiError(400, "invalid_query", str(exc)) from None
 
     @router.get("/templates")
-    def templates(who: Reader) -> list[dict[str, Any]]:
+    def templates(who: User = reader) -> list[dict[str, Any]]:
         """Weekly shift templates at windows in scope."""
         with deps.org.reading() as conn:
             return queries.templates(conn, scope_of(who))
 
     @router.get("/leave")
-    def leave(who: Reader,
+    def leave(who: User = reader,
               utc_from: Annotated[dt.datetime | None, Query(alias="from")] = None,
               utc_to: Annotated[dt.datetime | None, Query(alias="to")] = None
               ) -> list[dict[str, Any]]:
@@ -192,25 +204,25 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
             raise ApiError(400, "invalid_query", str(exc)) from None
 
     @router.get("/rules")
-    def rules(who: Reader) -> list[dict[str, Any]]:
+    def rules(who: User = reader) -> list[dict[str, Any]]:
         """Rules at the organisation and every override."""
         with deps.org.reading() as conn:
             return queries.rules(conn)
 
     @router.get("/zones")
-    def zones(who: Reader) -> list[dict[str, Any]]:
+    def zones(who: User = reader) -> list[dict[str, Any]]:
         """Zones of windows in scope."""
         with deps.org.reading() as conn:
             return queries.zones(conn, scope_of(who))
 
     @router.get("/settings")
-    def settings(who: Admin) -> dict[str, str]:
+    def settings(who: User = owner) -> dict[str, str]:
         """Organisation settings (the badge salt: admin only)."""
         with deps.org.reading() as conn:
             return queries.settings(conn)
 
     @router.get("/windows/{window_id}/config")
-    def window_config(window_id: str, who: Reader) -> dict[str, Any]:
+    def window_config(window_id: str, who: User = reader) -> dict[str, Any]:
         """A window's config versions (newest first) and its newest document."""
         with deps.org.reading() as conn:
             if window_id not in queries.window_ids(conn, scope_of(who)):
@@ -220,7 +232,7 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
         return {"window_id": window_id, "versions": _versions(vs), "document": doc}
 
     @router.put("/units/{unit_id}/window")
-    def bind(unit_id: str, body: Binding, who: Admin) -> dict[str, str]:
+    def bind(unit_id: str, body: Binding, who: User = owner) -> dict[str, str]:
         """File the unit's events from now on under a window (admin only)."""
         try:
             deps.org.bind(unit_id, body.window_id, now())
@@ -230,7 +242,7 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
         return {"unit_id": unit_id, "window_id": body.window_id}
 
     @router.get("/units")
-    def units(who: Reader,
+    def units(who: User = reader,
               silent_after_min: Annotated[float, Query(gt=0, le=10_080)] = 15
               ) -> list[dict[str, Any]]:
         """Each unit in scope: window, last seen, backlog, config, firmware, disk, clock."""
@@ -242,7 +254,7 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
     @router.get("/import/{kind}/template", response_class=Response,
                 responses={200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-"
                                              "officedocument.spreadsheetml.sheet": {}}}})
-    def import_template(kind: ImportKind, who: Reader,
+    def import_template(kind: ImportKind, who: User = reader,
                         fmt: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "xlsx"
                         ) -> Response:
         """A blank file to fill in for ``POST /v1/org/import/{kind}``."""
@@ -253,12 +265,12 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
 
     @router.post("/import/{kind}", openapi_extra={"requestBody": {"content": {
         "text/csv": {}, "application/octet-stream": {}}, "required": True}})
-    async def import_(kind: ImportKind, request: Request, who: Admin,
+    async def import_(kind: ImportKind, request: Request, who: User = writer,
                       filename: Annotated[str, Query(max_length=200)] = "") -> Any:
         """Import a CSV or XLSX file sent as the body: every row or none (admin only)."""
         data = await request.body()
         try:
-            result = import_file(deps.org, kind, data, filename, now())
+            result = import_file(deps.org, kind, data, filename, now(), who.scope)
         except ImportRefused as exc:
             error_response(request, 422, "import_refused", f"{len(exc.errors)} problem(s)")
             return JSONResponse(status_code=422, content={

@@ -48,3 +48,7 @@ def problems_of(exc: ValidationError, prefix: str = "") -> list[str]:
             got = ""
         out.append(f"{where.rstrip(': ')}: {msg}{got}" if where else f"{msg}{got}")
     return out
+
+
+class OrgForbidden(OrgError):
+    """Outside what the author's scope may change (403)."""

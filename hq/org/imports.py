@@ -18,7 +18,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .errors import OrgError, OrgInvalid
+from hq.storage.scope import Scope
+
+from .authority import check_write
+from .errors import OrgError, OrgForbidden, OrgInvalid
 from .models import LeaveIn, ShiftIn, StaffIn, WeeklyShiftIn, check
 from .store import OrgStore, write_leave, write_shift, write_staff, write_template
 from .tabular import Format, Row, TableError, read_rows, template
@@ -64,6 +67,8 @@ EXAMPLES = {
     "leave": {"staff_no": "1001", "kind": "leave", "start": "2026-12-24", "end": "2026-12-26",
               "note": ""},
 }
+_KIND_OF: dict[type, str] = {StaffIn: "staff", ShiftIn: "shift", WeeklyShiftIn: "template",
+                             LeaveIn: "leave"}
 _YES = {"是": "true", "否": "false", "y": "true", "n": "false"}
 
 
@@ -132,8 +137,11 @@ def _key(item: Any) -> str:
 
 
 def import_file(store: OrgStore, kind: str, data: bytes, filename: str = "",
-                now: dt.datetime | None = None) -> ImportResult:
-    """Validate every row, then write them all and the new config versions, or nothing."""
+                now: dt.datetime | None = None, scope: Scope | None = None) -> ImportResult:
+    """Validate every row, then write them all and the new config versions, or nothing.
+
+    ``scope``: the importer's; a row outside it is a bad row (hq.org.authority).
+    """
     if kind not in COLUMNS:
         raise ImportRefused([RowError(0, f"kind {kind!r} must be one of {', '.join(KINDS)}")])
     try:
@@ -164,9 +172,12 @@ def import_file(store: OrgStore, kind: str, data: bytes, filename: str = "",
     with store.transaction() as conn:
         for number, item in parsed:
             try:
+                check_write(conn, _KIND_OF[type(item)], item, scope or Scope.everything())
                 ids.append(str(_write(conn, item)))
             except OrgInvalid as exc:
                 errors.extend(RowError(number, p) for p in exc.problems)
+            except OrgForbidden as exc:
+                errors.append(RowError(number, str(exc)))
         if errors:
             raise ImportRefused(sorted(errors, key=lambda e: e.row))
         try:

@@ -17,8 +17,10 @@ from zoneinfo import ZoneInfo
 
 from hq.storage.models import utc_text
 from hq.storage.org_schema import ORG_SCHEMA
+from hq.storage.scope import Scope
 from hq.storage.sqlite import SqliteFile
 
+from .authority import check_delete, check_write
 from .errors import OrgConflict, OrgInvalid, OrgNotFound
 from .models import (
     DEFAULT_TZ,
@@ -281,27 +283,30 @@ class OrgStore(SqliteFile):
         with self._lock:
             yield self._conn
 
-    def author(self, kind: str, data: Any, now: dt.datetime | None = None
-               ) -> tuple[str, list[ConfigVersion]]:
+    def author(self, kind: str, data: Any, now: dt.datetime | None = None,
+               scope: Scope | None = None) -> tuple[str, list[ConfigVersion]]:
         """Validate and store one ``kind`` record, then new config versions; returns its id.
 
         kind: branch, hall, window, staff, shift, template, leave, rules, zone, settings.
+        ``scope``: the author's (default all); OrgForbidden outside it (hq.org.authority).
         """
         model, writer, key = AUTHORING[kind]
         item = check(model, data)
         with self.transaction() as conn:
+            check_write(conn, kind, item, scope or Scope.everything())
             made = writer(conn, item)
             versions = refresh(conn, _now(now))
         ident = made if made is not None else getattr(item, key) if key else kind
         return str(ident), versions
 
-    def delete(self, kind: str, ident: str, now: dt.datetime | None = None
-               ) -> list[ConfigVersion]:
+    def delete(self, kind: str, ident: str, now: dt.datetime | None = None,
+               scope: Scope | None = None) -> list[ConfigVersion]:
         """Remove one record; OrgNotFound if absent, OrgConflict if something still uses it."""
         if kind not in _DELETES:
             raise OrgNotFound(f"nothing of kind {kind!r} can be deleted")
         try:
             with self.transaction() as conn:
+                check_delete(conn, kind, ident, scope or Scope.everything())
                 if kind == "template":
                     _drop_instances(conn, ident)
                 if conn.execute(_DELETES[kind], [ident]).rowcount == 0:

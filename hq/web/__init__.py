@@ -41,6 +41,7 @@ def page_routers(deps: HQDeps) -> list[APIRouter]:
     from hq.web.dashboard import build_dashboard_router
     from hq.web.event_counts import build_event_counts_router
     from hq.web.login import build_login_router
+    from hq.web.org_pages import build_org_pages_router
     from hq.web.transactions import build_transactions_router
     from hq.web.units import build_units_router
     from hq.web.users_admin import build_users_admin_router
@@ -50,6 +51,7 @@ def page_routers(deps: HQDeps) -> list[APIRouter]:
         build_login_router(),
         build_users_admin_router(deps),
         build_audit_router(deps),
+        build_org_pages_router(deps),
         build_dashboard_router(deps),
         build_transactions_router(deps),
         build_windows_router(deps),

@@ -62,11 +62,16 @@ CASES: list[Case] = [
     Case("api audit", "api", "/v1/audit?action=transaction_view", roles.READ_AUDIT,
          marker='"object_id":"{unit}/{txn}"'),
     Case("api users", "api", "/v1/users", roles.MANAGE_USERS),
+    Case("api org tree", "api", "/v1/org/tree", roles.FIGURES, marker='"branch_id":"{branch}"'),
+    Case("api org units", "api", "/v1/org/units", roles.FIGURES, marker='"unit_id":"{unit}"'),
     # pages (session cookie)
     Case("page home", "page", "/", roles.FIGURES),
     Case("page users", "page", "/users", roles.MANAGE_USERS),
     Case("page audit", "page", "/audit?action=recordings", roles.READ_AUDIT,
          marker="{unit}/{txn}"),
+    Case("page org", "page", "/org", roles.MANAGE_ORG, marker='data-branch="{branch}"'),
+    Case("page staff", "page", "/staff", roles.MANAGE_ORG),
+    Case("page schedules", "page", "/schedules", roles.MANAGE_ORG),
 ]
 
 
