@@ -90,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reason", default="revoked by operator")
     p.set_defaults(func=_revoke)
     add_user_commands(sub)
+    from hq.reports.cli import add_parsers as add_report_parsers
+
+    add_report_parsers(sub)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

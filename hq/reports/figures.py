@@ -111,6 +111,12 @@ class Report:
     level: Level
     rows: list[Figures]
     meta: ReportMeta
+    windows_of: dict[str, set[str]]
+
+    def incomplete(self, key: str) -> bool:
+        """Whether a window behind row ``key`` has a gap (or the period is not over)."""
+        flagged = {g.window_id for g in self.meta.gaps}
+        return self.meta.period_open or bool(self.windows_of.get(key, set()) & flagged)
 
 
 def _group(level: Level, w: WindowInfo, staff: str) -> tuple[str, str, str] | None:
@@ -136,6 +142,7 @@ def report(conn: sqlite3.Connection, scope: Scope, level: Level, first: dt.date,
     branch_names = {r[0]: r[1] for r in conn.execute(
         "SELECT branch_id, name FROM org_branches")}
     groups: dict[str, tuple[str, str, Metrics]] = {}
+    windows_of: dict[str, set[str]] = {}
     clock: dict[str, float] = {}
     for (w_id, staff), m in read(conn, scope, first, last).items():
         w = wins.get(w_id)
@@ -152,9 +159,10 @@ def report(conn: sqlite3.Connection, scope: Scope, level: Level, first: dt.date,
         if key not in groups:
             groups[key] = (label, branch, {})
         merge(groups[key][2], m)
+        windows_of.setdefault(key, set()).add(w_id)
     rows = [figures_of(k, label, branch, m) for k, (label, branch, m) in sorted(groups.items())]
     return Report(level, rows, meta(conn, level, scope, list(wins.values()), first, last,
-                                    clock, now, filters))
+                                    clock, now, filters), windows_of)
 
 
 @dataclass(frozen=True)

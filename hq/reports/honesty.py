@@ -1,7 +1,8 @@
 """What a report must say about itself: filters, zones, when, and what may be missing.
 
 A window's figures may be incomplete when its unit has not been heard from since before
-the period's end (allowing :data:`SYNC_TOLERANCE` for a unit syncing normally), when no
+the period's end (allowing :data:`SYNC_TOLERANCE` for a unit syncing normally) or has
+sent no event from :data:`SILENT_AFTER` before the period's end on, when no
 unit is bound to it, or when events in the period came with an unsynchronised clock
 (their times, so the day they are counted on, may be wrong). A period that is not over
 yet is flagged too.
@@ -21,6 +22,9 @@ from .periods import range_utc
 from .query import WindowInfo
 
 SYNC_TOLERANCE = dt.timedelta(minutes=15)
+# A unit with no event at all for this long before the period's end is taken to have
+# stopped sending (a healthy unit logs staff in every working day).
+SILENT_AFTER = dt.timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -55,22 +59,27 @@ class ReportMeta:
 def gaps(conn: sqlite3.Connection, wins: Sequence[WindowInfo], first: dt.date, last: dt.date,
          clock_unsynced: dict[str, float], now: dt.datetime) -> list[Gap]:
     """The incompleteness flags of ``wins`` over local days first..last."""
-    units: dict[str, list[tuple[str, str | None]]] = {}
-    for unit_id, window_id, last_rx in conn.execute(
-            "SELECT u.unit_id, u.window_id, s.last_received_utc FROM org_unit_windows u "
-            "LEFT JOIN rpt_unit_sync s ON s.unit_id = u.unit_id"):
-        units.setdefault(window_id, []).append((unit_id, last_rx))
+    units: dict[str, list[tuple[str, str | None, str | None]]] = {}
+    for unit_id, window_id, last_rx, last_ev in conn.execute(
+            "SELECT u.unit_id, u.window_id, "
+            "(SELECT MAX(received_utc) FROM events e WHERE e.unit_id = u.unit_id), "
+            "(SELECT MAX(utc) FROM events e WHERE e.unit_id = u.unit_id) "
+            "FROM org_unit_windows u"):
+        units.setdefault(window_id, []).append((unit_id, last_rx, last_ev))
     out: list[Gap] = []
     for w in wins:
         _, end = range_utc(first, last, w.tz)
-        need = utc_text(min(end, now - SYNC_TOLERANCE))
+        need = min(end, now - SYNC_TOLERANCE)
         bound = units.get(w.window_id, [])
         if not bound:
             out.append(Gap(w.window_id, "no_unit", "no unit is bound to this window"))
-        for unit_id, last_rx in bound:
-            if last_rx is None or last_rx < need:
+        for unit_id, last_rx, last_ev in bound:
+            if last_rx is None or last_rx < utc_text(need):
                 out.append(Gap(w.window_id, "not_synced",
                                f"unit {unit_id} last synced {last_rx or 'never'}"))
+            elif last_ev is None or last_ev < utc_text(need - SILENT_AFTER):
+                out.append(Gap(w.window_id, "not_synced",
+                               f"unit {unit_id} sent nothing after {last_ev}"))
         n = int(clock_unsynced.get(w.window_id, 0))
         if n:
             out.append(Gap(w.window_id, "clock_unsynced",

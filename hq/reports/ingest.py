@@ -44,7 +44,7 @@ def apply(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None) -
     ensure_schema(conn)
     d, utc = env.data, utc_text(env.utc)
     kind = env.type
-    _synced(conn, env, window_id, utc)
+    _synced(conn, env, window_id)
     if kind in ("transaction_started", "transaction_ended") or (
             kind == "rating" and _s(d, "txn_id")):
         txn_id = _s(d, "txn_id")
@@ -61,16 +61,8 @@ def apply(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None) -
         _mark(conn, env, window_id, utc)
 
 
-def _synced(conn: sqlite3.Connection, env: EventEnvelope, window_id: str, utc: str) -> None:
-    """Remember when HQ last heard from the unit; count events with an unsynced clock."""
-    row = conn.execute("SELECT received_utc FROM events WHERE uuid = ?", [env.uuid]).fetchone()
-    received = row[0] if row is not None else utc_text(dt.datetime.now(dt.UTC))
-    conn.execute(
-        "INSERT INTO rpt_unit_sync (unit_id, last_received_utc, last_event_utc) "
-        "VALUES (?, ?, ?) ON CONFLICT (unit_id) DO UPDATE SET "
-        "last_received_utc = MAX(last_received_utc, excluded.last_received_utc), "
-        "last_event_utc = MAX(last_event_utc, excluded.last_event_utc)",
-        [env.unit_id, received, utc])
+def _synced(conn: sqlite3.Connection, env: EventEnvelope, window_id: str) -> None:
+    """Count events whose unit clock was not synchronised (their day may be wrong)."""
     if not env.clock_synced:
         c: Contribution = {}
         add(c, local_day(env.utc, entities.window_tz(conn, window_id)), window_id, None,

@@ -1,9 +1,9 @@
 """Local days and the rollup periods a date range is made of (pure functions).
 
-Rollups are kept per branch-local day (``D2026-03-05``), ISO week (``W2026-W10``),
-month (``M2026-03``) and year (``Y2026``). A report over a date range reads the fewest
-periods that cover it exactly (whole years, then whole months, then whole weeks inside
-a month, then days), so a year costs one row per key, as a month does.
+Rollups are kept per branch-local day (``D2026-03-05``), month (``M2026-03``) and year
+(``Y2026``). A report over a date range reads the fewest periods that cover it exactly
+(whole years, then whole months, then days), so a year costs one row per key, as a
+month does, and a week seven.
 """
 
 from __future__ import annotations
@@ -39,11 +39,15 @@ def range_utc(first: dt.date, last: dt.date, tz: str) -> tuple[dt.datetime, dt.d
     return day_start_utc(first, tz), day_start_utc(last + DAY, tz)
 
 
-def period_keys(day: dt.date) -> tuple[str, str, str, str]:
-    """The day, ISO-week, month and year keys a local day is counted in."""
-    iso = day.isocalendar()
-    return (f"D{day.isoformat()}", f"W{iso.year}-W{iso.week:02d}",
-            f"M{day.year}-{day.month:02d}", f"Y{day.year}")
+@lru_cache(maxsize=8192)
+def period_keys_of(day: str) -> tuple[str, str, str]:
+    """:func:`period_keys` of an ISO date text (cached: every rollup write asks)."""
+    return period_keys(dt.date.fromisoformat(day))
+
+
+def period_keys(day: dt.date) -> tuple[str, str, str]:
+    """The day, month and year keys a local day is counted in."""
+    return f"D{day.isoformat()}", f"M{day.year}-{day.month:02d}", f"Y{day.year}"
 
 
 def _month_end(day: dt.date) -> dt.date:
@@ -64,10 +68,6 @@ def cover(first: dt.date, last: dt.date) -> list[str]:
         elif d.day == 1 and _month_end(d) <= last:
             keys.append(f"M{d.year}-{d.month:02d}")
             d = _month_end(d) + DAY
-        elif d.weekday() == 0 and d + 6 * DAY <= min(last, _month_end(d)):
-            iso = d.isocalendar()
-            keys.append(f"W{iso.year}-W{iso.week:02d}")
-            d += 7 * DAY
         else:
             keys.append(f"D{d.isoformat()}")
             d += DAY

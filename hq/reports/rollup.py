@@ -2,7 +2,7 @@
 
 A contribution is a mapping (local day, window, staff, metric) -> value. ``settle``
 compares an entity's new contribution with the one stored for it and applies only the
-difference to the day, week, month and year rows, so recomputing an entity any number
+difference to the day, month and year rows, so recomputing an entity any number
 of times, in any event order, leaves each figure counted once.
 """
 
@@ -13,7 +13,7 @@ import json
 import sqlite3
 from collections import defaultdict
 
-from .periods import period_keys
+from .periods import period_keys_of
 
 Key = tuple[str, str, str, str]  # (ISO local day, window_id, staff_no, metric)
 Contribution = dict[Key, float]
@@ -36,7 +36,7 @@ def apply_delta(conn: sqlite3.Connection, delta: Contribution) -> None:
     for (day, window_id, staff_no, metric), value in delta.items():
         if value == 0:
             continue
-        for period in period_keys(dt.date.fromisoformat(day)):
+        for period in period_keys_of(day):
             rows[(period, window_id, staff_no, metric)] += value
     if rows:
         conn.executemany(_UPSERT, [(*k, v) for k, v in rows.items()])

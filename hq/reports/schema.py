@@ -1,7 +1,7 @@
 """The reports' tables in HQ's database (events.db), created on first use.
 
 ``rpt_rollup`` holds every figure as (period, window, staff, metric) -> value, for
-branch-local days, ISO weeks, months and years. ``rpt_contrib`` remembers what each
+branch-local days, months and years. ``rpt_contrib`` remembers what each
 entity (a transaction, an off-seat episode, a staff session, a closure, a scheduled
 shift) last added, so when a late event changes the entity its old contribution is
 taken back and the new one added: every event counts exactly once, whatever the order.
@@ -36,17 +36,24 @@ STATEMENTS = (
     "CREATE TABLE IF NOT EXISTS rpt_score_inputs (staff_no TEXT NOT NULL, month TEXT NOT NULL,"
     " knowledge REAL, teamwork REAL, mystery REAL, author TEXT NOT NULL,"
     " updated_utc TEXT NOT NULL, PRIMARY KEY (staff_no, month))",
-    "CREATE TABLE IF NOT EXISTS rpt_unit_sync (unit_id TEXT PRIMARY KEY,"
-    " last_received_utc TEXT NOT NULL, last_event_utc TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS rpt_events_window_type ON events (window_id, type, utc)",
+    # When HQ last heard from each unit, found by index at report time (not kept at ingest).
+    "CREATE INDEX IF NOT EXISTS rpt_events_unit_received ON events (unit_id, received_utc)",
 )
+
+# Connections known to have the schema. Held strongly (sqlite3 connections take no weak
+# references) so an id is never reused while listed; cleared when it grows.
+_READY: dict[int, sqlite3.Connection] = {}
 
 
 def ensure_schema(conn: sqlite3.Connection) -> None:
     """Create the reports' tables if missing (safe inside an open transaction)."""
+    if _READY.get(id(conn)) is conn:
+        return
+    if len(_READY) > 64:
+        _READY.clear()
     row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
                        "AND name = 'rpt_score_inputs'").fetchone()
-    if row is not None:
-        return
-    for statement in STATEMENTS:
-        conn.execute(statement)
+    if row is None:
+        for statement in STATEMENTS:
+            conn.execute(statement)
+    _READY[id(conn)] = conn

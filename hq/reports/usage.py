@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from hq.storage.scope import Scope
@@ -80,9 +81,15 @@ class EventCounts:
     meta: ReportMeta
 
 
-def _per_window(conn: sqlite3.Connection, scope: Scope, start_utc: dt.datetime,
-                end_utc: dt.datetime) -> tuple[list[WindowInfo], dict[str, Metrics],
-                                               dict[str, Metrics], tuple[dt.date, dt.date]]:
+Days = Callable[[str], tuple[dt.date, dt.date]]
+
+
+def _utc_days(start_utc: dt.datetime, end_utc: dt.datetime) -> Days:
+    return lambda tz: local_range(start_utc, end_utc, tz)
+
+
+def _per_window(conn: sqlite3.Connection, scope: Scope, days_of: Days) -> tuple[
+        list[WindowInfo], dict[str, Metrics], dict[str, Metrics], tuple[dt.date, dt.date]]:
     """Windows in scope, their metrics (all staff; staffed rows only) and the local days."""
     wins = windows(conn, scope)
     by_tz: dict[str, list[WindowInfo]] = defaultdict(list)
@@ -90,9 +97,9 @@ def _per_window(conn: sqlite3.Connection, scope: Scope, start_utc: dt.datetime,
         by_tz[w.tz].append(w)
     total: dict[str, Metrics] = {w.window_id: {} for w in wins}
     staffed: dict[str, Metrics] = {w.window_id: {} for w in wins}
-    days = local_range(start_utc, end_utc, wins[0].tz if wins else "UTC")
+    days = days_of(wins[0].tz if wins else "UTC")
     for tz, group in by_tz.items():
-        first, last = local_range(start_utc, end_utc, tz)
+        first, last = days_of(tz)
         ids = {w.window_id for w in group}
         for (w_id, staff), m in read(conn, scope, first, last).items():
             if w_id in ids:
@@ -105,7 +112,13 @@ def _per_window(conn: sqlite3.Connection, scope: Scope, start_utc: dt.datetime,
 def window_usage(conn: sqlite3.Connection, scope: Scope, start_utc: dt.datetime,
                  end_utc: dt.datetime, now: dt.datetime | None = None) -> WindowUsageReport:
     """Seed functions 20 and 19 for every window in ``scope``."""
-    wins, total, staffed, (first, last) = _per_window(conn, scope, start_utc, end_utc)
+    return window_usage_days(conn, scope, _utc_days(start_utc, end_utc), now)
+
+
+def window_usage_days(conn: sqlite3.Connection, scope: Scope, days_of: Days,
+                      now: dt.datetime | None = None) -> WindowUsageReport:
+    """:func:`window_usage` over the local days ``days_of(tz)`` of each branch zone."""
+    wins, total, staffed, (first, last) = _per_window(conn, scope, days_of)
     rows: list[WindowUsage] = []
     for w in wins:
         m = total[w.window_id]
@@ -128,7 +141,13 @@ def window_usage(conn: sqlite3.Connection, scope: Scope, start_utc: dt.datetime,
 def event_counts(conn: sqlite3.Connection, scope: Scope, start_utc: dt.datetime,
                  end_utc: dt.datetime, now: dt.datetime | None = None) -> EventCounts:
     """Seed function 22 over every window in ``scope``."""
-    wins, total, _, (first, last) = _per_window(conn, scope, start_utc, end_utc)
+    return event_counts_days(conn, scope, _utc_days(start_utc, end_utc), now)
+
+
+def event_counts_days(conn: sqlite3.Connection, scope: Scope, days_of: Days,
+                      now: dt.datetime | None = None) -> EventCounts:
+    """:func:`event_counts` over the local days ``days_of(tz)`` of each branch zone."""
+    wins, total, _, (first, last) = _per_window(conn, scope, days_of)
     m: Metrics = {}
     for one in total.values():
         merge(m, one)

@@ -1,0 +1,73 @@
+"""Render a :class:`~hq.reports.tables.Table` as CSV, XLSX or PDF bytes.
+
+Every format carries the report's facts (:func:`facts`): kind, scope, local days, time
+zones, when it was computed, the scoring rules version where it applies, and whether
+data may be incomplete with each reason. CSV keeps the machine header (column keys) on
+its first line, rows after it, then the facts as ``#`` lines; XLSX and PDF name columns
+in the chosen language (zh-CN default, or en).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from .labels import label
+from .tables import Table
+
+FORMATS = ("csv", "xlsx", "pdf")
+
+
+def facts(table: Table, lang: str = "zh-CN") -> list[tuple[str, object]]:
+    """(label, value) pairs naming what the report is and what may be missing."""
+    m = table.meta
+    yes, no = label("yes", lang), label("no", lang)
+    out: list[tuple[str, object]] = [
+        (label("report", lang), label(f"report_{table.kind}", lang)),
+        (label("scope", lang), m.scope),
+        (label("from", lang), m.first), (label("to", lang), m.last),
+        (label("time_zone", lang), ", ".join(m.zones)),
+        (label("computed_utc", lang), m.computed_utc.replace(tzinfo=None, microsecond=0))]
+    for k, v in {**m.filters, **table.facts}.items():
+        out.append((label(k, lang), v))
+    out.append((label("incomplete", lang), yes if m.incomplete else no))
+    out.append((label("period_open", lang), yes if m.period_open else no))
+    for g in m.gaps:
+        out.append((label("gap", lang), f"{g.window_id}: {label(g.reason, lang)} ({g.detail})"))
+    return out
+
+
+def to_csv(table: Table, lang: str = "zh-CN") -> bytes:
+    """UTF-8 CSV (with BOM, so spreadsheet programs read the Chinese right)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([c.key for c in table.columns])
+    for row in table.rows:
+        w.writerow(["" if v is None else v for v in row])
+    buf.write("\r\n")
+    for name, value in facts(table, lang):
+        w.writerow([f"# {name}", value])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def render(table: Table, fmt: str, lang: str = "zh-CN") -> bytes:
+    """``table`` as ``fmt`` (csv, xlsx or pdf) in ``lang``."""
+    label("yes", lang)  # refuses an unknown language before any work
+    if fmt == "csv":
+        return to_csv(table, lang)
+    if fmt == "xlsx":
+        from .export_xlsx import to_xlsx
+
+        return to_xlsx(table, lang)
+    if fmt == "pdf":
+        from .export_pdf import to_pdf
+
+        return to_pdf(table, lang)
+    raise ValueError(f"format {fmt!r} must be one of {', '.join(FORMATS)}")
+
+
+def media_type(fmt: str) -> str:
+    """The Content-Type of a format, for downloads."""
+    return {"csv": "text/csv; charset=utf-8",
+            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "pdf": "application/pdf"}[fmt]
