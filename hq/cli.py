@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from hq.alerts import notify_test
 from hq.api.deps import HQDeps
 from hq.user_cli import add_user_commands
 
@@ -89,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--unit", required=True)
     p.add_argument("--reason", default="revoked by operator")
     p.set_defaults(func=_revoke)
+    notify_test.add_command(sub)
     add_user_commands(sub)
     from hq.reports.cli import add_parsers as add_report_parsers
 

@@ -22,12 +22,14 @@ def silent_units(conn: sqlite3.Connection, now: dt.datetime) -> tuple[int, int]:
     """Open threads for units quiet too long, close those heard again: (opened, closed)."""
     after = dt.timedelta(minutes=policy_store.current(conn).doc.silent_after_min)
     rows = conn.execute(
-        "SELECT u.unit_id, u.window_id, u.bound_utc, "
+        "SELECT u.unit_id, u.window_id, "
         "(SELECT MAX(e.utc) FROM events e WHERE e.unit_id = u.unit_id) AS last "
         "FROM org_unit_windows u").fetchall()
     opened = closed = 0
     for r in rows:
-        last_text = r["last"] or r["bound_utc"]
+        last_text = r["last"]
+        if last_text is None:  # never heard from: not installed yet, not gone quiet
+            continue
         last = parse_utc(last_text)
         for t in conn.execute("SELECT episode FROM alert_threads WHERE unit_id = ? AND "
                               "kind = 'silent' AND status = 'open' AND episode < ?",

@@ -21,7 +21,7 @@ from hq.alerts.signals import MAX_LEVEL
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 _HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 PLACEHOLDERS = ("email", "phone", "im", "username")
-Role = Literal["admin", "branch_manager", "hall_supervisor", "auditor", "viewer", "supervisor"]
+Role = Literal["admin", "branch_manager", "hall_supervisor", "auditor", "viewer"]
 
 
 class Strict(BaseModel):

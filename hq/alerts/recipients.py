@@ -77,9 +77,10 @@ class StaticDirectory:
 
 
 def _person(user: Any) -> Person:
-    return Person(key=f"user:{user.username}", name=getattr(user, "name", "") or user.username,
-                  email=getattr(user, "email", None), phone=getattr(user, "phone", None),
-                  im=getattr(user, "im", None))
+    contact = getattr(user, "contact", None)
+    return Person(key=f"user:{user.username}", name=user.username,
+                  email=getattr(contact, "email", None), phone=getattr(contact, "phone", None),
+                  im=getattr(contact, "im", None))
 
 
 class UsersDirectory:

@@ -122,7 +122,7 @@ class Outbox:
             self.conn.execute("UPDATE alert_deliveries SET status = 'pending' WHERE "
                               "status = 'deferred' AND next_utc <= ?", [utc_text(now)])
             rows = self.conn.execute(
-                "SELECT delivery_id, idem_key, channel, url, title, body, attempts "
+                "SELECT delivery_id, idem_key, channel, url, title, body "
                 "FROM alert_deliveries WHERE status = 'pending' AND next_utc <= ? "
                 "ORDER BY next_utc LIMIT 500", [utc_text(now)]).fetchall()
             futures = []
@@ -135,10 +135,13 @@ class Outbox:
         return futures
 
     def _deliver(self, r: dict[str, object], due: dt.datetime) -> None:
-        did, n = int(r["delivery_id"]), int(r["attempts"]) + 1  # type: ignore[call-overload]
+        did = int(r["delivery_id"])  # type: ignore[call-overload]
         started = max(self.clock(), due)
         with self._tx() as conn:
-            conn.execute("INSERT OR REPLACE INTO alert_attempts (delivery_id, n, started_utc, "
+            # Numbered after every earlier attempt, interrupted ones included.
+            n = int(conn.execute("SELECT COALESCE(MAX(n), 0) + 1 FROM alert_attempts "
+                                 "WHERE delivery_id = ?", [did]).fetchone()[0])
+            conn.execute("INSERT INTO alert_attempts (delivery_id, n, started_utc, "
                          "ms, ok, detail) VALUES (?, ?, ?, 0, NULL, 'sending')",
                          [did, n, utc_text(started)])
         res = self.sender(str(r["url"]), str(r["title"]), str(r["body"]),

@@ -13,6 +13,7 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
+from hq.api.alerts import build_alerts_router
 from hq.api.deps import HQDeps
 from hq.api.errors import install_error_handlers
 from hq.api.middleware import BodySizeGuard, TusResumableHeader
@@ -51,6 +52,7 @@ def create_app(deps: HQDeps) -> FastAPI:
         log.info("hq.api.users is not available; serving the unit API only")
     else:
         app.include_router(build_users_router(deps, deps.user_store()))
+    app.include_router(build_alerts_router(deps))
     mount_web(app, deps, deps.user_store())  # pages at /, after the API
     # Added last means outermost: the tus header also lands on the guard's 413.
     app.add_middleware(BodySizeGuard, limits=deps.limits)
@@ -74,9 +76,11 @@ def serve(root: Path, host: str, port: int, server_cert: Path, server_key: Path)
     config = server_config(app, host, port, server_cert, server_key,
                            deps.ca.directory / CERT_FILE)
     log.info("HQ serving %s on https://%s:%d", root, host, port)
+    deps.alert_service().start()
     try:
         uvicorn.Server(config).run()
     finally:
+        deps.alert_service().close()
         for store in (deps.events, deps.clips, deps.audit):
             store.close()
         log.info("HQ stopped")

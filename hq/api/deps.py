@@ -5,12 +5,16 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hq.ca import CertificateAuthority
 from hq.enrollment import EnrollmentCodes
 from hq.org.store import OrgStore
 from hq.storage import LocalClipStore, SqliteAuditLog, SqliteEventStore
 from hq.users import UserStore
+
+if TYPE_CHECKING:
+    from hq.alerts.service import AlertService
 
 
 @dataclass
@@ -39,6 +43,17 @@ class HQDeps:
     config_dir: Path  # unit config files served to units (roster, schedule, rules)
     limits: HQLimits = field(default_factory=HQLimits)
     users: UserStore | None = None  # users.db: accounts, tokens, page sessions, throttle
+    alerts: AlertService | None = None  # alert threads' outbox worker, link key, policy
+
+    def alert_service(self) -> AlertService:
+        """Alerts of this data folder, opened on first use (the worker starts separately)."""
+        if self.alerts is None:
+            from hq.alerts.recipients import UsersDirectory
+            from hq.alerts.service import AlertService
+
+            self.alerts = AlertService.open(self.config_dir.parent,
+                                            UsersDirectory(self.user_store()))
+        return self.alerts
 
     def user_store(self) -> UserStore:
         """The accounts store, opened beside the config folder on first use."""
