@@ -30,6 +30,7 @@ def test_search_open_play_and_download_a_transaction(site: Site, page: Page,
                                                      tmp_path: Path) -> None:
     log_in(page, site, "auditor", "/transactions")
     page.select_option('select[name="branch"]', "A")
+    page.select_option('select[name="window"]', "A-W1")  # (the live tests rate at A-W2)
     page.select_option('select[name="rating"]', "5")
     with page.expect_navigation():
         page.click('#txn-search button[type="submit"]')
@@ -73,7 +74,9 @@ def test_branch_manager_of_a_sees_nothing_of_b(site: Site, page: Page) -> None:
     page.goto(site.url + "/transactions")
     found = page.locator("#txn-results tbody tr[data-txn]").evaluate_all(
         "els => els.map(e => e.dataset.txn)")
-    assert sorted(found) == ["unit-a1/a1-t1", "unit-a1/a1-t2", "unit-a2/a2-t1"]
+    # (The live-dashboard tests add rated transactions at A-W2 as they run.)
+    assert {"unit-a1/a1-t1", "unit-a1/a1-t2", "unit-a2/a2-t1"} <= set(found)
+    assert all(t.startswith(("unit-a1/", "unit-a2/")) for t in found), found
     assert "乌鲁木齐" not in page.content()
     # Guessed ids of branch B: the same 404 as ids that do not exist.
     for path in ("/transactions/unit-b1/b1-t1", "/transactions/unit-b1/b1-t1/clip",
