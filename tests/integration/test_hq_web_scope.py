@@ -72,6 +72,17 @@ CASES: list[Case] = [
     Case("page org", "page", "/org", roles.MANAGE_ORG, marker='data-branch="{branch}"'),
     Case("page staff", "page", "/staff", roles.MANAGE_ORG),
     Case("page schedules", "page", "/schedules", roles.MANAGE_ORG),
+    Case("page dashboard", "page", "/", roles.FIGURES, marker='data-branch="{branch}"'),
+    Case("page transactions", "page", "/transactions", roles.SEARCH,
+         marker='data-txn="{unit}/{txn}"'),
+    Case("page transaction", "page", "/transactions/{unit}/{txn}", roles.VIEW, node=True),
+    Case("page clip download", "page", "/transactions/{unit}/{txn}/clip?download=1",
+         roles.DOWNLOAD, node=True),
+    Case("page clip play", "page", "/transactions/{unit}/{txn}/clip", roles.PLAY, node=True,
+         headers=(("Range", "bytes=0-9"),)),
+    Case("page windows", "page", "/windows?from=2026-03-01&to=2026-03-03", roles.FIGURES),
+    Case("page events", "page", "/events?from=2026-03-01&to=2026-03-03", roles.FIGURES),
+    Case("page units", "page", "/units", roles.FIGURES, marker='data-unit="{unit}"'),
 ]
 
 
