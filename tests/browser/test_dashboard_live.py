@@ -40,7 +40,7 @@ def test_tile_follows_events_within_two_seconds(site: Site, page: Page) -> None:
         latencies.append(time.monotonic() - sent)
     latencies.sort()
     p50 = statistics.median(latencies)
-    p99 = latencies[min(len(latencies) - 1, int(round(0.99 * (len(latencies) - 1))))]
+    p99 = latencies[min(len(latencies) - 1, round(0.99 * (len(latencies) - 1)))]
     print(f"\nevent -> tile latency over {SAMPLES} events: p50 {p50 * 1000:.0f} ms, "
           f"p99 {p99 * 1000:.0f} ms")
     assert p99 <= 2.0, latencies

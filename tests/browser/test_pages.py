@@ -23,7 +23,8 @@ def test_login_lands_on_the_dashboard_in_chinese(site: Site, page: Page) -> None
     assert tiles.count() == 3
     # Branch names come with their zones.
     halls = page.locator("section.hall h2").all_inner_texts()
-    assert sorted(halls) == ["乌鲁木齐支行 · Asia/Urumqi — 营业厅", "浦东支行 · Asia/Shanghai — 一楼大厅"]
+    assert sorted(halls) == ["乌鲁木齐支行 · Asia/Urumqi — 营业厅",
+                             "浦东支行 · Asia/Shanghai — 一楼大厅"]
 
 
 def test_search_open_play_and_download_a_transaction(site: Site, page: Page,
