@@ -106,7 +106,12 @@ def apply(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None) -
 
 def current_seq(conn: sqlite3.Connection) -> int:
     """The counter's value now: a feed starting here sends only later changes."""
-    row = conn.execute("SELECT seq FROM live_seq WHERE one = 1").fetchone()
+    try:
+        row = conn.execute("SELECT seq FROM live_seq WHERE one = 1").fetchone()
+    except sqlite3.OperationalError as exc:
+        if "no such table" not in str(exc):
+            raise
+        return 0  # no event has reached this HQ yet
     return int(row[0]) if row else 0
 
 

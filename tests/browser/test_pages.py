@@ -96,3 +96,21 @@ def test_english_and_a_bad_form_value(site: Site, page: Page) -> None:
     resp = page.goto(site.url + "/transactions?dmin=abc")
     assert resp is not None and resp.status == 400
     assert "dmin" in page.locator("main").inner_text()
+
+
+def test_figures_pages_draw_their_charts(site: Site, page: Page) -> None:
+    log_in(page, site, "manager_a", "/windows")
+    day = site.now.date().isoformat()
+    page.goto(f"{site.url}/windows?from={day}&to={day}")
+    assert page.locator("h1").inner_text() == "窗口使用与资源配置"
+    assert page.locator("svg.chart").count() == 3
+    usage = page.locator("#usage-table tbody tr").all_inner_texts()
+    assert len(usage) == 2 and all("浦东支行" in r for r in usage)  # branch A's windows
+    page.goto(f"{site.url}/events?from={day}&to={day}")
+    assert page.locator("svg.chart").count() >= 2
+    bars = page.locator("svg.chart rect[data-category='5']")
+    assert bars.count() == 1 and int(bars.get_attribute("data-value") or "0") >= 1
+    page.goto(f"{site.url}/units")
+    units = page.locator("#units tbody tr").evaluate_all("els => els.map(e => e.dataset.unit)")
+    assert sorted(units) == ["unit-a1", "unit-a2"]
+    assert page.locator("#units tr.silent").count() == 0  # all heard from just now
