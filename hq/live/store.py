@@ -37,8 +37,14 @@ _TIMES = frozenset(n for n in _FIELDS if n.endswith(("_utc", "_since", "_started
 
 
 def ensure_schema(conn: sqlite3.Connection) -> None:
-    """Create the live tables if this database has none yet (readers call it too)."""
-    conn.executescript(SCHEMA)
+    """Create the live tables if this database has none yet (readers call it too).
+
+    Looked up first: the script's INSERT would otherwise make every page view wait for
+    the write lock while ingest or the alert outbox holds it.
+    """
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'live_seq'"
+                    ).fetchone() is None:
+        conn.executescript(SCHEMA)
 
 
 def encode(live: WindowLive) -> str:
