@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import re
 import secrets
 import sqlite3
 from dataclasses import dataclass
@@ -30,20 +29,30 @@ from hq.sessions import SESSION_SCHEMA, SessionStore
 from hq.storage.models import parse_utc, utc_text
 from hq.storage.scope import Scope
 from hq.storage.sqlite import SqliteFile
+from hq.user_fields import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    Contact,
+    InvalidAccount,
+    UnknownUser,
+    UserError,
+    UserExists,
+    check_contact,
+    check_language,
+    check_password,
+    check_role,
+    check_username,
+)
 
-__all__ = ["MAX_PASSWORD", "MIN_PASSWORD", "PERMISSIONS", "ROLES", "allowed",
-           "hash_password", "verify_password"]
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "MAX_PASSWORD", "MIN_PASSWORD", "PERMISSIONS",
+           "ROLES", "Contact", "InvalidAccount", "UnknownUser", "UserError", "UserExists",
+           "allowed", "check_contact", "check_language", "check_password", "check_role",
+           "check_username", "hash_password", "verify_password"]
 
 log = logging.getLogger(__name__)
 
-LANGUAGES = ("zh-CN", "en")
-DEFAULT_LANGUAGE = "zh-CN"
 DEFAULT_TOKEN_TTL = dt.timedelta(hours=8)  # one working shift
 MAX_TOKEN_TTL = dt.timedelta(days=7)
-_USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,189}")
-_PHONE = re.compile(r"\+?[0-9][0-9 ()-]{2,31}")
-_MAX_IM = 128
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -62,31 +71,6 @@ CREATE INDEX IF NOT EXISTS tokens_user ON tokens (username);
 _ADDED_COLUMNS = (("scope", "TEXT NOT NULL DEFAULT 'all'"),
                   ("language", "TEXT NOT NULL DEFAULT 'zh-CN'"),
                   ("email", "TEXT"), ("phone", "TEXT"), ("im", "TEXT"))
-
-
-class UserError(ValueError):
-    """Base of expected refusals about accounts (never a bug)."""
-
-
-class InvalidAccount(UserError):
-    """A malformed username, unknown role or unacceptable password (HTTP 400)."""
-
-
-class UserExists(UserError):
-    """The username is taken (HTTP 409)."""
-
-
-class UnknownUser(UserError):
-    """No such account (HTTP 404)."""
-
-
-@dataclass(frozen=True)
-class Contact:
-    """Where alerts reach a user (helper ``alerts`` sends to these); each optional."""
-
-    email: str | None = None
-    phone: str | None = None
-    im: str | None = None
 
 
 _ALL = Scope.everything()
@@ -128,50 +112,6 @@ class IssuedToken:
     expires: dt.datetime
 
 
-def check_username(value: str) -> str:
-    """Return ``value`` if it is a well-formed username, else raise InvalidAccount."""
-    if not isinstance(value, str) or not _USERNAME.fullmatch(value):
-        raise InvalidAccount(f"username {value!r} must match {_USERNAME.pattern}")
-    return value
-
-
-def check_role(value: str) -> str:
-    """Return ``value`` if it is a known role, else raise InvalidAccount."""
-    if value not in ROLES:
-        raise InvalidAccount(f"role {value!r} must be one of {sorted(ROLES)}")
-    return value
-
-
-def check_password(value: str) -> str:
-    """Return ``value`` if its length is acceptable, else raise InvalidAccount."""
-    if not isinstance(value, str) or not MIN_PASSWORD <= len(value) <= MAX_PASSWORD:
-        raise InvalidAccount(
-            f"password must be {MIN_PASSWORD}..{MAX_PASSWORD} characters long")
-    return value
-
-
-def check_language(value: str) -> str:
-    """Return ``value`` if it is a language HQ's pages speak, else raise InvalidAccount."""
-    if value not in LANGUAGES:
-        raise InvalidAccount(f"language {value!r} must be one of {list(LANGUAGES)}")
-    return value
-
-
-def check_contact(contact: Contact) -> Contact:
-    """Normalise empty fields to None; InvalidAccount naming a malformed one."""
-    fields = {k: (v.strip() or None) if isinstance(v, str) else v
-              for k, v in vars(contact).items()}
-    rules = (("email", _EMAIL, "name@domain"), ("phone", _PHONE, "digits, +, spaces, -"))
-    for name, pattern, rule in rules:
-        v = fields[name]
-        if v is not None and not pattern.fullmatch(v):
-            raise InvalidAccount(f"{name} {v!r} must look like {rule}")
-    im = fields["im"]
-    if im is not None and (len(im) > _MAX_IM or not im.isprintable()):
-        raise InvalidAccount(f"im must be at most {_MAX_IM} printable characters")
-    return Contact(**fields)
-
-
 def _token_key(token: str) -> str:
     # Tokens carry 256 random bits, so a plain sha256 suffices (no salt or stretching).
     return hashlib.sha256(token.encode()).hexdigest()
@@ -196,6 +136,10 @@ class UserStore(SqliteFile):
 
     def __init__(self, path: Path) -> None:
         super().__init__(path, _SCHEMA)
+        # Password hashes and session keys: readable by HQ's own account only.
+        for f in (Path(path), Path(f"{path}-wal"), Path(f"{path}-shm")):
+            if f.exists():
+                f.chmod(0o600)
         self._migrate()
         self._conn.executescript(SESSION_SCHEMA + GUARD_SCHEMA)
         self.sessions = SessionStore(self._conn, self._lock)

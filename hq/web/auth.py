@@ -90,11 +90,17 @@ async def _csrf_ok(request: Request, expected: str) -> bool:
     return sent is not None and hmac.compare_digest(sent.encode(), expected.encode())
 
 
-async def optional_user(request: Request) -> User | None:
-    """The user of the request's live session, or None; checks CSRF on unsafe methods."""
+def _session(request: Request) -> tuple[User, str] | None:
+    # A plain def: FastAPI runs it in its thread pool, so the SQLite read (and the
+    # occasional touch, a synced write) never holds up the event loop and its streams.
     ctx = web(request)
     cookie = request.cookies.get(SESSION_COOKIE)
-    found = ctx.users.user_for_session(cookie, ctx.clock()) if cookie else None
+    return ctx.users.user_for_session(cookie, ctx.clock()) if cookie else None
+
+
+async def optional_user(request: Request, found: Annotated[tuple[User, str] | None,
+                                                          Depends(_session)]) -> User | None:
+    """The user of the request's live session, or None; checks CSRF on unsafe methods."""
     if found is None:
         return None
     user, csrf = found

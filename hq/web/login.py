@@ -28,8 +28,10 @@ _COOKIE = {"httponly": True, "secure": True, "samesite": "strict", "path": "/"}
 
 def safe_next(target: str | None) -> str:
     """A local path to go to after login; anything else (other sites) becomes ``/``."""
-    if (not target or not target.startswith("/") or target.startswith(("//", "/\\"))
-            or any(c in target for c in "\r\n\\")):
+    # Browsers drop tabs and newlines from URLs ("/\t/evil" becomes "//evil") and read
+    # "\\" as "/", so any control character or backslash is refused outright.
+    if (not target or not target.startswith("/") or target.startswith("//")
+            or any(c == "\\" or not c.isprintable() for c in target)):
         return "/"
     return target[:2048]
 

@@ -7,6 +7,7 @@ from 127.0.0.1.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -35,7 +36,8 @@ def _token(hq: EmbeddedHQ, username: str, password: str) -> requests.Response:
 
 
 def test_sixty_wrong_passwords_then_the_right_one_is_refused_and_audited(
-        hq: EmbeddedHQ) -> None:
+        hq: EmbeddedHQ, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="hq")
     statuses = [_token(hq, "ann", f"wrong guess {i:03d}").status_code for i in range(60)]
     assert statuses == [401] * 5 + [429] * 55
     right = _token(hq, "ann", PW)
@@ -51,6 +53,9 @@ def test_sixty_wrong_passwords_then_the_right_one_is_refused_and_audited(
     assert failed[-1].detail == "reason=throttled_user; via=page"
     assert all(r.client == "127.0.0.1" and r.actor == "ann" for r in failed)
     assert not any("wrong guess" in r.detail or PW in r.detail for r in failed)
+    # Passwords are never logged (the refusals are, once each, naming the account).
+    assert "wrong guess" not in caplog.text and PW not in caplog.text
+    assert "login as 'ann': throttled_user" in caplog.text
     # Another user is not affected: 6 failures from this address is under its limit.
     ok = _token(hq, "bob", PW)
     assert ok.status_code == 200

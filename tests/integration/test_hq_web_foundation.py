@@ -6,6 +6,7 @@ its own users.db; requests.Session plays the browser.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -161,10 +162,26 @@ def test_openapi_page_loads_its_assets_from_hq(hq: EmbeddedHQ) -> None:
                             verify=str(hq.ca_pem), timeout=10).content) > 100_000
 
 
-def test_login_cookie_path_is_secure_in_a_real_file(hq: EmbeddedHQ) -> None:
-    # Sessions live in users.db (shared by HQ workers), never in memory.
+def test_sessions_are_rows_in_users_db(hq: EmbeddedHQ) -> None:
+    # Sessions live in users.db (shared by HQ workers), never in worker memory.
     s = page_session(hq, "root", PW)
     assert s.get(hq.url + "/", timeout=10).status_code == 200
-    assert any(i.username == "root" for i in hq.deps.user_store().sessions.live(
-        __import__("datetime").datetime.now(__import__("datetime").UTC)))
+    live = hq.deps.user_store().sessions.live(dt.datetime.now(dt.UTC), "root")
+    assert live and all(i.client == "127.0.0.1" for i in live)
     assert Path(hq.root / "data" / "users.db").exists()
+
+
+def test_a_second_worker_on_the_same_data_honours_the_session(hq: EmbeddedHQ) -> None:
+    # Two HQ processes' worth of app (own stores, own connections) on one data folder:
+    # the session made by one is valid at the other, and its logout ends it for both.
+    s = page_session(hq, "root", PW)
+    cookie = str(s.cookies["__Host-cu-session"])
+    with running_hq(hq.root) as second:
+        other = f"https://localhost:{second.port}"
+        assert s.get(other + "/", timeout=10, allow_redirects=False).status_code == 200
+        token = csrf(s.get(other + "/", timeout=10).text)
+        r = s.post(other + "/logout", data={"csrf_token": token}, allow_redirects=False)
+        assert r.status_code == 303
+    replay = requests.get(hq.url + "/", cookies={"__Host-cu-session": cookie}, headers=HTML,
+                          verify=str(hq.ca_pem), timeout=10, allow_redirects=False)
+    assert replay.status_code == 303  # ended at the first worker too, cookie or not

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from hq.api.deps import HQDeps
 from hq.embedded import EmbeddedHQ, running_hq
 from hq.storage.scope import Scope
 from tests.hq_scope_support import seed_transactions, seed_tree
@@ -165,3 +166,31 @@ def test_audit_page_filters_pages_and_refuses_bad_values(admin: requests.Session
     anon = requests.get(hq.url + "/audit", headers=HTML, verify=str(hq.ca_pem), timeout=10,
                         allow_redirects=False)
     assert anon.status_code == 303
+
+
+def test_page_audit_trail_records_and_fails_closed(hq: EmbeddedHQ) -> None:
+    import dataclasses
+
+    from starlette.requests import Request as StarletteRequest
+
+    from hq.storage import SqliteAuditLog
+    from hq.web.audit_trail import record
+    from hq.web.auth import PageError, WebContext
+
+    users = hq.deps.user_store()
+    user = users.user("aud1")
+
+    def request(deps: HQDeps) -> StarletteRequest:
+        app = type("App", (), {"state": type("S", (), {"web": WebContext(deps, users)})()})()
+        return StarletteRequest({"type": "http", "app": app, "client": ("10.0.0.5", 1),
+                                 "headers": [], "method": "GET", "path": "/x"})
+
+    record(request(hq.deps), user, "transaction_view", "transaction", "u1/t1")
+    last = hq.deps.audit.query(actor="aud1", action="transaction_view", limit=1000)[-1]
+    assert (last.object_id, last.client, last.detail) == ("u1/t1", "10.0.0.5", "via=page")
+    broken = SqliteAuditLog(hq.root / "broken.db")
+    broken.close()
+    with pytest.raises(PageError) as info:
+        record(request(dataclasses.replace(hq.deps, audit=broken)), user, "clip_play", "clip",
+               "u1/t1")
+    assert info.value.status == 503

@@ -132,3 +132,13 @@ def test_an_old_users_db_is_migrated(tmp_path: Path) -> None:
         assert (u.role, u.scope.text(), u.language) == ("hall_supervisor", "all", "zh-CN")
     finally:
         users.close()
+
+
+def test_users_db_is_private(tmp_path: Path) -> None:
+    users = UserStore(tmp_path / "users.db")
+    try:
+        users.create_user("ann", PW, "admin")
+        for name in ("users.db", "users.db-wal"):
+            assert (tmp_path / name).stat().st_mode & 0o777 == 0o600, name
+    finally:
+        users.close()

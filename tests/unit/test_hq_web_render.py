@@ -110,3 +110,15 @@ def test_session_id_is_stored_hashed_and_ends_on_revocation(tmp_path: Path) -> N
         assert users.user_for_session(sid, T0) is None
     finally:
         users.close()
+
+
+@pytest.mark.parametrize(("target", "safe"), [
+    ("/users?x=1", "/users?x=1"), ("/", "/"), (None, "/"), ("", "/"),
+    ("//evil.example/", "/"), ("/\\evil.example", "/"), ("/\t/evil.example", "/"),
+    ("/\n/evil.example", "/"), ("https://evil.example/", "/"), ("users", "/"),
+    ("/a\\b", "/"),
+])
+def test_safe_next(target: str | None, safe: str) -> None:
+    from hq.web.login import safe_next
+
+    assert safe_next(target) == safe
