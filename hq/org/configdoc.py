@@ -78,7 +78,10 @@ def build_document(version: str, roster: Sequence[dict[str, Any]] | None,
     empty) its schedule, ``rules`` None its rules."""
     doc: dict[str, Any] = {"version": version}
     if roster is not None:
-        doc["roster"] = {"staff": sorted(roster, key=lambda e: str(e["staff_id"]))}
+        ids = [str(e["staff_id"]) for e in roster]
+        # A roster already in order is kept as the same list (shared between windows).
+        staff = roster if ids == sorted(ids) else sorted(roster, key=lambda e: str(e["staff_id"]))
+        doc["roster"] = {"staff": staff}
     if shifts:
         doc["schedule"] = {"shifts": list(shifts)}
     if rules is not None:
@@ -95,9 +98,22 @@ def encode(doc: Mapping[str, Any]) -> bytes:
     return json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def content_digest(doc: Mapping[str, Any]) -> str:
-    """sha256 of the document without its version: equal content, same digest."""
-    return hashlib.sha256(encode({k: v for k, v in doc.items() if k != "version"})).hexdigest()
+def content_digest(doc: Mapping[str, Any], memo: dict[int, str] | None = None) -> str:
+    """sha256 of the document without its version: equal content, same digest.
+
+    The roster enters by its own sha256; ``memo`` (by the roster list's id, within one
+    refresh) spares encoding a roster shared by many windows again for each.
+    """
+    rest = {k: v for k, v in doc.items() if k not in ("version", "roster")}
+    if "roster" in doc:
+        key = id(doc["roster"]["staff"])
+        digest = memo.get(key) if memo is not None else None
+        if digest is None:
+            digest = hashlib.sha256(encode(doc["roster"])).hexdigest()
+            if memo is not None:
+                memo[key] = digest
+        rest["roster"] = digest
+    return hashlib.sha256(encode(rest)).hexdigest()
 
 
 def check_document(doc: Mapping[str, Any], where: str) -> None:

@@ -41,7 +41,8 @@ def problems_of(exc: ValidationError, prefix: str = "") -> list[str]:
     """pydantic's errors as ``field: rule (got value)`` lines."""
     out = []
     for e in exc.errors():
-        msg = str(e["msg"]).removeprefix("Value error, ")
+        msg = "required" if e["type"] == "missing" else str(e["msg"]).removeprefix(
+            "Value error, ")
         where = prefix + _loc(e["loc"])
         got = "" if e["type"] == "missing" or "input" not in e else f" (got {_shown(e['input'])})"
         if isinstance(e.get("input"), dict):

@@ -62,9 +62,13 @@ def window_documents(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
                            "JOIN org_halls h ON h.hall_id = w.hall_id").fetchall()
     any_staff = conn.execute("SELECT 1 FROM org_staff LIMIT 1").fetchone() is not None
     salt = badge_salt(conn)
-    staff = [(r["home_branch_id"], roster_entry(StaffRow(r["staff_no"], r["name"],
-                                                         r["badge_uid"], r["photo_id"]), salt))
-             for r in conn.execute("SELECT * FROM org_staff WHERE active = 1")]
+    by_home: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
+    for r in conn.execute("SELECT * FROM org_staff WHERE active = 1"):
+        entry = roster_entry(StaffRow(r["staff_no"], r["name"], r["badge_uid"], r["photo_id"]),
+                             salt)
+        if entry is not None:
+            by_home[r["home_branch_id"]].append(entry)
+    entries = {e["staff_id"]: e for es in by_home.values() for e in es}
     assigned: dict[str, set[str]] = defaultdict(set)
     for r in conn.execute("SELECT window_id, staff_no FROM org_shift_templates UNION "
                           "SELECT DISTINCT window_id, staff_no FROM org_shifts"):
@@ -76,12 +80,22 @@ def window_documents(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
     rules = {(r["level"], r["node_id"]): {k: r[k] for k in RULE_FIELDS}
              for r in conn.execute("SELECT * FROM org_rules")}
     docs = {}
+    # Windows of a branch with nobody from elsewhere scheduled share one roster list, so
+    # refresh() encodes it once (see content_digest's memo).
+    rosters: dict[tuple[str, frozenset[str]], list[dict[str, Any]]] = {}
     for w in windows:
         wid, branch = w["window_id"], w["branch_id"]
         roster = None
         if any_staff:
-            roster = [e for home, e in staff if e is not None
-                      and (home is None or home == branch or e["staff_id"] in assigned[wid])]
+            home = {e["staff_id"] for e in by_home[branch]} | {
+                e["staff_id"] for e in by_home[None]}
+            extra = frozenset(s for s in assigned.get(wid, ()) if s in entries and s not in home)
+            key = (branch, extra)
+            if key not in rosters:
+                rosters[key] = sorted([*by_home[branch], *by_home[None],
+                                       *(entries[s] for s in extra)],
+                                      key=lambda e: str(e["staff_id"]))
+            roster = rosters[key]
         layers = [rules.get(("org", "")), rules.get(("branch", branch)),
                   rules.get(("hall", w["hall_id"])), rules.get(("window", wid))]
         try:
@@ -104,8 +118,9 @@ def refresh(conn: sqlite3.Connection, now: dt.datetime) -> list[ConfigVersion]:
     the unit refuses, e.g. rules whose resolved off-seat levels are not ascending.
     """
     made = []
+    memo: dict[int, str] = {}
     for wid, doc in window_documents(conn).items():
-        digest = content_digest(doc)
+        digest = content_digest(doc, memo)
         last = latest(conn, wid)
         if last is not None and last["content_sha256"] == digest:
             continue

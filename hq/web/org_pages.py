@@ -78,7 +78,7 @@ def build_org_pages_router(deps: HQDeps) -> APIRouter:
         now = web(request).clock()
         with deps.org.reading() as conn:
             if path == "/org":
-                data, template = org_page(conn, user.scope), "org.html"
+                data, template = org_page(conn, user.scope, now), "org.html"
             elif path == "/staff":
                 data, template = staff_page(conn, user.scope), "org_staff.html"
             else:

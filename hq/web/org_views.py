@@ -9,6 +9,7 @@ from typing import Any
 
 from hq.org import queries
 from hq.org.models import DAYS, DEFAULT_TZ
+from hq.org.overview import unit_overview
 from hq.org.versions import latest
 from hq.storage.models import parse_utc
 from hq.storage.scope import Scope
@@ -28,17 +29,21 @@ def branch_zones(conn: sqlite3.Connection) -> dict[str, str]:
     return {r[0]: r[1] for r in conn.execute("SELECT branch_id, tz FROM org_branches")}
 
 
-def org_page(conn: sqlite3.Connection, scope: Scope) -> dict[str, Any]:
-    """The tree with each window's newest config version, the rules and the settings."""
+def org_page(conn: sqlite3.Connection, scope: Scope, now: dt.datetime) -> dict[str, Any]:
+    """The tree with each window's newest config version and what each of its units runs
+    (or refused, and why), the rules and the settings."""
     branches = queries.tree(conn, scope)
+    units = {u.unit_id: u for u in unit_overview(conn, scope, now)}
     for b in branches:
         for h in b["halls"]:
             for w in h["windows"]:
+                w["unit_rows"] = [units[u] for u in w["units"] if u in units]
                 row = latest(conn, w["window_id"])
                 w["config"] = None if row is None else {
                     "version": row["version"], "sections": row["sections"],
                     "created": parse_utc(row["created_utc"])}
     return {"branches": branches, "rules": queries.rules(conn),
+            "zones": queries.zones(conn, scope),
             "salt_set": "badge_uid_salt" in queries.settings(conn),
             "time_zones": TIME_ZONES, "default_tz": DEFAULT_TZ,
             "window_ids": queries.window_ids(conn, scope)}

@@ -6,6 +6,7 @@ imports with one bad row."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -31,7 +32,8 @@ from sync.hq_client import HQClient
 from sync.identity import UnitIdentity
 from sync.outbox import Outbox
 from sync.schema import EventEnvelope
-from tests.hq_api_support import hq_fixture, tls
+from sync.unit_status import FIRST_AFTER_S, INTERVAL_S, report_status
+from tests.hq_api_support import enrolled, hq_fixture, tls
 from tests.hq_users_support import PW, ev, txn
 
 hq = hq_fixture()
@@ -286,3 +288,33 @@ def test_a_branch_manager_authors_its_own_branch_only(hq: EmbeddedHQ, tokens: di
     assert "3003" not in [s["staff_no"] for s in call(hq, "GET", "/v1/org/staff", bm2).json()]
     assert call(hq, "POST", "/v1/org/enroll-codes", bm2,
                 json={"unit_id": "u-9", "window_id": "W2"}).status_code == 403
+
+
+@dataclasses.dataclass(eq=False)
+class Loop:
+    """What the heartbeat reads of a sync runner, and nothing else."""
+
+    client: HQClient
+    outbox: Outbox
+    inbox: Any
+    wall: Any
+
+
+def test_a_refused_heartbeat_is_logged_once_and_never_raises(
+        hq: EmbeddedHQ, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    clock = UnitClock.media(lambda: 0.0, dt.datetime(2026, 11, 22, 9, tzinfo=dt.UTC))
+    Store(tmp_path / "counterunit.db", EventContext("unit-rv", "c-1", "boot", clock)).close()
+    c, outbox = client(hq, enrolled(hq, "unit-rv")), Outbox(tmp_path / "counterunit.db")
+    loop = Loop(c, outbox, None, lambda: dt.datetime(2026, 11, 22, 9, tzinfo=dt.UTC))
+    try:
+        assert report_status(loop, 0) is False  # not due before FIRST_AFTER_S
+        assert report_status(loop, FIRST_AFTER_S) is True
+        hq.deps.ca.revoke_unit("unit-rv", "test")
+        with caplog.at_level("WARNING", logger="sync.unit_status"):
+            assert report_status(loop, FIRST_AFTER_S + INTERVAL_S) is False
+            assert report_status(loop, FIRST_AFTER_S + 2 * INTERVAL_S) is False
+        said = [r for r in caplog.records if r.name == "sync.unit_status"]
+        assert len(said) == 1 and "403" in said[0].getMessage()
+    finally:
+        c.close()
+        outbox.close()

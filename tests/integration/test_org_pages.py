@@ -4,7 +4,9 @@ and each role's reach."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 from collections.abc import Iterator
 
 import openpyxl
@@ -14,6 +16,7 @@ import requests
 from hq.embedded import EmbeddedHQ, running_hq
 from hq.storage.org_schema import window_of_unit
 from hq.storage.scope import Scope
+from tests.hq_users_support import ev
 from tests.hq_web_support import browser, csrf, page_session, post_form
 
 PW = "a long enough password"
@@ -63,6 +66,13 @@ def test_tree_forms_and_a_bad_value_shown_with_nothing_written(admin: requests.S
     assert 'data-branch="B3"' not in get(admin, hq, "/org")
     r = post_form(admin, hq, "/org/delete/branch/B1", {}, page)
     assert r.status_code == 409 and "still in use" in r.text
+    r = post_form(admin, hq, "/org/save/zone", {"window_id": "W1", "name": "seat", "x0": "0",
+                                                "y0": "0", "x1": "0.5", "y1": "1"}, page)
+    assert r.status_code == 303
+    r = post_form(admin, hq, "/org/save/zone", {"window_id": "W1", "name": "customer",
+                                                "x0": "0.5", "y0": "0", "x1": "0.52",
+                                                "y1": "1"}, page)
+    assert r.status_code == 400 and "each side at least 0.05" in r.text
 
 
 def test_binding_a_unit_shows_its_code_once(admin: requests.Session, hq: EmbeddedHQ) -> None:
@@ -71,7 +81,9 @@ def test_binding_a_unit_shows_its_code_once(admin: requests.Session, hq: Embedde
     assert r.status_code == 200 and 'id="enroll-code"' in r.text
     with hq.deps.org.reading() as conn:
         assert window_of_unit(conn, "unit-p1") == "W2"
-    assert 'id="enroll-code"' not in get(admin, hq, "/org")
+    page = get(admin, hq, "/org")
+    assert 'id="enroll-code"' not in page
+    assert 'data-unit="unit-p1"' in page and "silent" in page  # bound, never heard from
 
 
 def test_staff_import_with_one_bad_row_shows_it_and_imports_nothing(
@@ -143,3 +155,26 @@ def test_roles_reach(hq: EmbeddedHQ, admin: requests.Session) -> None:
 def test_pages_speak_chinese_by_default(hq: EmbeddedHQ, admin: requests.Session) -> None:
     page = get(page_session(hq, "zhang", PW), hq, "/schedules")
     assert "每周班次" in page and "导入排班" in page and "周一" in page
+
+
+def test_org_page_shows_the_version_a_unit_runs_and_a_refusal(admin: requests.Session,
+                                                               hq: EmbeddedHQ) -> None:
+    post_form(admin, hq, "/org/enroll", {"unit_id": "unit-p2", "window_id": "W1"},
+              get(admin, hq, "/org"))
+    post_form(admin, hq, "/org/save/rules", {"level": "org", "off_seat_l1_s": "100"},
+              get(admin, hq, "/org"))
+    body = hq.deps.org.served_config("unit-p2")
+    assert body is not None
+    version = json.loads(body)["version"]
+    etag = f'"{hashlib.sha256(body).hexdigest()}"'
+    hq.deps.events.ingest("unit-p2", [ev("config_applied", "unit-p2", 1, "c1", etag=etag,
+                                         version=version)])
+    page = get(admin, hq, "/org")
+    assert f"runs v{version}</span>" in page
+    post_form(admin, hq, "/org/save/rules", {"level": "org", "off_seat_l1_s": "110"}, page)
+    newer = hq.deps.org.served_config("unit-p2")
+    assert newer is not None
+    hq.deps.events.ingest("unit-p2", [ev(
+        "config_refused", "unit-p2", 2, "c1", etag=f'"{hashlib.sha256(newer).hexdigest()}"',
+        problems=["rules: not today"])])
+    assert f"refused v{int(version) + 1}: rules: not today" in get(admin, hq, "/org")
