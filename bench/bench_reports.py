@@ -1,6 +1,6 @@
 """Reports from rollups: a year must cost about what a month does.
 
-Seeds a fleet through HQ's ingest (``hq.reports.seed``, the same code as
+Seeds a fleet through HQ's ingest (``hq.reports.demo.seed``, the same code as
 ``counterunit hq seed-demo``), one calendar year ending on ``--end``, then times the
 staff report (figures of every staff member in the organisation, with its
 incompleteness flags) for each month and for the whole year, alternating, and prints,
@@ -11,7 +11,7 @@ last, one line::
 R is the median year time over the median month time; exit status 1 when R > 2.
 
     python -m bench.bench_reports [--branches 4 --halls 5 --windows 10] [--days 365]
-        [--txn-per-day 5] [--rounds 5] [--data DIR (reuse a seeded folder)]
+        [--txn-per-day 3] [--rounds 5] [--data DIR (reuse a seeded folder)]
 
 Not part of the test suite.
 """
@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from hq.reports import figures
-from hq.reports.seed import SeedSpec, seed
+from hq.reports.demo.seed import SeedSpec, seed
 from hq.storage.scope import Scope
 from hq.storage.sqlite import connect
 
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--halls", type=int, default=5)
     p.add_argument("--windows", type=int, default=10)
     p.add_argument("--days", type=int, default=365)
-    p.add_argument("--txn-per-day", type=float, default=5.0)
+    p.add_argument("--txn-per-day", type=float, default=3.0)
     p.add_argument("--end", type=dt.date.fromisoformat, default=dt.date(2026, 12, 31))
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--data", type=Path, help="a folder seeded before (skips seeding)")
@@ -65,8 +65,9 @@ def main(argv: list[str] | None = None) -> int:
               f"({counts['events'] / took:.0f} events/s through ingest)", flush=True)
     conn = connect(data / "events.db")
     windows = int(conn.execute("SELECT COUNT(*) FROM org_windows").fetchone()[0])
-    days = int(conn.execute("SELECT COUNT(DISTINCT period) FROM rpt_rollup "
-                            "WHERE period LIKE 'D%'").fetchone()[0])
+    lo, hi = conn.execute("SELECT MIN(period), MAX(period) FROM rpt_rollup "
+                          "WHERE period LIKE 'D%'").fetchone()
+    days = (dt.date.fromisoformat(hi[1:]) - dt.date.fromisoformat(lo[1:])).days + 1
     year = args.end.year
     months = [(dt.date(year, m, 1), (dt.date(year + m // 12, m % 12 + 1, 1)
                                      - dt.timedelta(days=1))) for m in range(1, 13)]

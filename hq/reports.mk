@@ -1,2 +1,2 @@
-# HQ reports (hq/reports/export_pdf.py): the CJK font the PDF exports embed.
+# HQ reports (hq/reports/exports/pdf.py): the CJK font the PDF exports embed.
 APT_PACKAGES += fonts-wqy-zenhei

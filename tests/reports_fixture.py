@@ -29,7 +29,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from hq.reports import orgwrite
+from hq.reports.demo import orgwrite
 from hq.storage import SqliteEventStore
 from hq.storage.sqlite import connect
 from sync.schema import EventEnvelope
@@ -87,9 +87,6 @@ def build_org(path: Path) -> None:
     w.add_leave(conn, "L1", "S2", "leave", local(D2, "00:00"), local(D2 + dt.timedelta(1), "00:00"))
     w.add_leave(conn, "L2", "S1", "business", local(D2, "08:00"), local(D2, "18:00"))
     w.add_leave(conn, "L3", "S1", "business", local(D1, "15:55"), local(D1, "16:10"))
-    from hq.reports.ingest import refresh_shifts
-
-    refresh_shifts(conn, None, local(D1, "00:00"), local(D2, "23:59"))
     conn.execute("COMMIT")
     conn.close()
 

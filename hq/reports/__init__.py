@@ -22,5 +22,5 @@ they fall on in each window's branch time zone (end exclusive). Each result carr
 any window whose data may be incomplete.
 
 Staff/window/hall/branch/organisation figures: :mod:`hq.reports.figures`; scoring:
-:mod:`hq.reports.scoring`; exports: :mod:`hq.reports.export`.
+:mod:`hq.reports.scoring`; exports: :mod:`hq.reports.exports`; demo data: :mod:`hq.reports.demo`.
 """

@@ -47,8 +47,8 @@ def _open(data: Path) -> sqlite3.Connection:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .export import render
-    from .tables import build
+    from .exports import render
+    from .exports.tables import build
 
     today = dt.datetime.now(dt.UTC).date()
     first = args.date_from or today.replace(day=1)
@@ -73,7 +73,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _seed(args: argparse.Namespace) -> int:
-    from .seed import SeedSpec, seed
+    from .demo.seed import SeedSpec, seed
 
     try:
         spec = SeedSpec(branches=args.branches, halls=args.halls, windows=args.windows,
@@ -94,9 +94,9 @@ def _seed(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``report`` and ``seed-demo`` to ``counterunit hq``."""
-    from .export import FORMATS
-    from .labels import LANGS
-    from .tables import KINDS
+    from .exports import FORMATS
+    from .exports.labels import LANGS
+    from .exports.tables import KINDS
 
     p = sub.add_parser("report", help="export a report (staff, window, branch, attendance, "
                                       "events) as CSV, XLSX or PDF")

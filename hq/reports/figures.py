@@ -182,3 +182,29 @@ def compare(conn: sqlite3.Connection, scope: Scope, level: Level, first: dt.date
     earlier = [report(conn, scope, level, *shift_period(first, last, f"year-{n}"), now)
                for n in range(1, years + 1)]
     return Comparison(cur, prev, earlier)
+
+
+def trend(conn: sqlite3.Connection, scope: Scope, first: dt.date, last: dt.date,
+          now: dt.datetime | None = None) -> list[tuple[str, Figures]]:
+    """The organisation-level figures of ``scope`` per day (up to 62 days) or per month."""
+    from .periods import DAY
+
+    steps: list[tuple[str, dt.date, dt.date]] = []
+    if (last - first).days < 62:
+        d = first
+        while d <= last:
+            steps.append((d.isoformat(), d, d))
+            d += DAY
+    else:
+        d = first
+        while d <= last:
+            nxt = dt.date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+            steps.append((f"{d.year}-{d.month:02d}", d, min(last, nxt - DAY)))
+            d = nxt
+    out: list[tuple[str, Figures]] = []
+    for name, a, b in steps:
+        m: Metrics = {}
+        for one in read(conn, scope, a, b).values():
+            merge(m, one)
+        out.append((name, figures_of(name, name, "", m)))
+    return out

@@ -60,11 +60,16 @@ def gaps(conn: sqlite3.Connection, wins: Sequence[WindowInfo], first: dt.date, l
          clock_unsynced: dict[str, float], now: dt.datetime) -> list[Gap]:
     """The incompleteness flags of ``wins`` over local days first..last."""
     units: dict[str, list[tuple[str, str | None, str | None]]] = {}
-    for unit_id, window_id, last_rx, last_ev in conn.execute(
-            "SELECT u.unit_id, u.window_id, "
-            "(SELECT MAX(received_utc) FROM events e WHERE e.unit_id = u.unit_id), "
-            "(SELECT MAX(utc) FROM events e WHERE e.unit_id = u.unit_id) "
-            "FROM org_unit_windows u"):
+    # Helper "org"'s org_unit_seen, kept at ingest, when present; else the events' index.
+    seen = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'org_unit_seen'").fetchone()
+    sql = ("SELECT u.unit_id, u.window_id, s.last_received_utc, s.last_event_utc "
+           "FROM org_unit_windows u LEFT JOIN org_unit_seen s ON s.unit_id = u.unit_id"
+           if seen else
+           "SELECT u.unit_id, u.window_id, "
+           "(SELECT MAX(received_utc) FROM events e WHERE e.unit_id = u.unit_id), "
+           "(SELECT MAX(utc) FROM events e WHERE e.unit_id = u.unit_id) "
+           "FROM org_unit_windows u")
+    for unit_id, window_id, last_rx, last_ev in conn.execute(sql):
         units.setdefault(window_id, []).append((unit_id, last_rx, last_ev))
     out: list[Gap] = []
     for w in wins:

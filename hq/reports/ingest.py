@@ -8,8 +8,9 @@ its whole contribution (:func:`hq.reports.rollup.settle`), so a late or out-of-o
 event corrects the figures instead of adding to them. Point events (alerts, rating
 presses) are added once. Events of units not bound to a window are not rolled up.
 
-Shifts and leave are authored at HQ, not sent by units: whoever changes them calls
-:func:`refresh_shifts` for the span changed (seed-demo does; so must the org pages).
+Shifts and leave are authored at HQ, not sent by units: triggers queue each change
+(see :mod:`hq.reports.schema`) and :func:`settle_dirty` re-settles what it touched, at
+the next ingest and before every report.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ def apply(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None) -
     if window_id is None:
         return
     ensure_schema(conn)
-    d, utc = env.data, utc_text(env.utc)
+    settle_dirty(conn)
+    d = env.data
     kind = env.type
     _synced(conn, env, window_id)
     if kind in ("transaction_started", "transaction_ended") or (
@@ -54,11 +56,11 @@ def apply(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None) -
     if kind in ("rating", "key_ignored", "alert_raised"):
         _point(conn, env, window_id)
     elif kind in ("absence_started", "absence_ended"):
-        _absence(conn, env, window_id, utc)
+        _absence(conn, env, window_id, utc_text(env.utc))
     elif kind in ("login", "logout"):
-        _session(conn, env, window_id, utc)
+        _session(conn, env, window_id, utc_text(env.utc))
     elif kind in ("counter_opened", "counter_closed"):
-        _mark(conn, env, window_id, utc)
+        _mark(conn, env, window_id, utc_text(env.utc))
 
 
 def _synced(conn: sqlite3.Connection, env: EventEnvelope, window_id: str) -> None:
@@ -204,3 +206,31 @@ def forget_shift(conn: sqlite3.Connection, shift_id: str) -> None:
     """Take a removed shift's figures back out of the rollups."""
     ensure_schema(conn)
     settle(conn, f"shift:{shift_id}", {})
+
+
+def settle_dirty(conn: sqlite3.Connection) -> int:
+    """Re-settle the shifts and leave spans changed since last time; returns how many.
+
+    Runs in the caller's transaction (ingest's), or in its own when there is none.
+    """
+    if conn.execute("SELECT 1 FROM rpt_dirty LIMIT 1").fetchone() is None:
+        return 0
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN IMMEDIATE")
+    try:
+        rows = conn.execute("SELECT kind, id, staff_no, start_utc, end_utc FROM rpt_dirty"
+                            ).fetchall()
+        for kind, ident, staff, start, end in rows:
+            if kind == "shift":
+                settle(conn, f"shift:{ident}", entities.shift(conn, ident))
+            elif staff and start and end:
+                refresh_leave(conn, staff, parse_utc(start), parse_utc(end))
+        conn.execute("DELETE FROM rpt_dirty")
+    except BaseException:
+        if own:
+            conn.execute("ROLLBACK")
+        raise
+    if own:
+        conn.execute("COMMIT")
+    return len(rows)

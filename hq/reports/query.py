@@ -49,6 +49,9 @@ def read(conn: sqlite3.Connection, scope: Scope, first: dt.date,
          last: dt.date) -> dict[tuple[str, str], Metrics]:
     """(window_id, staff_no) -> summed metrics over branch-local days first..last."""
     ensure_schema(conn)
+    from .ingest import settle_dirty
+
+    settle_dirty(conn)
     keys = cover(first, last)
     where, args = scope.window_filter("window_id")
     out: dict[tuple[str, str], Metrics] = defaultdict(dict)

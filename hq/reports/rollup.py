@@ -42,12 +42,31 @@ def apply_delta(conn: sqlite3.Connection, delta: Contribution) -> None:
         conn.executemany(_UPSERT, [(*k, v) for k, v in rows.items()])
 
 
+def encode(c: Contribution) -> str:
+    """Compact JSON of a contribution: ``[window, staff, [[day, metric, value], ...]]``
+    when every key shares one window and staff member (all entities do), else the keys."""
+    pairs = {(k[1], k[2]) for k in c}
+    if len(pairs) == 1:
+        ((w, staff),) = pairs
+        return json.dumps([w, staff, [[k[0], k[3], v] for k, v in c.items()]],
+                          separators=(",", ":"), ensure_ascii=False)
+    return json.dumps([[*k, v] for k, v in c.items()], separators=(",", ":"),
+                      ensure_ascii=False)
+
+
+def decode(text: str) -> Contribution:
+    """Inverse of :func:`encode`."""
+    data = json.loads(text)
+    if len(data) == 3 and isinstance(data[0], str):
+        w, staff, rows = data
+        return {(d, w, staff, m): v for d, m, v in rows}
+    return {(k[0], k[1], k[2], k[3]): k[4] for k in data}
+
+
 def settle(conn: sqlite3.Connection, entity: str, new: Contribution) -> None:
     """Make ``entity``'s share of the rollups equal ``new`` (exactly once)."""
     row = conn.execute("SELECT data FROM rpt_contrib WHERE entity = ?", [entity]).fetchone()
-    old: Contribution = {}
-    if row is not None:
-        old = {(k[0], k[1], k[2], k[3]): k[4] for k in json.loads(row[0])}
+    old = decode(row[0]) if row is not None else {}
     if old == new:
         return
     delta: Contribution = dict(new)
@@ -57,6 +76,6 @@ def settle(conn: sqlite3.Connection, entity: str, new: Contribution) -> None:
     if new:
         conn.execute("INSERT INTO rpt_contrib (entity, data) VALUES (?, ?) ON CONFLICT "
                      "(entity) DO UPDATE SET data = excluded.data",
-                     [entity, json.dumps([[*k, v] for k, v in sorted(new.items())])])
+                     [entity, encode(new)])
     else:
         conn.execute("DELETE FROM rpt_contrib WHERE entity = ?", [entity])

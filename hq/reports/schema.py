@@ -6,12 +6,16 @@ entity (a transaction, an off-seat episode, a staff session, a closure, a schedu
 shift) last added, so when a late event changes the entity its old contribution is
 taken back and the new one added: every event counts exactly once, whatever the order.
 The ``rpt_sessions``/``rpt_absences``/``rpt_marks`` tables assemble those entities from
-their events; ``rpt_score_*`` hold scoring rules and managers' inputs.
+their events; ``rpt_score_*`` hold scoring rules and managers' inputs. Triggers on
+``org_shifts``/``org_leave`` queue every change in ``rpt_dirty``, which
+:func:`hq.reports.ingest.settle_dirty` works off, so the org pages need not call us.
 """
 
 from __future__ import annotations
 
 import sqlite3
+
+_TABLE = {"shift": "org_shifts", "leave": "org_leave"}
 
 STATEMENTS = (
     "CREATE TABLE IF NOT EXISTS rpt_rollup (period TEXT NOT NULL, window_id TEXT NOT NULL,"
@@ -36,6 +40,24 @@ STATEMENTS = (
     "CREATE TABLE IF NOT EXISTS rpt_score_inputs (staff_no TEXT NOT NULL, month TEXT NOT NULL,"
     " knowledge REAL, teamwork REAL, mystery REAL, author TEXT NOT NULL,"
     " updated_utc TEXT NOT NULL, PRIMARY KEY (staff_no, month))",
+    # Org edits (shifts, leave) queue what they change, whoever makes them (the org pages,
+    # imports, seed-demo); the queue is settled at the next ingest or report.
+    "CREATE TABLE IF NOT EXISTS rpt_dirty (kind TEXT NOT NULL, id TEXT NOT NULL,"
+    " staff_no TEXT, start_utc TEXT, end_utc TEXT, PRIMARY KEY (kind, id, start_utc))",
+    *(f"CREATE TRIGGER IF NOT EXISTS rpt_{t}_{op.lower()} AFTER {op} ON {_TABLE[t]} BEGIN "
+      f"INSERT OR IGNORE INTO rpt_dirty VALUES ('{t}', {row}.{t}_id, {row}.staff_no, "
+      f"{row}.start_utc, {row}.end_utc); END"
+      for t in ("shift", "leave") for op, row in (("INSERT", "NEW"), ("DELETE", "OLD"))),
+    *(f"CREATE TRIGGER IF NOT EXISTS rpt_{t}_update AFTER UPDATE ON {_TABLE[t]} BEGIN "
+      f"INSERT OR IGNORE INTO rpt_dirty VALUES ('{t}', OLD.{t}_id, OLD.staff_no, "
+      f"OLD.start_utc, OLD.end_utc); INSERT OR IGNORE INTO rpt_dirty VALUES ('{t}', "
+      f"NEW.{t}_id, NEW.staff_no, NEW.start_utc, NEW.end_utc); END"
+      for t in ("shift", "leave")),
+    # Shifts and leave authored before these triggers existed.
+    "INSERT OR IGNORE INTO rpt_dirty SELECT 'shift', shift_id, staff_no, start_utc, end_utc "
+    "FROM org_shifts",
+    "INSERT OR IGNORE INTO rpt_dirty SELECT 'leave', leave_id, staff_no, start_utc, end_utc "
+    "FROM org_leave",
     # When HQ last heard from each unit, found by index at report time (not kept at ingest).
     "CREATE INDEX IF NOT EXISTS rpt_events_unit_received ON events (unit_id, received_utc)",
 )
@@ -51,8 +73,9 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
         return
     if len(_READY) > 64:
         _READY.clear()
-    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                       "AND name = 'rpt_score_inputs'").fetchone()
+    # The last object STATEMENTS create marks a complete schema.
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' "
+                       "AND name = 'rpt_events_unit_received'").fetchone()
     if row is None:
         for statement in STATEMENTS:
             conn.execute(statement)

@@ -42,6 +42,8 @@ def page_routers(deps: HQDeps) -> list[APIRouter]:
     from hq.web.event_counts import build_event_counts_router
     from hq.web.login import build_login_router
     from hq.web.org_pages import build_org_pages_router
+    from hq.web.reports import build_reports_router
+    from hq.web.reports_inputs import build_reports_inputs_router
     from hq.web.transactions import build_transactions_router
     from hq.web.units import build_units_router
     from hq.web.users_admin import build_users_admin_router
@@ -57,6 +59,8 @@ def page_routers(deps: HQDeps) -> list[APIRouter]:
         build_windows_router(deps),
         build_event_counts_router(deps),
         build_units_router(deps),
+        build_reports_router(deps),
+        build_reports_inputs_router(deps),
     ]
 
 

@@ -83,6 +83,13 @@ CASES: list[Case] = [
     Case("page windows", "page", "/windows?from=2026-03-01&to=2026-03-03", roles.FIGURES),
     Case("page events", "page", "/events?from=2026-03-01&to=2026-03-03", roles.FIGURES),
     Case("page units", "page", "/units", roles.FIGURES, marker='data-unit="{unit}"'),
+    Case("page reports", "page", "/reports?period=month&on=2026-03-02&node={branch}",
+         roles.FIGURES, node=True),
+    Case("page report rated", "page", "/reports/rated?from=2026-03-01&to=2026-03-31",
+         roles.FIGURES, marker="{unit}/{txn}"),
+    Case("page report export", "page",
+         "/reports/export/window?format=csv&period=month&on=2026-03-02&node={branch}",
+         roles.FIGURES, node=True),
 ]
 
 

@@ -37,8 +37,9 @@ def _run(data: Path, out: Path, kind: str, fmt: str, *extra: str) -> None:
 def test_staff_csv(data: Path, tmp_path: Path) -> None:
     out = tmp_path / "staff.csv"
     _run(data, out, "staff", "csv", "--scope", "B1")
-    text = out.read_bytes().decode("utf-8-sig")
-    assert text.splitlines()[0].startswith(HEADER + ",")
+    raw = out.read_bytes()
+    assert raw.startswith(HEADER.encode() + b",")
+    text = raw.decode("utf-8")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[1][:12] == [str(v) for v in S1]
     assert [r[0] for r in rows[1:4]] == ["S1", "S2", "S3"] and rows[4] == []
@@ -89,7 +90,7 @@ def test_staff_pdf_text_and_a4(data: Path, tmp_path: Path) -> None:
 def test_other_kinds_csv(data: Path, tmp_path: Path, kind: str, first_cells: list[str]) -> None:
     out = tmp_path / f"{kind}.csv"
     _run(data, out, kind, "csv", "--scope", "branch:B1")
-    rows = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8"))))
     assert rows[1][:len(first_cells)] == first_cells
 
 

@@ -181,3 +181,22 @@ def test_honest_flags(db: Path) -> None:
     assert {(g.window_id, g.reason) for g in rep.meta.gaps} == {
         ("W1", "not_synced"), ("W2", "not_synced")}
     assert rep.meta.period_open
+
+
+def test_org_edits_after_ingest_are_counted(db: Path) -> None:
+    conn = connect(db)
+    conn.execute("BEGIN")
+    conn.execute("INSERT INTO org_leave (leave_id, staff_no, kind, start_utc, end_utc) VALUES "
+                 "('L9', 'S3', 'leave', '2026-03-03T04:00:00.000000Z', "
+                 "'2026-03-03T10:00:00.000000Z')")  # d2 12:00-18:00 local: all of SH7
+    conn.execute("DELETE FROM org_shifts WHERE shift_id = 'SH5'")
+    conn.execute("UPDATE org_shifts SET start_utc = '2026-03-02T00:50:00.000000Z' "
+                 "WHERE shift_id = 'SH1'")  # SH1 now starts 08:50: the 09:02 login is late
+    conn.execute("COMMIT")
+    conn.close()
+    rows = _rows(db, "staff")
+    assert (rows["S3"].shifts, rows["S3"].absent, rows["S3"].on_leave,
+            rows["S3"].attendance_pct) == (2, 0, 1, 100.0)
+    assert (rows["S2"].shifts, rows["S2"].on_leave, rows["S2"].attendance_pct) == (1, 0, 100.0)
+    assert (rows["S1"].late, rows["S1"].shifts) == (2, 3)
+    assert _rows(db, "window", fx.D1, fx.D1)["W1"].scheduled_s == 32400.0 + 600.0

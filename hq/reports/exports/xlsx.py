@@ -8,7 +8,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from .export import facts
+from . import facts
 from .labels import cell, label
 from .tables import Table
 

@@ -1,7 +1,7 @@
 """The five exportable reports as plain tables: what CSV, XLSX, PDF and pages render.
 
 :func:`build` returns a :class:`Table` for ``staff``, ``window``, ``branch``,
-``attendance`` or ``events``: typed columns (keys named in :mod:`hq.reports.labels`),
+``attendance`` or ``events``: typed columns (keys named in :mod:`hq.reports.exports.labels`),
 rows of plain values, the report's :class:`~hq.reports.honesty.ReportMeta`, and the
 charts the PDF and pages draw. Each row of the first four carries ``data_incomplete``.
 """
@@ -15,11 +15,11 @@ from typing import Literal
 
 from hq.storage.scope import Scope
 
-from .figures import Figures, Report, compare, report
-from .honesty import ReportMeta
-from .inputs import inputs_for
-from .scoring import Inputs, current_rules, score
-from .usage import event_counts_days, window_usage_days
+from ..figures import Figures, Report, compare, report
+from ..honesty import ReportMeta
+from ..inputs import inputs_for
+from ..scoring import Inputs, current_rules, score
+from ..usage import event_counts_days, window_usage_days
 
 KINDS = ("staff", "window", "branch", "attendance", "events")
 Kind = Literal["text", "int", "float", "date"]
@@ -111,7 +111,7 @@ def _window(conn: sqlite3.Connection, scope: Scope, first: dt.date, last: dt.dat
     for w_id, u in use.items():
         f = by_key.get(w_id)
         if f is None:
-            from .figures import figures_of
+            from ..figures import figures_of
 
             f = figures_of(w_id, u.name, u.branch, {})
         rows.append([w_id, u.name, u.hall, u.branch, f.transactions, f.handling_mean_s,

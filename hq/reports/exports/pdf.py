@@ -28,8 +28,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from . import tables
-from .export import facts
+from . import facts, tables
 from .labels import cell, label
 
 FONT = "WQYZenHei"

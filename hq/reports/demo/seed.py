@@ -1,6 +1,6 @@
 """``counterunit hq seed-demo``: a reproducible fleet of plausible activity.
 
-Organisation rows are written by :mod:`hq.reports.orgwrite`; everything the units would
+Organisation rows are written by :mod:`hq.reports.demo.orgwrite`; everything the units would
 send goes through :meth:`hq.storage.SqliteEventStore.ingest` as
 :class:`~sync.schema.EventEnvelope` batches, exactly as synced units deliver it.
 
@@ -26,9 +26,10 @@ from hq.storage import SqliteEventStore
 from hq.storage.sqlite import connect
 from sync.schema import EventEnvelope
 
+from ..ingest import settle_dirty
+from ..periods import day_start_utc
+from ..schema import ensure_schema
 from . import orgwrite
-from .ingest import refresh_shifts
-from .periods import day_start_utc
 
 TZ = "Asia/Shanghai"
 HOURS = {9: 0.9, 10: 1.6, 11: 1.4, 13: 0.8, 14: 1.3, 15: 1.5, 16: 1.0}  # arrivals by hour
@@ -285,8 +286,8 @@ def seed(data: Path, spec: SeedSpec) -> dict[str, int]:
                 orgwrite.add_leave(conn, f"{w.staff}-{d.isoformat()}", w.staff, "business",
                                    d0 + dt.timedelta(hours=14), d0 + dt.timedelta(hours=17),
                                    "away on business")
-    refresh_shifts(conn, None, day_start_utc(days[0], TZ),
-                   day_start_utc(end + dt.timedelta(days=1), TZ))
+    ensure_schema(conn)
+    settle_dirty(conn)  # every shift and leave just written, queued by the org triggers
     conn.execute("COMMIT")
     conn.close()
     events = 0

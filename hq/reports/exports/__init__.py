@@ -1,4 +1,4 @@
-"""Render a :class:`~hq.reports.tables.Table` as CSV, XLSX or PDF bytes.
+"""Render a :class:`~hq.reports.exports.tables.Table` as CSV, XLSX or PDF bytes.
 
 Every format carries the report's facts (:func:`facts`): kind, scope, local days, time
 zones, when it was computed, the scoring rules version where it applies, and whether
@@ -38,7 +38,8 @@ def facts(table: Table, lang: str = "zh-CN") -> list[tuple[str, object]]:
 
 
 def to_csv(table: Table, lang: str = "zh-CN") -> bytes:
-    """UTF-8 CSV (with BOM, so spreadsheet programs read the Chinese right)."""
+    """UTF-8 CSV, its first bytes the header (no BOM: scripts read the header exactly;
+    spreadsheet users have the XLSX)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow([c.key for c in table.columns])
@@ -47,7 +48,7 @@ def to_csv(table: Table, lang: str = "zh-CN") -> bytes:
     buf.write("\r\n")
     for name, value in facts(table, lang):
         w.writerow([f"# {name}", value])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    return buf.getvalue().encode("utf-8")
 
 
 def render(table: Table, fmt: str, lang: str = "zh-CN") -> bytes:
@@ -56,11 +57,11 @@ def render(table: Table, fmt: str, lang: str = "zh-CN") -> bytes:
     if fmt == "csv":
         return to_csv(table, lang)
     if fmt == "xlsx":
-        from .export_xlsx import to_xlsx
+        from .xlsx import to_xlsx
 
         return to_xlsx(table, lang)
     if fmt == "pdf":
-        from .export_pdf import to_pdf
+        from .pdf import to_pdf
 
         return to_pdf(table, lang)
     raise ValueError(f"format {fmt!r} must be one of {', '.join(FORMATS)}")
