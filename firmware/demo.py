@@ -21,6 +21,7 @@ from pathlib import Path
 
 from audio.synth import synth_counter_audio
 from evaluator.sim import BadgeSim, KeypadSim
+from firmware import demo_alerts
 from firmware.clock import MediaClock
 from firmware.config import parse_config
 from firmware.demo_hq import (
@@ -94,6 +95,7 @@ def demo(args: argparse.Namespace) -> int:
     print("starting an embedded HQ and enrolling the unit with a one-time code ...", flush=True)
     # HQ's data folder is out/hq itself, laid out as `counterunit hq serve --data` uses it.
     with running_hq(out / "hq", deployment="demo", data_dir=out / "hq") as hq, \
+            demo_alerts.webhook(hq) as alerts, \
             PtyPair(out / "keypad.tty") as keypad_pty, PtyPair(out / "badge.tty") as badge_pty:
         identity_dir = out / "data" / "identity"
         enroll_unit_at_window(hq, DEMO_UNIT, prepare_hq_org(hq), identity_dir)
@@ -139,6 +141,7 @@ def demo(args: argparse.Namespace) -> int:
                            pre_roll_s=cfg.recording.pre_roll_s,
                            post_roll_s=cfg.recording.post_roll_s)
         ok = _print_hq(hq, db, left) and ok
+        ok = alerts.report() and ok
         login = _hand_over(hq, out)
     print(f"\nWhere to look:\n  database  {db}\n"
           f"  clips     {cfg.unit.data_dir / 'clips'}\n  scene     {video}  (+ {wav.name})\n"

@@ -3,7 +3,7 @@
 One thread per episode (an off-seat absence, a unit gone quiet, a unit's disk, ...) whose
 level rises and which closes on recovery. Ingest updates threads in the event's own
 transaction (:func:`hq.alerts.ingest.apply`); a worker delivers what the policy asks for
-through an outbox (:mod:`hq.alerts.worker`). web/ and api/ call in here, never the reverse.
+through an outbox (:mod:`hq.alerts.delivery.worker`). web/ and api/ call in here, never the reverse.
 """
 
 from hq.alerts.queries import acknowledge, open_threads

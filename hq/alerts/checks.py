@@ -54,5 +54,5 @@ def hq_condition(conn: sqlite3.Connection, kind: str, detail: str, now: dt.datet
                  cleared: bool = False, level: int = 1) -> int | None:
     """Raise (or clear) a condition of HQ itself, e.g. ``hq_disk``; returns the thread id."""
     sig = Signal(HQ_UNIT, kind, kind, "clear" if cleared else "raise", now, level,
-                 detail=detail)
+                 detail=detail, recurring=True)
     return record(conn, sig, None, source="hq")

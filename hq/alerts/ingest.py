@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from dataclasses import replace
 from typing import Any
 
 from hq.alerts import schema
@@ -51,8 +52,17 @@ def record(conn: sqlite3.Connection, sig: Signal, window_id: str | None, *,
            source: str) -> int | None:
     """Apply ``sig`` to its thread; returns the thread id (None if there is no thread)."""
     schema.ensure(conn)
-    row = conn.execute("SELECT * FROM alert_threads WHERE unit_id = ? AND kind = ? "
-                       "AND episode = ?", [sig.unit_id, sig.kind, sig.episode]).fetchone()
+    if sig.recurring:
+        row = conn.execute("SELECT * FROM alert_threads WHERE unit_id = ? AND kind = ? "
+                           "AND status = 'open' ORDER BY thread_id DESC LIMIT 1",
+                           [sig.unit_id, sig.kind]).fetchone()
+        if row is None:
+            if sig.action != "raise":
+                return None
+            sig = replace(sig, episode=f"{sig.episode}@{utc_text(sig.utc)}")
+    else:
+        row = conn.execute("SELECT * FROM alert_threads WHERE unit_id = ? AND kind = ? "
+                           "AND episode = ?", [sig.unit_id, sig.kind, sig.episode]).fetchone()
     out = advance(state_of(row) if row is not None else None, sig)
     if out.state is None:
         return None

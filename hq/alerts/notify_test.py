@@ -12,8 +12,8 @@ import uuid
 from pathlib import Path
 
 from hq.alerts import policy_store
-from hq.alerts.channels import redact, send
-from hq.alerts.message import compose
+from hq.alerts.delivery.channels import redact, send
+from hq.alerts.delivery.message import compose
 from hq.alerts.queries import ThreadView
 from hq.storage.models import utc_text
 from hq.storage.sqlite import connect

@@ -147,6 +147,8 @@ class PolicyDoc(Strict):
                                              description="Branch id to its override.")
     halls: dict[str, ScopePolicy] = Field(default_factory=dict, max_length=10000,
                                           description="Hall id to its override.")
+    language: Literal["en", "zh-CN"] = Field("en", description=(
+        "Language of messages to group channels and addresses (HQ users get their own)."))
     silent_after_min: float = Field(30.0, ge=1, le=1440, description=(
         "A bound unit not heard from for this long opens a 'silent' thread."))
     retry: Retry = Field(default_factory=lambda: Retry.model_validate({}),

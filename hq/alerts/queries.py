@@ -20,7 +20,8 @@ from hq.storage.scope import Scope
 KIND_TITLES = {
     "off_seat": "Staff off seat", "disk": "Unit disk low", "camera": "Camera failure",
     "config_refused": "Unit refused its configuration", "silent": "Unit silent",
-    "hq_disk": "HQ disk low", "item": "Item left or taken", "crowd": "Crowd density",
+    "hq_disk": "HQ disk low", "disk_full": "HQ disk full",
+    "storage_failing": "HQ storage failing", "item": "Item left or taken", "crowd": "Crowd density",
     "queue": "Queue length",
 }
 

@@ -23,6 +23,7 @@ class Person:
     email: str | None = None
     phone: str | None = None
     im: str | None = None
+    language: str | None = None  # None: the policy's language
 
     def field(self, name: str) -> str | None:
         """A contact field (or the username, for ``username``)."""
@@ -80,7 +81,7 @@ def _person(user: Any) -> Person:
     contact = getattr(user, "contact", None)
     return Person(key=f"user:{user.username}", name=user.username,
                   email=getattr(contact, "email", None), phone=getattr(contact, "phone", None),
-                  im=getattr(contact, "im", None))
+                  im=getattr(contact, "im", None), language=getattr(user, "language", None))
 
 
 class UsersDirectory:

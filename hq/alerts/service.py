@@ -14,15 +14,18 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from hq.alerts import checks, links, schema
-from hq.alerts.channels import send
+from hq.alerts import checks, schema
+from hq.alerts.delivery import links
+from hq.alerts.delivery.channels import send
+from hq.alerts.delivery.worker import Clock, Outbox, Sender, utcnow
 from hq.alerts.recipients import RecipientDirectory, UsersDirectory
-from hq.alerts.worker import Clock, Outbox, Sender, utcnow
 from hq.storage.sqlite import connect
 
 log = logging.getLogger(__name__)
 
 _active: AlertService | None = None
+# HQ conditions that stop HQ storing what units send: level 2 from the start.
+SEVERE_CONDITIONS = frozenset({"disk_full", "storage_failing"})
 
 
 class AlertService:
@@ -80,6 +83,11 @@ class AlertService:
                 raise
             conn.execute("COMMIT")
         return tid
+
+    def condition_hook(self, kind: str, detail: str, raised: bool) -> None:
+        """For ``hq.conditions.HQConditions.hooks``: each HQ condition feeds a thread."""
+        self.hq_condition(kind, detail, cleared=not raised,
+                          level=2 if kind in SEVERE_CONDITIONS else 1)
 
     def close(self) -> None:
         """Stop the outbox and release connections."""

@@ -41,6 +41,9 @@ class Signal:
     detail: str = ""
     # A clear that must not create a thread of its own (an absence that never alerted).
     only_if_open: bool = False
+    # A condition without episode ids of its own (a unit's disk, its camera, its config;
+    # HQ's conditions): each raise after recovery is a new episode, so a new thread.
+    recurring: bool = False
 
 
 def _s(d: dict[str, Any], key: str) -> str | None:
@@ -82,10 +85,10 @@ def signal_of(env: EventEnvelope) -> Signal | None:
                           level=_level(d), clip_id=_s(d, "clip_id"))
         if kind == "disk":
             detail = _s(d, "detail") or ""
-            return mk("disk", "disk", action,
+            return mk("disk", "disk", action, recurring=True,
                           level=disk_level(detail), detail=detail)
         if kind == "camera":
-            return mk("camera", "camera", action,
+            return mk("camera", "camera", action, recurring=True,
                           level=_level(d), detail=_s(d, "detail") or "")
         return None
     if env.type == "absence_started":
@@ -105,15 +108,15 @@ def signal_of(env: EventEnvelope) -> Signal | None:
                       level=_level(d, 1, "max_level"), only_if_open=not alerted)
     if env.type in CAMERA_FAILED or env.type in CAMERA_RECOVERED:
         action = "raise" if env.type in CAMERA_FAILED else "clear"
-        return mk("camera", "camera", action,
+        return mk("camera", "camera", action, recurring=True,
                       detail=_s(d, "detail") or _s(d, "reason") or "")
     if env.type == "config_refused":
         problems = d.get("problems")
         text = "; ".join(p for p in problems if isinstance(p, str))[:500] \
             if isinstance(problems, list) else ""
-        return mk("config_refused", "config", "raise",
+        return mk("config_refused", "config", "raise", recurring=True,
                       detail=f"config {_s(d, 'etag') or '?'} refused: {text}")
     if env.type == "config_applied":
-        return mk("config_refused", "config", "clear",
+        return mk("config_refused", "config", "clear", recurring=True,
                       only_if_open=True)
     return None

@@ -14,13 +14,14 @@ import html
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from hq import roles
-from hq.alerts import links, policy_store
+from hq.alerts import policy_store
+from hq.alerts.delivery import links
 from hq.alerts.policy import PolicyDoc
 from hq.alerts.queries import UnknownThread, acknowledge, add_comment, detail, list_threads
 from hq.api.deps import HQDeps
@@ -29,6 +30,7 @@ from hq.users import User
 
 _bearer = HTTPBearer(auto_error=False, description="Token from POST /v1/auth/token")
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+ThreadId = Annotated[int, Path(ge=1, le=1 << 62, description="Alert thread id.")]
 _LINK_HEADERS = {"Content-Security-Policy": "default-src 'none'; form-action 'self'; "
                  "frame-ancestors 'none'", "Cache-Control": "no-store",
                  "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
@@ -99,7 +101,7 @@ def build_alerts_router(deps: HQDeps, *,
         return {"threads": [t.as_dict() for t in rows]}
 
     @router.get("/{thread_id}")
-    def one(thread_id: int, request: Request, cred: Bearer) -> dict[str, Any]:
+    def one(thread_id: ThreadId, request: Request, cred: Bearer) -> dict[str, Any]:
         """One thread with its level history, deliveries (every attempt) and notes."""
         user = caller(cred, request, roles.FIGURES)
         try:
@@ -111,7 +113,7 @@ def build_alerts_router(deps: HQDeps, *,
                 "notes": d.notes}
 
     @router.post("/{thread_id}/ack")
-    def ack(thread_id: int, body: Note, request: Request, cred: Bearer) -> dict[str, Any]:
+    def ack(thread_id: ThreadId, body: Note, request: Request, cred: Bearer) -> dict[str, Any]:
         """Acknowledge (stops escalation); repeating it adds a note."""
         user = caller(cred, request, roles.ACK_ALERTS)
         try:
@@ -123,7 +125,7 @@ def build_alerts_router(deps: HQDeps, *,
         return {"acknowledged": True, "first": first}
 
     @router.post("/{thread_id}/comments")
-    def comment(thread_id: int, body: Comment, request: Request,
+    def comment(thread_id: ThreadId, body: Comment, request: Request,
                 cred: Bearer) -> dict[str, Any]:
         """Add a comment to a thread."""
         user = caller(cred, request, roles.ACK_ALERTS)
@@ -142,7 +144,7 @@ def build_alerts_router(deps: HQDeps, *,
             raise ApiError(403, "bad_link", str(exc)) from exc
 
     @router.get("/{thread_id}/ack-link", response_class=HTMLResponse)
-    def link_page(thread_id: int,
+    def link_page(thread_id: ThreadId,
                   token: Annotated[str, Query(min_length=10, max_length=400)]) -> HTMLResponse:
         """A page with one button that acknowledges (links are opened by scanners too)."""
         claim(thread_id, token)
@@ -153,7 +155,7 @@ def build_alerts_router(deps: HQDeps, *,
         return HTMLResponse(page, headers=_LINK_HEADERS)
 
     @router.post("/{thread_id}/ack-link", response_class=HTMLResponse)
-    def link_ack(thread_id: int,
+    def link_ack(thread_id: ThreadId,
                  token: Annotated[str, Form(min_length=10, max_length=400)]) -> HTMLResponse:
         """Acknowledge on behalf of the link's recipient."""
         c = claim(thread_id, token)

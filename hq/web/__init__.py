@@ -37,6 +37,8 @@ _PAGE_HEADERS = [(b"content-security-policy", CSP.encode()),
 
 def page_routers(deps: HQDeps) -> list[APIRouter]:
     """Every page router; each part of HQ adds its ``build_X_router(deps)`` here."""
+    from hq.web.alerts import build_alerts_router
+    from hq.web.alerts_policy import build_alerts_policy_router
     from hq.web.audit_page import build_audit_router
     from hq.web.dashboard import build_dashboard_router
     from hq.web.event_counts import build_event_counts_router
@@ -61,6 +63,8 @@ def page_routers(deps: HQDeps) -> list[APIRouter]:
         build_units_router(deps),
         build_reports_router(deps),
         build_reports_inputs_router(deps),
+        build_alerts_policy_router(deps),  # before /alerts/{id}
+        build_alerts_router(deps),
     ]
 
 

@@ -106,6 +106,8 @@ def test_policy_is_admins_and_checked(site: Site) -> None:
     assert site.call("GET", "/v1/alerts/policy", "lin").status_code == 403
     assert site.call("PUT", "/v1/alerts/policy", "lin", json={}).status_code == 403
     assert site.call("GET", "/v1/alerts", None).status_code == 401
+    assert site.call("GET", "/v1/alerts/99999999999999999999999").status_code == 422
+    assert site.call("GET", "/v1/alerts/12345").status_code == 404
     bad = site.call("PUT", "/v1/alerts/policy", json={"default": {"kinds": {"*": {"levels": {
         "1": {"channels": ["pager"]}}}}}})
     assert bad.status_code == 422

@@ -19,7 +19,7 @@ from apprise.plugins.feishu import NotifyFeishu
 from apprise.plugins.slack import NotifySlack
 from apprise.plugins.wecombot import NotifyWeComBot
 
-from hq.alerts.channels import DELIVERY_HEADER, SIGNATURE_HEADER, send, signature
+from hq.alerts.delivery.channels import DELIVERY_HEADER, SIGNATURE_HEADER, send, signature
 from tests.alerts_receivers import HttpReceiver, SmtpReceiver, self_signed
 
 TITLE, BODY = "[L1] Staff off seat - Nanjing Road / Main hall / Window 1", "Staff: Li Wei"
@@ -164,3 +164,24 @@ def test_failures_say_why(rx) -> None:
     res = send("hmac://127.0.0.1:1/hook", TITLE, BODY)
     assert not res.ok and "secret" in res.detail
     assert not send("nosuch://x", TITLE, BODY).ok
+
+
+def test_notify_test_command(rx, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}
+    ok = subprocess.run([sys.executable, "-m", "hq.cli", "notify-test", "--data",
+                         str(tmp_path), "--url", f"json://127.0.0.1:{rx.port}/hook"],
+                        capture_output=True, text=True, timeout=60, env=env, check=False)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert ok.stdout.startswith("delivered: json://127.0.0.1:")
+    r = _one(rx)
+    assert r.json()["title"].startswith("[L1] TEST alert")
+    assert r.headers[DELIVERY_HEADER.lower()].startswith("test-")
+    rx.status = 503
+    bad = subprocess.run([sys.executable, "-m", "hq.cli", "notify-test", "--data",
+                          str(tmp_path), "--url", f"json://127.0.0.1:{rx.port}/hook"],
+                         capture_output=True, text=True, timeout=60, env=env, check=False)
+    assert bad.returncode == 1 and bad.stdout.startswith("FAILED") and "503" in bad.stdout

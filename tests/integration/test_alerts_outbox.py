@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from hq.alerts import acknowledge, links, open_threads, policy_store
+from hq.alerts import acknowledge, open_threads, policy_store
+from hq.alerts.delivery import links
+from hq.alerts.delivery.worker import Outbox
 from hq.alerts.policy import PolicyDoc
 from hq.alerts.queries import detail
 from hq.alerts.recipients import Grant, Person, StaticDirectory
-from hq.alerts.worker import Outbox
 from hq.storage import SqliteEventStore
 from hq.storage.scope import Scope
 from tests.alerts_receivers import HttpReceiver, SmtpReceiver
@@ -240,3 +241,23 @@ def test_a_silent_unit_opens_a_thread_and_closes_when_heard(world: World) -> Non
     world.store.ingest("unit-a", [ev("logout", {"staff_id": "S001"}, minute=32)])
     world.tick(T0 + 33 * M)
     assert open_threads(world.store._conn, Scope.parse("hall:H1")) == []
+
+
+def test_hq_conditions_feed_threads(tmp_path: Path) -> None:
+    from hq.alerts.service import AlertService, raise_hq_condition
+
+    store = SqliteEventStore(tmp_path / "events.db")
+    service = AlertService(tmp_path / "events.db", tmp_path / "alerts", DIRECTORY,
+                           clock=lambda: T0)
+    try:
+        assert raise_hq_condition("disk_full", "no HQ running") is None
+        service.condition_hook("disk_full", "events.db: database or disk is full", True)
+        service.condition_hook("disk_full", "again", True)  # one episode, one thread
+        [t] = open_threads(store._conn, ALL)
+        assert (t.kind, t.unit_id, t.level, t.title) == ("disk_full", "hq", 2, "HQ disk full")
+        assert open_threads(store._conn, Scope.parse("branch:B1")) == []  # HQ's own: admins
+        service.condition_hook("disk_full", "space again", False)
+        assert open_threads(store._conn, ALL) == []
+    finally:
+        service.close()
+        store.close()

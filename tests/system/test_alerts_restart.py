@@ -75,9 +75,9 @@ def test_kill_9_during_delivery_loses_nothing_and_repeats_only_the_unanswered(
         try:
             hook.wait_for(lambda got: len(keys()) == N, timeout=30)
         except AssertionError as exc:
-            rows = [tuple(r) for r in store._conn.execute(
+            state = [tuple(r) for r in store._conn.execute(
                 "SELECT status, attempts, last_error FROM alert_deliveries")]
-            raise AssertionError(f"{exc}: {len(keys())} keys; {rows}; "
+            raise AssertionError(f"{exc}: {len(keys())} keys; {state}; "
                                  f"{log.read_text()[-3000:]}") from None
         rows = store._conn.execute(
             "SELECT idem_key, status, attempts FROM alert_deliveries WHERE channel = 'room'"

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from pydantic import ValidationError
 
-from hq.alerts.plan import DASHBOARD, idem_key, plan
+from hq.alerts.delivery.plan import DASHBOARD, idem_key, plan
 from hq.alerts.policy import PolicyDoc, Recipients, Retry, backoff, quiet_until, resolve
 from hq.alerts.recipients import Grant, Person, StaticDirectory, people
 
@@ -125,3 +125,27 @@ def test_plan_one_delivery_per_channel_and_recipient() -> None:
 
 def test_no_policy_means_dashboard_only() -> None:
     assert [p.channel for p in plan(1, 3, DOC, None, [LI])] == [DASHBOARD]
+
+
+def test_messages_in_the_recipients_language() -> None:
+    import dataclasses
+
+    from hq.alerts.delivery.message import compose
+    from hq.alerts.notify_test import sample_thread
+
+    t = dataclasses.replace(sample_thread(dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)),
+                            kind="off_seat", title="Staff off seat", window_id="W1",
+                            dashboard_link="/#window-W1")
+    en = compose(t, 2, "Call the manager.", "https://hq", "https://hq/ack", "en")
+    zh = compose(t, 2, "致电经理。", "https://hq", "https://hq/ack", "zh-CN")
+    assert en[0] == "[L2] Staff off seat - Test branch / Test hall / Test window"
+    assert zh[0] == "[L2] 员工离岗 - Test branch / Test hall / Test window"
+    assert "Emergency plan: \nCall the manager." in en[1]
+    assert "员工：Test staff (0000)" in zh[1] and "应急预案：\n致电经理。" in zh[1]
+    assert "看板：https://hq/#window-W1" in zh[1] and "确认：https://hq/ack" in zh[1]
+    # Recipients without a language of their own get the policy's.
+    doc = DOC.model_copy(update={"language": "zh-CN"})
+    planned = plan(1, 1, doc, resolve(doc, "off_seat", 1, "B1", "H1"),
+                   [LI, dataclasses.replace(WANG, language="en")])
+    assert [(p.recipient, p.language) for p in planned] == [
+        ("dashboard", "zh-CN"), ("group", "zh-CN"), ("user:li", "zh-CN"), ("user:wang", "en")]

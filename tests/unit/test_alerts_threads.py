@@ -205,3 +205,17 @@ def test_acknowledge_first_and_later(store) -> None:
                                                                  ("wang", "")]
     with pytest.raises(UnknownThread):
         acknowledge(store._conn, t.thread_id, "x", T0, scope=Scope.parse("hall:H2"))
+
+
+def test_a_condition_that_comes_back_is_a_new_thread(store) -> None:
+    disk = {"alert": "disk", "detail": "deleting unsynced clips"}
+    store.ingest("unit-a", [ev("alert_raised", disk)])
+    store.ingest("unit-a", [ev("alert_cleared", disk, minute=5)])
+    store.ingest("unit-a", [ev("alert_cleared", disk, minute=6)])  # nothing open: nothing
+    store.ingest("unit-a", [ev("alert_raised", disk, minute=60)])
+    rows = store._conn.execute("SELECT thread_id, status, episode FROM alert_threads "
+                               "ORDER BY thread_id").fetchall()
+    assert [(r["status"], r["episode"]) for r in rows] == [
+        ("closed", "disk@2026-03-02T09:00:00.000000Z"),
+        ("open", "disk@2026-03-02T10:00:00.000000Z")]
+    assert _dispatch(store) == [(rows[0]["thread_id"], 1), (rows[1]["thread_id"], 1)]

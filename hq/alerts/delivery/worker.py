@@ -20,8 +20,9 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hq.alerts import checks, expand, policy_store, schema
-from hq.alerts.channels import SendResult, send
+from hq.alerts import checks, policy_store, schema
+from hq.alerts.delivery import expand
+from hq.alerts.delivery.channels import SendResult, send
 from hq.alerts.policy import backoff
 from hq.alerts.recipients import RecipientDirectory
 from hq.storage.models import parse_utc, utc_text
@@ -94,9 +95,9 @@ class Outbox:
         """One pass at ``now``; with ``wait_sends`` it returns after the sends finish."""
         now = now or self.clock()
         result = TickResult()
-        with self._tx() as conn:
-            todo = conn.execute("SELECT thread_id, level FROM alert_dispatch "
-                                "WHERE expanded_utc IS NULL ORDER BY created_utc").fetchall()
+        with self._lock:  # a plain read: no write lock taken from ingest every pass
+            todo = self.conn.execute("SELECT thread_id, level FROM alert_dispatch WHERE "
+                                     "expanded_utc IS NULL ORDER BY created_utc").fetchall()
         for row in todo:
             with self._tx() as conn:
                 result.expanded += expand.expand_one(conn, row["thread_id"], row["level"],
@@ -119,8 +120,11 @@ class Outbox:
         with self._lock:
             for did in [d for d, f in self._inflight.items() if f.done()]:
                 del self._inflight[did]
-            self.conn.execute("UPDATE alert_deliveries SET status = 'pending' WHERE "
-                              "status = 'deferred' AND next_utc <= ?", [utc_text(now)])
+            due = [utc_text(now)]
+            if self.conn.execute("SELECT 1 FROM alert_deliveries WHERE status = 'deferred' "
+                                 "AND next_utc <= ? LIMIT 1", due).fetchone():
+                self.conn.execute("UPDATE alert_deliveries SET status = 'pending' WHERE "
+                                  "status = 'deferred' AND next_utc <= ?", due)
             rows = self.conn.execute(
                 "SELECT delivery_id, idem_key, channel, url, title, body "
                 "FROM alert_deliveries WHERE status = 'pending' AND next_utc <= ? "

@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
-from hq.alerts import links, policy_store
+from hq.alerts import policy_store
+from hq.alerts.delivery import links
+from hq.alerts.delivery.message import compose
+from hq.alerts.delivery.plan import DASHBOARD, GROUP, plan
 from hq.alerts.ingest import save, state_of
-from hq.alerts.message import compose
-from hq.alerts.plan import DASHBOARD, GROUP, plan
 from hq.alerts.policy import PolicyDoc, quiet_until, resolve
 from hq.alerts.queries import ThreadView, thread
 from hq.alerts.recipients import RecipientDirectory, people
@@ -47,7 +48,7 @@ def expand_one(conn: sqlite3.Connection, thread_id: int, level: int,
         ack = _ack_url(doc, key, thread_id, recipient or p.channel, now) \
             if p.channel != DASHBOARD else None
         title, body = compose(view, level, resolved.level.plan if resolved else "",
-                              doc.hq_url, ack)
+                              doc.hq_url, ack, p.language)
         if p.channel == DASHBOARD:
             status, next_utc, done = "delivered", now, utc_text(now)
         elif quiet_end is not None:

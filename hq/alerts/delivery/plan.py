@@ -26,6 +26,7 @@ class Planned:
     channel: str
     recipient: str
     url: str
+    language: str = "en"
 
 
 def idem_key(thread_id: int, level: int, channel: str, recipient: str) -> str:
@@ -49,7 +50,7 @@ def plan(thread_id: int, level: int, doc: PolicyDoc, resolved: Resolved | None,
          who: list[Person]) -> list[Planned]:
     """Every delivery of one level, the dashboard first."""
     out = [Planned(idem_key(thread_id, level, DASHBOARD, DASHBOARD), DASHBOARD, DASHBOARD,
-                   "")]
+                   "", doc.language)]
     if resolved is None:
         return out
     for name in resolved.level.channels:
@@ -57,11 +58,11 @@ def plan(thread_id: int, level: int, doc: PolicyDoc, resolved: Resolved | None,
         fields = channel.personal()
         if not fields:
             out.append(Planned(idem_key(thread_id, level, name, GROUP), name, GROUP,
-                               channel.url))
+                               channel.url, doc.language))
             continue
         for person in who:
             url = fill(channel.url, person, fields)
             if url is not None:
                 out.append(Planned(idem_key(thread_id, level, name, person.key), name,
-                                   person.key, url))
+                                   person.key, url, person.language or doc.language))
     return out
