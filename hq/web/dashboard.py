@@ -16,6 +16,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from hq import roles
+from hq.alerts.queries import UnknownThread, open_threads, thread
+from hq.alerts.queries import acknowledge as ack
 from hq.api.deps import HQDeps
 from hq.live.board import WindowTile
 from hq.live.store import bump
@@ -37,7 +39,7 @@ Acker = Annotated[User, Depends(require(roles.ACK_ALERTS))]
 class AlertMark:
     """The newest open alert of a window, as its tile shows it."""
 
-    thread_id: int | None  # None: from the live state alone (no thread to acknowledge)
+    thread_id: int
     kind: str
     level: int
     utc: str
@@ -48,17 +50,8 @@ class AlertMark:
         return self.acked_by is None
 
 
-def alert_marks(conn: sqlite3.Connection, scope: Scope,
-                tiles: list[WindowTile]) -> dict[str, AlertMark]:
+def alert_marks(conn: sqlite3.Connection, scope: Scope) -> dict[str, AlertMark]:
     """``window_id -> AlertMark`` for windows in scope with an open alert thread."""
-    try:
-        from hq.alerts.queries import open_threads
-    except ImportError as exc:  # alerts is built beside this; until it lands, the live
-        if exc.name not in ("hq.alerts", "hq.alerts.queries"):  # state marks alerts
-            raise
-        return {t.window_id: AlertMark(None, t.tile.alert_kind or "", t.tile.alert_level,
-                                       str(t.tile.alert_utc), None)
-                for t in tiles if t.tile.alert_active}
     try:
         threads = open_threads(conn, scope)
     except sqlite3.OperationalError as exc:  # no alert table yet: no alert yet
@@ -102,7 +95,7 @@ def build_dashboard_router(deps: HQDeps) -> APIRouter:
         ctx = web(request)
         conn = conn_for(deps)
         seq, tiles = snapshot(conn, user.scope, ctx.clock())
-        marks = alert_marks(conn, user.scope, tiles)
+        marks = alert_marks(conn, user.scope)
         html = tile_html(user.language, tiles, marks, user.may(roles.ACK_ALERTS),
                          getattr(request.state, "csrf", ""))
         return render(request, "dashboard.html", user, groups=_group(tiles), tiles_html=html,
@@ -117,7 +110,7 @@ def build_dashboard_router(deps: HQDeps) -> APIRouter:
         marks_conn = own_conn(deps)
 
         def render_tiles(tiles: list[WindowTile]) -> dict[str, str]:
-            return tile_html(lang, tiles, alert_marks(marks_conn, scope, tiles), can_ack, csrf)
+            return tile_html(lang, tiles, alert_marks(marks_conn, scope), can_ack, csrf)
 
         async def stream() -> Any:
             try:
@@ -134,9 +127,6 @@ def build_dashboard_router(deps: HQDeps) -> APIRouter:
 
     @router.post("/dashboard/alerts/{thread_id}/ack")
     def acknowledge(thread_id: int, request: Request, user: Acker) -> Response:
-        from hq.alerts.queries import UnknownThread, thread
-        from hq.alerts.queries import acknowledge as ack
-
         ctx = web(request)
         conn = conn_for(deps)
         try:
