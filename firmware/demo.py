@@ -11,6 +11,7 @@ supervisor would see, and what an HQ auditor finds at HQ.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import shutil
 import sqlite3
 import sys
@@ -26,10 +27,13 @@ from firmware.config import parse_config
 from firmware.demo_hq import (
     AUDITOR,
     auditor_view,
-    enroll_unit,
+    enroll_unit_at_window,
+    finish_hq_org,
+    prepare_hq_org,
     start_sync,
     stop_sync,
     wait_drained,
+    write_admin_login,
     write_sync_config,
 )
 from firmware.runner import open_unit
@@ -89,10 +93,12 @@ def demo(args: argparse.Namespace) -> int:
     _write_roster(out / "roster.toml")
 
     print("starting an embedded HQ and enrolling the unit with a one-time code ...", flush=True)
-    with running_hq(out / "hq", deployment="demo") as hq, demo_alerts.webhook(hq) as alerts, \
+    # HQ's data folder is out/hq itself, laid out as `counterunit hq serve --data` uses it.
+    with running_hq(out / "hq", deployment="demo", data_dir=out / "hq") as hq, \
+            demo_alerts.webhook(hq) as alerts, \
             PtyPair(out / "keypad.tty") as keypad_pty, PtyPair(out / "badge.tty") as badge_pty:
         identity_dir = out / "data" / "identity"
-        enroll_unit(hq, DEMO_UNIT, identity_dir)
+        enroll_unit_at_window(hq, DEMO_UNIT, prepare_hq_org(hq), identity_dir)
         sync_cfg = write_sync_config(out / "sync.toml", unit_id=DEMO_UNIT, counter_id=DEMO_COUNTER,
                                      data_dir=out / "data", hq_url=hq.url,
                                      identity_dir=identity_dir, camera=video)
@@ -136,13 +142,24 @@ def demo(args: argparse.Namespace) -> int:
                            post_roll_s=cfg.recording.post_roll_s)
         ok = _print_hq(hq, db, left) and ok
         ok = alerts.report() and ok
+        login = _hand_over(hq, out)
     print(f"\nWhere to look:\n  database  {db}\n"
           f"  clips     {cfg.unit.data_dir / 'clips'}\n  scene     {video}  (+ {wav.name})\n"
           f"  HQ data   {out / 'hq'}  (events.db, clips/, audit.db; sync log: {out / 'sync.log'})\n"
-          f"  HQ again  counterunit hq serve --data {out / 'hq' / 'data'} --port 8443\n"
           f"  status    counterunit status --config {out / 'sync.toml'}\n"
           f"  replay it counterunit replay {video} --json")
+    shown = args.out / "hq"  # as the user gave it (demo-output/hq from `make demo`)
+    print(f"\nHQ's pages, with everything above in them:\n"
+          f"  counterunit hq serve --data {shown}\n"
+          f"  then open https://localhost:8443/ and log in as {login['username']} "
+          f"(password in {args.out / 'hq-login.json'})")
     return 0 if ok else 1
+
+
+def _hand_over(hq: EmbeddedHQ, out: Path) -> dict[str, str]:
+    """Leave a complete HQ: the demo's staff and shift authored, an admin to log in with."""
+    finish_hq_org(hq, [("s-001", "Li Na")], dt.datetime.now(dt.UTC))
+    return write_admin_login(hq, out / "hq-login.json")
 
 
 def _print_hq(hq: EmbeddedHQ, db: Path, left: Backlog) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import secrets
 import signal
@@ -134,3 +135,63 @@ def auditor_view(hq: EmbeddedHQ, unit_id: str, local_clips: dict[str, str]) -> H
                 view.clip_mismatches.append(clip_id)
         view.audit_entries = len(get("/v1/audit", params={"limit": 1000}).json())
     return view
+
+
+# ---- the HQ the demo leaves behind (helper "pages") -----------------------------------
+
+DEMO_BRANCH = ("DEMO", "演示支行", "Asia/Shanghai")
+DEMO_HALL = ("DEMO-H1", "营业大厅")
+DEMO_WINDOW = ("DEMO-W07", "7号窗口")
+ADMIN = "demo-admin"
+
+
+def prepare_hq_org(hq: EmbeddedHQ) -> str:
+    """The demo's branch, hall and window at HQ, before the unit enrolls; its window id.
+
+    Staff and shifts are authored after the run (:func:`finish_hq_org`): they make a
+    config version the unit would pull mid-demo and replace its local roster with.
+    """
+    org = hq.deps.org
+    branch, name, tz = DEMO_BRANCH
+    org.author("branch", {"branch_id": branch, "name": name, "tz": tz})
+    org.author("hall", {"hall_id": DEMO_HALL[0], "branch_id": branch, "name": DEMO_HALL[1]})
+    org.author("window", {"window_id": DEMO_WINDOW[0], "hall_id": DEMO_HALL[0],
+                          "name": DEMO_WINDOW[1]})
+    return DEMO_WINDOW[0]
+
+
+def enroll_unit_at_window(hq: EmbeddedHQ, unit_id: str, window_id: str,
+                          identity_dir: Path) -> UnitIdentity:
+    """Like :func:`enroll_unit`, with a code that files the unit under ``window_id``."""
+    from hq.enrollment import issue_for_window
+
+    code = issue_for_window(hq.deps.codes, hq.deps.org, unit_id, window_id,
+                            dt.timedelta(hours=1))
+    identity = UnitIdentity(identity_dir)
+    enroll(hq.url, code, unit_id, identity, hq.ca_pem)
+    return identity
+
+
+def finish_hq_org(hq: EmbeddedHQ, staff: list[tuple[str, str]], day_utc: dt.datetime) -> None:
+    """The demo's staff (staff_id, name) and their all-day shift at the demo window."""
+    import zoneinfo
+
+    org = hq.deps.org
+    day = day_utc.astimezone(zoneinfo.ZoneInfo(DEMO_BRANCH[2])).date()
+    for staff_id, name in staff:
+        org.author("staff", {"staff_no": staff_id, "name": name,
+                             "home_branch_id": DEMO_BRANCH[0]})
+        org.author("shift", {"window_id": DEMO_WINDOW[0], "staff_no": staff_id,
+                             "date": day.isoformat(), "start": "00:00", "end": "23:59"})
+
+
+def write_admin_login(hq: EmbeddedHQ, path: Path) -> dict[str, str]:
+    """An admin account for the pages, its credentials in ``path`` (mode 0600)."""
+    password = secrets.token_urlsafe(18)
+    hq.deps.user_store().create_user(ADMIN, password, "admin")
+    login = {"username": ADMIN, "password": password}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(login, f)
+        f.write("\n")
+    return login

@@ -41,9 +41,15 @@ class EmbeddedHQ:
 @contextmanager
 def running_hq(root: Path, limits: HQLimits | None = None, *,
                wrap: AppWrapper | None = None, deployment: str = "test",
-               start_timeout_s: float = 15.0) -> Iterator[EmbeddedHQ]:
-    """Serve HQ from ``root`` on 127.0.0.1 (any free port) until the block ends."""
-    deps = HQDeps.open(root / "data", deployment=deployment)
+               start_timeout_s: float = 15.0,
+               data_dir: Path | None = None) -> Iterator[EmbeddedHQ]:
+    """Serve HQ from ``root`` on 127.0.0.1 (any free port) until the block ends.
+
+    The data folder is ``root/data`` unless ``data_dir`` is given; ``data_dir=root``
+    lays the folder out as ``counterunit hq serve --data root`` does (the demo hands
+    its HQ over that way).
+    """
+    deps = HQDeps.open(data_dir or root / "data", deployment=deployment)
     if limits is not None:
         deps.limits = limits
     cert, key = root / "server" / "server.pem", root / "server" / "server.key"

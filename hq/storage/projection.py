@@ -13,6 +13,7 @@ import sqlite3
 from typing import Any
 
 from hq.alerts import ingest as alerts_ingest
+from hq.live import store as live
 from hq.org import unit_state
 from hq.reports.ingest import apply as apply_reports
 from sync.schema import EventEnvelope
@@ -83,6 +84,7 @@ def project(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None)
     ``window_id`` is the window the unit was bound to when HQ received the event: rows
     are filed there, and a role's scope filters on it.
     """
+    live.apply(conn, env, window_id)
     d = env.data
     utc = utc_text(env.utc)
     unit_state.apply(conn, env, window_id)

@@ -40,21 +40,31 @@ def page_routers(deps: HQDeps) -> list[APIRouter]:
     from hq.web.alerts import build_alerts_router
     from hq.web.alerts_policy import build_alerts_policy_router
     from hq.web.audit_page import build_audit_router
+    from hq.web.dashboard import build_dashboard_router
+    from hq.web.event_counts import build_event_counts_router
     from hq.web.login import build_login_router
     from hq.web.org_pages import build_org_pages_router
     from hq.web.reports import build_reports_router
     from hq.web.reports_inputs import build_reports_inputs_router
+    from hq.web.transactions import build_transactions_router
+    from hq.web.units import build_units_router
     from hq.web.users_admin import build_users_admin_router
+    from hq.web.windows import build_windows_router
 
     return [
         build_login_router(),
         build_users_admin_router(deps),
         build_audit_router(deps),
         build_org_pages_router(deps),
-        build_alerts_policy_router(deps),  # before /alerts/{id}
-        build_alerts_router(deps),
+        build_dashboard_router(deps),
+        build_transactions_router(deps),
+        build_windows_router(deps),
+        build_event_counts_router(deps),
+        build_units_router(deps),
         build_reports_router(deps),
         build_reports_inputs_router(deps),
+        build_alerts_policy_router(deps),  # before /alerts/{id}
+        build_alerts_router(deps),
     ]
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from firmware.probe import probe_clip
+from tests.system.demo_handover import check_hq_handover
 
 pytestmark = pytest.mark.slow
 
@@ -29,6 +30,7 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     for line in ("outbox drained", "once each", "with the unit's sha256", "answered 206",
                  "audit log holds"):
         assert line in hq_part, hq_part
+    check_hq_handover(out, proc.stdout)  # demo-output/hq is a whole HQ, served as printed
 
     conn = sqlite3.connect(out / "data" / "counterunit.db")
     txns = conn.execute("SELECT t.duration_s, t.rating, c.path, t.staff_id FROM transactions t "
