@@ -86,6 +86,12 @@ class Counter:
             "keypad": {"url": self.keypad_pty.path},
             "badge": {"url": self.badge_pty.path},
             "roster": {"path": roster, "uid_salt": SALT},
+            # The day below is scripted on the plain 4 s hold (a protocol test, not a
+            # presence one): identity continuity is off so the prompts come when written.
+            "zones": {
+                name: {"x0": x0, "y0": 0.0, "x1": x0 + 0.5, "y1": 1.0, "enter_dwell_s": 2.0,
+                       "exit_hold_s": 4.0, "identity": False}
+                for name, x0 in (("seat", 0.0), ("customer", 0.5))},
         })
         self.unit: CounterUnit = open_unit(cfg, media_time=True, media_clock=MediaClock())
         self.camera = SteppedCamera(self.unit.devices.camera)

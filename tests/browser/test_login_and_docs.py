@@ -1,17 +1,16 @@
 """The login form and the offline /v1/docs page in a real browser (Debian's Chromium via
 Playwright, over the embedded HQ's HTTPS): the Secure, HttpOnly, SameSite=Strict cookie
 is taken by the browser, and Swagger UI renders from HQ's own files with no other host.
-The page tests proper (helper "pages") live in tests/browser/.
+The browser comes from tests/browser/conftest.py: one Playwright per test process.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from hq.embedded import EmbeddedHQ, running_hq
 
@@ -23,15 +22,6 @@ def hq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedHQ]:
     with running_hq(tmp_path_factory.mktemp("chromium")) as server:
         server.deps.user_store().create_user("root", PW, "admin")
         yield server
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path("/usr/bin/chromium").exists(), "apt package chromium is missing"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        yield b
-        b.close()
 
 
 def test_login_logout_and_language_in_chromium(hq: EmbeddedHQ, browser: Browser) -> None:
