@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hq.ca import CertificateAuthority
+from hq.conditions import HQConditions
 from hq.enrollment import EnrollmentCodes
 from hq.storage import LocalClipStore, SqliteAuditLog, SqliteEventStore
 
@@ -35,6 +36,11 @@ class HQDeps:
     codes: EnrollmentCodes
     config_dir: Path  # unit config files served to units (roster, schedule, rules)
     limits: HQLimits = field(default_factory=HQLimits)
+    conditions: HQConditions = field(default_factory=HQConditions)  # disk full, ...
+
+    def __post_init__(self) -> None:
+        if self.conditions.audit is None:
+            self.conditions.audit = self.audit
 
     @classmethod
     def open(cls, root: Path, deployment: str = "hq") -> HQDeps:

@@ -6,7 +6,9 @@ code here, in one table, so routers just let them propagate.
 
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hq.api.unit_auth import peer_certificate
 from hq.ca import CAError, CSRRefused, InvalidUnitId, NotAUnitCertificate, UnitRevoked
+from hq.conditions import DISK_FULL, HQConditions
 from hq.enrollment import (
     CodeExpired,
     CodeMalformed,
@@ -108,6 +111,29 @@ class ApiError(Exception):
         self.detail = detail
         self.headers = dict(headers or {})
         self.note = note
+
+
+RETRY_AFTER_FULL_S = 60
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """SQLite's "database or disk is full", or ENOSPC/EDQUOT from a file write."""
+    if isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL \
+            or "disk is full" in str(exc)
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def storage_unavailable(conditions: HQConditions, what: str, exc: BaseException) -> ApiError:
+    """The 503 (with Retry-After) for a store that cannot write now; disk full is raised
+    as an HQ condition once per episode."""
+    if is_disk_full(exc):
+        conditions.raise_hq_condition(DISK_FULL, f"{what}: {exc}")
+        detail = "HQ's disk is full; nothing of this request was stored, try again later"
+    else:
+        detail = "HQ's storage is busy or failing; nothing was stored, try again later"
+    return ApiError(503, "storage_unavailable", detail,
+                    headers={"Retry-After": str(RETRY_AFTER_FULL_S)}, note=f"{what}: {exc}")
 
 
 def classify(exc: Exception) -> tuple[int, str]:

@@ -50,11 +50,21 @@ def parse_utc(text: str) -> dt.datetime:
 
 
 @dataclass(frozen=True)
+class Rejection:
+    """One event of a batch HQ did not store: which, the field at fault and the rule."""
+
+    uuid: str | None
+    field: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class IngestResult:
-    """How many events of a batch were new and how many were already stored."""
+    """How many events of a batch were new, how many already stored, and which refused."""
 
     accepted: int
     duplicates: int
+    rejected: tuple[Rejection, ...] = ()
 
 
 @dataclass(frozen=True)
