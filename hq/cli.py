@@ -9,11 +9,13 @@ import sys
 from pathlib import Path
 
 from hq.api.deps import HQDeps
+from hq.storage.sqlite import private_dir
 
 
 def _server_credentials(deps: HQDeps, root: Path, hosts: list[str]) -> tuple[Path, Path]:
     """HQ's own server certificate from its CA, made once and kept."""
     cert, key = root / "server" / "server.pem", root / "server" / "server.key"
+    private_dir(root / "server")
     if not cert.exists():
         written = deps.ca.issue_server_cert(hosts).write(root / "server")
         cert, key = written

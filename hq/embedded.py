@@ -19,6 +19,7 @@ import uvicorn
 
 from hq.api.app import create_app, server_config
 from hq.api.deps import HQDeps, HQLimits
+from hq.storage.sqlite import private_dir
 
 AppWrapper = Callable[[Any], Any]
 
@@ -47,6 +48,7 @@ def running_hq(root: Path, limits: HQLimits | None = None, *,
     if limits is not None:
         deps.limits = limits
     cert, key = root / "server" / "server.pem", root / "server" / "server.key"
+    private_dir(root / "server")
     if not cert.exists():  # a restart on the same folder keeps HQ's identity
         cert, key = deps.ca.issue_server_cert(["localhost", "127.0.0.1"]).write(root / "server")
     app = create_app(deps)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hq.ca import CertificateAuthority
+from hq.ca import DB_FILE, CertificateAuthority
 from hq.conditions import HQConditions
 from hq.enrollment import EnrollmentCodes
 from hq.storage import LocalClipStore, SqliteAuditLog, SqliteEventStore
+from hq.storage.sqlite import private_dir, private_file
 
 
 @dataclass
@@ -45,11 +46,13 @@ class HQDeps:
     @classmethod
     def open(cls, root: Path, deployment: str = "hq") -> HQDeps:
         """Open (creating on first use) everything under one HQ data folder."""
-        root.mkdir(parents=True, exist_ok=True)
+        private_dir(root)  # every database and key below is 0600, every folder 0700
         ca_dir = root / "ca"
+        for db in (root / "enrollment.db", ca_dir / DB_FILE):  # opened without connect()
+            private_file(db)
         ca = (CertificateAuthority.load(ca_dir) if (ca_dir / "ca.pem").exists()
               else CertificateAuthority.create(ca_dir, deployment))
-        (root / "config").mkdir(exist_ok=True)
+        private_dir(root / "config")
         return cls(
             events=SqliteEventStore(root / "events.db"),
             clips=LocalClipStore(root / "clips"),

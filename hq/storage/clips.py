@@ -35,7 +35,7 @@ from .errors import (
 )
 from .models import StoredClip, Upload, check_clip_id, check_sha256, check_unit_id, parse_utc
 from .models import utc_text as _utc_text
-from .sqlite import connect
+from .sqlite import connect, private_dir
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +96,8 @@ class LocalClipStore:
         self.max_open_uploads = max_open_uploads
         self._partial = self.root / "partial"
         self._clips = self.root / "clips"
-        for d in (self._partial, self._clips):
-            d.mkdir(parents=True, exist_ok=True)
+        for d in (self.root, self._partial, self._clips):
+            private_dir(d)
         self._conn = connect(self.root / "clips.sqlite")
         self._conn.executescript(_SCHEMA)
         self._lock = threading.Lock()  # the connection and the maps below

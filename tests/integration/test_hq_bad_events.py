@@ -3,6 +3,7 @@ stored; no value of an event makes HQ answer 5xx (issue 13 item 2)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from typing import Any
@@ -82,3 +83,18 @@ def test_a_wholly_malformed_body_is_4xx_naming_the_field(hq: HQ, body: str, stat
                          headers={"Content-Type": "application/json"}, **tls(hq, ident))
     assert resp.status_code == status, resp.text
     assert named in resp.json()["detail"]
+
+
+def test_control_and_bidi_characters_in_unit_and_clip_ids_are_400(hq: HQ) -> None:
+    resp = requests.post(f"{hq.url}/v1/enroll", json={
+        "unit_id": "unit\u202e-1", "code": "x" * 16, "csr_pem": "-"}, **tls(hq, None))
+    assert (resp.status_code, resp.json()["error"]) == (400, "invalid_unit_id")
+    assert "\\u202e" in resp.json()["detail"]  # named, and escaped rather than echoed
+    ident = enrolled(hq, "unit-clip-ids")
+    meta = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in
+                    {"clip_id": "clip\u20661", "sha256": "0" * 64}.items())
+    resp = requests.post(f"{hq.url}/v1/uploads", headers={
+        "Tus-Resumable": "1.0.0", "Upload-Length": "10", "Upload-Metadata": meta},
+        **tls(hq, ident))
+    assert (resp.status_code, resp.json()["error"]) == (400, "invalid_input")
+    assert "clip id" in resp.json()["detail"]
