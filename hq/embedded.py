@@ -11,14 +11,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
-from hq.api.app import create_app, server_config
+from hq.api.app import apply_settings, create_app, guarded_server, server_config
+from hq.api.background import UploadExpiry
 from hq.api.deps import HQDeps, HQLimits
+from hq.server_guard import GuardStats
+from hq.server_settings import HQServerSettings
 from hq.storage.sqlite import private_dir
 
 AppWrapper = Callable[[Any], Any]
@@ -29,6 +30,9 @@ class EmbeddedHQ:
     deps: HQDeps
     port: int
     root: Path
+    # Not init fields, so subclasses adding their own fields keep their positions.
+    guard: GuardStats | None = field(default=None, init=False)  # the server guard's counts
+    expiry: UploadExpiry | None = field(default=None, init=False)  # tests call tick(now)
 
     @property
     def url(self) -> str:
@@ -42,7 +46,8 @@ class EmbeddedHQ:
 @contextmanager
 def running_hq(root: Path, limits: HQLimits | None = None, *,
                wrap: AppWrapper | None = None, deployment: str = "test",
-               start_timeout_s: float = 15.0) -> Iterator[EmbeddedHQ]:
+               start_timeout_s: float = 15.0,
+               settings: HQServerSettings | None = None) -> Iterator[EmbeddedHQ]:
     """Serve HQ from ``root`` on 127.0.0.1 (any free port) until the block ends."""
     deps = HQDeps.open(root / "data", deployment=deployment)
     if limits is not None:
@@ -52,11 +57,15 @@ def running_hq(root: Path, limits: HQLimits | None = None, *,
     if not cert.exists():  # a restart on the same folder keeps HQ's identity
         cert, key = deps.ca.issue_server_cert(["localhost", "127.0.0.1"]).write(root / "server")
     app = create_app(deps)
+    settings = settings or HQServerSettings.model_validate({})
+    stats = GuardStats()
     config = server_config(wrap(app) if wrap else app, "127.0.0.1", 0, cert, key,
-                           deps.ca.directory / "ca.pem", log_level="warning")
+                           deps.ca.directory / "ca.pem", log_level="warning",
+                           settings=settings, stats=stats)
     # Idle keep-alive connections of clients must not hold the shutdown up.
     config.timeout_graceful_shutdown = 1
-    server = uvicorn.Server(config)
+    expiry = apply_settings(deps, settings)
+    server = guarded_server(config, settings, stats)
     thread = threading.Thread(target=server.run, name="embedded-hq", daemon=True)
     thread.start()
     deadline = time.monotonic() + start_timeout_s
@@ -64,9 +73,13 @@ def running_hq(root: Path, limits: HQLimits | None = None, *,
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError(f"embedded HQ did not start within {start_timeout_s} s")
         time.sleep(0.02)
+    expiry.start()
     try:
-        yield EmbeddedHQ(deps, server.servers[0].sockets[0].getsockname()[1], root)
+        hq = EmbeddedHQ(deps, server.servers[0].sockets[0].getsockname()[1], root)
+        hq.guard, hq.expiry = stats, expiry
+        yield hq
     finally:
+        expiry.stop()
         server.should_exit = True
         thread.join(10)
         for store in (deps.events, deps.clips, deps.audit):
