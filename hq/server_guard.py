@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import functools
 import logging
 import threading
+import time
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 import h11
@@ -32,6 +34,10 @@ from hq.server_settings import HQServerSettings
 
 log = logging.getLogger(__name__)
 
+# Key in the request's ``scope["state"]`` (``request.state``) when the guard closed it.
+CLOSED_BY_GUARD = "closed_by_guard"
+# asyncio retries a failed accept after 1 s; quiet for longer means it works again.
+ACCEPT_QUIET_S = 2.0
 RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
 
@@ -40,25 +46,94 @@ class GuardStats:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.open = 0
+        self.live = 0  # accepted and not yet gone, TLS handshakes in progress included
         self.refused = 0  # closed at once: over the connection limit
         self.head_timeouts = 0
         self.body_timeouts = 0
+        self.limit = 1 << 30  # set from the settings by guarded_protocol
         self.at_limit = False  # the episode of "over the limit", logged once
         self.accept_failing = 0  # failed accepts in the current resource-error episode
+        self.last_accept_failure = 0.0
+
+    def note_accept_failed(self) -> bool:
+        """Count a failed accept; True if it starts an episode (log it then)."""
+        with self.lock:
+            self.accept_failing += 1
+            self.last_accept_failure = time.monotonic()
+            return self.accept_failing == 1
 
     def note_accept_ok(self) -> None:
+        """A connection was accepted: the episode ends once accepts have not failed for
+        ``ACCEPT_QUIET_S`` (one freed descriptor lets one accept through mid-episode)."""
         with self.lock:
+            if not self.accept_failing or \
+                    time.monotonic() - self.last_accept_failure < ACCEPT_QUIET_S:
+                return
             failed, self.accept_failing = self.accept_failing, 0
-        if failed:
-            log.warning("HQ accepts connections again (%d accept attempts failed for lack "
-                        "of resources)", failed)
+        log.warning("HQ accepts connections again (%d accept attempts failed for lack "
+                    "of resources)", failed)
+
+
+class _Slot:
+    """One accepted connection's place under the limit, given back exactly once: when
+    the connection is lost, or (a TLS handshake that failed or timed out, which the
+    protocol never hears of) when its protocol object is collected."""
+
+    __slots__ = ("released", "stats")
+
+    def __init__(self, stats: GuardStats) -> None:
+        self.stats = stats
+        self.released = False
+
+    def release(self) -> None:
+        stats = self.stats
+        with stats.lock:
+            if self.released:
+                return
+            self.released = True
+            stats.live -= 1
+            recovered = stats.at_limit and stats.live < stats.limit * 0.9
+            if recovered:
+                stats.at_limit = False
+        if recovered:
+            log.warning("HQ is below its connection limit again (%d refused meanwhile)",
+                        stats.refused)
+
+
+class OverConnectionLimit(Exception):
+    """Raised by the protocol factory: asyncio then drops the accepted socket at once."""
+
+
+def limited(factory: Callable[[], Any], stats: GuardStats) -> Callable[[], Any]:
+    """``factory`` (called by asyncio at every accept), refusing past ``stats.limit``."""
+
+    def make() -> Any:
+        with stats.lock:
+            over = stats.live >= stats.limit
+            if over:
+                stats.refused += 1
+                first = not stats.at_limit
+                stats.at_limit = True
+            else:
+                stats.live += 1
+        if over:
+            if first:
+                log.warning("HQ is at its limit of %d open connections; new connections "
+                            "are closed at once until some finish", stats.limit)
+            raise OverConnectionLimit
+        protocol = factory()
+        slot = _Slot(stats)
+        protocol.slot = slot
+        weakref.finalize(protocol, slot.release)
+        return protocol
+
+    return make
 
 
 class _GuardedH11Protocol(TLSExtensionH11Protocol):
     settings: HQServerSettings
     stats: GuardStats
-    limit: int
+    slot: _Slot | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -66,44 +141,18 @@ class _GuardedH11Protocol(TLSExtensionH11Protocol):
         self._timer_kind = ""
         self._requests = 0
         self._cycle_seen: object = None
-        self._counted = False
 
     # ---- connection life --------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        stats = self.stats
-        stats.note_accept_ok()
-        first = recovered = False
-        with stats.lock:
-            over = stats.open >= self.limit
-            if over:
-                stats.refused += 1
-                first = not stats.at_limit
-                stats.at_limit = True
-            else:
-                stats.open += 1
-                self._counted = True
-                recovered = stats.at_limit and stats.open < self.limit * 0.9
-                if recovered:
-                    stats.at_limit = False
-        if over:
-            if first:
-                log.warning("HQ is at its limit of %d open connections; new connections "
-                            "are closed at once until some finish", self.limit)
-            transport.abort()
-            return
-        if recovered:
-            log.warning("HQ is below its connection limit again (%d refused meanwhile)",
-                        stats.refused)
+        self.stats.note_accept_ok()
         super().connection_made(transport)
         self._arm("head", self.settings.header_timeout_s)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if not self._counted:
-            return  # refused in connection_made: uvicorn never knew this connection
-        self._counted = False
-        with self.stats.lock:
-            self.stats.open -= 1
+        slot = getattr(self, "slot", None)
+        if slot is not None:
+            slot.release()
         self._disarm()
         super().connection_lost(exc)
 
@@ -136,7 +185,10 @@ class _GuardedH11Protocol(TLSExtensionH11Protocol):
         log.debug("closing connection from %s: request %s not received in time",
                   self.client, kind)
         if self.cycle is not None and not self.cycle.response_complete:
-            self.cycle.disconnected = True  # the app's next receive() is http.disconnect
+            # The app sees http.disconnect; its answer goes nowhere, so it is not a
+            # refusal worth a line each (an attacker would choose how many lines).
+            self.cycle.scope["state"][CLOSED_BY_GUARD] = kind
+            self.cycle.disconnected = True
             self.cycle.message_event.set()
         self.transport.abort()
 
@@ -174,9 +226,10 @@ class _GuardedH11Protocol(TLSExtensionH11Protocol):
 def guarded_protocol(settings: HQServerSettings,
                      stats: GuardStats | None = None) -> type[TLSExtensionH11Protocol]:
     """The h11 protocol class for uvicorn's ``http=`` with ``settings`` applied."""
+    stats = stats or GuardStats()
+    stats.limit = settings.connection_limit()
     return type("GuardedH11Protocol", (_GuardedH11Protocol,), {
-        "settings": settings, "stats": stats or GuardStats(),
-        "limit": settings.connection_limit()})
+        "settings": settings, "stats": stats})
 
 
 class GuardedServer(uvicorn.Server):
@@ -192,11 +245,16 @@ class GuardedServer(uvicorn.Server):
         loop = asyncio.get_running_loop()
         loop.set_exception_handler(self._loop_exception)
         # uvicorn does not pass a handshake timeout to create_server (asyncio's default
-        # is 60 s); this server's own create_server calls get it.
-        original = loop.create_server
-        if self.config.is_ssl:
-            loop.create_server = functools.partial(  # type: ignore[method-assign]
-                original, ssl_handshake_timeout=self.settings.tls_handshake_timeout_s)
+        # is 60 s), and its protocol factory knows no connection limit: this server's own
+        # create_server calls get both.
+        original: Any = loop.create_server
+        extra = {"ssl_handshake_timeout": self.settings.tls_handshake_timeout_s} \
+            if self.config.is_ssl else {}
+
+        def create_server(factory: Callable[[], Any], *args: Any, **kwargs: Any) -> Any:
+            return original(limited(factory, self.stats), *args, **kwargs, **extra)
+
+        loop.create_server = create_server  # type: ignore[method-assign, assignment]
         try:
             await super().startup(sockets)
         finally:
@@ -206,10 +264,7 @@ class GuardedServer(uvicorn.Server):
                         context: dict[str, Any]) -> None:
         exc = context.get("exception")
         if isinstance(exc, OSError) and exc.errno in RESOURCE_ERRNOS:
-            with self.stats.lock:
-                self.stats.accept_failing += 1
-                first = self.stats.accept_failing == 1
-            if first:
+            if self.stats.note_accept_failed():
                 log.error("HQ cannot accept connections: %s (%s); retrying every second, "
                           "said once until it recovers", exc, context.get("message", ""))
             return

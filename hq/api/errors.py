@@ -176,8 +176,11 @@ def error_response(request: Request, status: int, error: str, detail: str,
     This is the one place a refusal is logged (WARNING): lower layers raise without
     logging, since only here are the client, the unit or user and the answer all known.
     """
-    log.warning("refused %s %s from %s: %d %s: %s%s", request.method, request.url.path,
-                who(request), status, error, detail, f" ({note})" if note else "")
+    # A request the server guard closed for stalling has nobody to answer: debug only.
+    level = logging.DEBUG if getattr(request.state, "closed_by_guard", None) \
+        else logging.WARNING
+    log.log(level, "refused %s %s from %s: %d %s: %s%s", request.method, request.url.path,
+            who(request), status, error, detail, f" ({note})" if note else "")
     return JSONResponse({"error": error, "detail": detail}, status_code=status,
                         headers=dict(headers or {}))
 
