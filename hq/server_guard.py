@@ -198,7 +198,9 @@ class _GuardedH11Protocol(TLSExtensionH11Protocol):
             self._cycle_seen = self.cycle
             self._requests += 1
             if self._requests >= self.settings.max_requests_per_connection:
-                self.cycle.keep_alive = False  # answered with Connection: close
+                self.cycle.keep_alive = False  # closed after this response, which says so
+                self.cycle.default_headers = [*self.cycle.default_headers,
+                                              (b"connection", b"close")]
         state = self.conn.their_state
         if state is h11.IDLE:
             if self._timer_kind != "head":  # a deadline: bytes arriving do not extend it

@@ -46,6 +46,7 @@ from hq.storage import (
     UploadTooLarge,
     UuidTaken,
 )
+from hq.storage.errors import StorageFull
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ ERROR_TABLE: Mapping[type[Exception], tuple[int, str]] = {
     QuotaExceeded: (429, "quota_exceeded"),
     ChecksumMismatch: (CHECKSUM_MISMATCH_STATUS, "checksum_mismatch"),
     RangeNotSatisfiable: (416, "range_not_satisfiable"),
+    StorageFull: (507, "insufficient_storage"),
     StorageError: (400, "storage_refused"),
     # hq.ca
     NotAUnitCertificate: (401, "not_a_unit"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import hashlib
 import logging
 import os
@@ -30,6 +31,7 @@ from .errors import (
     InvalidInput,
     OffsetConflict,
     QuotaExceeded,
+    StorageFull,
     UploadNotFound,
     UploadTooLarge,
 )
@@ -208,10 +210,20 @@ class LocalClipStore:
             hasher = self._hasher(upload_id, part, current)
             # Append mode: the file's end is the offset just checked, and no other writer
             # of this upload exists while ``ulock`` is held.
-            with part.open("ab") as f:
-                f.write(chunk)
-                f.flush()
-                os.fsync(f.fileno())
+            try:
+                with part.open("ab") as f:
+                    f.write(chunk)
+                    f.flush()
+                    os.fsync(f.fileno())
+            except OSError as exc:
+                # No torn chunk: the file is cut back to the last whole chunk, which is
+                # the offset HQ reports, so the unit resends exactly this chunk later.
+                with contextlib.suppress(OSError):
+                    os.truncate(part, current)
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise StorageFull(f"upload {upload_id}: no space for {len(chunk)} bytes "
+                                      f"at {current}: {exc.strerror}") from None
+                raise
             hasher.update(chunk)
             new = current + len(chunk)
             with self._lock:

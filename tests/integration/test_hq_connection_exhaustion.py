@@ -11,6 +11,7 @@ EMFILE: that is logged once when it starts and once when it recovers.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import resource
@@ -29,6 +30,8 @@ import pytest
 import requests
 
 from hq.api.deps import HQDeps
+from hq.embedded import running_hq
+from hq.server_settings import HQServerSettings
 from hq.users import UserStore
 from sync.identity import UnitIdentity
 
@@ -202,3 +205,18 @@ def test_accept_failing_for_descriptors_is_logged_once(
     assert len(out.having("cannot accept")) == 1, "\n".join(lines[:40])
     assert len(out.having("accepts connections again")) == 1, "\n".join(lines[:40])
     assert len(lines) < 30, "\n".join(lines[:40])
+
+
+def test_a_connection_is_closed_after_its_last_request(tmp_path: Path) -> None:
+    settings = HQServerSettings.model_validate({"max_requests_per_connection": 2})
+    with running_hq(tmp_path, settings=settings) as hq:
+        context = ssl.create_default_context(cafile=str(hq.ca_pem))
+        conn = http.client.HTTPSConnection("localhost", hq.port, context=context, timeout=5)
+        answers = []
+        for _ in range(2):
+            conn.request("OPTIONS", "/v1/uploads")
+            resp = conn.getresponse()
+            resp.read()
+            answers.append((resp.status, resp.getheader("connection")))
+        conn.close()
+    assert answers == [(204, None), (204, "close")]
