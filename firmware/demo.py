@@ -20,6 +20,7 @@ from pathlib import Path
 
 from audio.synth import synth_counter_audio
 from evaluator.sim import BadgeSim, KeypadSim
+from firmware import demo_alerts
 from firmware.clock import MediaClock
 from firmware.config import parse_config
 from firmware.demo_hq import (
@@ -88,7 +89,7 @@ def demo(args: argparse.Namespace) -> int:
     _write_roster(out / "roster.toml")
 
     print("starting an embedded HQ and enrolling the unit with a one-time code ...", flush=True)
-    with running_hq(out / "hq", deployment="demo") as hq, \
+    with running_hq(out / "hq", deployment="demo") as hq, demo_alerts.webhook(hq) as alerts, \
             PtyPair(out / "keypad.tty") as keypad_pty, PtyPair(out / "badge.tty") as badge_pty:
         identity_dir = out / "data" / "identity"
         enroll_unit(hq, DEMO_UNIT, identity_dir)
@@ -134,6 +135,7 @@ def demo(args: argparse.Namespace) -> int:
                            pre_roll_s=cfg.recording.pre_roll_s,
                            post_roll_s=cfg.recording.post_roll_s)
         ok = _print_hq(hq, db, left) and ok
+        ok = alerts.report() and ok
     print(f"\nWhere to look:\n  database  {db}\n"
           f"  clips     {cfg.unit.data_dir / 'clips'}\n  scene     {video}  (+ {wav.name})\n"
           f"  HQ data   {out / 'hq'}  (events.db, clips/, audit.db; sync log: {out / 'sync.log'})\n"

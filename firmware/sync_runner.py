@@ -31,6 +31,7 @@ from sync.outbox import Outbox, PendingClip, Refusal
 from sync.renew import maybe_renew
 from sync.schema import EventEnvelope
 from sync.throttle import TokenBucket
+from sync.unit_status import report_status
 
 log = logging.getLogger(__name__)
 RENEW_CHECK_S = 24 * 3600.0
@@ -105,6 +106,7 @@ class SyncRunner:
     def step(self, now: float) -> bool:
         """One pass at monotonic time ``now``; True if something was sent (go again)."""
         self._renew_if_due(now)
+        report_status(self, now)  # heartbeat for HQ's /units page; never raises
         if now < self.next_try:
             self._publish_status(now)
             return False

@@ -10,9 +10,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from hq.alerts import notify_test
 from hq.api.deps import HQDeps
 from hq.server_settings import HQServerSettings
 from hq.storage.sqlite import private_dir
+from hq.user_cli import add_user_commands
 
 
 def _server_credentials(deps: HQDeps, root: Path, hosts: list[str]) -> tuple[Path, Path]:
@@ -64,8 +66,18 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _enroll_code(args: argparse.Namespace) -> int:
+    from hq.enrollment import EnrollmentError, issue_for_window
+
     deps = HQDeps.open(args.data)
-    code = deps.codes.issue(args.unit, dt.timedelta(hours=args.ttl_hours))
+    ttl = dt.timedelta(hours=args.ttl_hours)
+    try:
+        code = (issue_for_window(deps.codes, deps.org, args.unit, args.window, ttl)
+                if args.window else deps.codes.issue(args.unit, ttl))
+    except EnrollmentError as exc:
+        print(f"no code issued: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        deps.events.close()
     print(code)
     return 0
 
@@ -78,25 +90,6 @@ def _revoke(args: argparse.Namespace) -> int:
     serials = ca.revoke_unit(args.unit, args.reason)
     print(f"unit {args.unit}: {len(serials)} certificate(s) revoked")
     return 0 if serials else 1
-
-
-def _user_add(args: argparse.Namespace) -> int:
-    """The first admin is made here; later users through the API (POST /v1/users)."""
-    import getpass
-
-    from hq.users import UserError, UserStore
-
-    password = args.password or getpass.getpass(f"password for {args.username}: ")
-    users = UserStore(args.data / "users.db")
-    try:
-        users.create_user(args.username, password, args.role)
-    except UserError as exc:
-        print(f"cannot add user: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        users.close()
-    print(f"user {args.username} ({args.role}) added")
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,19 +108,19 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("enroll-code", help="issue a one-time enrollment code for a unit")
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--unit", required=True, help="the unit id the code is for")
+    p.add_argument("--window", help="bind the unit to this window now (hq org)")
     p.add_argument("--ttl-hours", type=float, default=72.0)
     p.set_defaults(func=_enroll_code)
+    from hq.org.cli import add_org_commands
+
+    add_org_commands(sub)
     p = sub.add_parser("revoke", help="revoke a unit (lost, stolen or decommissioned)")
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--unit", required=True)
     p.add_argument("--reason", default="revoked by operator")
     p.set_defaults(func=_revoke)
-    p = sub.add_parser("user-add", help="add an HQ user (the first admin, typically)")
-    p.add_argument("--data", type=Path, required=True)
-    p.add_argument("--username", required=True)
-    p.add_argument("--role", choices=["admin", "supervisor", "auditor"], required=True)
-    p.add_argument("--password", help="default: asked on the terminal")
-    p.set_defaults(func=_user_add)
+    notify_test.add_command(sub)
+    add_user_commands(sub)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

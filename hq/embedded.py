@@ -73,6 +73,7 @@ def running_hq(root: Path, limits: HQLimits | None = None, *,
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError(f"embedded HQ did not start within {start_timeout_s} s")
         time.sleep(0.02)
+    deps.alert_service().start()
     expiry.start()
     try:
         hq = EmbeddedHQ(deps, server.servers[0].sockets[0].getsockname()[1], root)
@@ -82,5 +83,8 @@ def running_hq(root: Path, limits: HQLimits | None = None, *,
         expiry.stop()
         server.should_exit = True
         thread.join(10)
+        deps.alert_service().close()
         for store in (deps.events, deps.clips, deps.audit):
             store.close()
+        if deps.users is not None:
+            deps.users.close()

@@ -5,6 +5,11 @@ four groups of four: about 78 bits from :mod:`secrets`. HQ stores only its SHA-2
 is enough because the code is random and long, not a password a person chose.
 Redemption is one atomic SQLite transaction, so a code works exactly once even when two
 requests race.
+
+A code may be issued for a window (:func:`issue_for_window`): the unit is bound to it when
+the code is issued, not when it is redeemed, so the binding is visible (and correctable)
+at HQ before the installer arrives, and the unit's very first event is already filed
+under its window. Rebinding later moves only what arrives afterwards.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hq.ca import InvalidUnitId, utc_now, validate_unit_id
+from hq.org.errors import OrgError
+from hq.org.store import OrgStore
 
 log = logging.getLogger(__name__)
 
@@ -162,3 +169,23 @@ class EnrollmentCodes:
                 raise
             if conn.in_transaction:
                 conn.execute("COMMIT")
+
+
+def issue_for_window(codes: EnrollmentCodes, org: OrgStore, unit_id: str, window_id: str,
+                     ttl: dt.timedelta, *, now: dt.datetime | None = None) -> str:
+    """Bind ``unit_id`` to ``window_id`` (which must exist), then issue its code.
+
+    EnrollmentError for a bad unit id, ttl or window; nothing is bound then.
+    """
+    try:
+        validate_unit_id(unit_id)
+    except InvalidUnitId as exc:
+        raise EnrollmentError(str(exc)) from None
+    if ttl <= dt.timedelta(0):
+        raise EnrollmentError(f"ttl must be positive, got {ttl}")
+    try:
+        org.bind(unit_id, window_id, utc_now(now))
+    except OrgError as exc:
+        raise EnrollmentError(str(exc)) from None
+    log.info("unit %s bound to window %s", unit_id, window_id)
+    return codes.issue(unit_id, ttl, now=now)

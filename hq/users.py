@@ -1,57 +1,65 @@
-"""HQ user accounts: roles, scrypt password hashes and bearer tokens, in one SQLite file.
+"""HQ user accounts: roles with scopes, scrypt password hashes and bearer tokens, in users.db.
 
-Roles follow least privilege: the admin manages accounts and reads the audit log but
-cannot open recordings (customer data, PIPL art. 26); supervisors find, view, play and
-download; auditors do that too and also read the audit log, because checking who opened
-which recording means opening it.
+What each role may do is the table in :mod:`hq.roles`; where, is the account's
+:class:`~hq.storage.scope.Scope`. Page sessions (:mod:`hq.sessions`) and the login
+throttle (:mod:`hq.login_guard`) keep their state in the same file, so several HQ
+workers share them; the store hands them its connection as ``.sessions`` and ``.guard``.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import functools
 import hashlib
-import hmac
 import logging
-import re
 import secrets
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from hq.login_guard import GUARD_SCHEMA, OK, LoginGuard
+from hq.passwords import (
+    MAX_PASSWORD,
+    MIN_PASSWORD,
+    dummy_hash,
+    hash_password,
+    verify_password,
+)
+from hq.roles import LEGACY_ROLES, PERMISSIONS, ROLES, allowed, scope_rule
+from hq.sessions import SESSION_SCHEMA, SessionStore
 from hq.storage.models import parse_utc, utc_text
+from hq.storage.scope import Scope
 from hq.storage.sqlite import SqliteFile
+from hq.user_fields import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    Contact,
+    InvalidAccount,
+    UnknownUser,
+    UserError,
+    UserExists,
+    check_contact,
+    check_language,
+    check_password,
+    check_role,
+    check_username,
+)
+
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "MAX_PASSWORD", "MIN_PASSWORD", "PERMISSIONS",
+           "ROLES", "Contact", "InvalidAccount", "UnknownUser", "UserError", "UserExists",
+           "allowed", "check_contact", "check_language", "check_password", "check_role",
+           "check_username", "hash_password", "verify_password"]
 
 log = logging.getLogger(__name__)
 
-SEARCH = "search"
-VIEW = "view"
-PLAY = "play"
-DOWNLOAD = "download"
-READ_AUDIT = "read_audit"
-MANAGE_USERS = "manage_users"
-
-PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset({MANAGE_USERS, READ_AUDIT}),
-    "supervisor": frozenset({SEARCH, VIEW, PLAY, DOWNLOAD}),
-    "auditor": frozenset({SEARCH, VIEW, PLAY, DOWNLOAD, READ_AUDIT}),
-}
-ROLES = frozenset(PERMISSIONS)
-
 DEFAULT_TOKEN_TTL = dt.timedelta(hours=8)  # one working shift
 MAX_TOKEN_TTL = dt.timedelta(days=7)
-MIN_PASSWORD = 10
-MAX_PASSWORD = 1024  # scrypt hashes any length; the bound stops memory abuse
-
-# scrypt at n=2**14, r=8 costs ~16 MiB and tens of milliseconds: cheap for a login, dear
-# for a guesser. The parameters travel with each hash so they can be raised later.
-SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_LEN = 1 << 14, 8, 1, 32
-_USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     username TEXT PRIMARY KEY, role TEXT NOT NULL, password TEXT NOT NULL,
-    enabled INTEGER NOT NULL, created_utc TEXT NOT NULL
+    enabled INTEGER NOT NULL, created_utc TEXT NOT NULL,
+    scope TEXT NOT NULL DEFAULT 'all', language TEXT NOT NULL DEFAULT 'zh-CN',
+    email TEXT, phone TEXT, im TEXT
 );
 CREATE TABLE IF NOT EXISTS tokens (
     token_sha256 TEXT PRIMARY KEY, username TEXT NOT NULL REFERENCES users (username),
@@ -59,22 +67,14 @@ CREATE TABLE IF NOT EXISTS tokens (
 );
 CREATE INDEX IF NOT EXISTS tokens_user ON tokens (username);
 """
+# Columns added after the first release, for users.db files made before them.
+_ADDED_COLUMNS = (("scope", "TEXT NOT NULL DEFAULT 'all'"),
+                  ("language", "TEXT NOT NULL DEFAULT 'zh-CN'"),
+                  ("email", "TEXT"), ("phone", "TEXT"), ("im", "TEXT"))
 
 
-class UserError(ValueError):
-    """Base of expected refusals about accounts (never a bug)."""
-
-
-class InvalidAccount(UserError):
-    """A malformed username, unknown role or unacceptable password (HTTP 400)."""
-
-
-class UserExists(UserError):
-    """The username is taken (HTTP 409)."""
-
-
-class UnknownUser(UserError):
-    """No such account (HTTP 404)."""
+_ALL = Scope.everything()
+_NO_CONTACT = Contact()
 
 
 @dataclass(frozen=True)
@@ -85,10 +85,22 @@ class User:
     role: str
     enabled: bool
     created_utc: dt.datetime
+    scope: Scope = _ALL
+    language: str = DEFAULT_LANGUAGE
+    contact: Contact = _NO_CONTACT
 
     def may(self, action: str) -> bool:
         """Whether this user's role allows ``action``."""
         return allowed(self.role, action)
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    """A login attempt's result: the user, or why not (``reason``, for the audit log)."""
+
+    user: User | None
+    reason: str  # ok, bad_credentials, locked_now, or a refusal of hq.login_guard
+    retry_after_s: int = 0
 
 
 @dataclass(frozen=True)
@@ -100,66 +112,6 @@ class IssuedToken:
     expires: dt.datetime
 
 
-def allowed(role: str, action: str) -> bool:
-    """Whether ``role`` may perform ``action`` (unknown roles may do nothing)."""
-    return action in PERMISSIONS.get(role, frozenset())
-
-
-def check_username(value: str) -> str:
-    """Return ``value`` if it is a well-formed username, else raise InvalidAccount."""
-    if not isinstance(value, str) or not _USERNAME.fullmatch(value):
-        raise InvalidAccount(f"username {value!r} must match {_USERNAME.pattern}")
-    return value
-
-
-def check_role(value: str) -> str:
-    """Return ``value`` if it is a known role, else raise InvalidAccount."""
-    if value not in ROLES:
-        raise InvalidAccount(f"role {value!r} must be one of {sorted(ROLES)}")
-    return value
-
-
-def check_password(value: str) -> str:
-    """Return ``value`` if its length is acceptable, else raise InvalidAccount."""
-    if not isinstance(value, str) or not MIN_PASSWORD <= len(value) <= MAX_PASSWORD:
-        raise InvalidAccount(
-            f"password must be {MIN_PASSWORD}..{MAX_PASSWORD} characters long")
-    return value
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def hash_password(password: str, *, salt: bytes | None = None) -> str:
-    """``scrypt$n$r$p$salt$hash`` (base64) of ``password`` with a fresh 16-byte salt."""
-    salt = salt if salt is not None else secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
-                            dklen=SCRYPT_LEN)
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
-
-
-def verify_password(password: str, stored: str) -> bool:
-    """Whether ``password`` matches ``stored``, compared in constant time."""
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            return False
-        want = base64.b64decode(digest)
-        got = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n),
-                             r=int(r), p=int(p), dklen=len(want), maxmem=64 << 20)
-    except ValueError:
-        log.error("a stored password hash is malformed; that account cannot log in")
-        return False
-    return hmac.compare_digest(got, want)
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    """Checked when the username is unknown, so a miss costs as long as a wrong password."""
-    return hash_password("not-a-password", salt=b"\x00" * 16)
-
-
 def _token_key(token: str) -> str:
     # Tokens carry 256 random bits, so a plain sha256 suffices (no salt or stretching).
     return hashlib.sha256(token.encode()).hexdigest()
@@ -169,28 +121,75 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now if now is not None else dt.datetime.now(dt.UTC)
 
 
+def _user(row: sqlite3.Row) -> User:
+    return User(row["username"], row["role"], bool(row["enabled"]),
+                parse_utc(row["created_utc"]), Scope.parse(row["scope"]), row["language"],
+                Contact(row["email"], row["phone"], row["im"]))
+
+
 class UserStore(SqliteFile):
-    """Accounts and bearer tokens in one SQLite file (WAL, FULL sync)."""
+    """Accounts and bearer tokens in one SQLite file (WAL, FULL sync).
+
+    ``sessions`` (page sessions) and ``guard`` (login throttle and lockout) share the
+    file and its lock.
+    """
 
     def __init__(self, path: Path) -> None:
         super().__init__(path, _SCHEMA)
+        # Password hashes and session keys: readable by HQ's own account only.
+        for f in (Path(path), Path(f"{path}-wal"), Path(f"{path}-shm")):
+            if f.exists():
+                f.chmod(0o600)
+        self._migrate()
+        self._conn.executescript(SESSION_SCHEMA + GUARD_SCHEMA)
+        self.sessions = SessionStore(self._conn, self._lock)
+        self.guard = LoginGuard(self._conn, self._lock)
+
+    def _migrate(self) -> None:
+        with self._lock:
+            have = {r["name"] for r in self._conn.execute("PRAGMA table_info(users)")}
+            for name, decl in _ADDED_COLUMNS:
+                if name not in have:
+                    self._conn.execute(f"ALTER TABLE users ADD COLUMN {name} {decl}")
+            for old, new in LEGACY_ROLES.items():
+                names = [r[0] for r in self._conn.execute(
+                    "SELECT username FROM users WHERE role = ?", [old])]
+                if names:
+                    self._conn.execute("UPDATE users SET role = ? WHERE role = ?", [new, old])
+                    log.warning("users %s had role %s and now have role %s with the scope "
+                                "they had (all); narrow it on /users", ", ".join(names),
+                                old, new)
 
     def create_user(self, username: str, password: str, role: str, *,
-                    now: dt.datetime | None = None) -> User:
-        """Add an enabled account; UserExists if the name is taken."""
+                    scope: Scope | None = None, language: str = DEFAULT_LANGUAGE,
+                    contact: Contact | None = None, now: dt.datetime | None = None) -> User:
+        """Add an enabled account; UserExists if the name is taken.
+
+        Without ``scope`` the account sees the whole organisation; the API, the CLI and
+        the /users page ask for a scope explicitly (:func:`hq.roles.scope_rule`), this
+        default is for code and tests. A legacy role name (``supervisor``) is migrated.
+        """
         check_username(username)
-        check_role(role)
+        role = check_role(LEGACY_ROLES.get(role, role))
+        scope = scope or Scope.everything()
+        problem = scope_rule(role, scope)
+        if problem:
+            raise InvalidAccount(problem)
+        check_language(language)
+        contact = check_contact(contact or Contact())
         hashed = hash_password(check_password(password))
         created = utc_text(_now(now))
         with self._lock:
             if self._conn.execute("SELECT 1 FROM users WHERE username = ?",
                                   [username]).fetchone():
                 raise UserExists(f"user {username!r} already exists")
-            self._conn.execute("INSERT INTO users (username, role, password, enabled, "
-                               "created_utc) VALUES (?, ?, ?, 1, ?)",
-                               [username, role, hashed, created])
-        log.info("user %s created with role %s", username, role)
-        return User(username, role, True, parse_utc(created))
+            self._conn.execute(
+                "INSERT INTO users (username, role, password, enabled, created_utc, scope, "
+                "language, email, phone, im) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?)",
+                [username, role, hashed, created, scope.text(), language, contact.email,
+                 contact.phone, contact.im])
+        log.info("user %s created with role %s, scope %s", username, role, scope.text())
+        return self.user(username)
 
     def user(self, username: str) -> User:
         """One account; UnknownUser if there is none."""
@@ -199,52 +198,119 @@ class UserStore(SqliteFile):
                                      [username]).fetchone()
         if row is None:
             raise UnknownUser(f"no user {username!r}")
-        return User(row["username"], row["role"], bool(row["enabled"]),
-                    parse_utc(row["created_utc"]))
+        return _user(row)
 
     def users(self) -> list[User]:
         """Every account, by name."""
         with self._lock:
             rows = self._conn.execute("SELECT * FROM users ORDER BY username").fetchall()
-        return [User(r["username"], r["role"], bool(r["enabled"]), parse_utc(r["created_utc"]))
-                for r in rows]
+        return [_user(r) for r in rows]
+
+    def in_scope(self, role: str, branch_id: str | None,
+                 hall_id: str | None = None) -> list[User]:
+        """Enabled users of ``role`` whose scope covers the node, by name.
+
+        The node is ``hall_id`` (of ``branch_id``) or, without a hall, the branch itself:
+        scope ``all`` and ``branch:branch_id`` cover both; ``hall:hall_id`` only its hall.
+        """
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT * FROM users WHERE role = ? AND enabled = 1 AND (scope = 'all' "
+                "OR scope = 'branch:' || ? OR scope = 'hall:' || ?) ORDER BY username",
+                [role, branch_id, hall_id]).fetchall()
+        return [_user(r) for r in rows]
+
+    def _update(self, username: str, sql: str, args: list[object]) -> None:
+        with self._lock:
+            cur = self._conn.execute(f"UPDATE users SET {sql} WHERE username = ?",
+                                     [*args, username])
+        if cur.rowcount == 0:
+            raise UnknownUser(f"no user {username!r}")
+
+    def set_role(self, username: str, role: str, scope: Scope | None) -> None:
+        """Change an account's role and scope together (the rule binds the two)."""
+        check_role(role)
+        problem = scope_rule(role, scope)
+        if problem:
+            raise InvalidAccount(problem)
+        self._update(username, "role = ?, scope = ?",
+                     [role, (scope or Scope.everything()).text()])
+        log.info("user %s now has role %s, scope %s", username, role,
+                 (scope or Scope.everything()).text())
+
+    def set_language(self, username: str, language: str) -> None:
+        """The language the user's pages and messages use."""
+        self._update(username, "language = ?", [check_language(language)])
+
+    def set_contact(self, username: str, contact: Contact) -> None:
+        """Replace the user's contact fields."""
+        c = check_contact(contact)
+        self._update(username, "email = ?, phone = ?, im = ?", [c.email, c.phone, c.im])
 
     def set_password(self, username: str, password: str) -> None:
-        """Replace the password and revoke the user's tokens (a reset ends old sessions)."""
+        """Replace the password and end the user's tokens and sessions."""
         hashed = hash_password(check_password(password))
-        with self._lock:
-            cur = self._conn.execute("UPDATE users SET password = ? WHERE username = ?",
-                                     [hashed, username])
-            if cur.rowcount == 0:
-                raise UnknownUser(f"no user {username!r}")
-            self._conn.execute("UPDATE tokens SET revoked = 1 WHERE username = ?", [username])
-        log.info("password of user %s changed; their tokens are revoked", username)
+        self._update(username, "password = ?", [hashed])
+        self.revoke_access(username)
+        log.info("password of user %s changed; their tokens and sessions are revoked",
+                 username)
 
     def disable_user(self, username: str) -> None:
-        """Stop the account from logging in and revoke its tokens."""
-        with self._lock:
-            cur = self._conn.execute("UPDATE users SET enabled = 0 WHERE username = ?",
-                                     [username])
-            if cur.rowcount == 0:
-                raise UnknownUser(f"no user {username!r}")
-            self._conn.execute("UPDATE tokens SET revoked = 1 WHERE username = ?", [username])
+        """Stop the account from logging in and end its tokens and sessions."""
+        self._update(username, "enabled = 0", [])
+        self.revoke_access(username)
         log.info("user %s disabled", username)
+
+    def enable_user(self, username: str) -> None:
+        """Let a disabled account log in again (its old sessions stay ended)."""
+        self._update(username, "enabled = 1", [])
+        log.info("user %s enabled", username)
+
+    def revoke_access(self, username: str) -> int:
+        """End every token and page session of the user; how many were live."""
+        with self._lock:
+            n = self._conn.execute("UPDATE tokens SET revoked = 1 WHERE username = ? "
+                                   "AND revoked = 0", [username]).rowcount
+        return n + self.sessions.revoke_user(username)
 
     def authenticate(self, username: str, password: str) -> User | None:
         """The account if the password is right and it is enabled, else ``None``.
 
         Unknown names, wrong passwords and disabled accounts look the same to the caller
-        and cost about the same time.
+        and cost about the same time. Throttling and lockout are :meth:`LoginGuard.login`'s.
         """
         with self._lock:
             row = self._conn.execute("SELECT * FROM users WHERE username = ?",
                                      [username]).fetchone()
         if row is None or not isinstance(password, str) or len(password) > MAX_PASSWORD:
-            verify_password("not-the-password", _dummy_hash())
+            verify_password("not-the-password", dummy_hash())
             return None
         if not verify_password(password, row["password"]) or not row["enabled"]:
             return None
-        return User(row["username"], row["role"], True, parse_utc(row["created_utc"]))
+        return _user(row)
+
+    def login(self, username: str, password: str, client: str,
+              now: dt.datetime | None = None) -> LoginOutcome:
+        """:meth:`authenticate` behind the throttle and lockout of :mod:`hq.login_guard`."""
+        at = _now(now)
+        name = username[:64] if isinstance(username, str) else ""
+        verdict = self.guard.check(name, client, at)
+        if not verdict.allowed:
+            return LoginOutcome(None, verdict.reason, verdict.retry_after_s)
+        user = self.authenticate(name, password)
+        if user is None:
+            with self._lock:
+                known = self._conn.execute("SELECT 1 FROM users WHERE username = ?",
+                                           [name]).fetchone() is not None
+            locked = self.guard.failed(name, client, at, known=known)
+            return LoginOutcome(None, "locked_now" if locked else "bad_credentials")
+        self.guard.succeeded(name)
+        return LoginOutcome(user, OK)
+
+    def unlock(self, username: str) -> bool:
+        """Lift a lockout (admin); UnknownUser if there is no such account."""
+        self.user(username)
+        return self.guard.unlock(username)
 
     def issue_token(self, username: str, ttl: dt.timedelta = DEFAULT_TOKEN_TTL, *,
                     now: dt.datetime | None = None) -> IssuedToken:
@@ -272,9 +338,20 @@ class UserStore(SqliteFile):
                 "SELECT u.* FROM tokens t JOIN users u ON u.username = t.username "
                 "WHERE t.token_sha256 = ? AND t.revoked = 0 AND t.expires_utc > ? "
                 "AND u.enabled = 1", [_token_key(token), utc_text(_now(now))]).fetchone()
-        if row is None:
+        return None if row is None else _user(row)
+
+    def user_for_session(self, session_id: str, now: dt.datetime | None = None
+                         ) -> tuple[User, str] | None:
+        """The enabled account and CSRF token of a live page session, else None."""
+        found = self.sessions.lookup(session_id, _now(now))
+        if found is None:
             return None
-        return User(row["username"], row["role"], True, parse_utc(row["created_utc"]))
+        username, csrf = found
+        try:
+            user = self.user(username)
+        except UnknownUser:
+            return None
+        return (user, csrf) if user.enabled else None
 
     def revoke_token(self, token: str) -> bool:
         """End a token's validity; whether it existed and was live."""

@@ -30,6 +30,7 @@ from hq.api.deps import HQDeps
 from hq.api.users import build_users_router
 from hq.asgi_tls import TLSExtensionH11Protocol
 from hq.storage import SqliteAuditLog
+from hq.storage.scope import Scope
 from hq.users import UserStore
 from sync.schema import EventEnvelope
 from tests.conftest import wait_for
@@ -103,13 +104,16 @@ class HQ:
 
 @contextmanager
 def users_hq(root: Path) -> Iterator[HQ]:
-    """Three users (admin, supervisor, auditor), transactions t1-t3 and t1's clip, served."""
+    """Four users (admin; hall supervisor, auditor and viewer of scope all), transactions t1-t3
+    and t1's clip, served."""
     deps = HQDeps.open(root / "data", "test")
     users = UserStore(root / "users.db")
-    for name, role in (("root", "admin"), ("sue", "supervisor"), ("aud", "auditor")):
-        users.create_user(name, PW, role)
-    tokens = {role: users.issue_token(name).token
-              for name, role in (("root", "admin"), ("sue", "supervisor"), ("aud", "auditor"))}
+    # Keyed by the roles' old names; sue is the migrated supervisor (scope all).
+    accounts = (("root", "admin", "admin"), ("sue", "hall_supervisor", "supervisor"),
+                ("aud", "auditor", "auditor"), ("val", "viewer", "viewer"))
+    for name, role, _key in accounts:
+        users.create_user(name, PW, role, scope=Scope.everything())
+    tokens = {key: users.issue_token(name).token for name, _role, key in accounts}
     deps.events.register_unit("unit-a", "b1")
     deps.events.register_unit("unit-b", "b2")
     deps.events.ingest("unit-a", txn("t1", "unit-a", 0, "s1", "c1", 5)

@@ -14,16 +14,21 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
+from hq.api.alerts import build_alerts_router
 from hq.api.background import UploadExpiry
 from hq.api.deps import HQDeps
 from hq.api.errors import install_error_handlers
 from hq.api.middleware import BodySizeGuard, TusResumableHeader
+from hq.api.org import build_org_router
+from hq.api.unit_status import build_unit_status_router
 from hq.api.units import build_units_router
 from hq.api.uploads import build_uploads_router
 from hq.asgi_tls import ASGIApp
 from hq.ca import CERT_FILE
 from hq.server_guard import GuardedServer, GuardStats, guarded_protocol
 from hq.server_settings import HQServerSettings
+from hq.web import mount_web
+from hq.web.docs import mount_docs
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +39,13 @@ OPENAPI_URL = "/v1/openapi.json"
 def create_app(deps: HQDeps) -> FastAPI:
     """HQ's API under /v1, OpenAPI document at /v1/openapi.json, docs at /v1/docs."""
     app = FastAPI(title="counterunit HQ", version=API_VERSION, openapi_url=OPENAPI_URL,
-                  docs_url="/v1/docs", redoc_url=None)
+                  docs_url=None, redoc_url=None)
     install_error_handlers(app)
+    mount_docs(app, OPENAPI_URL, app.title)
     app.include_router(build_units_router(deps))
     app.include_router(build_uploads_router(deps))
+    app.include_router(build_unit_status_router(deps))
+    app.include_router(build_org_router(deps))
     # hq/api/users.py is written concurrently by another engineer; until it lands the
     # unit-facing API must still start, so its absence (and only that) is tolerated here.
     try:
@@ -47,7 +55,9 @@ def create_app(deps: HQDeps) -> FastAPI:
             raise
         log.info("hq.api.users is not available; serving the unit API only")
     else:
-        app.include_router(build_users_router(deps))
+        app.include_router(build_users_router(deps, deps.user_store()))
+    app.include_router(build_alerts_router(deps))
+    mount_web(app, deps, deps.user_store())  # pages at /, after the API
     # Added last means outermost: the tus header also lands on the guard's 413.
     app.add_middleware(BodySizeGuard, limits=deps.limits)
     app.add_middleware(TusResumableHeader)
@@ -95,10 +105,12 @@ def serve(root: Path, host: str, port: int, server_cert: Path, server_key: Path,
              settings.header_timeout_s, settings.body_timeout_s,
              settings.tls_handshake_timeout_s)
     expiry.start()
+    deps.alert_service().start()
     try:
         guarded_server(config, settings, stats).run()
     finally:
         expiry.stop()
+        deps.alert_service().close()
         for store in (deps.events, deps.clips, deps.audit):
             store.close()
         log.info("HQ stopped")

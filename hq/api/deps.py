@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hq.ca import DB_FILE, CertificateAuthority
 from hq.conditions import HQConditions
 from hq.enrollment import EnrollmentCodes
+from hq.org.store import OrgStore
 from hq.storage import LocalClipStore, SqliteAuditLog, SqliteEventStore
 from hq.storage.sqlite import private_dir, private_file
+from hq.users import UserStore
+
+if TYPE_CHECKING:
+    from hq.alerts.service import AlertService
 
 
 @dataclass
@@ -37,7 +44,30 @@ class HQDeps:
     codes: EnrollmentCodes
     config_dir: Path  # unit config files served to units (roster, schedule, rules)
     limits: HQLimits = field(default_factory=HQLimits)
+    users: UserStore | None = None  # users.db: accounts, tokens, page sessions, throttle
+    alerts: AlertService | None = None  # alert threads' outbox worker, link key, policy
     conditions: HQConditions = field(default_factory=HQConditions)  # disk full, ...
+
+    def alert_service(self) -> AlertService:
+        """Alerts of this data folder, opened on first use (the worker starts separately)."""
+        if self.alerts is None:
+            from hq.alerts.recipients import UsersDirectory
+            from hq.alerts.service import AlertService
+
+            self.alerts = AlertService.open(self.config_dir.parent,
+                                            UsersDirectory(self.user_store()))
+        return self.alerts
+
+    def user_store(self) -> UserStore:
+        """The accounts store, opened beside the config folder on first use."""
+        if self.users is None:
+            self.users = UserStore(self.config_dir.parent / "users.db")
+        return self.users
+
+    @functools.cached_property
+    def org(self) -> OrgStore:
+        """Authoring of the organisation, over the events database's connection."""
+        return OrgStore.sharing(self.events)
 
     def __post_init__(self) -> None:
         if self.conditions.audit is None:
@@ -53,6 +83,7 @@ class HQDeps:
         ca = (CertificateAuthority.load(ca_dir) if (ca_dir / "ca.pem").exists()
               else CertificateAuthority.create(ca_dir, deployment))
         private_dir(root / "config")
+        private_dir(root / "alerts")  # the alerts service's folder (its link key)
         return cls(
             events=SqliteEventStore(root / "events.db"),
             clips=LocalClipStore(root / "clips"),

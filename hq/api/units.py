@@ -289,11 +289,13 @@ def build_units_router(deps: HQDeps) -> APIRouter:
     def config(unit_id: str = unit,
                if_none_match: Annotated[str | None, Header()] = None) -> Response:
         """The unit's config (roster, schedule, rules) as HQ's operator wrote it, with an ETag."""
-        path = config_path(deps.config_dir, unit_id)
-        if path is None:
-            raise ApiError(404, "no_config", f"HQ has no config for unit {unit_id} "
-                           "and no default config")
-        data = path.read_bytes()
+        data = deps.org.served_config(unit_id)  # its window's version, authored at HQ
+        if data is None:
+            path = config_path(deps.config_dir, unit_id)
+            if path is None:
+                raise ApiError(404, "no_config", f"HQ has no config for unit {unit_id} "
+                               "and no default config")
+            data = path.read_bytes()
         etag = etag_of(data)
         headers = {"ETag": etag, "Cache-Control": "no-cache"}
         if etag_matches(if_none_match, etag):

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import sqlite3
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from hq import users as perm
+from hq import passwords
+from hq import roles as perm
+from hq.api.accounts import build_accounts_router
+from hq.api.bearer import ERRORS, Bearer, BearerGate, ErrorBody, Refused, client_of
 from hq.api.deps import HQDeps
-from hq.api.errors import error_response
+from hq.logins import attempt_login, printable
 from hq.storage import (
     CLIP_DOWNLOAD,
     CLIP_PLAY,
@@ -36,62 +37,29 @@ from hq.storage import (
     parse_range,
 )
 from hq.storage.models import MAX_PAGE
-from hq.users import DEFAULT_TOKEN_TTL, User, UserError, UserExists, UserStore
+from hq.users import (
+    DEFAULT_TOKEN_TTL,
+    User,
+    UserStore,
+)
 
 log = logging.getLogger(__name__)
 
 AUDIT_READ = "audit_read"
-USER_CREATE = "user_create"
-_bearer = HTTPBearer(auto_error=False, description="Token from POST /v1/auth/token")
-Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 # Bounds keep values inside SQLite's 64-bit integers (an overflow would be a 500).
 Rating = Annotated[int | None, Query(ge=0, le=100)]
 Offset = Annotated[int, Query(ge=0, le=1 << 31)]
 
 
-class Refused(Exception):
-    """A request answered with a 4xx/503 JSON error; ``note`` is for the log line only."""
-
-    def __init__(self, status: int, error: str, detail: str,
-                 headers: dict[str, str] | None = None, *, note: str = "") -> None:
-        super().__init__(detail)
-        self.status, self.error, self.detail, self.headers = status, error, detail, headers
-        self.note = note
-
-    def response(self, request: Request) -> JSONResponse:
-        """The answer, logged once (hq.api.errors names the user and the client)."""
-        return error_response(request, self.status, self.error, self.detail, self.headers,
-                              note=self.note)
-
-
-class ErrorBody(BaseModel):
-    error: str
-    detail: str
-
-
 class Credentials(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(..., min_length=1, max_length=64)
-    password: str = Field(..., min_length=1, max_length=perm.MAX_PASSWORD)
+    password: str = Field(..., min_length=1, max_length=passwords.MAX_PASSWORD)
 
 
 class TokenOut(BaseModel):
     token: str
     expires: dt.datetime
-
-
-class NewUser(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    username: str = Field(..., min_length=1, max_length=64)
-    password: str = Field(..., min_length=perm.MIN_PASSWORD, max_length=perm.MAX_PASSWORD)
-    role: str = Field(..., description=f"One of {sorted(perm.ROLES)}")
-
-
-class UserOut(BaseModel):
-    username: str
-    role: str
-    enabled: bool
-    created_utc: dt.datetime
 
 
 class ClipInfo(BaseModel):
@@ -137,21 +105,9 @@ class AuditOut(BaseModel):
     detail: str
 
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 503)}
-
 
 def _txn_out(t: Transaction) -> dict[str, Any]:
     return {k: getattr(t, k) for k in TransactionOut.model_fields}
-
-
-def _printable(text: str) -> str:
-    """Text safe for the audit log: control characters (NUL included) escaped, bounded."""
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)[:512]
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
@@ -160,46 +116,28 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
     """Routes for HQ users; opens ``users.db`` beside the config folder if not given."""
     store = users if users is not None else UserStore(deps.config_dir.parent / "users.db")
     now = clock or (lambda: dt.datetime.now(dt.UTC))
-    router = APIRouter(prefix="/v1", tags=["hq-users"], responses=_ERRORS)
+    router = APIRouter(prefix="/v1", tags=["hq-users"], responses=ERRORS)
 
-    def audit(user: User | None, action: str, object_type: str, object_id: str,
-              request: Request, detail: str) -> None:
-        try:
-            deps.audit.append(actor=user.username if user else "anonymous",
-                              role=user.role if user else "none", action=action,
-                              object_type=object_type, object_id=_printable(object_id),
-                              client=_client(request), detail=_printable(detail))
-        except (StorageError, sqlite3.Error) as exc:
-            # Fail closed: a recording read that cannot be recorded is not served.
-            log.error("audit log write failed (%s); refusing %s", exc, action)
-            raise Refused(503, "audit_unavailable",
-                          "the audit log cannot be written; try again later") from exc
-
-    def authenticated(cred: HTTPAuthorizationCredentials | None, request: Request) -> User:
-        user = store.user_for_token(cred.credentials, now()) if cred else None
-        if user is None:
-            raise Refused(401, "unauthenticated", "a valid bearer token is required",
-                          {"WWW-Authenticate": "Bearer"})
-        request.state.username = user.username  # refusals' log lines name the user
-        return user
-
-    def require(user: User, action: str, request: Request) -> User:
-        if not user.may(action):
-            raise Refused(403, "forbidden", f"role {user.role} may not {action}")
-        return user
-
-    def principal(cred: HTTPAuthorizationCredentials | None, action: str,
-                  request: Request) -> User:
-        return require(authenticated(cred, request), action, request)
+    gate = BearerGate(store, deps.audit, now)
+    audit, authenticated, principal = gate.audit, gate.authenticated, gate.principal
+    require = gate.require
 
     @router.post("/auth/token", response_model=TokenOut)
     def login(body: Credentials, request: Request) -> Any:
         """Exchange a username and password for a bearer token."""
-        user = store.authenticate(body.username, body.password)
+        outcome = attempt_login(store, deps.audit, body.username, body.password,
+                                client=client_of(request), via="api", now=now())
+        user = outcome.user
         if user is None:
+            note = f"login as {printable(body.username[:64])!r}: {outcome.reason}"
+            if outcome.retry_after_s or outcome.reason == "locked":
+                # Throttled and locked look alike, so a lock does not reveal the account.
+                return Refused(429, "too_many_failures",
+                               "too many failed logins; try again later or ask an admin",
+                               {"Retry-After": str(max(outcome.retry_after_s, 60))},
+                               note=note).response(request)
             return Refused(401, "bad_credentials", "wrong username or password",
-                           note=f"login as {_printable(body.username[:64])!r}"
-                           ).response(request)
+                           note=note).response(request)
         issued = store.issue_token(user.username, token_ttl, now=now())
         return TokenOut(token=issued.token, expires=issued.expires)
 
@@ -232,7 +170,7 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
                 branch_id=branch, counter_id=counter, unit_id=unit, staff_id=staff,
                 utc_from=utc_from, utc_to=utc_to, rating=rating, rating_min=rating_min,
                 rating_max=rating_max, suspect=suspect, limit=limit, offset=offset)
-            found = deps.events.search_transactions(query)
+            found = deps.events.search_transactions(query, user.scope)
             audit(user, SEARCH, "transactions", str(request.url.query) or "*", request,
                   f"results={len(found)}")
         except Refused as r:
@@ -247,7 +185,7 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
         """One transaction with what HQ knows of its clip."""
         try:
             user = principal(cred, perm.VIEW, request)
-            txn = deps.events.transaction(txn_id, unit_id)
+            txn = deps.events.transaction(txn_id, unit_id, user.scope)
             if txn is None:
                 raise Refused(404, "not_found", f"no transaction {txn_id} of unit {unit_id}")
             audit(user, TRANSACTION_VIEW, "transaction", f"{unit_id}/{txn_id}", request, "")
@@ -282,6 +220,9 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
             try:
                 user = authenticated(cred, request)
                 require(user, need, request)
+                if not deps.events.clip_in_scope(unit_id, clip_id, user.scope):
+                    # Outside the caller's scope a clip does not exist, guessed id or not.
+                    raise ClipNotFound(f"no clip {clip_id} of unit {unit_id}")
                 stored = deps.clips.open_clip(clip_id, unit_id)
                 if_range = request.headers.get("if-range")
                 if if_range is not None and if_range != f'"{stored.sha256}"':
@@ -324,9 +265,11 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
         """Audit records matching every filter, oldest first (``to`` exclusive)."""
         try:
             user = principal(cred, perm.READ_AUDIT, request)
+            units = (None if user.scope.level == "all"
+                     else deps.events.units_in_scope(user.scope))
             records = deps.audit.query(actor=actor, action=action, object_type=object_type,
                                        object_id=object_id, utc_from=utc_from, utc_to=utc_to,
-                                       limit=limit, offset=offset)
+                                       limit=limit, offset=offset, object_units=units)
             # Reading who watched what is itself an access to personal data.
             audit(user, AUDIT_READ, "audit", str(request.url.query) or "*", request,
                   f"results={len(records)}")
@@ -337,20 +280,5 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
             return Refused(400, "invalid_query", str(exc)).response(request)
         return [AuditOut(**vars(r)) for r in records]
 
-    @router.post("/users", response_model=UserOut, status_code=201)
-    def create_user(body: NewUser, request: Request, cred: Bearer) -> Any:
-        """Create an account with a role (admin only)."""
-        try:
-            admin = principal(cred, perm.MANAGE_USERS, request)
-            created = store.create_user(body.username, body.password, body.role, now=now())
-            audit(admin, USER_CREATE, "user", created.username, request,
-                  f"role={created.role}")
-        except Refused as r:
-            return r.response(request)
-        except UserExists as exc:
-            return Refused(409, "user_exists", str(exc)).response(request)
-        except UserError as exc:
-            return Refused(400, "invalid_user", str(exc)).response(request)
-        return UserOut(**vars(created))
-
+    router.include_router(build_accounts_router(gate, store))
     return router

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ CLIP_PLAY = "clip_play"
 SEARCH = "search"
 TRANSACTION_VIEW = "transaction_view"
 
+# The unit part of an object id "unit/txn" or "unit/clip" (fixed SQL, no user text).
+_UNIT_OF_OBJECT = "substr(object_id, 1, instr(object_id, '/') - 1)"
 _ACTION = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _MAX_FIELD = 512
 
@@ -74,12 +77,25 @@ class SqliteAuditLog(SqliteFile):
     def query(self, *, actor: str | None = None, object_type: str | None = None,
               object_id: str | None = None, action: str | None = None,
               utc_from: dt.datetime | None = None, utc_to: dt.datetime | None = None,
-              limit: int = 100, offset: int = 0) -> list[AuditRecord]:
-        """Records matching every given filter, oldest first (``utc_to`` exclusive)."""
+              limit: int = 100, offset: int = 0, actions: Sequence[str] | None = None,
+              object_units: Sequence[str] | None = None,
+              newest_first: bool = False) -> list[AuditRecord]:
+        """Records matching every given filter, oldest first (``utc_to`` exclusive).
+
+        ``actions``: any of these actions. ``object_units``: only records about a
+        transaction or clip (object id ``unit/...``) of these units, which is how a
+        reader with a narrower scope sees the recordings of their scope only.
+        """
         if not 1 <= limit <= MAX_PAGE or offset < 0:
             raise InvalidInput(f"limit must be within 1..{MAX_PAGE} and offset >= 0")
         parts: list[str] = []
         args: list[Any] = []
+        for column, values in (("action", actions), (_UNIT_OF_OBJECT, object_units)):
+            if values is not None:
+                parts.append(f"{column} IN ({', '.join('?' * len(values)) or 'NULL'})")
+                args.extend(values)
+        if object_units is not None:
+            parts.append("object_type IN ('transaction', 'clip')")
         for column, value in (("actor", actor), ("object_type", object_type),
                               ("object_id", object_id), ("action", action)):
             if value is not None:
@@ -93,8 +109,10 @@ class SqliteAuditLog(SqliteFile):
             args.append(utc_text(utc_to))
         where = " WHERE " + " AND ".join(parts) if parts else ""
         with self._lock:
-            rows = self._conn.execute(f"SELECT * FROM audit{where} ORDER BY seq LIMIT ? OFFSET ?",
-                                      [*args, limit, offset]).fetchall()
+            order = "DESC" if newest_first else ""
+            rows = self._conn.execute(
+                f"SELECT * FROM audit{where} ORDER BY seq {order} LIMIT ? OFFSET ?",
+                [*args, limit, offset]).fetchall()
         return [_record(r) for r in rows]
 
 

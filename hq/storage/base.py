@@ -13,6 +13,7 @@ from typing import Protocol
 from sync.schema import EventEnvelope
 
 from .models import AuditRecord, IngestResult, StoredClip, Transaction, TransactionQuery, Upload
+from .scope import Scope
 
 
 class EventStore(Protocol):
@@ -30,12 +31,20 @@ class EventStore(Protocol):
         """Record (or move) a unit's branch, used by branch searches."""
         ...
 
-    def search_transactions(self, query: TransactionQuery) -> list[Transaction]:
-        """Transactions matching ``query``, newest start first."""
+    def search_transactions(self, query: TransactionQuery, scope: Scope) -> list[Transaction]:
+        """Transactions matching ``query`` within ``scope``, newest start first."""
         ...
 
-    def transaction(self, txn_id: str, unit_id: str | None = None) -> Transaction | None:
-        """One transaction; AmbiguousId if ``txn_id`` exists for several units."""
+    def transaction(self, txn_id: str, unit_id: str | None, scope: Scope) -> Transaction | None:
+        """One transaction within ``scope``; AmbiguousId if ``txn_id`` exists for several units."""
+        ...
+
+    def clip_in_scope(self, unit_id: str, clip_id: str, scope: Scope) -> bool:
+        """Whether a transaction within ``scope`` names the clip (``all``: every clip)."""
+        ...
+
+    def units_in_scope(self, scope: Scope) -> list[str]:
+        """Units bound to a window in ``scope`` now, or with transactions filed there."""
         ...
 
     def close(self) -> None:
@@ -84,8 +93,10 @@ class AuditLog(Protocol):
     def query(self, *, actor: str | None = None, object_type: str | None = None,
               object_id: str | None = None, action: str | None = None,
               utc_from: dt.datetime | None = None, utc_to: dt.datetime | None = None,
-              limit: int = 100, offset: int = 0) -> list[AuditRecord]:
-        """Records matching every given filter, oldest first."""
+              limit: int = 100, offset: int = 0, actions: Sequence[str] | None = None,
+              object_units: Sequence[str] | None = None,
+              newest_first: bool = False) -> list[AuditRecord]:
+        """Records matching every given filter, oldest first (or newest first)."""
         ...
 
     def close(self) -> None:

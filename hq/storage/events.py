@@ -24,12 +24,18 @@ from .models import (
 )
 from .org_schema import ORG_SCHEMA, window_of_unit
 from .projection import SCHEMA, project
+from .scope import Scope
 from .sqlite import SqliteFile
 
+# The branch a transaction shows: its window's (the org tree), else the unit's older
+# per-unit registration (units.branch_id).
+_BRANCH = "COALESCE(oh.branch_id, u.branch_id)"
 _SELECT = (
-    "SELECT t.*, u.branch_id, c.state AS clip_state, c.sha256 AS clip_sha256, "
+    f"SELECT t.*, {_BRANCH} AS branch_id, c.state AS clip_state, c.sha256 AS clip_sha256, "
     "c.size AS clip_size FROM transactions t "
     "LEFT JOIN units u ON u.unit_id = t.unit_id "
+    "LEFT JOIN org_windows ow ON ow.window_id = t.window_id "
+    "LEFT JOIN org_halls oh ON oh.hall_id = ow.hall_id "
     "LEFT JOIN clips c ON c.unit_id = t.unit_id AND c.clip_id = t.clip_id"
 )
 
@@ -141,32 +147,65 @@ class SqliteEventStore(SqliteFile):
         with self._lock:
             return int(self._conn.execute(sql, args).fetchone()[0])
 
-    def search_transactions(self, query: TransactionQuery) -> list[Transaction]:
-        """Transactions matching every given filter, newest start first."""
-        where, args = _where(query)
+    def search_transactions(self, query: TransactionQuery, scope: Scope) -> list[Transaction]:
+        """Transactions matching every given filter within ``scope``, newest start first."""
+        where, args = _where(query, scope)
         sql = (f"{_SELECT}{where} ORDER BY t.started_utc DESC, t.unit_id, t.txn_id "
                "LIMIT ? OFFSET ?")
         with self._lock:
             rows = self._conn.execute(sql, [*args, query.limit, query.offset]).fetchall()
         return [_transaction(r) for r in rows]
 
-    def transaction(self, txn_id: str, unit_id: str | None = None) -> Transaction | None:
-        """One transaction; AmbiguousId if ``txn_id`` exists for several units."""
-        sql, args = f"{_SELECT} WHERE t.txn_id = ?", [txn_id]
+    def transaction(self, txn_id: str, unit_id: str | None, scope: Scope) -> Transaction | None:
+        """One transaction within ``scope`` (outside it: None, as if it did not exist);
+        AmbiguousId if ``txn_id`` exists for several units."""
+        fragment, scope_args = scope.window_filter("t.window_id")
+        sql, args = f"{_SELECT} WHERE t.txn_id = ? AND {fragment}", [txn_id, *scope_args]
         if unit_id is not None:
-            sql, args = sql + " AND t.unit_id = ?", [txn_id, unit_id]
+            sql, args = sql + " AND t.unit_id = ?", [*args, unit_id]
         with self._lock:
             rows = self._conn.execute(sql + " LIMIT 2", args).fetchall()
         if len(rows) > 1:
             raise AmbiguousId(f"transaction {txn_id} exists for several units; give the unit")
         return _transaction(rows[0]) if rows else None
 
+    def clip_in_scope(self, unit_id: str, clip_id: str, scope: Scope) -> bool:
+        """Whether a clip may be shown within ``scope``: a transaction in scope names it.
 
-def _where(q: TransactionQuery) -> tuple[str, list[Any]]:
+        Scope ``all`` sees every clip, also one no transaction names (yet).
+        """
+        if scope.level == "all":
+            return True
+        fragment, args = scope.window_filter("t.window_id")
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT 1 FROM transactions t WHERE t.unit_id = ? AND t.clip_id = ? "
+                f"AND {fragment} LIMIT 1", [unit_id, clip_id, *args]).fetchone()
+        return row is not None
+
+    def units_in_scope(self, scope: Scope) -> list[str]:
+        """Units bound to a window in ``scope`` now, or with transactions filed there."""
+        bound, a1 = scope.window_filter("b.window_id")
+        filed, a2 = scope.window_filter("t.window_id")
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT b.unit_id FROM org_unit_windows b WHERE {bound} UNION "
+                f"SELECT DISTINCT t.unit_id FROM transactions t WHERE {filed} ORDER BY 1",
+                [*a1, *a2]).fetchall()
+        return [r[0] for r in rows]
+
+
+def _where(q: TransactionQuery, scope: Scope) -> tuple[str, list[Any]]:
     """WHERE clause from fixed fragments; values only ever travel as parameters."""
-    parts: list[str] = []
-    args: list[Any] = []
-    equal = (("u.branch_id", q.branch_id), ("t.counter_id", q.counter_id),
+    fragment, scope_args = scope.window_filter("t.window_id")
+    parts: list[str] = [fragment]
+    args: list[Any] = list(scope_args)
+    if q.branch_id is not None:
+        # The organisation tree's branch (windows at ingest) or a unit's registered one.
+        in_branch, branch_args = Scope("branch", q.branch_id).window_filter("t.window_id")
+        parts.append(f"(u.branch_id = ? OR {in_branch})")
+        args.extend([q.branch_id, *branch_args])
+    equal = (("t.counter_id", q.counter_id),
              ("t.unit_id", q.unit_id), ("t.staff_id", q.staff_id), ("t.rating", q.rating))
     for column, value in equal:
         if value is not None:

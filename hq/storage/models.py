@@ -41,7 +41,10 @@ def utc_text(t: dt.datetime) -> str:
     """Fixed-width UTC text, so that SQL string order is time order (naive means UTC)."""
     if t.tzinfo is None:
         t = t.replace(tzinfo=dt.UTC)
-    return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    t = t.astimezone(dt.UTC)
+    # The year by hand: glibc's %Y does not pad years before 1000 ("257-..."), which
+    # neither sorts as text nor parses back.
+    return f"{t.year:04d}-" + t.strftime("%m-%dT%H:%M:%S.%fZ")
 
 
 def parse_utc(text: str) -> dt.datetime:

@@ -12,6 +12,8 @@ import logging
 import sqlite3
 from typing import Any
 
+from hq.alerts import ingest as alerts_ingest
+from hq.org import unit_state
 from sync.schema import EventEnvelope
 
 from .models import utc_text
@@ -82,6 +84,8 @@ def project(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None)
     """
     d = env.data
     utc = utc_text(env.utc)
+    unit_state.apply(conn, env, window_id)
+    alerts_ingest.apply(conn, env, window_id)
     if env.type == "rating":
         # A rating with no transaction (a prompt nobody was served under) is kept too.
         _rating(conn, env, _str(d, "txn_id"), utc, window_id)

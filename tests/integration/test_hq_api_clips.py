@@ -34,7 +34,7 @@ def test_full_download_is_byte_identical_and_audited_before_sending(hq: HQ) -> N
     assert len(records) == before + 1
     last = records[-1]
     assert (last.actor, last.role, last.action, last.client) == (
-        "sue", "supervisor", "clip_download", "127.0.0.1")
+        "sue", "hall_supervisor", "clip_download", "127.0.0.1")
     assert last.detail == f"sent=0-{len(hq.clip) - 1}/{len(hq.clip)}; range=none"
 
 
@@ -77,14 +77,14 @@ def test_stale_if_range_gets_the_whole_clip(hq: HQ) -> None:
     assert same.status_code == 206 and same.content == hq.clip[:10]
 
 
-@pytest.mark.parametrize("role", ["admin"])
+@pytest.mark.parametrize("role", ["viewer"])  # figures only; admin may do everything
 def test_role_without_permission_is_403_and_the_refusal_is_audited(hq: HQ, role: str) -> None:
     for headers, action in (({}, "clip_download"), ({"Range": "bytes=0-"}, "clip_play")):
         r = hq.get("/v1/clips/unit-a/t1", role=role, headers=headers)
         assert r.status_code == 403 and r.json()["error"] == "forbidden"
         assert r.content[:4] != hq.clip[:4]
         last = hq.audit("unit-a/t1")[-1]
-        assert (last.actor, last.role, last.action) == ("root", "admin", action)
+        assert (last.actor, last.role, last.action) == ("val", "viewer", action)
         assert last.detail.startswith("refused=403")
     assert hq.get("/v1/transactions", role=role).status_code == 403
     assert hq.get("/v1/transactions/unit-a/t1", role=role).status_code == 403

@@ -21,7 +21,10 @@ import requests
 from hq.api.app import OPENAPI_URL
 from hq.api.units import etag_of
 from hq.enrollment import generate_code
+from hq.storage.scope import Scope
 from tests.hq_api_support import HQ, LIMITS, enrolled, event, hq_fixture, identity, raw_request, tls
+
+ALL = Scope.everything()  # these tests are about storage, not scope
 
 hq = hq_fixture()
 
@@ -108,7 +111,7 @@ def test_an_event_of_another_unit_refuses_the_whole_batch(hq: HQ) -> None:
     resp = requests.post(f"{hq.url}/v1/events", json={"events": [own, event("unit-ev-victim")]},
                          **tls(hq, ident))
     assert (resp.status_code, resp.json()["error"]) == (403, "foreign_unit")
-    assert hq.deps.events.transaction("txn-own", "unit-ev-2") is None
+    assert hq.deps.events.transaction("txn-own", "unit-ev-2", ALL) is None
     resend = requests.post(f"{hq.url}/v1/events", json={"events": [own]}, **tls(hq, ident))
     assert resend.json() == {"accepted": 1, "duplicates": 0, "rejected": []}
 

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from hq.api.users import build_users_router
+from hq.storage.scope import Scope
 from tests.hq_api_support import hq_fixture
 from tests.hq_users_support import HQ, PW, users_hq
 
@@ -158,11 +159,16 @@ def test_audit_log_is_for_auditors_and_admins(hq: HQ, role: str, status: int) ->
 
 
 def test_admin_creates_users_and_others_cannot(hq: HQ) -> None:
-    body = {"username": "new-sup", "password": PW, "role": "supervisor"}
+    body = {"username": "new-sup", "password": PW, "role": "hall_supervisor",
+            "scope": "hall:h1"}
     assert hq.post("/v1/users", body, role="supervisor").status_code == 403
     assert hq.post("/v1/users", body).status_code == 401
     r = hq.post("/v1/users", body, role="admin")
-    assert r.status_code == 201 and r.json()["role"] == "supervisor"
+    assert r.status_code == 201 and r.json()["role"] == "hall_supervisor"
+    assert r.json()["scope"] == "hall:h1"
+    unscoped = hq.post("/v1/users", {**body, "username": "new-sup2", "scope": None},
+                       role="admin")
+    assert unscoped.status_code == 400 and "needs a scope" in unscoped.json()["detail"]
     assert hq.post("/v1/users", body, role="admin").status_code == 409
     bad = hq.post("/v1/users", {**body, "username": "x", "role": "root"}, role="admin")
     assert bad.status_code == 400 and bad.json()["error"] == "invalid_user"
@@ -175,3 +181,29 @@ def test_openapi_documents_the_routes(hq: HQ) -> None:
                          timeout=10).json()["paths"]
     assert {"/v1/auth/token", "/v1/transactions", "/v1/transactions/{unit_id}/{txn_id}",
             "/v1/clips/{unit_id}/{clip_id}", "/v1/audit", "/v1/users"} <= set(paths)
+
+
+def test_admin_lists_disables_enables_unlocks_and_revokes(hq: HQ) -> None:
+    hq.users.create_user("acct1", PW, "viewer", scope=Scope.parse("hall:h1"))
+    token = hq.users.issue_token("acct1").token
+    auth = {"Authorization": f"Bearer {token}"}
+    listed = hq.get("/v1/users", role="admin")
+    assert listed.status_code == 200
+    assert {"username": "acct1", "role": "viewer", "scope": "hall:h1"}.items() <= next(
+        u for u in listed.json() if u["username"] == "acct1").items()
+    assert hq.get("/v1/users", role="auditor").status_code == 403
+    r = hq.post("/v1/users/acct1/revoke", None, role="admin")
+    assert r.status_code == 200 and r.json()["changed"] == 1
+    assert hq.get("/v1/transactions", role=None, headers=auth).status_code == 401
+    assert hq.post("/v1/users/acct1/disable", None, role="admin").status_code == 200
+    assert hq.post("/v1/auth/token", {"username": "acct1", "password": PW}).status_code == 401
+    assert hq.post("/v1/users/acct1/enable", None, role="admin").status_code == 200
+    assert hq.post("/v1/auth/token", {"username": "acct1", "password": PW}).status_code == 200
+    assert hq.post("/v1/users/acct1/unlock", None, role="admin").json()["changed"] == 0
+    assert hq.post("/v1/users/acct1/revoke", None, role="supervisor").status_code == 403
+    assert hq.post("/v1/users/nobody/revoke", None, role="admin").status_code == 404
+    assert hq.post("/v1/users/acct1/explode", None, role="admin").status_code == 404
+    assert hq.post("/v1/users/root/disable", None, role="admin").status_code == 400
+    actions = [a.action for a in hq.deps.audit.query(object_id="acct1", actor="root",
+                                                     limit=100)]
+    assert actions == ["user_revoke", "user_disable", "user_enable", "user_unlock"]

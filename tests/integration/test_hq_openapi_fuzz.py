@@ -189,8 +189,10 @@ def send(fuzz: Fuzz, case: Any, rnd: random.Random, edge: bool) -> requests.Resp
                 f"{k} {base64.b64encode(str(v).encode()).decode()}" for k, v in
                 {"clip_id": rnd.choice(EDGES), "sha256": "0" * 64}.items())
             headers.setdefault("Tus-Resumable", "1.0.0")
-    data: bytes | None = None
-    if case.media_type == "application/json" and body is not None:
+    data: Any = None
+    if case.media_type == "application/x-www-form-urlencoded" and isinstance(body, dict):
+        data = {k: str(v) for k, v in body.items()}  # requests form-encodes a dict
+    elif case.media_type == "application/json" and body is not None:
         data = json.dumps(body, allow_nan=True).encode()  # NaN as the literal, on purpose
         headers["Content-Type"] = "application/json"
     elif body is not None and not isinstance(body, NotSet):

@@ -22,6 +22,7 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "All checks passed" in proc.stdout
     assert "Where to look" in proc.stdout
+    assert "alert deliveries: 1 delivered, 0 failed" in proc.stdout  # level 1 to the webhook
     # The embedded HQ got everything, checked through its user API.
     hq_part = proc.stdout[proc.stdout.index("At HQ"):]
     assert "FAIL" not in hq_part, hq_part

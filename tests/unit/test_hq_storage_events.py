@@ -24,7 +24,10 @@ from hq.storage import (
     TransactionQuery,
     UuidTaken,
 )
+from hq.storage.scope import Scope
 from sync.schema import EventEnvelope
+
+ALL = Scope.everything()  # these tests are about storage, not scope
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
@@ -65,7 +68,7 @@ def test_same_batch_twice_is_counted_as_duplicates_and_stored_once(
     again = store.ingest("unit-a", batch)
     assert (again.accepted, again.duplicates) == (0, 3)
     assert store.count_events() == 3
-    assert len(store.search_transactions(TransactionQuery())) == 1
+    assert len(store.search_transactions(TransactionQuery(), ALL)) == 1
     # A uuid repeated inside one batch is also a duplicate, not a second row.
     extra = ev("login", staff_id="s1")
     result = store.ingest("unit-a", [extra, extra])
@@ -103,7 +106,7 @@ def test_projection_does_not_depend_on_arrival_order(store: SqliteEventStore) ->
     store.ingest("unit-a", [rating])
     store.ingest("unit-a", [ended, timeout])
     store.ingest("unit-a", [started])
-    t = store.transaction("p-t7")
+    t = store.transaction("p-t7", None, ALL)
     assert t is not None
     assert (t.started_utc, t.ended_utc, t.duration_s) == (
         T0, T0 + dt.timedelta(minutes=3), 180.0)
@@ -116,7 +119,7 @@ def test_projection_does_not_depend_on_arrival_order(store: SqliteEventStore) ->
 def test_clip_events_show_on_the_transaction(store: SqliteEventStore) -> None:
     store.ingest("unit-a", [*txn("p-t2"), ev("clip_closed", clip_id="p-t2", state="closed",
                                              sha256="ab" * 32, size=1234, duration_s=181.0)])
-    t = store.transaction("p-t2")
+    t = store.transaction("p-t2", None, ALL)
     assert t is not None
     assert (t.clip_state, t.clip_sha256, t.clip_size) == ("closed", "ab" * 32, 1234)
 
@@ -126,7 +129,7 @@ def test_wrong_types_in_data_become_null_not_a_refused_batch(store: SqliteEventS
            ev("rating", minute=1, txn_id="p-t3", outcome="rated", rating="five", suspect=1),
            ev("transaction_ended", minute=2)]  # no txn_id at all
     assert store.ingest("unit-a", bad).accepted == 3
-    t = store.transaction("p-t3")
+    t = store.transaction("p-t3", None, ALL)
     assert t is not None
     assert (t.staff_id, t.rating, t.rating_outcome, t.rating_suspect) == (
         None, None, "rated", None)
@@ -136,10 +139,10 @@ def test_same_txn_id_on_two_units_needs_the_unit(store: SqliteEventStore) -> Non
     store.ingest("unit-a", txn("dup-t1", "unit-a", staff="s1"))
     store.ingest("unit-b", txn("dup-t1", "unit-b", staff="s2"))
     with pytest.raises(AmbiguousId):
-        store.transaction("dup-t1")
-    t = store.transaction("dup-t1", unit_id="unit-b")
+        store.transaction("dup-t1", None, ALL)
+    t = store.transaction("dup-t1", "unit-b", ALL)
     assert t is not None and t.staff_id == "s2"
-    assert store.transaction("nope") is None
+    assert store.transaction("nope", None, ALL) is None
 
 
 def _seeded(store: SqliteEventStore) -> None:
@@ -176,12 +179,12 @@ def _seeded(store: SqliteEventStore) -> None:
 def test_search_filters(store: SqliteEventStore, query: TransactionQuery,
                         expected: list[str]) -> None:
     _seeded(store)
-    assert [t.txn_id for t in store.search_transactions(query)] == expected
+    assert [t.txn_id for t in store.search_transactions(query, ALL)] == expected
 
 
 def test_search_result_carries_branch(store: SqliteEventStore) -> None:
     _seeded(store)
-    (t,) = store.search_transactions(TransactionQuery(counter_id="c2"))
+    (t,) = store.search_transactions(TransactionQuery(counter_id="c2"), ALL)
     assert (t.unit_id, t.branch_id) == ("unit-b", "branch-1")
 
 
@@ -201,7 +204,7 @@ def test_store_uses_wal_and_survives_reopen(tmp_path: Path) -> None:
     s2 = SqliteEventStore(path)
     assert s2.ingest("unit-a", txn("w1")).accepted == 3  # new uuids, same txn: upserts
     assert s2.count_events() == 6
-    assert len(s2.search_transactions(TransactionQuery())) == 1
+    assert len(s2.search_transactions(TransactionQuery(), ALL)) == 1
     s2.close()
 
 

@@ -20,7 +20,10 @@ from firmware.machine.model import (
 )
 from firmware.machine.step import step
 from hq.storage import LocalClipStore, OffsetConflict, SqliteEventStore, TransactionQuery
+from hq.storage.scope import Scope
 from sync.schema import EventEnvelope
+
+ALL = Scope.everything()  # these tests are about storage, not scope
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
@@ -47,7 +50,7 @@ def test_the_state_machines_events_make_a_searchable_transaction(tmp_path: Path)
     store = SqliteEventStore(tmp_path / "e.sqlite")
     events = machine_events("unit-a")
     assert store.ingest("unit-a", events).accepted == len(events)
-    (t,) = store.search_transactions(TransactionQuery(staff_id="s-7", rating_max=2))
+    (t,) = store.search_transactions(TransactionQuery(staff_id="s-7", rating_max=2), ALL)
     assert (t.txn_id, t.clip_id, t.counter_id) == ("abcd1234-t2", "abcd1234-t2", "c9")
     assert (t.started_utc, t.duration_s, t.end_reason) == (
         T0 + dt.timedelta(seconds=10), 120.0, "customer_left")

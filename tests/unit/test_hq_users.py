@@ -34,32 +34,41 @@ def store(tmp_path: Path) -> Iterator[UserStore]:
 @pytest.mark.parametrize(("role", "action", "expected"), [
     ("admin", "manage_users", True),
     ("admin", "read_audit", True),
-    ("admin", "search", False),
-    ("admin", "download", False),
-    ("admin", "play", False),
-    ("supervisor", "search", True),
-    ("supervisor", "view", True),
-    ("supervisor", "play", True),
-    ("supervisor", "download", True),
-    ("supervisor", "read_audit", False),
-    ("supervisor", "manage_users", False),
+    ("admin", "search", True),  # admin: everything, over the whole tree (issue 14)
+    ("admin", "download", True),
+    ("admin", "play", True),
+    ("hall_supervisor", "search", True),
+    ("hall_supervisor", "view", True),
+    ("hall_supervisor", "play", True),
+    ("hall_supervisor", "download", True),
+    ("hall_supervisor", "read_audit", False),
+    ("hall_supervisor", "manage_users", False),
+    ("branch_manager", "download", True),
+    ("branch_manager", "manage_org", True),
+    ("branch_manager", "manage_users", False),
     ("auditor", "download", True),
     ("auditor", "read_audit", True),
     ("auditor", "manage_users", False),
+    ("viewer", "figures", True),
+    ("viewer", "search", False),
+    ("viewer", "play", False),
+    ("viewer", "download", False),
+    ("supervisor", "search", False),  # legacy name: migrated, never granted
     ("nobody", "search", False),
 ])
 def test_permission_table(role: str, action: str, expected: bool) -> None:
     assert allowed(role, action) is expected
 
 
-def test_only_the_three_roles_exist() -> None:
-    assert set(PERMISSIONS) == {"admin", "supervisor", "auditor"}
+def test_the_five_roles_exist() -> None:
+    assert set(PERMISSIONS) == {"admin", "branch_manager", "hall_supervisor", "auditor",
+                                "viewer"}
 
 
 def test_password_is_stored_as_salted_scrypt_not_plaintext(
         store: UserStore, tmp_path: Path) -> None:
-    store.create_user("ann", PW, "supervisor", now=T0)
-    store.create_user("bob", PW, "supervisor", now=T0)
+    store.create_user("ann", PW, "hall_supervisor", now=T0)
+    store.create_user("bob", PW, "hall_supervisor", now=T0)
     conn = sqlite3.connect(tmp_path / "users.db")
     rows = dict(conn.execute("SELECT username, password FROM users").fetchall())
     conn.close()
@@ -100,12 +109,12 @@ def test_authenticate(store: UserStore, username: str, password: str, disable: b
 
 
 @pytest.mark.parametrize(("username", "password", "role", "error"), [
-    ("Ann", PW, "supervisor", InvalidAccount),  # upper case
-    ("a/b", PW, "supervisor", InvalidAccount),
-    ("", PW, "supervisor", InvalidAccount),
-    ("ann", "short", "supervisor", InvalidAccount),
+    ("Ann", PW, "hall_supervisor", InvalidAccount),  # upper case
+    ("a/b", PW, "hall_supervisor", InvalidAccount),
+    ("", PW, "hall_supervisor", InvalidAccount),
+    ("ann", "short", "hall_supervisor", InvalidAccount),
     ("ann", PW, "root", InvalidAccount),
-    ("taken", PW, "supervisor", UserExists),
+    ("taken", PW, "hall_supervisor", UserExists),
 ])
 def test_create_user_refuses_bad_accounts(store: UserStore, username: str, password: str,
                                           role: str, error: type[Exception]) -> None:
@@ -116,7 +125,7 @@ def test_create_user_refuses_bad_accounts(store: UserStore, username: str, passw
 
 
 def test_set_password_replaces_it_and_revokes_tokens(store: UserStore) -> None:
-    store.create_user("ann", PW, "supervisor", now=T0)
+    store.create_user("ann", PW, "hall_supervisor", now=T0)
     token = store.issue_token("ann", dt.timedelta(hours=1), now=T0).token
     store.set_password("ann", "another long password")
     assert store.authenticate("ann", PW) is None
@@ -133,7 +142,7 @@ def test_set_password_replaces_it_and_revokes_tokens(store: UserStore) -> None:
     (dt.timedelta(days=2), False),
 ])
 def test_token_expiry(store: UserStore, offset: dt.timedelta, live: bool) -> None:
-    store.create_user("ann", PW, "supervisor", now=T0)
+    store.create_user("ann", PW, "hall_supervisor", now=T0)
     issued = store.issue_token("ann", dt.timedelta(hours=1), now=T0)
     assert issued.expires == T0 + dt.timedelta(hours=1)
     user = store.user_for_token(issued.token, T0 + offset)
@@ -141,7 +150,7 @@ def test_token_expiry(store: UserStore, offset: dt.timedelta, live: bool) -> Non
 
 
 def test_revoked_token_and_disabled_user_are_refused(store: UserStore) -> None:
-    store.create_user("ann", PW, "supervisor", now=T0)
+    store.create_user("ann", PW, "hall_supervisor", now=T0)
     store.create_user("bob", PW, "auditor", now=T0)
     a = store.issue_token("ann", now=T0).token
     b = store.issue_token("bob", now=T0).token
@@ -157,13 +166,13 @@ def test_revoked_token_and_disabled_user_are_refused(store: UserStore) -> None:
 
 @pytest.mark.parametrize("token", ["", "x" * 300, "not-a-token", "' OR 1=1 --"])
 def test_unknown_tokens_find_nobody(store: UserStore, token: str) -> None:
-    store.create_user("ann", PW, "supervisor", now=T0)
+    store.create_user("ann", PW, "hall_supervisor", now=T0)
     store.issue_token("ann", now=T0)
     assert store.user_for_token(token, T0) is None
 
 
 def test_token_is_stored_hashed(store: UserStore, tmp_path: Path) -> None:
-    store.create_user("ann", PW, "supervisor", now=T0)
+    store.create_user("ann", PW, "hall_supervisor", now=T0)
     token = store.issue_token("ann", now=T0).token
     conn = sqlite3.connect(tmp_path / "users.db")
     stored = [r[0] for r in conn.execute("SELECT token_sha256 FROM tokens")]
@@ -174,7 +183,7 @@ def test_token_is_stored_hashed(store: UserStore, tmp_path: Path) -> None:
 @pytest.mark.parametrize("ttl", [dt.timedelta(0), dt.timedelta(seconds=-1),
                                  dt.timedelta(days=8)])
 def test_token_lifetime_is_bounded(store: UserStore, ttl: dt.timedelta) -> None:
-    store.create_user("ann", PW, "supervisor", now=T0)
+    store.create_user("ann", PW, "hall_supervisor", now=T0)
     with pytest.raises(InvalidAccount):
         store.issue_token("ann", ttl, now=T0)
 

@@ -1,0 +1,80 @@
+"""``counterunit hq import|import-template|org-set``: the organisation from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .errors import OrgError, OrgInvalid
+from .imports import KINDS, ImportRefused, import_file, template_bytes
+from .store import AUTHORING, OrgStore
+
+
+def _store(data: Path) -> OrgStore:
+    if not data.is_dir():
+        raise SystemExit(f"{data}: not an HQ data folder")
+    return OrgStore(data / "events.db")
+
+
+def _import(args: argparse.Namespace) -> int:
+    store = _store(args.data)
+    try:
+        result = import_file(store, args.kind, args.file.read_bytes(), args.file.name)
+    except ImportRefused as exc:
+        print(f"{args.file}: nothing imported; {len(exc.errors)} problem(s):", file=sys.stderr)
+        for e in exc.errors:
+            print(f"  {e.text()}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    changed = ", ".join(f"{v.window_id} v{v.version}" for v in result.versions) or "none"
+    print(f"{result.rows} {args.kind} row(s) imported; new config versions: {changed}")
+    return 0
+
+
+def _template(args: argparse.Namespace) -> int:
+    args.out.write_bytes(template_bytes(args.kind, args.format))
+    print(f"{args.kind} template written to {args.out}")
+    return 0
+
+
+def _org_set(args: argparse.Namespace) -> int:
+    store = _store(args.data)
+    try:
+        data: Any = json.loads(args.json)
+        ident, versions = store.author(args.kind, data)
+    except ValueError as exc:
+        problems = exc.problems if isinstance(exc, OrgInvalid) else [f"not JSON: {exc}"]
+        print(f"{args.kind} not stored: " + "; ".join(problems), file=sys.stderr)
+        return 1
+    except OrgError as exc:
+        print(f"{args.kind} not stored: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    changed = ", ".join(f"{v.window_id} v{v.version}" for v in versions) or "none"
+    print(f"{args.kind} {ident} stored; new config versions: {changed}")
+    return 0
+
+
+def add_org_commands(sub: Any) -> None:
+    """Add the organisation's subcommands to ``counterunit hq``'s parser."""
+    p = sub.add_parser("import", help="import a staff, shifts or leave file (CSV or XLSX)")
+    p.add_argument("kind", choices=KINDS)
+    p.add_argument("--data", type=Path, required=True, help="HQ data folder")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=_import)
+    p = sub.add_parser("import-template", help="write a blank import file to fill in")
+    p.add_argument("kind", choices=KINDS)
+    p.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=_template)
+    p = sub.add_parser("org-set", help="add or change one branch, hall, window, staff member, "
+                                       "shift, template, leave, rules, zone or the settings")
+    p.add_argument("kind", choices=sorted(AUTHORING))
+    p.add_argument("--data", type=Path, required=True, help="HQ data folder")
+    p.add_argument("json", help='the record as JSON, e.g. \'{"branch_id": "B1", "name": "Main"}\'')
+    p.set_defaults(func=_org_set)
