@@ -5,7 +5,9 @@ one that is already raised does nothing (no log flood, no repeated record); clea
 ends the episode. Each change is logged once (ERROR when raised, INFO when cleared), kept
 as an audit record when the audit log can still be written (``actor="hq"``,
 ``action="hq_condition_raised"``/``"hq_condition_cleared"``, ``object_id`` = the kind),
-and handed to every hook: the place HQ's alerting subscribes (``conditions.hooks``).
+and handed to every hook: the place HQ's alerting subscribes (``conditions.hooks``). A
+raise a hook could not take (its store is on the same full disk) is handed over again
+just before the clear.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class HQConditions:
     audit: _Audit | None = None
     hooks: list[Hook] = field(default_factory=list)
     _open: dict[str, str] = field(default_factory=dict)
+    _unsent: dict[tuple[str, Hook], str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def active(self) -> dict[str, str]:
@@ -75,7 +78,18 @@ class HQConditions:
                 # On a full disk the audit log may be just as full: the log line stays.
                 log.warning("HQ condition %s not recorded in the audit log: %s", kind, exc)
         for hook in list(self.hooks):
-            try:
-                hook(kind, detail, raised)
-            except Exception:  # a broken subscriber must not turn a 507 into a 500
-                log.exception("HQ condition hook %r failed", hook)
+            if not raised and (kind, hook) in self._unsent:
+                # The raise could not be handed over (a full disk fails the alert store
+                # too): hand it over now, so the episode is on record before its end.
+                self._call(hook, kind, self._unsent.pop((kind, hook)), True)
+            if not self._call(hook, kind, detail, raised) and raised:
+                self._unsent[(kind, hook)] = detail
+
+    @staticmethod
+    def _call(hook: Hook, kind: str, detail: str, raised: bool) -> bool:
+        try:
+            hook(kind, detail, raised)
+        except Exception as exc:  # a broken subscriber must not turn a 507 into a 500
+            log.warning("HQ condition %s not handed to %r: %s", kind, hook, exc)
+            return False
+        return True

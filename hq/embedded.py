@@ -75,6 +75,8 @@ def running_hq(root: Path, limits: HQLimits | None = None, *,
         time.sleep(0.02)
     deps.alert_service().start()
     expiry.start()
+    # HQ's own conditions (disk full) become alert threads (hq/alerts/service.py).
+    deps.conditions.hooks.append(deps.alert_service().condition_hook)
     try:
         hq = EmbeddedHQ(deps, server.servers[0].sockets[0].getsockname()[1], root)
         hq.guard, hq.expiry = stats, expiry

@@ -106,6 +106,8 @@ def serve(root: Path, host: str, port: int, server_cert: Path, server_key: Path,
              settings.tls_handshake_timeout_s)
     expiry.start()
     deps.alert_service().start()
+    # HQ's own conditions (disk full) become alert threads (hq/alerts/service.py).
+    deps.conditions.hooks.append(deps.alert_service().condition_hook)
     try:
         guarded_server(config, settings, stats).run()
     finally:

@@ -95,7 +95,8 @@ def test_a_full_disk_answers_507_and_503_and_recovers(small_disk: Path,
         ev = requests.post(f"{hq.url}/v1/events", json={"events": big[:20]}, **tls(hq, ident))
         assert ev.status_code == 503 and ev.headers["Retry-After"] == "60", ev.text
         assert hq.deps.conditions.active().keys() == {DISK_FULL}
-        raised = [r for r in caplog.records if "HQ condition disk_full" in r.getMessage()]
+        raised = [r for r in caplog.records if r.levelname == "ERROR"
+                  and "HQ condition disk_full" in r.getMessage()]
         assert len(raised) == 1  # once for the episode, not per refusal
         # Space comes back: the same chunk goes in, the clip completes, the episode ends.
         filler.unlink()
@@ -108,6 +109,12 @@ def test_a_full_disk_answers_507_and_503_and_recovers(small_disk: Path,
         assert hq.deps.conditions.active() == {}
         audit = hq.deps.audit.query(object_type="hq_condition", object_id=DISK_FULL)
         assert [a.action for a in audit] == ["hq_condition_raised", "hq_condition_cleared"]
+        # HQ's alerting got the episode as one thread (its store was full too at the
+        # time: the raise was handed over once space came back, then the clear).
+        with hq.deps.alert_service().db() as conn:
+            threads = conn.execute("SELECT kind, status FROM alert_threads "
+                                   "WHERE unit_id = 'hq'").fetchall()
+        assert [t["kind"] for t in threads] == [DISK_FULL], [dict(t) for t in threads]
         ok = requests.post(f"{hq.url}/v1/events", json={"events": [event("unit-full")]},
                            **tls(hq, ident))
         assert ok.status_code == 200
