@@ -193,6 +193,9 @@ def sync_panel(r: StatusReport) -> Panel:
                   f"({size(b.clip_bytes)})")
         if b.oldest_utc:
             g.add_row("oldest", f"queued {since(b.oldest_utc, r.now_utc)}")
+    if b is not None and b.refused:
+        g.add_row("refused", Text(f"{_n(b.refused, 'event')} refused by HQ, set aside "
+                                  "(kept here, not re-sent)", style=_WARN))
     return Panel(g, title="Sync to HQ", title_align="left")
 
 

@@ -13,6 +13,7 @@ from firmware.config import SyncConfig, UnitConfig
 from firmware.hq_config import ConfigInbox
 from firmware.live_status import SYNC_STATUS, status_dir
 from firmware.notify import Notifier
+from firmware.sync_refusals import StoreRefusalAlarm
 from firmware.sync_runner import SyncRunner
 from sync.hq_client import HQClient, HQError
 from sync.identity import IdentityError, UnitIdentity
@@ -59,16 +60,19 @@ def run_sync(cfg: UnitConfig, sync_cfg: SyncConfig) -> int:
                                         sync_cfg.poll_s)
         if outbox is None:
             return EXIT_OK  # stopped while waiting
+        alarm = StoreRefusalAlarm(cfg.unit.data_dir / "counterunit.db", cfg.unit.unit_id,
+                                  cfg.unit.counter_id)
         runner = SyncRunner(outbox, client, sync_cfg, ZoneInfo(cfg.unit.timezone),
                             inbox=ConfigInbox(cfg.unit.data_dir / "hq-config"),
                             status_file=status_dir(cfg.unit.data_dir) / SYNC_STATUS,
-                            identity=identity, unit_id=cfg.unit.unit_id)
+                            identity=identity, unit_id=cfg.unit.unit_id, alarm=alarm)
         notifier.ready("syncing")
         log.info("sync to %s started", sync_cfg.hq_url)
         try:
             runner.run(stop)
         finally:
             notifier.stopping()
+            alarm.close()
             outbox.close()
         log.info("sync stopped: %s", runner.stats)
     finally:

@@ -23,16 +23,36 @@ from zoneinfo import ZoneInfo
 from firmware.config import SyncConfig, UploadWindow
 from firmware.hq_config import ConfigInbox
 from firmware.live_status import write_json_atomic
+from firmware.sync_refusals import RefusalAlarm
 from sync.backoff import Backoff
-from sync.hq_client import HQClient, HQError, HQRejected
+from sync.hq_client import BatchAnswer, HQClient, HQError, HQRejected
 from sync.identity import UnitIdentity
-from sync.outbox import Outbox, PendingClip
+from sync.outbox import Outbox, PendingClip, Refusal
 from sync.renew import maybe_renew
+from sync.schema import EventEnvelope
 from sync.throttle import TokenBucket
 from sync.unit_status import report_status
 
 log = logging.getLogger(__name__)
 RENEW_CHECK_S = 24 * 3600.0
+# Refusals of a whole event batch that are about its events, not about the unit: the batch
+# is then sent one event at a time to find the ones HQ will never take.
+_EVENT_REFUSAL_STATUSES = frozenset({400, 409, 413, 422})
+
+
+def refuses_events(exc: HQRejected) -> bool:
+    """Whether a refused batch is about its events (True) or the unit itself (False:
+    no certificate, revoked), which setting events aside would not mend."""
+    return exc.status in _EVENT_REFUSAL_STATUSES or (
+        exc.status == 403 and exc.error in ("foreign_unit", "uuid_taken"))
+
+
+class _NoAlarm:
+    def refused(self, refusals: Sequence[Refusal]) -> None:
+        pass
+
+    def caught_up(self) -> None:
+        pass
 
 
 def in_windows(windows: Sequence[UploadWindow], local: dt.time) -> bool:
@@ -44,6 +64,7 @@ def in_windows(windows: Sequence[UploadWindow], local: dt.time) -> bool:
 class SyncStats:
     events_accepted: int = 0
     events_duplicate: int = 0
+    events_refused: int = 0
     clips_uploaded: int = 0
     failures: int = 0
 
@@ -54,7 +75,7 @@ class SyncRunner:
     def __init__(self, outbox: Outbox, client: HQClient, cfg: SyncConfig, tz: ZoneInfo, *,
                  inbox: ConfigInbox | None = None, status_file: Path | None = None,
                  identity: UnitIdentity | None = None, unit_id: str = "",
-                 renew_margin_days: float = 30.0,
+                 renew_margin_days: float = 30.0, alarm: RefusalAlarm | None = None,
                  rng: random.Random | None = None,
                  wall: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
         self.outbox = outbox
@@ -80,6 +101,7 @@ class SyncRunner:
         self.failures = 0  # consecutive
         self.next_try = 0.0
         self.stats = SyncStats()
+        self.alarm: RefusalAlarm = alarm or _NoAlarm()
 
     def step(self, now: float) -> bool:
         """One pass at monotonic time ``now``; True if something was sent (go again)."""
@@ -162,15 +184,51 @@ class SyncRunner:
 
     def _send_events(self) -> bool:
         batch = self.outbox.next_event_batch(self.cfg.batch_events, self.cfg.batch_bytes)
+        self._refused(self.outbox.take_unsendable())  # already set aside by the outbox
         if not batch:
+            self.alarm.caught_up()
             return False
         uuids = [e.uuid for e in batch]
         self.outbox.note_attempt(uuids)
-        accepted, duplicates = self.client.post_events(batch)
-        self.outbox.ack_events(uuids, self.wall())
-        self.stats.events_accepted += accepted
-        self.stats.events_duplicate += duplicates
+        try:
+            answer = self.client.send_events(batch)
+        except HQRejected as exc:
+            if not refuses_events(exc):
+                raise
+            answer = self._one_by_one(batch, exc)
+        refusals = [Refusal(u, 200, "rejected", *answer.rejected[u]) for u in uuids
+                    if u in answer.rejected]
+        # Set aside before the acks: a crash in between re-sends, never loses, an event.
+        self.outbox.set_aside(refusals, self.wall())
+        self.outbox.ack_events([u for u in uuids if u not in answer.rejected], self.wall())
+        self._refused(refusals)
+        self.stats.events_accepted += answer.accepted
+        self.stats.events_duplicate += answer.duplicates
         return True
+
+    def _one_by_one(self, batch: Sequence[EventEnvelope], exc: HQRejected) -> BatchAnswer:
+        """HQ refused the batch as a whole: send each event alone, so only the events it
+        refuses alone are set aside (a batch of one is that event's own answer)."""
+        accepted = duplicates = 0
+        rejected: dict[str, tuple[str, str]] = {}
+        for env in batch:
+            try:
+                if len(batch) == 1:
+                    raise exc
+                one = self.client.send_events([env])
+            except HQRejected as alone:
+                if not refuses_events(alone):
+                    raise
+                rejected[env.uuid] = ("event", str(alone)[:300])
+                continue
+            accepted, duplicates = accepted + one.accepted, duplicates + one.duplicates
+            rejected.update(one.rejected)
+        return BatchAnswer(accepted, duplicates, rejected)
+
+    def _refused(self, refusals: Sequence[Refusal]) -> None:
+        if refusals:
+            self.stats.events_refused += len(refusals)
+            self.alarm.refused(refusals)
 
     def _upload_one_clip(self, now: float) -> bool:
         if not in_windows(self.cfg.upload_windows, self.wall().astimezone(self.tz).time()):

@@ -8,23 +8,51 @@ import logging
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from hq.alerts import notify_test
 from hq.api.deps import HQDeps
+from hq.server_settings import HQServerSettings
+from hq.storage.sqlite import private_dir
 from hq.user_cli import add_user_commands
 
 
 def _server_credentials(deps: HQDeps, root: Path, hosts: list[str]) -> tuple[Path, Path]:
     """HQ's own server certificate from its CA, made once and kept."""
     cert, key = root / "server" / "server.pem", root / "server" / "server.key"
+    private_dir(root / "server")
     if not cert.exists():
         written = deps.ca.issue_server_cert(hosts).write(root / "server")
         cert, key = written
     return cert, key
 
 
+def _add_server_options(p: argparse.ArgumentParser) -> None:
+    """One option per field of HQServerSettings (``--header-timeout-s`` ...)."""
+    for name, f in HQServerSettings.model_fields.items():
+        default = "derived from RLIMIT_NOFILE" if f.default is None else f.default
+        p.add_argument("--" + name.replace("_", "-"), dest=f"server_{name}", default=None,
+                       metavar="N", help=f"{f.description} (default: {default})")
+
+
+def _server_settings(args: argparse.Namespace) -> HQServerSettings | None:
+    given = {name: getattr(args, f"server_{name}") for name in HQServerSettings.model_fields
+             if getattr(args, f"server_{name}") is not None}
+    try:
+        return HQServerSettings.model_validate(given)
+    except ValidationError as exc:
+        for e in exc.errors(include_url=False):
+            where = ".".join(str(p) for p in e["loc"])
+            print(f"--{where.replace('_', '-')}: {e['msg']}", file=sys.stderr)
+        return None
+
+
 def _serve(args: argparse.Namespace) -> int:
     from hq.api.app import serve
 
+    settings = _server_settings(args)
+    if settings is None:
+        return 2
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     deps = HQDeps.open(args.data)
@@ -33,7 +61,7 @@ def _serve(args: argparse.Namespace) -> int:
     for store in (deps.events, deps.clips, deps.audit):
         store.close()
     print(f"HQ CA certificate for units to pin: {deps.ca.directory / 'ca.pem'}", flush=True)
-    serve(args.data, args.host, args.port, cert, key)
+    serve(args.data, args.host, args.port, cert, key, settings)
     return 0
 
 
@@ -75,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="names in HQ's server certificate (repeatable)")
     p.add_argument("--cert", type=Path, help="server certificate (default: issued by HQ's CA)")
     p.add_argument("--key", type=Path, help="server key, with --cert")
+    _add_server_options(p)
     p.set_defaults(func=_serve)
     p = sub.add_parser("enroll-code", help="issue a one-time enrollment code for a unit")
     p.add_argument("--data", type=Path, required=True)

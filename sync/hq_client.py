@@ -57,6 +57,15 @@ class UploadResult:
     already_complete: bool
 
 
+@dataclass(frozen=True)
+class BatchAnswer:
+    """HQ's answer to an event batch; ``rejected`` maps uuid to (field, reason)."""
+
+    accepted: int
+    duplicates: int
+    rejected: dict[str, tuple[str, str]]
+
+
 def _metadata(**fields: str) -> str:
     return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in fields.items())
 
@@ -125,16 +134,34 @@ class HQClient:
 
     def post_events(self, events: Sequence[EventEnvelope]) -> tuple[int, int]:
         """Send a batch; returns (accepted, duplicates). Safe to repeat: HQ dedupes by uuid."""
+        answer = self.send_events(events)
+        return answer.accepted, answer.duplicates
+
+    def send_events(self, events: Sequence[EventEnvelope]) -> BatchAnswer:
+        """Send a batch; HQ stores all but the events it lists as rejected (by uuid).
+
+        An answer that does not account for every event of the batch is not an
+        acknowledgement (HQUnavailable): the events are kept and sent again.
+        """
         body = {"events": [e.model_dump(mode="json") for e in events]}
         resp = self._request("POST", "/v1/events", json=body)
         if resp.status_code != 200:
             raise self._rejected(resp)
+        sent = {e.uuid for e in events}
         try:
             data = resp.json()
-            return int(data["accepted"]), int(data["duplicates"])
-        except (ValueError, KeyError, TypeError):
+            listed = data.get("rejected", [])
+            rejected = {str(r["uuid"]): (str(r["field"]), str(r["reason"])) for r in listed}
+            answer = BatchAnswer(int(data["accepted"]), int(data["duplicates"]), rejected)
+        except (ValueError, KeyError, TypeError, AttributeError):
             # A malformed answer is not an acknowledgement: keep the events and retry.
             raise HQUnavailable("HQ answered the event batch with a malformed body") from None
+        if not rejected.keys() <= sent or \
+                answer.accepted + answer.duplicates + len(listed) != len(events):
+            raise HQUnavailable(f"HQ's answer ({answer.accepted} accepted, "
+                                f"{answer.duplicates} duplicates, {len(listed)} rejected) "
+                                f"does not account for the {len(events)} events sent")
+        return answer
 
     # ---- certificate renewal -----------------------------------------------------------------
 

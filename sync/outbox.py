@@ -60,13 +60,38 @@ class MissingClip:
 
 @dataclass(frozen=True)
 class Backlog:
-    """What is still to send, for ``counterunit status``. ``events`` includes ``alerts``."""
+    """What is still to send, for ``counterunit status``. ``events`` includes ``alerts``;
+    ``refused`` counts events set aside (HQ refused them: kept here, never re-sent)."""
 
     events: int
     alerts: int
     clips: int
     clip_bytes: int
     oldest_utc: dt.datetime | None
+    refused: int = 0
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why one event is set aside: HQ's status and error code, the field and the rule.
+
+    ``status`` 0 means the unit itself found the stored row unsendable.
+    """
+
+    uuid: str
+    status: int
+    error: str
+    field: str
+    reason: str
+
+
+# Created by the sync process (the only writer of refusals); ``counterunit status`` reads
+# it when present. The event row and its outbox entry stay as they are.
+REFUSED_SCHEMA = """
+CREATE TABLE IF NOT EXISTS refused_events (
+    uuid TEXT PRIMARY KEY, refused_utc TEXT NOT NULL, status INTEGER NOT NULL,
+    error TEXT NOT NULL, field TEXT NOT NULL, reason TEXT NOT NULL
+)"""
 
 
 def _iso(t: dt.datetime) -> str:
@@ -125,6 +150,10 @@ class Outbox:
             self._conn.close()
             raise OutboxError(f"unit database {db_path} lacks tables {sorted(lacking)} "
                               "(not migrated by the daemon yet?)")
+        self._unsendable: list[Refusal] = []
+        if "refused_events" not in tables:
+            with self._write() as conn:
+                conn.execute(REFUSED_SCHEMA)
 
     def close(self) -> None:
         with self._lock:
@@ -170,8 +199,9 @@ class Outbox:
 
         The batch holds at most ``max_events`` and at most ``max_bytes`` of JSON,
         except that a lone event larger than ``max_bytes`` is still returned so
-        it cannot block the queue. A row that no longer makes a valid envelope
-        is logged once and left in the outbox rather than dropped.
+        it cannot block the queue. Set-aside events are skipped; a row that no
+        longer makes a valid envelope is set aside too (kept, status 0) and handed
+        out once by :meth:`take_unsendable`.
         """
         if max_events < 1 or max_bytes < 1:
             raise OutboxError(f"max_events={max_events} max_bytes={max_bytes}: both must be >= 1")
@@ -182,12 +212,15 @@ class Outbox:
             # and starve the good events queued behind them.
             cur = self._conn.execute(
                 "SELECT e.* FROM outbox o JOIN events e ON e.uuid = o.ref "
-                "WHERE o.kind = 'event' AND o.acked_utc IS NULL ORDER BY o.priority, o.id")
+                "LEFT JOIN refused_events r ON r.uuid = o.ref "
+                "WHERE o.kind = 'event' AND o.acked_utc IS NULL AND r.uuid IS NULL "
+                "ORDER BY o.priority, o.id")
             cur.row_factory = sqlite3.Row
+            bad: list[Refusal] = []
             try:
                 while len(batch) < max_events and (rows := cur.fetchmany(max_events)):
                     for row in rows:
-                        env = self._envelope(row)
+                        env = self._envelope(row, bad)
                         if env is None:
                             continue
                         size = len(env.model_dump_json().encode())
@@ -197,15 +230,53 @@ class Outbox:
                         used += size
             finally:
                 cur.close()
+                if bad:
+                    self._set_aside_locked(bad, dt.datetime.now(dt.UTC))
+                    self._unsendable.extend(bad)
         return batch
 
-    def _envelope(self, row: sqlite3.Row) -> EventEnvelope | None:
+    def _envelope(self, row: sqlite3.Row, bad: list[Refusal]) -> EventEnvelope | None:
         try:
             return EventEnvelope(**{**dict(row), "data": json.loads(row["data"] or "{}")})
         except (ValidationError, ValueError, TypeError) as e:
-            self._warn_once(row["uuid"], "event %s cannot be sent, kept in outbox: %s",
-                            row["uuid"], e)
+            log.warning("event %s cannot be sent as stored; set aside: %s", row["uuid"],
+                        str(e).splitlines()[0][:300])
+            bad.append(Refusal(row["uuid"], 0, "unsendable", "event", str(e)[:300]))
             return None
+
+    def take_unsendable(self) -> list[Refusal]:
+        """Rows :meth:`next_event_batch` set aside as unsendable since the last call."""
+        with self._lock:
+            out, self._unsendable = self._unsendable, []
+        return out
+
+    def set_aside(self, refusals: Iterable[Refusal], now: dt.datetime) -> int:
+        """Keep these events but never send them again; returns how many were new."""
+        with self._locked():
+            return self._set_aside_locked(list(refusals), now)
+
+    def _set_aside_locked(self, refusals: list[Refusal], now: dt.datetime) -> int:
+        if not refusals:
+            return 0
+        stamp = _iso(now)
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            cur = self._conn.executemany(
+                "INSERT OR IGNORE INTO refused_events (uuid, refused_utc, status, error, "
+                "field, reason) VALUES (?, ?, ?, ?, ?, ?)",
+                [(r.uuid, stamp, r.status, r.error, r.field, r.reason) for r in refusals])
+            self._conn.execute("COMMIT")
+        except BaseException:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
+        return max(cur.rowcount, 0)
+
+    def refusals(self) -> list[Refusal]:
+        """Every event set aside, oldest first."""
+        rows = self._read("SELECT * FROM refused_events ORDER BY refused_utc, uuid")
+        return [Refusal(r["uuid"], r["status"], r["error"], r["field"], r["reason"])
+                for r in rows]
 
     def ack_events(self, uuids: Iterable[str], now: dt.datetime) -> int:
         """Mark events acknowledged in one transaction; returns how many were newly acked."""
@@ -296,7 +367,15 @@ def read_backlog(conn: sqlite3.Connection) -> Backlog:
 
     Shared with ``counterunit status``, which opens the database read-only and
     must not need the sync process (or its write access) to say what is queued.
+    Events set aside are not backlog: they are counted in ``refused``.
     """
+    has_refused = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                               "AND name = 'refused_events'").fetchone() is not None
+    if has_refused:
+        refused = int(conn.execute("SELECT count(*) FROM refused_events").fetchone()[0])
+        not_refused = "AND o.ref NOT IN (SELECT uuid FROM refused_events) "
+    else:
+        refused, not_refused = 0, ""
     cur = conn.execute(
         "SELECT sum(o.kind = 'event') AS events, "
         "sum(o.kind = 'event' AND o.priority = ?) AS alerts, "
@@ -305,7 +384,8 @@ def read_backlog(conn: sqlite3.Connection) -> Backlog:
         "min(o.created_utc) AS oldest FROM outbox o "
         "LEFT JOIN clips c ON o.kind = 'clip' AND c.clip_id = o.ref "
         # A clip deleted in a disk emergency will never be sent: not backlog.
-        "WHERE o.acked_utc IS NULL AND c.deleted_utc IS NULL", [PRIORITY_ALERT])
+        "WHERE o.acked_utc IS NULL AND c.deleted_utc IS NULL " + not_refused,
+        [PRIORITY_ALERT])
     events, alerts, clips, clip_bytes, oldest = cur.fetchone()
     return Backlog(events=events or 0, alerts=alerts or 0, clips=clips or 0,
-                   clip_bytes=clip_bytes or 0, oldest_utc=_parse(oldest))
+                   clip_bytes=clip_bytes or 0, oldest_utc=_parse(oldest), refused=refused)

@@ -6,6 +6,7 @@ client certificates optional at the handshake because enrollment comes without o
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import ssl
 from pathlib import Path
@@ -14,6 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from hq.api.alerts import build_alerts_router
+from hq.api.background import UploadExpiry
 from hq.api.deps import HQDeps
 from hq.api.errors import install_error_handlers
 from hq.api.middleware import BodySizeGuard, TusResumableHeader
@@ -21,8 +23,10 @@ from hq.api.org import build_org_router
 from hq.api.unit_status import build_unit_status_router
 from hq.api.units import build_units_router
 from hq.api.uploads import build_uploads_router
-from hq.asgi_tls import ASGIApp, TLSExtensionH11Protocol
+from hq.asgi_tls import ASGIApp
 from hq.ca import CERT_FILE
+from hq.server_guard import GuardedServer, GuardStats, guarded_protocol
+from hq.server_settings import HQServerSettings
 from hq.web import mount_web
 from hq.web.docs import mount_docs
 
@@ -61,25 +65,53 @@ def create_app(deps: HQDeps) -> FastAPI:
 
 
 def server_config(app: ASGIApp, host: str, port: int, server_cert: Path, server_key: Path,
-                  ca_pem: Path, *, log_level: str = "info") -> uvicorn.Config:
-    """uvicorn settings for HQ: TLS, client certificates of ``ca_pem`` optional, TLS extension."""
+                  ca_pem: Path, *, log_level: str = "info",
+                  settings: HQServerSettings | None = None,
+                  stats: GuardStats | None = None) -> uvicorn.Config:
+    """uvicorn settings for HQ: TLS, client certificates of ``ca_pem`` optional, TLS
+    extension, and the timeouts and limits of ``settings`` (hq/server_guard.py)."""
+    settings = settings or HQServerSettings.model_validate({})
     return uvicorn.Config(
-        app, host=host, port=port, http=TLSExtensionH11Protocol,
+        app, host=host, port=port, http=guarded_protocol(settings, stats),
         ssl_certfile=str(server_cert), ssl_keyfile=str(server_key), ssl_ca_certs=str(ca_pem),
-        ssl_cert_reqs=ssl.CERT_OPTIONAL, log_level=log_level, lifespan="off")
+        ssl_cert_reqs=ssl.CERT_OPTIONAL, log_level=log_level, lifespan="off",
+        backlog=settings.backlog, timeout_keep_alive=settings.keepalive_timeout_s)
 
 
-def serve(root: Path, host: str, port: int, server_cert: Path, server_key: Path) -> None:
+def guarded_server(config: uvicorn.Config, settings: HQServerSettings | None,
+                   stats: GuardStats) -> GuardedServer:
+    """The uvicorn server for ``config`` (made by :func:`server_config` with ``stats``)."""
+    return GuardedServer(config, settings or HQServerSettings.model_validate({}), stats)
+
+
+def apply_settings(deps: HQDeps, settings: HQServerSettings) -> UploadExpiry:
+    """Give the stores the settings' housekeeping values; the expiry thread, not started."""
+    deps.clips.abandon_after = dt.timedelta(seconds=settings.upload_abandon_after_s)
+    return UploadExpiry(deps.clips, settings.upload_expiry_every_s)
+
+
+def serve(root: Path, host: str, port: int, server_cert: Path, server_key: Path,
+          settings: HQServerSettings | None = None) -> None:
     """Run HQ on ``host:port`` with the data folder ``root`` until interrupted."""
+    settings = settings or HQServerSettings.model_validate({})
     deps = HQDeps.open(root)
     app = create_app(deps)
+    stats = GuardStats()
     config = server_config(app, host, port, server_cert, server_key,
-                           deps.ca.directory / CERT_FILE)
-    log.info("HQ serving %s on https://%s:%d", root, host, port)
+                           deps.ca.directory / CERT_FILE, settings=settings, stats=stats)
+    expiry = apply_settings(deps, settings)
+    log.info("HQ serving %s on https://%s:%d (at most %d connections; head %.0f s, body "
+             "%.0f s, TLS handshake %.0f s)", root, host, port, settings.connection_limit(),
+             settings.header_timeout_s, settings.body_timeout_s,
+             settings.tls_handshake_timeout_s)
+    expiry.start()
     deps.alert_service().start()
+    # HQ's own conditions (disk full) become alert threads (hq/alerts/service.py).
+    deps.conditions.hooks.append(deps.alert_service().condition_hook)
     try:
-        uvicorn.Server(config).run()
+        guarded_server(config, settings, stats).run()
     finally:
+        expiry.stop()
         deps.alert_service().close()
         for store in (deps.events, deps.clips, deps.audit):
             store.close()

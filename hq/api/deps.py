@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hq.ca import CertificateAuthority
+from hq.ca import DB_FILE, CertificateAuthority
+from hq.conditions import HQConditions
 from hq.enrollment import EnrollmentCodes
 from hq.org.store import OrgStore
 from hq.storage import LocalClipStore, SqliteAuditLog, SqliteEventStore
+from hq.storage.sqlite import private_dir, private_file
 from hq.users import UserStore
 
 if TYPE_CHECKING:
@@ -44,6 +46,7 @@ class HQDeps:
     limits: HQLimits = field(default_factory=HQLimits)
     users: UserStore | None = None  # users.db: accounts, tokens, page sessions, throttle
     alerts: AlertService | None = None  # alert threads' outbox worker, link key, policy
+    conditions: HQConditions = field(default_factory=HQConditions)  # disk full, ...
 
     def alert_service(self) -> AlertService:
         """Alerts of this data folder, opened on first use (the worker starts separately)."""
@@ -66,14 +69,21 @@ class HQDeps:
         """Authoring of the organisation, over the events database's connection."""
         return OrgStore.sharing(self.events)
 
+    def __post_init__(self) -> None:
+        if self.conditions.audit is None:
+            self.conditions.audit = self.audit
+
     @classmethod
     def open(cls, root: Path, deployment: str = "hq") -> HQDeps:
         """Open (creating on first use) everything under one HQ data folder."""
-        root.mkdir(parents=True, exist_ok=True)
+        private_dir(root)  # every database and key below is 0600, every folder 0700
         ca_dir = root / "ca"
+        for db in (root / "enrollment.db", ca_dir / DB_FILE):  # opened without connect()
+            private_file(db)
         ca = (CertificateAuthority.load(ca_dir) if (ca_dir / "ca.pem").exists()
               else CertificateAuthority.create(ca_dir, deployment))
-        (root / "config").mkdir(exist_ok=True)
+        private_dir(root / "config")
+        private_dir(root / "alerts")  # the alerts service's folder (its link key)
         return cls(
             events=SqliteEventStore(root / "events.db"),
             clips=LocalClipStore(root / "clips"),

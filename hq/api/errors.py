@@ -6,7 +6,9 @@ code here, in one table, so routers just let them propagate.
 
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hq.api.unit_auth import peer_certificate
 from hq.ca import CAError, CSRRefused, InvalidUnitId, NotAUnitCertificate, UnitRevoked
+from hq.conditions import DISK_FULL, HQConditions
 from hq.enrollment import (
     CodeExpired,
     CodeMalformed,
@@ -43,6 +46,7 @@ from hq.storage import (
     UploadTooLarge,
     UuidTaken,
 )
+from hq.storage.errors import StorageFull
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +71,7 @@ ERROR_TABLE: Mapping[type[Exception], tuple[int, str]] = {
     QuotaExceeded: (429, "quota_exceeded"),
     ChecksumMismatch: (CHECKSUM_MISMATCH_STATUS, "checksum_mismatch"),
     RangeNotSatisfiable: (416, "range_not_satisfiable"),
+    StorageFull: (507, "insufficient_storage"),
     StorageError: (400, "storage_refused"),
     # hq.ca
     NotAUnitCertificate: (401, "not_a_unit"),
@@ -110,6 +115,29 @@ class ApiError(Exception):
         self.note = note
 
 
+RETRY_AFTER_FULL_S = 60
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """SQLite's "database or disk is full", or ENOSPC/EDQUOT from a file write."""
+    if isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL \
+            or "disk is full" in str(exc)
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def storage_unavailable(conditions: HQConditions, what: str, exc: BaseException) -> ApiError:
+    """The 503 (with Retry-After) for a store that cannot write now; disk full is raised
+    as an HQ condition once per episode."""
+    if is_disk_full(exc):
+        conditions.raise_hq_condition(DISK_FULL, f"{what}: {exc}")
+        detail = "HQ's disk is full; nothing of this request was stored, try again later"
+    else:
+        detail = "HQ's storage is busy or failing; nothing was stored, try again later"
+    return ApiError(503, "storage_unavailable", detail,
+                    headers={"Retry-After": str(RETRY_AFTER_FULL_S)}, note=f"{what}: {exc}")
+
+
 def classify(exc: Exception) -> tuple[int, str]:
     """Status and error code of a domain error (400 for an unlisted subclass)."""
     for cls in type(exc).__mro__:
@@ -150,8 +178,11 @@ def error_response(request: Request, status: int, error: str, detail: str,
     This is the one place a refusal is logged (WARNING): lower layers raise without
     logging, since only here are the client, the unit or user and the answer all known.
     """
-    log.warning("refused %s %s from %s: %d %s: %s%s", request.method, request.url.path,
-                who(request), status, error, detail, f" ({note})" if note else "")
+    # A request the server guard closed for stalling has nobody to answer: debug only.
+    level = logging.DEBUG if getattr(request.state, "closed_by_guard", None) \
+        else logging.WARNING
+    log.log(level, "refused %s %s from %s: %d %s: %s%s", request.method, request.url.path,
+            who(request), status, error, detail, f" ({note})" if note else "")
     return JSONResponse({"error": error, "detail": detail}, status_code=status,
                         headers=dict(headers or {}))
 

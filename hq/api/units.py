@@ -10,16 +10,17 @@ import hashlib
 import logging
 import sqlite3
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from fastapi import APIRouter, Depends, Header, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
 
 from hq.api.deps import HQDeps
-from hq.api.errors import ApiError, ErrorBody
+from hq.api.errors import ApiError, ErrorBody, storage_unavailable
 from hq.api.unit_auth import peer_certificate, unit_dependency
+from hq.conditions import DISK_FULL
 from hq.pki import (
     CSRRefused,
     NotAUnitCertificate,
@@ -31,6 +32,7 @@ from hq.pki import (
     validate_unit_id,
 )
 from hq.storage import StorageError
+from hq.storage.models import Rejection
 from sync.schema import EventEnvelope
 
 log = logging.getLogger(__name__)
@@ -87,18 +89,50 @@ def _printable(text: str) -> str:
 
 
 class EventBatch(BaseModel):
-    """Events the unit sends together; stored atomically, idempotent by uuid."""
+    """Events the unit sends together, idempotent by uuid.
+
+    Each event is validated on its own (the schema shown is the envelope's), so one bad
+    event is refused alone and the good ones of its batch are stored.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    events: list[EventEnvelope]
+    events: Annotated[list[dict[str, Any]], WithJsonSchema(
+        {"type": "array", "items": EventEnvelope.model_json_schema()})] = Field(
+        ..., description="Event envelopes, oldest first.")
+
+
+class RejectedEvent(BaseModel):
+    """An event HQ refused: re-sending it will not help (the unit sets it aside)."""
+
+    uuid: str | None = Field(..., description="The event's uuid as sent (null if none).")
+    field: str = Field(..., description="The field at fault, e.g. `mono` or `data.rating`.")
+    reason: str = Field(..., description="The rule it breaks.")
 
 
 class IngestResponse(BaseModel):
-    """How many events were new and how many HQ already had."""
+    """How many events were new, how many HQ already had, and which it refused."""
 
     accepted: int
     duplicates: int
+    rejected: list[RejectedEvent] = Field(default_factory=list)
+
+
+def validate_event(raw: dict[str, Any]) -> EventEnvelope | Rejection:
+    """The envelope of one event as sent, or why HQ refuses it (field and rule)."""
+    try:
+        return EventEnvelope.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        ctx = first.get("ctx") or {}
+        if first["type"] == "data_range" and "path" in ctx:
+            field, reason = str(ctx["path"]), str(ctx["reason"])
+        else:
+            field = ".".join(str(p) for p in first["loc"]) or "event"
+            reason = first["msg"]
+        uuid = raw.get("uuid")
+        return Rejection(uuid if isinstance(uuid, str) and len(uuid) <= 64 else None,
+                         field, reason[:300])
 
 
 def config_path(config_dir: Path, unit_id: str) -> Path | None:
@@ -217,17 +251,37 @@ def build_units_router(deps: HQDeps) -> APIRouter:
                  new.not_valid_after_utc.isoformat())
         return RenewResponse(cert_pem=cert_pem.decode(), ca_pem=deps.ca.cert_pem.decode())
 
-    @router.post("/events", response_model=IngestResponse)
+    @router.post("/events", response_model=IngestResponse,
+                 responses={503: {"model": ErrorBody, "description": "Storage unavailable "
+                                  "(disk full): retry after Retry-After seconds"}})
     def ingest(body: EventBatch, unit_id: str = unit) -> IngestResponse:
-        """Store a batch of the calling unit's events exactly once per uuid."""
+        """Store a batch of the calling unit's events exactly once per uuid.
+
+        Events that break a rule are refused one by one (``rejected``: uuid, field, rule)
+        and the rest are stored; re-sending a refused event gets the same answer.
+        """
         limit = deps.limits.max_event_batch
         if len(body.events) > limit:
             raise ApiError(413, "batch_too_large",
                            f"{len(body.events)} events in one batch; at most {limit}")
-        result = deps.events.ingest(unit_id, body.events)
+        checked = [validate_event(raw) for raw in body.events]
+        good = [c for c in checked if isinstance(c, EventEnvelope)]
+        refused = [c for c in checked if isinstance(c, Rejection)]
+        try:
+            result = deps.events.ingest(unit_id, good)
+        except sqlite3.OperationalError as exc:
+            raise storage_unavailable(deps.conditions, "events.db", exc) from None
+        deps.conditions.clear_hq_condition(DISK_FULL, "events are stored again")
+        refused += result.rejected
+        if refused:
+            first = refused[0]
+            log.warning("unit %s: %d of %d events refused (first %r, %s: %s)", unit_id,
+                        len(refused), len(checked), first.uuid, first.field, first.reason)
         log.debug("unit %s: %d events accepted, %d duplicates", unit_id, result.accepted,
                   result.duplicates)
-        return IngestResponse(accepted=result.accepted, duplicates=result.duplicates)
+        return IngestResponse(accepted=result.accepted, duplicates=result.duplicates,
+                              rejected=[RejectedEvent(uuid=r.uuid, field=r.field,
+                                                      reason=r.reason) for r in refused])
 
     @router.get("/config", responses={200: {"content": {"application/json": {}}},
                                       304: {"description": "Not modified"},

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import sqlite3
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response
@@ -17,17 +18,20 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from hq.api.deps import HQDeps
-from hq.api.errors import CHECKSUM_MISMATCH_STATUS, ApiError, ErrorBody
+from hq.api.errors import CHECKSUM_MISMATCH_STATUS, ApiError, ErrorBody, storage_unavailable
 from hq.api.middleware import TUS_VERSION, UPLOADS_PREFIX
 from hq.api.unit_auth import unit_dependency
+from hq.conditions import DISK_FULL
 from hq.storage import ForeignUnit, OffsetConflict, Upload
+from hq.storage.errors import StorageFull
 
 log = logging.getLogger(__name__)
 
 OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
 _REFUSALS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorBody}
-    for code in (400, 401, 403, 404, 409, 412, 413, 415, 429, CHECKSUM_MISMATCH_STATUS)}
+    for code in (400, 401, 403, 404, 409, 412, 413, 415, 429, 503, 507,
+                 CHECKSUM_MISMATCH_STATUS)}
 
 
 def parse_metadata(header: str) -> dict[str, str]:
@@ -102,7 +106,10 @@ def build_uploads_router(deps: HQDeps) -> APIRouter:
         missing = [k for k in ("clip_id", "sha256") if k not in meta]
         if missing:
             raise ApiError(400, "bad_metadata", f"Upload-Metadata lacks {', '.join(missing)}")
-        upload = clips.create(unit_id, meta["clip_id"], length, meta["sha256"])
+        try:
+            upload = clips.create(unit_id, meta["clip_id"], length, meta["sha256"])
+        except sqlite3.OperationalError as exc:
+            raise storage_unavailable(deps.conditions, "clips.sqlite", exc) from None
         log.info("unit %s: upload %s of clip %s at %d/%d", unit_id, upload.upload_id,
                  upload.clip_id, upload.offset, upload.length)
         return Response(status_code=201, headers={
@@ -146,6 +153,15 @@ def build_uploads_router(deps: HQDeps) -> APIRouter:
         except OffsetConflict as exc:
             raise ApiError(409, "offset_conflict", str(exc),
                            headers={"Upload-Offset": str(exc.expected)}) from None
+        except StorageFull as exc:
+            deps.conditions.raise_hq_condition(DISK_FULL, f"clip uploads: {exc}")
+            raise ApiError(507, "insufficient_storage",
+                           "HQ's disk is full; the chunk was not kept, send it again later",
+                           headers={"Upload-Offset": str(offset), "Retry-After": "300"},
+                           note=str(exc)) from None
+        except sqlite3.OperationalError as exc:
+            raise storage_unavailable(deps.conditions, "clips.sqlite", exc) from None
+        deps.conditions.clear_hq_condition(DISK_FULL, "clip chunks are stored again")
         return Response(status_code=204, headers={"Upload-Offset": str(new)})
 
     return router

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import hashlib
 import logging
 import os
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .errors import (
@@ -30,12 +31,13 @@ from .errors import (
     InvalidInput,
     OffsetConflict,
     QuotaExceeded,
+    StorageFull,
     UploadNotFound,
     UploadTooLarge,
 )
 from .models import StoredClip, Upload, check_clip_id, check_sha256, check_unit_id, parse_utc
 from .models import utc_text as _utc_text
-from .sqlite import connect
+from .sqlite import connect, private_dir
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,11 @@ DEFAULT_MAX_CLIP_BYTES = 1 << 30  # an hour of 720p at ~4 MB/min is ~240 MB; 1 G
 # A unit uploads one clip at a time; the bound stops a broken or hostile unit from
 # filling HQ's disk with never-finished uploads.
 DEFAULT_MAX_OPEN_UPLOADS = 16
+# An upload with no byte received for this long is abandoned (the unit lost the clip,
+# was replaced, or re-announced it elsewhere): it no longer counts against the quota.
+DEFAULT_ABANDON_AFTER = dt.timedelta(hours=24)
+
+Clock = Callable[[], dt.datetime]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS uploads (
@@ -59,6 +66,9 @@ CREATE TABLE IF NOT EXISTS clips (
 );
 CREATE INDEX IF NOT EXISTS clips_by_id ON clips (clip_id);
 """
+
+
+_FREE = threading.Lock()  # stands for "no chunk in flight" in _expire_locked
 
 
 def _now() -> str:
@@ -90,14 +100,18 @@ class LocalClipStore:
     """Resumable uploads with sha256 verification, and range reads of completed clips."""
 
     def __init__(self, root: Path, *, max_length: int = DEFAULT_MAX_CLIP_BYTES,
-                 max_open_uploads: int = DEFAULT_MAX_OPEN_UPLOADS) -> None:
+                 max_open_uploads: int = DEFAULT_MAX_OPEN_UPLOADS,
+                 abandon_after: dt.timedelta = DEFAULT_ABANDON_AFTER,
+                 clock: Clock = lambda: dt.datetime.now(dt.UTC)) -> None:
         self.root = Path(root)
         self.max_length = max_length
         self.max_open_uploads = max_open_uploads
+        self.abandon_after = abandon_after
+        self.clock = clock  # the quota's idea of now (tests move it)
         self._partial = self.root / "partial"
         self._clips = self.root / "clips"
-        for d in (self._partial, self._clips):
-            d.mkdir(parents=True, exist_ok=True)
+        for d in (self.root, self._partial, self._clips):
+            private_dir(d)
         self._conn = connect(self.root / "clips.sqlite")
         self._conn.executescript(_SCHEMA)
         self._lock = threading.Lock()  # the connection and the maps below
@@ -145,9 +159,14 @@ class LocalClipStore:
                 log.warning("clip %s of %s re-announced with another digest; "
                             "discarding upload %s", clip_id, unit_id, row["upload_id"])
                 self._discard(row["upload_id"])
-            open_now = self._conn.execute(
-                "SELECT COUNT(*) FROM uploads WHERE unit_id = ? AND state = 'partial'",
-                [unit_id]).fetchone()[0]
+            open_now = self._open_count(unit_id)
+            if open_now >= self.max_open_uploads:
+                # Quota pressure: abandoned uploads of this unit go first, then recount.
+                gone = self._expire_locked(self.clock() - self.abandon_after, unit_id)
+                if gone:
+                    log.info("unit %s at its upload quota: %d abandoned uploads expired",
+                             unit_id, len(gone))
+                open_now = self._open_count(unit_id)
             if open_now >= self.max_open_uploads:
                 raise QuotaExceeded(f"unit {unit_id} has {open_now} unfinished uploads; "
                                     "finish or let them expire first")
@@ -155,7 +174,7 @@ class LocalClipStore:
             self._conn.execute(
                 "INSERT INTO uploads (upload_id, unit_id, clip_id, length, sha256, state, "
                 "created_utc) VALUES (?, ?, ?, ?, ?, 'partial', ?)",
-                [upload_id, unit_id, clip_id, length, sha256, _now()])
+                [upload_id, unit_id, clip_id, length, sha256, _utc_text(self.clock())])
         return Upload(upload_id, unit_id, clip_id, length, sha256, 0, False)
 
     def offset(self, upload_id: str, unit_id: str) -> Upload:
@@ -191,10 +210,20 @@ class LocalClipStore:
             hasher = self._hasher(upload_id, part, current)
             # Append mode: the file's end is the offset just checked, and no other writer
             # of this upload exists while ``ulock`` is held.
-            with part.open("ab") as f:
-                f.write(chunk)
-                f.flush()
-                os.fsync(f.fileno())
+            try:
+                with part.open("ab") as f:
+                    f.write(chunk)
+                    f.flush()
+                    os.fsync(f.fileno())
+            except OSError as exc:
+                # No torn chunk: the file is cut back to the last whole chunk, which is
+                # the offset HQ reports, so the unit resends exactly this chunk later.
+                with contextlib.suppress(OSError):
+                    os.truncate(part, current)
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise StorageFull(f"upload {upload_id}: no space for {len(chunk)} bytes "
+                                      f"at {current}: {exc.strerror}") from None
+                raise
             hasher.update(chunk)
             new = current + len(chunk)
             with self._lock:
@@ -237,23 +266,45 @@ class LocalClipStore:
                 yield block
 
     def expire(self, older_than: dt.timedelta, now: dt.datetime | None = None) -> int:
-        """Discard unfinished uploads created before ``now - older_than``; return how many.
+        """Discard unfinished uploads idle since before ``now - older_than``; return how many.
 
+        Idle means no byte received (the partial file's modification time) and created
+        before the cutoff, so a long upload on a slow link is never cut while it moves.
         Safe for units: an expired upload answers UploadNotFound, and the unit creates a
         new one.
         """
-        cutoff = _utc_text((now or dt.datetime.now(dt.UTC)) - older_than)
         with self._lock:
-            stale = [r["upload_id"] for r in self._conn.execute(
-                "SELECT upload_id FROM uploads WHERE state = 'partial' AND created_utc < ?",
-                [cutoff]).fetchall()]
-            for upload_id in stale:
-                self._discard(upload_id)
+            stale = self._expire_locked((now or self.clock()) - older_than, None)
         if stale:
-            log.info("expired %d unfinished uploads", len(stale))
+            log.info("expired %d abandoned uploads", len(stale))
         return len(stale)
 
     # ---- internals ----------------------------------------------------------------------
+
+    def _open_count(self, unit_id: str) -> int:
+        return int(self._conn.execute(
+            "SELECT COUNT(*) FROM uploads WHERE unit_id = ? AND state = 'partial'",
+            [unit_id]).fetchone()[0])
+
+    def _expire_locked(self, cutoff: dt.datetime, unit_id: str | None) -> list[str]:
+        """Discard idle partial uploads (of ``unit_id``, or all); the caller holds the lock."""
+        sql = "SELECT upload_id FROM uploads WHERE state = 'partial' AND created_utc < ?"
+        args: list[str] = [_utc_text(cutoff)]
+        if unit_id is not None:
+            sql, args = sql + " AND unit_id = ?", [*args, unit_id]
+        stale = []
+        for (upload_id,) in self._conn.execute(sql, args).fetchall():
+            try:
+                moved = (self._partial / upload_id).stat().st_mtime
+            except FileNotFoundError:
+                moved = None
+            if moved is not None and moved >= cutoff.timestamp():
+                continue  # bytes arrived after the cutoff: still in progress
+            if self._upload_locks.get(upload_id, _FREE).locked():
+                continue  # a chunk is being written right now
+            self._discard(upload_id)
+            stale.append(upload_id)
+        return stale
 
     def _row(self, upload_id: str, unit_id: str) -> sqlite3.Row:
         row = self._conn.execute("SELECT * FROM uploads WHERE upload_id = ?",

@@ -3,7 +3,7 @@
 Suggested mapping (tus 1.0 core where it has one): InvalidInput 400, ForeignUnit 403,
 UploadNotFound / ClipNotFound 404, OffsetConflict 409, ClipConflict 409,
 UuidTaken 409, UploadTooLarge 413, QuotaExceeded 429, BeyondLength 400, ChecksumMismatch 460,
-RangeNotSatisfiable 416.
+RangeNotSatisfiable 416, StorageFull 507.
 """
 
 from __future__ import annotations
@@ -60,6 +60,10 @@ class ClipConflict(StorageError):
 
 class ClipNotFound(StorageError):
     """No completed clip by that id."""
+
+
+class StorageFull(StorageError):
+    """The disk (or quota) is full: nothing of the write was kept (507)."""
 
 
 class AmbiguousId(StorageError):

@@ -13,7 +13,15 @@ from typing import Any
 from sync.schema import EventEnvelope
 
 from .errors import AmbiguousId, ForeignUnit, UuidTaken
-from .models import IngestResult, Transaction, TransactionQuery, check_unit_id, parse_utc, utc_text
+from .models import (
+    IngestResult,
+    Rejection,
+    Transaction,
+    TransactionQuery,
+    check_unit_id,
+    parse_utc,
+    utc_text,
+)
 from .org_schema import ORG_SCHEMA, window_of_unit
 from .projection import SCHEMA, project
 from .scope import Scope
@@ -30,6 +38,26 @@ _SELECT = (
     "LEFT JOIN org_halls oh ON oh.hall_id = ow.hall_id "
     "LEFT JOIN clips c ON c.unit_id = t.unit_id AND c.clip_id = t.clip_id"
 )
+
+
+# What binding an unvalidated value raises: an int past int64 (OverflowError), NaN into a
+# NOT NULL REAL (IntegrityError), a datetime out of range (ValueError/OverflowError).
+# Disk full and I/O errors (OperationalError) are not among them: they fail the batch.
+_UNSTORABLE = (OverflowError, ValueError, TypeError, sqlite3.IntegrityError,
+               sqlite3.InterfaceError)
+
+
+def _insert(conn: sqlite3.Connection, env: EventEnvelope, unit_id: str, received: str,
+            window_id: str | None) -> None:
+    conn.execute(
+        "INSERT INTO events (uuid, unit_id, type, counter_id, utc, mono, boot_id, "
+        "clock_synced, data, received_utc, window_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [env.uuid, unit_id, env.type, env.counter_id, utc_text(env.utc), env.mono,
+         env.boot_id, int(env.clock_synced), json.dumps(env.data, sort_keys=True,
+                                                        allow_nan=False),
+         received, window_id])
+    project(conn, env, window_id)
 
 
 class SqliteEventStore(SqliteFile):
@@ -57,7 +85,9 @@ class SqliteEventStore(SqliteFile):
         """Store a batch in one transaction for the authenticated ``unit_id``.
 
         Raises ForeignUnit if any event names another unit and UuidTaken if a uuid is
-        already stored for another unit; the whole batch is refused then.
+        already stored for another unit; the whole batch is refused then. An event whose
+        values SQLite cannot hold (an envelope built without validation) is rolled back
+        alone and comes back in ``rejected``; the rest of the batch is stored.
         """
         check_unit_id(unit_id)
         for env in events:
@@ -65,6 +95,7 @@ class SqliteEventStore(SqliteFile):
                 raise ForeignUnit(
                     f"unit {unit_id} may not send event {env.uuid} of unit {env.unit_id}")
         accepted = duplicates = 0
+        rejected: list[Rejection] = []
         received = utc_text(dt.datetime.now(dt.UTC))
         with self._tx() as conn:
             window_id = window_of_unit(conn, unit_id)
@@ -76,16 +107,16 @@ class SqliteEventStore(SqliteFile):
                         raise UuidTaken(f"event {env.uuid} is already stored for another unit")
                     duplicates += 1
                     continue
-                conn.execute(
-                    "INSERT INTO events (uuid, unit_id, type, counter_id, utc, mono, boot_id, "
-                    "clock_synced, data, received_utc, window_id) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [env.uuid, unit_id, env.type, env.counter_id, utc_text(env.utc), env.mono,
-                     env.boot_id, int(env.clock_synced), json.dumps(env.data, sort_keys=True),
-                     received, window_id])
-                project(conn, env, window_id)
-                accepted += 1
-        return IngestResult(accepted, duplicates)
+                conn.execute("SAVEPOINT one_event")
+                try:
+                    _insert(conn, env, unit_id, received, window_id)
+                except _UNSTORABLE as exc:
+                    conn.execute("ROLLBACK TO one_event")
+                    rejected.append(Rejection(env.uuid, "event", f"not storable: {exc}"))
+                else:
+                    accepted += 1
+                conn.execute("RELEASE one_event")
+        return IngestResult(accepted, duplicates, tuple(rejected))
 
     def register_unit(self, unit_id: str, branch_id: str) -> None:
         """Record (or move) a unit's branch, used by branch searches."""

@@ -41,7 +41,10 @@ def utc_text(t: dt.datetime) -> str:
     """Fixed-width UTC text, so that SQL string order is time order (naive means UTC)."""
     if t.tzinfo is None:
         t = t.replace(tzinfo=dt.UTC)
-    return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    t = t.astimezone(dt.UTC)
+    # The year by hand: glibc's %Y does not pad years before 1000 ("257-..."), which
+    # neither sorts as text nor parses back.
+    return f"{t.year:04d}-" + t.strftime("%m-%dT%H:%M:%S.%fZ")
 
 
 def parse_utc(text: str) -> dt.datetime:
@@ -50,11 +53,21 @@ def parse_utc(text: str) -> dt.datetime:
 
 
 @dataclass(frozen=True)
+class Rejection:
+    """One event of a batch HQ did not store: which, the field at fault and the rule."""
+
+    uuid: str | None
+    field: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class IngestResult:
-    """How many events of a batch were new and how many were already stored."""
+    """How many events of a batch were new, how many already stored, and which refused."""
 
     accepted: int
     duplicates: int
+    rejected: tuple[Rejection, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,16 @@ from dataclasses import dataclass
 
 from .errors import RangeNotSatisfiable
 
-_SPEC = re.compile(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", re.IGNORECASE)
+_SPEC = re.compile(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", re.IGNORECASE | re.ASCII)
+# A position past any file HQ holds; longer digit strings all mean "beyond the end"
+# (int() of thousands of digits is slow, and past 4,300 digits Python refuses it).
+_BEYOND = 10**18
+
+
+def _position(digits: str) -> int:
+    """A byte position from its decimal digits, capped at ``_BEYOND``."""
+    digits = digits.lstrip("0") or "0"
+    return _BEYOND if len(digits) > 18 else int(digits)
 
 
 @dataclass(frozen=True)
@@ -44,12 +53,12 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     if not first and not last:
         return None
     if not first:
-        suffix = int(last)
+        suffix = _position(last)
         if suffix == 0 or size == 0:
             raise RangeNotSatisfiable(header, size)
         return ByteRange(max(0, size - suffix), size - 1, size)
-    start = int(first)
-    end = int(last) if last else size - 1
+    start = _position(first)
+    end = _position(last) if last else size - 1
     if last and end < start:
         return None
     if start >= size:

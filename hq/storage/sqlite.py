@@ -2,9 +2,39 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import threading
 from pathlib import Path
+
+PRIVATE_FILE, PRIVATE_DIR = 0o600, 0o700
+
+
+def private_file(path: Path) -> Path:
+    """Make sure ``path`` exists with mode 0600 (created empty if missing), as do its
+    SQLite ``-wal``/``-shm`` companions if present; its folder is made 0700 if missing.
+
+    HQ's databases hold recordings' metadata, users' password hashes and tokens: nobody
+    but HQ's own user reads them. SQLite creates ``-wal`` and ``-shm`` with the mode of
+    the database file, so creating that 0600 first covers them; an existing install's
+    wider files are narrowed here.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE_FILE))
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            if p.stat().st_mode & 0o777 != PRIVATE_FILE:
+                os.chmod(p, PRIVATE_FILE)
+    return path
+
+
+def private_dir(path: Path) -> Path:
+    """Make sure the folder ``path`` exists with mode 0700."""
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    if path.stat().st_mode & 0o777 != PRIVATE_DIR:
+        os.chmod(path, PRIVATE_DIR)
+    return path
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -14,7 +44,7 @@ def connect(path: Path) -> sqlite3.Connection:
     HQ acknowledging an event it then loses would break exactly-once.
     ``check_same_thread`` is off: callers serialise access with their own lock.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_file(path)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")

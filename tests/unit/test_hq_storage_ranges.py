@@ -53,3 +53,25 @@ def test_content_range_and_length() -> None:
     r = parse_range("bytes=100-", 1000)
     assert r is not None
     assert (r.length, r.content_range) == (900, "bytes 100-999/1000")
+
+
+HUGE = "9" * 5000  # issue 13 item 6: int() of this raised ValueError, a 500
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    (f"bytes=0-{HUGE}", (0, 999)),  # last past the end, however far: clipped
+    (f"bytes=-{HUGE}", (0, 999)),  # a suffix longer than the body: all of it
+    ("bytes=" + "0" * 5000 + "7-9", (7, 9)),  # leading zeros are still a small number
+    ("bytes=\u0663-\u0665", None),  # non-ASCII digits are no range: whole body
+])
+def test_enormous_numbers_are_positions_past_the_end(header: str,
+                                                     expected: tuple[int, int] | None) -> None:
+    got = parse_range(header, 1000)
+    assert got == (None if expected is None else ByteRange(*expected, 1000))
+
+
+def test_an_enormous_start_is_not_satisfiable() -> None:
+    with pytest.raises(RangeNotSatisfiable):
+        parse_range(f"bytes={HUGE}-", 1000)
+    with pytest.raises(RangeNotSatisfiable):
+        parse_range(f"bytes={HUGE}-{HUGE}", 1000)

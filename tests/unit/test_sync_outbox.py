@@ -105,7 +105,13 @@ def test_corrupt_event_is_skipped_and_kept(store: Store, outbox: Outbox,
     for _ in range(2):
         assert [e.uuid for e in outbox.next_event_batch(10, 1 << 20)] == [good]
     assert sum(bad in r.getMessage() for r in caplog.records) == 1  # logged once
-    assert outbox.backlog().events == 2
+    # Set aside (kept, never sent), not backlog; handed to the runner once for its alert.
+    backlog = outbox.backlog()
+    assert (backlog.events, backlog.refused) == (1, 1)
+    assert [r.uuid for r in outbox.take_unsendable()] == [bad]
+    assert outbox.take_unsendable() == []
+    assert store.conn.execute("SELECT count(*) FROM events WHERE uuid = ?",
+                              [bad]).fetchone()[0] == 1
 
 
 def test_corrupt_events_cannot_starve_the_queue(store: Store, outbox: Outbox) -> None:
