@@ -15,8 +15,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 demo: deps
 	$(VENV)/bin/counterunit demo --out demo-output
 
+# -ra (pyproject addopts) folds skips sharing a reason into one line; tests/skip_report.py
+# lists every skipped test with its reason and the total, so the count is the real one.
 test: deps lint typecheck
-	$(PY) -m pytest -q -n auto --dist loadfile -p no:cacheprovider
+	$(PY) -m pytest -q -n auto --dist loadfile -p no:cacheprovider -p tests.skip_report
 
 lint: deps
 	$(VENV)/bin/ruff check .

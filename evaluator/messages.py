@@ -48,6 +48,7 @@ class MsgType(IntEnum):
     HEARTBEAT = 0x84
     FAULT = 0x85
     PONG = 0x86
+    RATING_KEY = 0x87
     ACK = 0xF0
 
 
@@ -286,6 +287,34 @@ class Pong(_Msg):
         return cls(r.u8(), seq=seq)
 
 
+@dataclass(frozen=True, slots=True)
+class RatingKey(_Msg):
+    """A key pressed while a rating prompt was on screen (version-2 keypads): ``key`` is
+    the key's code, ``prompt_seq`` the sequence number of the PROMPT_RATING it answers.
+
+    On the wire the key code goes twice, the second time inverted (u8 key, u8 key ^ 0xFF,
+    u8 prompt_seq): a frame whose check collided by accident still has to get both right.
+    """
+
+    TYPE: ClassVar[MsgType] = MsgType.RATING_KEY
+    key: int
+    prompt_seq: int
+
+    def _check(self) -> None:
+        check_int("key", self.key, 1, 255)
+        check_int("prompt_seq", self.prompt_seq, 0, 255)
+
+    def payload(self) -> bytes:
+        return bytes([self.key, self.key ^ 0xFF, self.prompt_seq])
+
+    @classmethod
+    def parse(cls, r: Reader, seq: int) -> RatingKey:
+        key, inverted, prompt_seq = r.u8(), r.u8(), r.u8()
+        if inverted != key ^ 0xFF:
+            raise PayloadError(f"key {key} and its inverse {inverted:#04x} disagree")
+        return cls(key, prompt_seq, seq=seq)
+
+
 # --- both directions --------------------------------------------------------------
 
 
@@ -324,6 +353,7 @@ Message = (
     | Heartbeat
     | Fault
     | Pong
+    | RatingKey
     | Ack
 )
 
@@ -344,6 +374,7 @@ MESSAGE_CLASSES: dict[int, type[Message]] = {
         Heartbeat,
         Fault,
         Pong,
+        RatingKey,
         Ack,
     )
 }

@@ -5,8 +5,10 @@ Frame (all multi-byte integers little-endian, including the CRC)::
     A5 | version | type | seq | length (u16) | payload (length bytes) | CRC-16 (u16)
 
 The CRC is CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, no reflection, no final xor;
-check value 0x29B1 over b"123456789") computed over version..payload. The full
-specification, with byte-level examples, is docs/keypad-protocol.md.
+check value 0x29B1 over b"123456789") computed over version..payload. Version 2 frames
+(version byte 0x02, and every later version) end in a CRC-32 instead (CRC-32/ISO-HDLC,
+zlib's; check value 0xCBF43926), four bytes. The full specification, with byte-level
+examples and the version negotiation, is docs/keypad-protocol.md.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from evaluator.messages import (
     Pong,
     PromptRating,
     ProtocolError,
+    RatingKey,
     SetBrightness,
     SetVolume,
     ShowMessage,
@@ -56,6 +59,7 @@ __all__ = [
     "SOF",
     "UNIT_TO_KEYPAD",
     "VERSION",
+    "VERSION_2",
     "Ack",
     "AckStatus",
     "Clear",
@@ -73,12 +77,15 @@ __all__ = [
     "Pong",
     "PromptRating",
     "ProtocolError",
+    "RatingKey",
     "SetBrightness",
     "SetVolume",
     "ShowMessage",
     "ShowStaff",
     "ThankYou",
     "crc16",
+    "crc32",
+    "crc_len",
     "encode",
     "fit_utf8",
     "with_seq",
@@ -86,9 +93,12 @@ __all__ = [
 
 SOF = 0xA5
 VERSION = 0x01
+VERSION_2 = 0x02
+VERSIONS = (VERSION, VERSION_2)
 HEADER_LEN = 6
-CRC_LEN = 2
-MAX_FRAME = HEADER_LEN + MAX_PAYLOAD + CRC_LEN
+CRC_LEN = 2  # version 1
+CRC32_LEN = 4  # version 2 and later
+MAX_FRAME = HEADER_LEN + MAX_PAYLOAD + CRC32_LEN
 _SOF_BYTES = bytes([SOF])
 
 ParseErrorKind = Literal[
@@ -101,13 +111,31 @@ def crc16(data: bytes) -> int:
     return binascii.crc_hqx(data, 0xFFFF)
 
 
-def encode(msg: Message) -> bytes:
-    """The complete frame for ``msg`` (its ``seq`` goes into the header)."""
+def crc32(data: bytes) -> int:
+    """CRC-32/ISO-HDLC (zlib's: poly 0x04C11DB7 reflected, init and final xor 0xFFFFFFFF)."""
+    return binascii.crc32(data)
+
+
+def crc_len(version: int) -> int:
+    """Bytes of check at the end of a frame of ``version``: 2 for version 1, else 4."""
+    return CRC_LEN if version == VERSION else CRC32_LEN
+
+
+def _check(version: int, body: bytes) -> bytes:
+    if version == VERSION:
+        return struct.pack("<H", crc16(body))
+    return struct.pack("<I", crc32(body))
+
+
+def encode(msg: Message, version: int = VERSION) -> bytes:
+    """The complete frame for ``msg`` (its ``seq`` goes into the header) in ``version``."""
+    if version not in VERSIONS:
+        raise ProtocolError(f"version {version} is not one of {VERSIONS}")
     payload = msg.payload()
     if len(payload) > MAX_PAYLOAD:
         raise ProtocolError(f"payload is {len(payload)} bytes, the limit is {MAX_PAYLOAD}")
-    body = struct.pack("<BBBH", VERSION, int(msg.TYPE), msg.seq, len(payload)) + payload
-    return _SOF_BYTES + body + struct.pack("<H", crc16(body))
+    body = struct.pack("<BBBH", version, int(msg.TYPE), msg.seq, len(payload)) + payload
+    return _SOF_BYTES + body + _check(version, body)
 
 
 def with_seq(msg: Message, seq: int) -> Message:
@@ -133,6 +161,7 @@ class ParserStats:
     pending: int = 0
     bytes_ok: int = 0
     frames_ok: int = 0
+    frames_v2: int = 0  # of frames_ok, those of version 2
     discarded_bytes: int = 0
     garbage_bytes: int = 0
     bad_crc: int = 0
@@ -167,9 +196,14 @@ class FrameParser:
     stray 0xA5 in noise cannot swallow a real frame that follows it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, min_version: int = VERSION, max_version: int = VERSION_2) -> None:
         self._buf = bytearray()
         self.stats = ParserStats()
+        # Frames of a lower version are dropped (bad_version): once a link has agreed on
+        # version 2, a corrupted frame cannot slip in through version 1's weaker CRC.
+        self.min_version = min_version
+        self.max_version = max_version  # 1: a version-1 device, which drops version 2
+        self.last_version: int | None = None  # of the last frame accepted
 
     @property
     def pending(self) -> int:
@@ -224,7 +258,7 @@ class FrameParser:
             if length > MAX_PAYLOAD:
                 out.append(self._reject("oversize", f"length {length} > {MAX_PAYLOAD}", 1))
                 continue
-            total = HEADER_LEN + length + CRC_LEN
+            total = HEADER_LEN + length + crc_len(buf[1])
             if len(buf) < total:
                 if line_idle:
                     detail = f"{len(buf)} of {total} bytes before the line went idle"
@@ -235,25 +269,27 @@ class FrameParser:
         return out
 
     def _take_frame(self, frame: bytes) -> Message | ParseError:
-        received = frame[-2] | (frame[-1] << 8)
-        computed = crc16(frame[1:-2])
+        n = crc_len(frame[1])
+        received, computed = frame[-n:], _check(frame[1], frame[1:-n])
         if received != computed:
-            detail = f"crc {received:04x} != {computed:04x}"
+            detail = f"crc {received.hex()} != {computed.hex()}"
             return self._reject("bad_crc", detail, 1)
         # The CRC vouches for the length, so a well-formed frame we cannot use is dropped
         # whole rather than rescanned (its payload could hold a fake start byte).
         version, msg_type, seq = frame[1], frame[2], frame[3]
         total = len(frame)
-        if version != VERSION:
+        if version not in VERSIONS or not self.min_version <= version <= self.max_version:
             return self._reject("bad_version", f"version {version:#04x}", total)
         if msg_type not in MESSAGE_CLASSES:
             return self._reject("unknown_type", f"type {msg_type:#04x}", total)
         try:
-            msg = decode_payload(msg_type, seq, frame[HEADER_LEN:-CRC_LEN])
+            msg = decode_payload(msg_type, seq, frame[HEADER_LEN:-n])
         except PayloadError as exc:
             return self._reject("bad_payload", f"type {msg_type:#04x}: {exc}", total)
         del self._buf[:total]
         self.stats.pending = len(self._buf)
         self.stats.frames_ok += 1
+        self.stats.frames_v2 += version == VERSION_2
         self.stats.bytes_ok += total
+        self.last_version = version
         return msg

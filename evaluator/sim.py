@@ -19,6 +19,7 @@ from typing import TypedDict, Unpack
 
 from evaluator.protocol import (
     KEYPAD_TO_UNIT,
+    VERSION_2,
     Ack,
     Clear,
     Fault,
@@ -32,6 +33,7 @@ from evaluator.protocol import (
     PleaseRate,
     Pong,
     PromptRating,
+    RatingKey,
     SetBrightness,
     SetVolume,
     ShowMessage,
@@ -89,6 +91,7 @@ class SimOptions(TypedDict, total=False):
     retries: int
     on_event: Callable[[str], None] | None
     monotonic: Callable[[], float]
+    protocol: int
 
 
 class KeypadSim:
@@ -105,8 +108,14 @@ class KeypadSim:
         retries: int = 2,
         on_event: Callable[[str], None] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        protocol: int = VERSION_2,
     ) -> None:
         self._tr = transport
+        # A version-2 keypad speaks version 2 from power-on and reads both versions
+        # (docs/keypad-protocol.md, section 9); protocol=1 is an older keypad.
+        self.protocol = protocol
+        self.speaks = protocol
+        self._prompt_seq: int | None = None  # the PROMPT_RATING on screen
         self._heartbeat_s = heartbeat_s
         self._script: list[int | None] = list(auto_rate)
         self._auto_delay_s = auto_rate_delay_s
@@ -114,7 +123,7 @@ class KeypadSim:
         self._retries = retries
         self._on_event = on_event
         self._mono = monotonic
-        self._parser = FrameParser()
+        self._parser = FrameParser(max_version=protocol)
         self._cond = threading.Condition()  # guards state below, wakes wait_for()
         self._tx_lock = threading.Lock()
         self._seq = 0
@@ -167,7 +176,15 @@ class KeypadSim:
         """Press customer key ``key``; returns the frame's sequence number.
 
         Like the other press methods it raises TransportClosed once the line is gone."""
-        return self._press(Key(key), "key", key=key)
+        return self._press(self._key(key, self._prompt_seq), "key", key=key,
+                           prompt=self._prompt_seq)
+
+    def _key(self, key: int, prompt_seq: int | None) -> Message:
+        """A press as this keypad sends it: RATING_KEY while a prompt is on screen, in
+        version 2; KEY otherwise."""
+        if self.speaks == VERSION_2 and prompt_seq is not None:
+            return RatingKey(key, prompt_seq)
+        return Key(key)
 
     def please_rate(self) -> int:
         return self._press(PleaseRate(), "please_rate")
@@ -230,7 +247,7 @@ class KeypadSim:
     def _next_frame(self, msg: Message) -> tuple[int, bytes]:
         seq = self._seq
         self._seq = (self._seq + 1) & 0xFF
-        return seq, encode(with_seq(msg, seq))
+        return seq, encode(with_seq(msg, seq), self.speaks)
 
     def _send(self, msg: Message) -> int:
         with self._tx_lock:
@@ -282,7 +299,7 @@ class KeypadSim:
         with self._cond:
             due = [s for s in self._scheduled if s[0] <= now]
             if self._prompt_ends is not None and now >= self._prompt_ends:
-                self._prompt_ends = None
+                self._prompt_ends = self._prompt_seq = None
                 self._display = dataclasses.replace(self._display, prompt_timeout_s=None)
                 self._cond.notify_all()
             resend: list[bytes] = []
@@ -298,7 +315,7 @@ class KeypadSim:
                 self._cond.notify_all()
         for item in due:
             _, key, prompt_seq = item
-            self._press(Key(key), "key", key=key, prompt=prompt_seq)
+            self._press(self._key(key, prompt_seq), "key", key=key, prompt=prompt_seq)
             with self._cond:  # only now, so `done` never sees a press in flight as done
                 self._scheduled.remove(item)
         for frame in resend:
@@ -338,6 +355,7 @@ class KeypadSim:
                     d, prompt_timeout_s=timeout_s, message=None, thank_you=False
                 )
                 self._prompt_ends = now + timeout_s
+                self._prompt_seq = msg.seq
                 note = f"please rate ({timeout_s:g} s)"
                 if self._script:
                     answer = self._script.pop(0)
@@ -347,11 +365,11 @@ class KeypadSim:
                         self._scheduled.append((now + self._auto_delay_s, answer, msg.seq))
             elif isinstance(msg, ThankYou):
                 d = dataclasses.replace(d, prompt_timeout_s=None, thank_you=True)
-                self._prompt_ends = None
+                self._prompt_ends = self._prompt_seq = None
                 note = "thank you"
             elif isinstance(msg, Clear):
                 d = dataclasses.replace(d, prompt_timeout_s=None, message=None, thank_you=False)
-                self._prompt_ends = None
+                self._prompt_ends = self._prompt_seq = None
                 note = "cleared"
             elif isinstance(msg, ShowMessage):
                 d = dataclasses.replace(d, message=msg.text)

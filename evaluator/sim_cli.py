@@ -59,6 +59,8 @@ def keypad_main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = Non
     ap.add_argument("--heartbeat", type=float, default=1.0, help="heartbeat period in seconds")
     ap.add_argument("--interactive", action="store_true", help="read keys from stdin")
     ap.add_argument("--exit-when-done", action="store_true", help="exit after the script")
+    ap.add_argument("--protocol", type=int, choices=(1, 2), default=2,
+                    help="highest protocol version to speak (1: an older keypad)")
     args = ap.parse_args(argv)
     try:
         script = parse_script(args.auto_rate)
@@ -77,6 +79,7 @@ def keypad_main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = Non
             heartbeat_s=args.heartbeat,
             auto_rate=script,
             auto_rate_delay_s=args.delay,
+            protocol=args.protocol,
             on_event=lambda text: print(f"[keypad] {text}", file=out, flush=True),
         )
         stack.callback(sim.stop)

@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-KeypadEventKind = Literal["key", "please_rate", "manual_record", "heartbeat", "fault", "link"]
+KeypadEventKind = Literal[
+    "key", "stray_key", "please_rate", "manual_record", "heartbeat", "fault", "link"
+]
 
 
 @dataclass(frozen=True, slots=True)
 class KeypadEvent:
-    """Something the keypad reported. ``key`` is the key code for kind "key";
+    """Something the keypad reported. ``key`` is the key code for kinds "key" and
+    "stray_key" (a press that may not be a rating: ``detail`` says why, see
+    hal/keypad/rating_gate.py);
     kind "link" reports the serial link going down (up=False) or back (up=True)."""
 
     kind: KeypadEventKind

@@ -2,7 +2,11 @@
 
 Transport by pyserial URL, so ``/dev/ttyUSB0``, a pseudo-terminal and ``loop://`` all
 work. A reader thread feeds the pure FrameParser and queues KeypadEvents stamped with the
-caller's clock (media time in replay). Which key means which rating is not decided here.
+caller's clock (media time in replay). Which key means which rating is not decided here;
+whether a press may be a rating at all is (rating_gate.py): with a version-2 keypad only a
+RATING_KEY naming the open prompt is queued as a "key" event, other presses as
+"stray_key". The link starts in version 1 and moves to version 2 at the keypad's first
+version-2 frame (docs/keypad-protocol.md, section 9).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from evaluator.messages import (
 )
 from evaluator.protocol import (
     KEYPAD_TO_UNIT,
+    VERSION,
+    VERSION_2,
     Ack,
     Clear,
     Fault,
@@ -40,6 +46,7 @@ from evaluator.protocol import (
     Pong,
     PromptRating,
     ProtocolError,
+    RatingKey,
     SetBrightness,
     SetVolume,
     ShowMessage,
@@ -50,11 +57,12 @@ from evaluator.protocol import (
     with_seq,
 )
 from hal.keypad.base import KeypadEvent, StaffCard
+from hal.keypad.rating_gate import GateStats, RatingGate
 from hal.serial_link import LinkStats, PortFactory, SerialLink, url_port_factory
 
 log = logging.getLogger(__name__)
 
-_PRESSES = (Key, PleaseRate, ManualRecord, Fault)
+_PRESSES = (Key, RatingKey, PleaseRate, ManualRecord, Fault)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +78,8 @@ class KeypadStats:
     acks: int
     nacks: int
     pongs: int
+    version: int  # the protocol version the link speaks now
+    gate: GateStats
 
 
 class SerialKeypad:
@@ -106,6 +116,9 @@ class SerialKeypad:
         self._cond = threading.Condition()
         self._tx_lock = threading.Lock()
         self._seq = 0
+        self._version = VERSION
+        self._gate = RatingGate()
+        self._gate_lock = threading.Lock()  # prompts go out on the caller's thread
         self._card: StaffCard | None = None
         self._link_up: bool | None = None
         self._noise_logged = False
@@ -154,15 +167,22 @@ class SerialKeypad:
         """Prompt for a rating; ValueError if ``timeout_s`` is not in 0.1..6553.5 s."""
         if not math.isfinite(timeout_s):
             raise ProtocolError(f"timeout_ds for timeout_s={timeout_s!r} is not a number")
-        self._send(PromptRating(round(timeout_s * 10)))
+        msg = PromptRating(round(timeout_s * 10))
+        with self._gate_lock:
+            seq = self._send(msg)
+            self._gate.prompted(seq, self._mono(), timeout_s)
 
     def thank_you(self) -> None:
+        with self._gate_lock:
+            self._gate.close()
         self._send(ThankYou())
 
     def show_message(self, text: str) -> None:
         self._send(ShowMessage(fit_utf8(text, TEXT_MAX_BYTES)))
 
     def clear(self) -> None:
+        with self._gate_lock:
+            self._gate.close()
         self._send(Clear())
 
     # --- extras -------------------------------------------------------------------
@@ -194,6 +214,8 @@ class SerialKeypad:
             acks=c["ack"],
             nacks=c["nack"],
             pongs=c["pong"],
+            version=self._version,
+            gate=dataclasses.replace(self._gate.stats),
         )
 
     # --- transmit -------------------------------------------------------------------
@@ -208,28 +230,44 @@ class SerialKeypad:
             fit_utf8(card.photo_id, PHOTO_ID_MAX_BYTES),
         )
 
-    def _send(self, msg: Message) -> None:
+    def _send(self, msg: Message, version: int | None = None) -> int:
+        """Send ``msg`` in the link's version (or ``version``); returns its sequence number."""
         with self._tx_lock:
-            frame = encode(with_seq(msg, self._seq))
+            seq = self._seq
+            frame = encode(with_seq(msg, seq), self._version if version is None else version)
             self._seq = (self._seq + 1) & 0xFF
             if not self._link.write(frame):
                 # Link loss was already logged once; what is not sent is counted.
                 self._counts["tx"] += 1
+        return seq
 
     # --- reader thread --------------------------------------------------------------
 
     def _on_open(self) -> None:
         self._parser.reset()
+        self._version = self._parser.min_version = VERSION
         self._last_rx = self._last_frame = self._mono()
         # A replugged keypad has rebooted blank: restore the card, and ping so the link
-        # comes up without waiting for the next heartbeat.
+        # comes up without waiting for the next heartbeat. Both go in version 1, which
+        # every keypad reads; a version-2 keypad answers in version 2 and the link follows.
         if self._card is not None:
             self._send(self._card_message(self._card))
         self._send(Ping())
 
     def _on_data(self, data: bytes) -> None:
         self._last_rx = self._mono()
-        self._handle(self._parser.feed(data))
+        v2_before = self._parser.stats.frames_v2
+        items = self._parser.feed(data)
+        # Only the keypad's own version-2 frames count: on loop:// our offer comes back.
+        from_keypad = any(not isinstance(m, ParseError) and m.TYPE in KEYPAD_TO_UNIT
+                          for m in items)
+        if (self._parser.stats.frames_v2 > v2_before and self._parser.last_version == VERSION_2
+                and from_keypad and self._version == VERSION):
+            # From now on version-1 frames are dropped, so that corruption cannot fall
+            # back to the weaker CRC-16; the port reopening starts over at version 1.
+            self._version = self._parser.min_version = VERSION_2
+            log.info("keypad %s: speaks protocol version 2", self.url)
+        self._handle(items)
 
     def _on_poll(self) -> None:
         now = self._mono()
@@ -287,8 +325,13 @@ class SerialKeypad:
             return
         self._last_press, self._last_press_t = msg, now
         t = self._clock()
-        if isinstance(msg, Key):
-            self._push(KeypadEvent("key", t, key=msg.key, seq=msg.seq))
+        if isinstance(msg, (Key, RatingKey)):
+            with self._gate_lock:
+                held = self._gate.admit(msg, version=self._version, now=now)
+            if held is None:
+                self._push(KeypadEvent("key", t, key=msg.key, seq=msg.seq))
+            else:  # never a rating (docs/keypad-protocol.md, section 9)
+                self._push(KeypadEvent("stray_key", t, key=msg.key, seq=msg.seq, detail=held))
         elif isinstance(msg, PleaseRate):
             self._push(KeypadEvent("please_rate", t, seq=msg.seq))
         elif isinstance(msg, ManualRecord):

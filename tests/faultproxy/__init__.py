@@ -1,6 +1,8 @@
 """A fault-injecting TCP proxy on loopback for tests (latency, bandwidth, reset, stall, truncation).
 
-The proxy forwards raw bytes, so TLS passes through untouched. It runs its own asyncio loop in a
+The proxy forwards raw bytes, so TLS passes through untouched; given a ``TlsTap`` it
+terminates TLS on both legs instead and logs the HTTP it forwarded in ``proxy.wire``
+(wire.py; tests/sync_wire.py reads a unit's re-sends off it). It runs its own asyncio loop in a
 background thread so synchronous test code (and blocking HTTP clients) can use it; every fault
 setter is thread-safe and takes effect on chunks not yet forwarded.
 
@@ -16,5 +18,7 @@ upstream -> client (responses). A setter given ``direction=None`` applies to bot
 
 from tests.faultproxy.faults import Direction, FaultProxyError, ProxyStats, TokenBucket
 from tests.faultproxy.proxy import FaultProxy
+from tests.faultproxy.wire import Exchange, Message, TlsTap, WireLog
 
-__all__ = ["Direction", "FaultProxy", "FaultProxyError", "ProxyStats", "TokenBucket"]
+__all__ = ["Direction", "Exchange", "FaultProxy", "FaultProxyError", "Message", "ProxyStats",
+           "TlsTap", "TokenBucket", "WireLog"]

@@ -1,6 +1,7 @@
 """The fault-injecting proxy itself: listener, links and the asyncio loop thread.
 
-The bytes of each direction are pumped, under the faults, by pump.py.
+The bytes of each direction are pumped, under the faults, by pump.py. With a ``TlsTap``
+the proxy terminates TLS on both legs and logs the HTTP it forwards (wire.py).
 """
 
 from __future__ import annotations
@@ -27,15 +28,37 @@ from tests.faultproxy.faults import (
     _rst,
 )
 from tests.faultproxy.pump import Pumps
+from tests.faultproxy.wire import TlsTap, WireLog
 
 log = logging.getLogger(__name__)
+
+
+def _flush_on_drain(transport: asyncio.BaseTransport) -> None:
+    """Make drain() wait for an empty buffer, so counted (and tapped) bytes are in the kernel.
+
+    A plain socket transport gets zero limits. A TLS one cannot: asyncio's SSL transport
+    pauses when its buffer is ``>= high``, so with 0 it pauses while empty and never resumes.
+    It gets high=1 (paused while anything is pending) and its socket transport, under it,
+    zero limits (its back-pressure keeps the encrypted bytes pending above until the kernel
+    took them).
+    """
+    raw = getattr(getattr(transport, "_ssl_protocol", None), "_transport", None)
+    if raw is None:
+        transport.set_write_buffer_limits(high=0)  # type: ignore[attr-defined]
+        return
+    raw.set_write_buffer_limits(high=0)
+    transport.set_write_buffer_limits(high=1, low=0)  # type: ignore[attr-defined]
 
 
 class FaultProxy:
     """TCP proxy on 127.0.0.1:<ephemeral> forwarding to ``upstream`` with injectable faults."""
 
-    def __init__(self, upstream: tuple[str, int], *, host: str = "127.0.0.1") -> None:
+    def __init__(self, upstream: tuple[str, int], *, host: str = "127.0.0.1",
+                 tls: TlsTap | None = None) -> None:
         self._upstream = upstream
+        self._tls = tls
+        # Filled only with a TlsTap: the HTTP exchanges as forwarded (after the faults).
+        self.wire = WireLog()
         self._host = host
         self._port = 0
         self._lock = threading.Lock()  # guards _upstream and _down
@@ -209,7 +232,9 @@ class FaultProxy:
         self._loop = asyncio.get_running_loop()
         self._shutdown = asyncio.Event()
         self._pumps.start_in_loop()
-        server = await asyncio.start_server(self._handle, self._host, 0)
+        server = await asyncio.start_server(
+            self._handle, self._host, 0,
+            ssl=self._tls.server_context() if self._tls is not None else None)
         self._port = server.sockets[0].getsockname()[1]
         self._ready.set()
         try:
@@ -260,9 +285,11 @@ class FaultProxy:
     async def _forward(self, link: _Link, creader: asyncio.StreamReader,
                        upstream: tuple[str, int]) -> None:
         try:
+            tls = {} if self._tls is None else {"ssl": self._tls.client_context(),
+                                                "server_hostname": self._tls.server_hostname}
             ureader, uwriter = await asyncio.wait_for(
-                asyncio.open_connection(*upstream), _CONNECT_TIMEOUT_S)
-        except (OSError, TimeoutError) as exc:
+                asyncio.open_connection(*upstream, **tls), _CONNECT_TIMEOUT_S)  # type: ignore[arg-type]
+        except (OSError, TimeoutError) as exc:  # ssl.SSLError is an OSError
             if self._upstream_ok:
                 log.warning("fault proxy :%d cannot reach upstream %s:%d: %s",
                             self._port, *upstream, exc)
@@ -275,11 +302,13 @@ class FaultProxy:
         self._upstream_ok = True
         link.upstream = uwriter
         for w in link.writers():
-            # Zero limits make drain() wait for an empty buffer: counted bytes are in the kernel.
-            w.transport.set_write_buffer_limits(high=0)
+            _flush_on_drain(w.transport)
+        tap = self.wire.link() if self._tls is not None else None
         pipes = {
-            asyncio.create_task(self._pumps.pump(creader, uwriter, Direction.UP)),
-            asyncio.create_task(self._pumps.pump(ureader, link.client, Direction.DOWN)),
+            asyncio.create_task(self._pumps.pump(creader, uwriter, Direction.UP,
+                                                 tap.up if tap else None)),
+            asyncio.create_task(self._pumps.pump(ureader, link.client, Direction.DOWN,
+                                                 tap.down if tap else None)),
         }
         link.tasks |= pipes
         try:

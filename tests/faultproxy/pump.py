@@ -12,6 +12,7 @@ import contextlib
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 from tests.faultproxy.faults import (
@@ -84,15 +85,16 @@ class Pumps:
             self._changed = asyncio.Event()
 
     async def pump(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter,
-                   d: Direction) -> None:
+                   d: Direction, tap: Callable[[bytes], None] | None = None) -> None:
         """Forward ``src`` to ``dst`` under the faults of ``d`` until EOF.
 
-        Raises _PeerGone when ``src`` fails and _Fire when a reset/truncate rule fires.
+        ``tap`` sees exactly the bytes forwarded. Raises _PeerGone when ``src`` fails and
+        _Fire when a reset/truncate rule fires.
         """
         queue: _Queue = asyncio.Queue(_QUEUE_CHUNKS)
         reader = asyncio.create_task(self._read_into(src, queue, d))
         try:
-            await self._write_from(queue, dst, d)
+            await self._write_from(queue, dst, d, tap)
         finally:
             reader.cancel()
 
@@ -110,7 +112,8 @@ class Pumps:
                 latency = self._faults[d].latency_s
             await queue.put((time.monotonic() + latency, data))
 
-    async def _write_from(self, queue: _Queue, dst: asyncio.StreamWriter, d: Direction) -> None:
+    async def _write_from(self, queue: _Queue, dst: asyncio.StreamWriter, d: Direction,
+                          tap: Callable[[bytes], None] | None) -> None:
         sent = 0
         seen: _Limit | None = None
         base = 0
@@ -141,8 +144,10 @@ class Pumps:
                     dst.write(data[:n])
                     await dst.drain()
                     sent += n
-                    data = data[n:]
                     self.count(**{f"bytes_{d.value}": n})
+                    if tap is not None:
+                        tap(data[:n])
+                    data = data[n:]
                 if seen is not None and sent - base >= seen.nbytes and self._arm_fire(d, seen):
                     raise _Fire(seen.action)
 

@@ -31,6 +31,7 @@ from evaluator.protocol import (
     crc16,
     encode,
 )
+from tests.keypad_fuzz import run
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -210,3 +211,20 @@ def test_measured_false_accept_rate_of_single_corruptions() -> None:
         got, _ = feed_in_chunks(bytes(frame) + tail, [])
         invented += sum(1 for m in got if isinstance(m, Key) and m != key)
     assert invented <= 3, f"{invented} corrupted KEY frames accepted out of 20000"
+
+
+def test_no_corruption_becomes_a_rating_on_a_version_2_link() -> None:
+    """100 000 frames of rating sessions (tests/keypad_fuzz.py), every session corrupted:
+    no phantom rating, and every stage was reached (parser, gate, genuine ratings).
+
+    This is the figure at the rating level; the one above is the frame level of version 1
+    (one phantom KEY in about 65 536 corrupted candidates)."""
+    counts = run(100_000, seed=20261207)
+    print("\n" + counts.line())
+    assert counts.phantom_ratings == 0, counts.line()
+    assert counts.forged == 0, counts.line()
+    assert counts.frames >= 100_000 and counts.corrupted_frames > counts.sessions
+    assert counts.rejected > counts.sessions // 2  # corruption did reach the parser
+    assert counts.presses_at_gate > counts.sessions // 2  # presses did reach the gate
+    assert counts.held.get("wrong_prompt", 0) > 1000 and counts.held.get("no_prompt", 0) > 1000
+    assert counts.genuine_ratings > counts.sessions // 4  # intact answers still count

@@ -2,7 +2,10 @@
 
 A real unit database (firmware Store), the sync runner, a real HQ over mutual
 TLS, and the fault proxy between them. Time is driven: each pass is given its
-"now", so backoff is exercised without waiting for it.
+"now", so backoff is exercised without waiting for it. The proxy terminates TLS
+(as HQ, then as the unit) and the tests read what the unit sent off its wire log:
+acknowledged events never go again, HQ reports no duplicate unless an answer was
+lost on purpose, and clip bytes go twice only within the one chunk that was cut.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import hashlib
 import random
 import zoneinfo
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -25,6 +29,7 @@ from sync.hq_client import HQClient
 from sync.outbox import Outbox
 from tests.faultproxy import Direction, FaultProxy
 from tests.hq_server import HQServer, running_hq
+from tests.sync_wire import audit_clips, audit_events, tls_tap
 
 CHUNK = 64 * 1024
 UNIT = "unit-sync"
@@ -49,10 +54,10 @@ def hq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HQServer]:
         yield server
 
 
-def unit_day(tmp_path: Path) -> tuple[Store, list[str], Path, str]:
+def unit_day(tmp_path: Path, unit: str = UNIT) -> tuple[Store, list[str], Path, str]:
     """A unit database with 30 events (2 alerts) and one closed 8-chunk clip."""
     clock = UnitClock.media(lambda: 0.0, dt.datetime(2026, 11, 22, 9, tzinfo=dt.UTC))
-    store = Store(tmp_path / "counterunit.db", EventContext(UNIT, "counter-1", "boot", clock))
+    store = Store(tmp_path / "counterunit.db", EventContext(unit, "counter-1", "boot", clock))
     uuids = [store.record("key_ignored", float(i), {"key": 3}).uuid for i in range(28)]
     uuids += [store.record("alert_raised", 30.0 + i, {"alert": "off_seat", "level": i + 1}).uuid
               for i in range(2)]
@@ -69,9 +74,9 @@ def unit_day(tmp_path: Path) -> tuple[Store, list[str], Path, str]:
 def test_everything_arrives_once_through_an_outage_and_a_cut(hq: HQServer,
                                                               tmp_path: Path) -> None:
     store, uuids, clip, sha = unit_day(tmp_path)
-    with FaultProxy(("127.0.0.1", hq.port)) as proxy:
-        client = HQClient.from_identity(f"https://localhost:{proxy.port}",
-                                        hq.enrolled_unit(UNIT))
+    unit = hq.enrolled_unit(UNIT)
+    with FaultProxy(("127.0.0.1", hq.port), tls=tls_tap(hq, unit)) as proxy:
+        client = HQClient.from_identity(f"https://localhost:{proxy.port}", unit)
         cfg = SyncConfig.model_validate({"hq_url": "https://localhost", "batch_events": 10,
                                          "chunk_bytes": CHUNK})
         outbox = Outbox(store.path)
@@ -108,8 +113,18 @@ def test_everything_arrives_once_through_an_outage_and_a_cut(hq: HQServer,
     assert runner.stats.events_accepted == 31
     stored = hq.deps.clips.open_clip("t1", UNIT)
     assert stored.sha256 == sha
-    # Acknowledged bytes were not sent again: only the chunk in flight was.
-    assert clip.stat().st_size < client.clip_bytes_sent <= clip.stat().st_size + CHUNK
+    # On the wire: no acknowledged event went again, HQ saw no duplicate, and the only
+    # clip bytes sent twice are those of the one chunk that was cut.
+    assert not proxy.wire.errors
+    events = audit_events(proxy.wire.exchanges())
+    assert (events.unique, events.resent_after_ack, events.lost_acks) == (31, (), ())
+    assert events.sent == 31 and events.duplicates == 0
+    clips = audit_clips(proxy.wire.exchanges())
+    assert (clips.uploads, clips.interrupted, clips.below_ack) == (1, 1, 0)
+    assert clips.unique_bytes == clip.stat().st_size
+    assert 0 < clips.resent <= CHUNK
+    # The client counts what it handed to its socket, more than reached HQ before the cut.
+    assert client.clip_bytes_sent >= clips.body_bytes
     backlog = Outbox(store.path).backlog()
     assert (backlog.events, backlog.clips) == (0, 0)
     store.close()
@@ -126,6 +141,37 @@ def drain(runner: SyncRunner, outbox: Outbox, now: float, passes: int = 60) -> f
     raise AssertionError(f"outbox not drained: {outbox.backlog()}")
 
 
+def test_a_lost_answer_costs_exactly_its_batch_in_duplicates(hq: HQServer,
+                                                              tmp_path: Path) -> None:
+    unit_id = "unit-lost-ack"
+    store, _, _, _ = unit_day(tmp_path, unit_id)
+    unit = hq.enrolled_unit(unit_id)
+    cfg = SyncConfig.model_validate({"hq_url": "https://localhost", "batch_events": 10,
+                                     "chunk_bytes": CHUNK})
+    outbox = Outbox(store.path)
+    with FaultProxy(("127.0.0.1", hq.port), tls=tls_tap(hq, unit)) as proxy:
+        client = HQClient.from_identity(f"https://localhost:{proxy.port}", unit)
+        runner = SyncRunner(outbox, client, cfg, zoneinfo.ZoneInfo("UTC"),
+                            rng=random.Random(7))
+        assert runner.step(0.0) is True
+        # HQ stores the second batch, but its answer never reaches the unit.
+        proxy.truncate_after(0, Direction.DOWN, times=1)
+        assert runner.step(1.0) is False
+        drain(runner, outbox, runner.next_try)
+        client.close()
+    outbox.close()
+    store.close()
+    assert not proxy.wire.errors
+    events = audit_events(proxy.wire.exchanges())
+    assert [len(batch) for batch in events.lost_acks] == [10]
+    # The lost batch went again and HQ called exactly those events duplicates; nothing
+    # acknowledged went again.
+    assert (events.duplicates, events.unexplained_duplicates) == (10, 0)
+    assert events.resent_after_ack == () and events.sent == 31 + 10
+    assert runner.stats.events_duplicate == 10
+    assert hq.deps.events.count_events(unit_id) == 31
+
+
 def test_hq_errors_slowness_and_a_restart_lose_nothing(tmp_path_factory: pytest.TempPathFactory,
                                                        tmp_path: Path) -> None:
     store, _, clip, sha = unit_day(tmp_path)
@@ -134,23 +180,26 @@ def test_hq_errors_slowness_and_a_restart_lose_nothing(tmp_path_factory: pytest.
     cfg = SyncConfig.model_validate({"hq_url": "https://localhost", "batch_events": 8,
                                      "chunk_bytes": CHUNK})
     outbox = Outbox(store.path)
-    # The proxy stands for the network: it outlives HQ's two lives.
-    with FaultProxy(("127.0.0.1", 9)) as proxy:
-        with running_hq(hq_root, limits) as hq:
-            proxy.set_upstream(("127.0.0.1", hq.port))
-            client = HQClient.from_identity(f"https://localhost:{proxy.port}",
-                                            hq.enrolled_unit("unit-sync"))
-            runner = SyncRunner(outbox, client, cfg, zoneinfo.ZoneInfo("UTC"),
-                                rng=random.Random(5))
-            hq.faults.fail_next = 3      # HQ answers 500 three times
-            now = 0.0
-            for _ in range(3):
-                assert runner.step(now) is False
-                now = runner.next_try
-            assert hq.faults.failed == 3 and hq.deps.events.count_events("unit-sync") == 0
-            hq.faults.delay_s = 0.3      # then slowly, but it answers
-            runner.step(now)
-            assert hq.deps.events.count_events("unit-sync") == 8
+    # The proxy stands for the network: it outlives HQ's two lives (which share HQ's
+    # server certificate, so its TLS tap serves both).
+    with ExitStack() as network, ExitStack() as first_life:
+        hq = first_life.enter_context(running_hq(hq_root, limits))
+        unit = hq.enrolled_unit("unit-sync")
+        proxy = network.enter_context(FaultProxy(("127.0.0.1", hq.port),
+                                                 tls=tls_tap(hq, unit)))
+        client = HQClient.from_identity(f"https://localhost:{proxy.port}", unit)
+        runner = SyncRunner(outbox, client, cfg, zoneinfo.ZoneInfo("UTC"),
+                            rng=random.Random(5))
+        hq.faults.fail_next = 3      # HQ answers 500 three times
+        now = 0.0
+        for _ in range(3):
+            assert runner.step(now) is False
+            now = runner.next_try
+        assert hq.faults.failed == 3 and hq.deps.events.count_events("unit-sync") == 0
+        hq.faults.delay_s = 0.3      # then slowly, but it answers
+        runner.step(now)
+        assert hq.deps.events.count_events("unit-sync") == 8
+        first_life.close()
         # HQ's process is gone: its connections die and nothing answers.
         proxy.set_down(True)
         proxy.reset_all()
@@ -165,5 +214,13 @@ def test_hq_errors_slowness_and_a_restart_lose_nothing(tmp_path_factory: pytest.
             assert hq2.deps.clips.open_clip("t1", "unit-sync").sha256 == sha
         client.close()
     outbox.close()
-    assert client.clip_bytes_sent == clip.stat().st_size  # no clip byte sent twice
     store.close()
+    # On the wire: the three batches HQ answered 500 went again (nothing was stored), no
+    # acknowledged one did, no answer was lost, HQ counted no duplicate; no clip byte twice.
+    assert not proxy.wire.errors
+    events = audit_events(proxy.wire.exchanges())
+    assert events.resent_after_ack == () and events.lost_acks == ()
+    assert (events.unique, events.sent, events.duplicates) == (31, 31 + 3 * 8, 0)
+    clips = audit_clips(proxy.wire.exchanges())
+    assert (clips.interrupted, clips.resent, clips.below_ack) == (0, 0, 0)
+    assert clips.body_bytes == clip.stat().st_size == client.clip_bytes_sent

@@ -115,6 +115,53 @@ def test_units_and_tmpfiles_agree_on_directory_modes(unit: str) -> None:
     assert s["User"] == s["Group"] == "counterunit"
 
 
+# The hardening directives both units carry, with their values. The exposure score has
+# slack (dropping ProtectSystem, PrivateUsers or NoNewPrivileges alone still scores under
+# the bar), so each directive is asserted by itself.
+HARDENING = {
+    "NoNewPrivileges": "yes", "CapabilityBoundingSet": "", "AmbientCapabilities": "",
+    "ProtectSystem": "strict", "ReadWritePaths": "/var/lib/counterunit", "ProtectHome": "yes",
+    "PrivateTmp": "yes", "PrivateMounts": "yes", "PrivateUsers": "yes",
+    "DevicePolicy": "closed", "ProtectKernelTunables": "yes", "ProtectKernelModules": "yes",
+    "ProtectKernelLogs": "yes", "ProtectControlGroups": "yes", "ProtectClock": "yes",
+    "ProtectHostname": "yes", "ProtectProc": "invisible", "LockPersonality": "yes",
+    "RestrictRealtime": "yes", "RestrictSUIDSGID": "yes", "RestrictNamespaces": "yes",
+    "RemoveIPC": "yes", "KeyringMode": "private", "SystemCallArchitectures": "native",
+    "SystemCallErrorNumber": "EPERM", "UMask": "0027",
+}
+# What differs: the daemon sees only its own processes and has no IP at all; sync has no
+# devices and no W+X memory (the daemon's PortAudio callbacks need it, see the unit file).
+HARDENING_OF = {
+    "counterunit.service": {"ProcSubset": "pid", "IPAddressDeny": "any",
+                            "RestrictAddressFamilies": "AF_UNIX AF_NETLINK",
+                            "PrivateNetwork": "no"},
+    "counterunit-sync.service": {"PrivateDevices": "yes", "MemoryDenyWriteExecute": "yes",
+                                 "RestrictAddressFamilies": "AF_INET AF_INET6 AF_UNIX"},
+}
+SYSCALL_FILTER = ["@system-service", "~@privileged @resources"]
+
+
+def every_value(unit: str) -> dict[str, list[str]]:
+    """Each key of a unit file with all its values in order (repeated keys add up)."""
+    out: dict[str, list[str]] = {}
+    for raw in (SYSTEMD / unit).read_text().splitlines():
+        line = raw.strip()
+        if line and not line.startswith(("#", ";", "[")) and "=" in line:
+            key, value = line.split("=", 1)
+            out.setdefault(key, []).append(value)
+    return out
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_each_hardening_directive_is_present_with_its_value(unit: str) -> None:
+    values = every_value(unit)
+    expected = HARDENING | HARDENING_OF[unit]
+    wrong = {key: values.get(key) for key, want in expected.items()
+             if values.get(key) != [want]}
+    assert not wrong, f"{unit}: hardening directives missing or changed: {wrong}"
+    assert values["SystemCallFilter"] == SYSCALL_FILTER
+
+
 def test_daemon_has_no_ip_and_sync_no_devices() -> None:
     daemon, sync = settings("counterunit.service"), settings("counterunit-sync.service")
     assert set(daemon["RestrictAddressFamilies"].split()) == {"AF_UNIX", "AF_NETLINK"}

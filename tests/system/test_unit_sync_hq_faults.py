@@ -5,8 +5,13 @@ demo day (file camera, as fast as it goes), `counterunit sync` on the same
 database, and HQ over mutual TLS behind the fault proxy. While the unit records,
 the link is slow, HQ is slow, a connection is cut mid-upload, HQ answers 500,
 and HQ is stopped and restarted on the same data at another address. At the end
-HQ holds every event exactly once and every clip with the unit's sha256, and
-the only clip bytes sent twice are the chunks that were in flight at a failure.
+HQ holds every event exactly once and every clip with the unit's sha256. That
+much holds by HQ's schema whatever the unit does, so the proxy also terminates
+TLS (as HQ, then as the unit) and the test reads what went over the wire: no
+acknowledged event was sent again, every duplicate HQ reported is an event of a
+batch whose answer was lost (none, unless HQ's stop caught one in flight), no
+clip byte below an offset HQ had announced went again, and the clip bytes sent
+twice are at most one chunk per chunk upload that was interrupted.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from sync.outbox import read_backlog
 from tests.conftest import wait_for
 from tests.faultproxy import Direction, FaultProxy
 from tests.hq_server import HQServer, running_hq
+from tests.sync_wire import audit_clips, audit_events, tls_tap
 
 pytestmark = pytest.mark.slow
 
@@ -86,10 +92,13 @@ def test_everything_reaches_hq_once_through_every_fault(
     hq_root = tmp_path / "hq"
     limits = HQLimits(max_chunk_bytes=CHUNK)
     logs: dict[str, Path] = {name: tmp_path / f"{name}.log" for name in ("run", "sync")}
-    with FaultProxy(("127.0.0.1", 9)) as proxy, ExitStack() as first_life:
+    with ExitStack() as network, ExitStack() as first_life:
         hq: HQServer = first_life.enter_context(running_hq(hq_root, limits))
-        proxy.set_upstream(("127.0.0.1", hq.port))
-        config = write_config(tmp_path, video, proxy.port, hq.enrolled_unit(UNIT).directory)
+        unit = hq.enrolled_unit(UNIT)
+        # The network outlives HQ's two lives, which share HQ's server certificate.
+        proxy = network.enter_context(FaultProxy(("127.0.0.1", hq.port),
+                                                 tls=tls_tap(hq, unit)))
+        config = write_config(tmp_path, video, proxy.port, unit.directory)
         # A slow shared uplink and a slow HQ from the start.
         proxy.set_bandwidth(600_000, Direction.UP)
         hq.faults.delay_s = 0.2
@@ -145,10 +154,21 @@ def test_everything_reaches_hq_once_through_every_fault(
                     proc.wait(30)
     assert sync.returncode == 0, logs["sync"].read_text()[-3000:]
     status = sync_status(tmp_path)
-    total = sum(size for *_, size in clips)
-    resent = status["clip_bytes_sent"] - total
-    # Only a chunk in flight at each failed attempt may go twice; acknowledged bytes never.
-    assert 0 <= resent <= status["stats"]["failures"] * CHUNK, json.dumps(status)
     assert len(clips) >= 4 and status["stats"]["failures"] >= 6
+    # What the unit sent, counted on the wire by the proxy.
+    assert not proxy.wire.errors
+    wire_events = audit_events(proxy.wire.exchanges())
+    wire_clips = audit_clips(proxy.wire.exchanges())
+    figures = json.dumps({"events": repr(wire_events), "clips": repr(wire_clips),
+                          "sync": status["stats"]})
+    assert wire_events.unique == len(events), figures
+    assert wire_events.resent_after_ack == (), figures
+    assert wire_events.unexplained_duplicates == 0, figures  # 0 duplicates, no lost answer
+    assert wire_events.duplicates == status["stats"]["events_duplicate"], figures
+    assert wire_clips.unique_bytes == sum(size for *_, size in clips), figures
+    assert wire_clips.below_ack == 0, figures  # acknowledged clip bytes never went again
+    assert wire_clips.interrupted >= 1, figures  # the cut, at least
+    assert 0 <= wire_clips.resent <= wire_clips.interrupted * CHUNK, figures
+    print(figures)
     for log in logs.values():
         assert "Traceback" not in log.read_text(), log.read_text()[-3000:]

@@ -28,12 +28,14 @@ from evaluator.protocol import (
     Pong,
     PromptRating,
     ProtocolError,
+    RatingKey,
     SetBrightness,
     SetVolume,
     ShowMessage,
     ShowStaff,
     ThankYou,
     crc16,
+    crc32,
     encode,
     fit_utf8,
     with_seq,
@@ -60,6 +62,7 @@ ALL_MESSAGES: list[Message] = [
     Heartbeat(0xFFFFFFFF, seq=15),
     Fault(0x0102, "display not responding", seq=16),
     Pong(12, seq=17),
+    RatingKey(5, 0xA5, seq=20),
     Ack(7, seq=18),
     Ack(7, AckStatus.BAD_PARAMETER, seq=19),
 ]
@@ -77,6 +80,8 @@ def frame(
     """A frame with any field forced, for building broken input."""
     n = len(payload) if length is None else length
     body = struct.pack("<BBBH", version, msg_type, seq, n) + payload
+    if version != 1:  # version 2 and later end in a CRC-32
+        return b"\xa5" + body + struct.pack("<I", crc32(body) if crc is None else crc)
     return b"\xa5" + body + struct.pack("<H", crc16(body) if crc is None else crc)
 
 
@@ -164,7 +169,7 @@ RESYNC_CASES = [
     ("bad-crc", K1[:-1] + b"\x00" + K2, TWO, "bad_crc"),
     ("oversize", frame(0x81, b"\x01", length=300) + K2, TWO, "oversize"),
     ("unknown-type", frame(0x99, b"\x01") + K2, TWO, "unknown_type"),
-    ("unknown-version", frame(0x81, b"\x01", version=2) + K2, TWO, "bad_version"),
+    ("unknown-version", frame(0x81, b"\x01", version=3) + K2, TWO, "bad_version"),
     ("key-zero", frame(0x81, b"\x00") + K2, TWO, "bad_payload"),
     ("trailing-bytes", frame(0x81, b"\x01\x02") + K2, TWO, "bad_payload"),
     ("bad-utf8", frame(0x05, b"\x02\xff\xfe") + K2, TWO, "bad_payload"),

@@ -10,12 +10,22 @@ from pathlib import Path
 import pytest
 
 from evaluator import protocol
-from evaluator.protocol import MESSAGE_CLASSES, FrameParser, Message, ParseError, crc16, encode
+from evaluator.protocol import (
+    MESSAGE_CLASSES,
+    VERSION_2,
+    FrameParser,
+    Message,
+    ParseError,
+    crc16,
+    crc32,
+    encode,
+)
 from evaluator.sim import KeypadSim
 from hal.keypad.serial_keypad import SerialKeypad
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "keypad-protocol.md").read_text("utf-8")
 EXAMPLES = re.findall(r"^message: (.+)\n^frame: +([0-9A-F ]+)$", DOC, flags=re.M)
+EXAMPLES_V2 = re.findall(r"^message v2: (.+)\n^frame v2: +([0-9A-F ]+)$", DOC, flags=re.M)
 STREAMS = re.findall(r"^stream: +([0-9A-F ]+)\n^decodes: (.+)$", DOC, flags=re.M)
 
 
@@ -39,6 +49,22 @@ def test_example_encodes_and_decodes_exactly(message: str, hex_frame: str) -> No
     msg, raw = build(message), bytes.fromhex(hex_frame)
     assert encode(msg) == raw
     assert FrameParser().feed(raw) == [msg]
+
+
+@pytest.mark.parametrize(("message", "hex_frame"), EXAMPLES_V2, ids=[m for m, _ in EXAMPLES_V2])
+def test_version_2_example_encodes_and_decodes_exactly(message: str, hex_frame: str) -> None:
+    msg, raw = build(message), bytes.fromhex(hex_frame)
+    assert encode(msg, VERSION_2) == raw
+    parser = FrameParser()
+    assert parser.feed(raw) == [msg] and parser.stats.frames_v2 == 1
+    assert FrameParser(max_version=1).feed(raw) == [ParseError("bad_version", "version 0x02",
+                                                               len(raw))]
+
+
+def test_doc_has_version_2_examples_and_the_crc32_check_value() -> None:
+    assert len(EXAMPLES_V2) >= 3
+    check = re.search(r"crc32 check value `0x([0-9A-F]{8})`", DOC)
+    assert check is not None and crc32(b"123456789") == int(check.group(1), 16)
 
 
 @pytest.mark.parametrize(("hex_stream", "decodes"), STREAMS)
