@@ -132,6 +132,9 @@ class ClipWriter:
                 self.skipped += 1
                 return
             self._origin = p.pts
+            # Once per clip: where its time 0 lies on the capture clock (the power-cut
+            # harness measures what salvage kept against it).
+            log.info("clip %s starts at keyframe %.3f", self.final_path.name, p.pts)
         stream = self._streams.get(p.kind)
         if stream is None or p.pts < self._origin:
             self.skipped += 1
