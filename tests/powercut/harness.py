@@ -9,6 +9,7 @@ open, and the store is checked once more after that.
 from __future__ import annotations
 
 import random
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from tests.powercut.checks import ClipWatch, Tally, check_after_cut, origins, read_store
-from tests.powercut.rig import Rig, SyncTarget
+from tests.powercut.rig import UNIT_ID, Rig, SyncTarget
 from vision.scenes import Appearance, SceneSpec, compose
 
 
@@ -48,11 +49,29 @@ class Figures:
     logs: list[Path] = field(default_factory=list)
 
 
+def hq_event_uuids(hq_db: Path, unit_id: str = UNIT_ID) -> set[str]:
+    """Events HQ stored for the unit: the unit must still have every one after a cut."""
+    conn = sqlite3.connect(f"file:{hq_db}?mode=ro", uri=True, timeout=10)
+    try:
+        return {r[0] for r in conn.execute("SELECT uuid FROM events WHERE unit_id = ?",
+                                           [unit_id])}
+    finally:
+        conn.close()
+
+
 def run_cuts(work: Path, video: Path, shim: Path, cuts: int, *, seed: int = 1,
-             max_run_s: float = 8.0, synchronous: Literal["FULL", "NORMAL"] = "FULL",
-             sync: SyncTarget | None = None, settle: bool = True,
+             min_run_s: float = 0.2, max_run_s: float = 8.0, prefix_share: float = 0.3,
+             synchronous: Literal["FULL", "NORMAL"] = "FULL",
+             sync: SyncTarget | None = None, hq_events: Callable[[], set[str]] | None = None,
+             settle: bool = True,
              progress: Callable[[int, Tally], None] | None = None) -> tuple[Tally, Figures]:
-    """Run ``cuts`` boot-and-cut rounds in ``work``; returns the tally and the figures."""
+    """Run ``cuts`` boot-and-cut rounds in ``work``; returns the tally and the figures.
+
+    A cut lands uniformly in [``min_run_s``, ``max_run_s``] after the boot starts; a
+    share ``prefix_share`` of the cuts keep a random prefix of the unsynced writes
+    (journal.rollback's ``keep="prefix"``), the others none. ``hq_events``: what HQ has
+    acknowledged, which counts as committed too.
+    """
     rng = random.Random(seed)
     rig = Rig(work, video, shim, synchronous=synchronous, sync=sync)
     tally, figures, watch = Tally(), Figures(), ClipWatch()
@@ -60,9 +79,12 @@ def run_cuts(work: Path, video: Path, shim: Path, cuts: int, *, seed: int = 1,
     try:
         for i in range(cuts):
             b = rig.boot()
-            rig.watch(b, b.started + rng.uniform(0.2, max_run_s))
-            keep: Literal["none", "prefix"] = "prefix" if rng.random() < 0.3 else "none"
+            rig.watch(b, b.started + rng.uniform(min_run_s, max_run_s))
+            keep: Literal["none", "prefix"] = ("prefix" if rng.random() < prefix_share
+                                               else "none")
             stats = rig.cut(b, rng, keep)
+            if hq_events is not None:
+                rig.committed |= hq_events()
             assert b.cut_at is not None
             figures.seconds += b.cut_at - b.started
             figures.bytes_written += stats.bytes_written
@@ -84,6 +106,8 @@ def run_cuts(work: Path, video: Path, shim: Path, cuts: int, *, seed: int = 1,
                 progress(i + 1, tally)
         if settle:
             code, log = rig.shutdown()
+            if hq_events is not None:
+                rig.committed |= hq_events()
             if code != 0:
                 tally.fail(f"clean boot after the cuts exited {code}: {log[-2000:]!r}")
             check_after_cut(read_store(rig.db), rig.committed, rig.data, watch, tally,

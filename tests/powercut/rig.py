@@ -173,6 +173,8 @@ class Rig:
         stats = rollback(self.data, b.journal, keep=keep, rng=rng)
         # Rowids of events lost in flight are used again after the cut.
         self._last_rowid = self._max_rowid()
+        for shm in self.data.glob("*-shm"):  # made by the reader just now
+            shm.unlink()
         return stats
 
     def _max_rowid(self) -> int:

@@ -3,7 +3,8 @@
  * For every regular file and directory under $POWERCUT_ROOT it appends, BEFORE each
  * change, an undo record to $POWERCUT_JOURNAL (one write(2) per record, O_APPEND):
  *
- *   WRITE   pre-image of a write/pwrite/writev/pwritev: offset, old bytes, old size
+ *   WRITE   pre-image of a write/pwrite/writev/pwritev/sendfile/copy_file_range:
+ *           offset, old bytes, old size
  *   TRUNC   pre-image of an ftruncate/truncate/O_TRUNC: old size, bytes cut off
  *   CREATE  a new file or directory entry (open with O_CREAT that created it, mkdir)
  *   RENAME  old and new name
@@ -34,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -59,6 +61,7 @@ static ssize_t (*real_pwritev64)(int, const struct iovec *, int, off64_t);
 static int (*real_ftruncate)(int, off_t);
 static int (*real_ftruncate64)(int, off64_t);
 static int (*real_truncate)(const char *, off_t);
+static int (*real_truncate64)(const char *, off64_t);
 static int (*real_fsync)(int);
 static int (*real_fdatasync)(int);
 static int (*real_msync)(void *, size_t, int);
@@ -78,6 +81,9 @@ static int (*real_mkdirat)(int, const char *, mode_t);
 static int (*real_unlink)(const char *);
 static int (*real_unlinkat)(int, const char *, int);
 static int (*real_rmdir)(const char *);
+static ssize_t (*real_sendfile)(int, int, off_t *, size_t);
+static ssize_t (*real_sendfile64)(int, int, off64_t *, size_t);
+static ssize_t (*real_copy_file_range)(int, off64_t *, int, off64_t *, size_t, unsigned int);
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static void *(*real_mmap64)(void *, size_t, int, int, int, off64_t);
 
@@ -92,11 +98,13 @@ static int real_fsync_on;
 
 static void init(void) {
     LOAD(write); LOAD(pwrite); LOAD(pwrite64); LOAD(writev); LOAD(pwritev);
-    LOAD(pwritev64); LOAD(ftruncate); LOAD(ftruncate64); LOAD(truncate); LOAD(fsync);
+    LOAD(pwritev64); LOAD(ftruncate); LOAD(ftruncate64); LOAD(truncate);
+    LOAD(truncate64); LOAD(fsync);
     LOAD(fdatasync); LOAD(msync); LOAD(sync); LOAD(syncfs); LOAD(open); LOAD(open64);
     LOAD(openat); LOAD(openat64); LOAD(creat); LOAD(creat64); LOAD(rename);
     LOAD(renameat); LOAD(renameat2); LOAD(mkdir); LOAD(mkdirat); LOAD(unlink);
-    LOAD(unlinkat); LOAD(rmdir); LOAD(mmap); LOAD(mmap64);
+    LOAD(unlinkat); LOAD(rmdir); LOAD(mmap); LOAD(mmap64); LOAD(sendfile);
+    LOAD(sendfile64); LOAD(copy_file_range);
     const char *r = getenv("POWERCUT_ROOT");
     const char *j = getenv("POWERCUT_JOURNAL");
     const char *f = getenv("POWERCUT_REAL_FSYNC");
@@ -313,6 +321,52 @@ ssize_t pwritev64(int fd, const struct iovec *iov, int cnt, off64_t off) {
     return r;
 }
 
+ssize_t sendfile(int fd, int in, off_t *in_off, size_t n) {
+    ensure();
+    char path[PATH_MAX];
+    struct stat st;
+    int tracked = journal_fd >= 0 && fd_path(fd, path, &st) && S_ISREG(st.st_mode);
+    if (tracked) {
+        pthread_mutex_lock(&lock);
+        fstat(fd, &st);
+        record_write(fd, path, &st, cur_off(fd, &st), n);
+    }
+    ssize_t r = real_sendfile(fd, in, in_off, n);
+    WRITE_EPILOGUE(r)
+    return r;
+}
+
+ssize_t sendfile64(int fd, int in, off64_t *in_off, size_t n) {
+    ensure();
+    char path[PATH_MAX];
+    struct stat st;
+    int tracked = journal_fd >= 0 && fd_path(fd, path, &st) && S_ISREG(st.st_mode);
+    if (tracked) {
+        pthread_mutex_lock(&lock);
+        fstat(fd, &st);
+        record_write(fd, path, &st, cur_off(fd, &st), n);
+    }
+    ssize_t r = real_sendfile64(fd, in, in_off, n);
+    WRITE_EPILOGUE(r)
+    return r;
+}
+
+ssize_t copy_file_range(int in, off64_t *in_off, int fd, off64_t *out_off, size_t n,
+                        unsigned int flags) {
+    ensure();
+    char path[PATH_MAX];
+    struct stat st;
+    int tracked = journal_fd >= 0 && fd_path(fd, path, &st) && S_ISREG(st.st_mode);
+    if (tracked) {
+        pthread_mutex_lock(&lock);
+        fstat(fd, &st);
+        record_write(fd, path, &st, out_off ? *out_off : cur_off(fd, &st), n);
+    }
+    ssize_t r = real_copy_file_range(in, in_off, fd, out_off, n, flags);
+    WRITE_EPILOGUE(r)
+    return r;
+}
+
 static int do_ftruncate(int fd, off64_t len, int is64) {
     ensure();
     char path[PATH_MAX];
@@ -335,16 +389,19 @@ static int do_ftruncate(int fd, off64_t len, int is64) {
 int ftruncate(int fd, off_t len) { return do_ftruncate(fd, len, 0); }
 int ftruncate64(int fd, off64_t len) { return do_ftruncate(fd, len, 1); }
 
-int truncate(const char *p, off_t len) {
+static int do_truncate(const char *p, off64_t len, int is64) {
     ensure();
     int fd = real_open(p, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return real_truncate(p, len);
-    int r = do_ftruncate(fd, len, 0);
+    if (fd < 0) return is64 ? real_truncate64(p, len) : real_truncate(p, (off_t)len);
+    int r = do_ftruncate(fd, len, is64);
     int e = errno;
     close(fd);
     errno = e;
     return r;
 }
+
+int truncate(const char *p, off_t len) { return do_truncate(p, len, 0); }
+int truncate64(const char *p, off64_t len) { return do_truncate(p, len, 1); }
 
 /* ---- barriers --------------------------------------------------------------------- */
 
