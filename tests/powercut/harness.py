@@ -42,6 +42,8 @@ class Figures:
     writes: int = 0
     fsyncs: int = 0
     dirsyncs: int = 0
+    clip_bytes: int = 0
+    clip_fsyncs: int = 0
     undone: int = 0
     early_exits: int = 0
     events_committed: int = 0
@@ -91,6 +93,8 @@ def run_cuts(work: Path, video: Path, shim: Path, cuts: int, *, seed: int = 1,
             figures.writes += stats.writes
             figures.fsyncs += stats.fsyncs
             figures.dirsyncs += stats.dirsyncs
+            figures.clip_bytes += stats.clip_bytes
+            figures.clip_fsyncs += stats.clip_fsyncs
             figures.undone += stats.undone
             figures.early_exits += len(b.exited_early)
             if b.exited_early:

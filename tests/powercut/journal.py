@@ -92,6 +92,8 @@ class Stats:
     bytes_written: int = 0
     fsyncs: int = 0
     dirsyncs: int = 0
+    clip_bytes: int = 0  # of bytes_written, to clip files (under a "clips" folder)
+    clip_fsyncs: int = 0
     undone: int = 0
     undone_bytes: int = 0
     removed: list[str] = field(default_factory=list)
@@ -181,11 +183,14 @@ def rollback(root: Path, journal: Path, *, keep: Literal["none", "prefix"] = "no
         _keep_prefix(records, per_rec, lost, rng or random.Random())
     stats = Stats(records=len(records))
     for r in records:
+        clip = "/clips/" in r.path
         if r.type == WRITE:
             stats.writes += 1
             stats.bytes_written += r.length
+            stats.clip_bytes += r.length if clip else 0
         elif r.type == FSYNC:
             stats.fsyncs += 1
+            stats.clip_fsyncs += clip
         elif r.type == DIRSYNC:
             stats.dirsyncs += 1
     for i in range(len(records) - 1, -1, -1):
