@@ -15,7 +15,7 @@ _FULL = "PRAGMA SYNCHRONOUS=FULL"
 
 
 class _NormalConnection(sqlite3.Connection):
-    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:  # type: ignore[override]
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
         if sql.strip().upper() == _FULL:
             sql = "PRAGMA synchronous=NORMAL"
         return super().execute(sql, *args)

@@ -9,6 +9,7 @@ group with SIGKILL and rolls the data folder back to what the disk would hold.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -162,10 +163,8 @@ class Rig:
         """Last look, SIGKILL to the group, roll the disk back; reset the reader's mark."""
         self.look()
         b.cut_at = time.monotonic()
-        try:
+        with contextlib.suppress(ProcessLookupError):  # all gone already
             os.killpg(b.procs[0].pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         for p in b.procs:
             p.wait(30)
         assert b.log is not None
