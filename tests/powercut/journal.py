@@ -79,8 +79,21 @@ class _Obj:
     """One file or folder (an inode between its creation and its removal)."""
 
     path: str
+    dev: int
+    ino: int
     gone: bool = False
     created: bool = False
+
+    def here(self) -> bool:
+        """Whether ``path`` still names this inode. The shim journals a name change just
+        after it happens, so a kill in between leaves one the journal does not know:
+        then the undo of this object's records is skipped (the change that was not
+        journaled is kept, which a real disk may do as well)."""
+        try:
+            st = os.lstat(self.path)
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) == (self.dev, self.ino)
 
 
 @dataclass
@@ -96,6 +109,7 @@ class Stats:
     clip_fsyncs: int = 0
     undone: int = 0
     undone_bytes: int = 0
+    skipped: int = 0  # undo records of an inode no longer at its journaled name
     removed: list[str] = field(default_factory=list)
 
 
@@ -111,7 +125,8 @@ def _assign(records: list[Record]) -> tuple[list[_Obj | None], list[_Obj]]:
         key = (r.dev, r.ino)
         obj = live.get(key)
         if r.type == CREATE or obj is None:
-            obj = _Obj(r.path2 if r.type == RENAME else r.path, created=r.type == CREATE)
+            obj = _Obj(r.path2 if r.type == RENAME else r.path, r.dev, r.ino,
+                       created=r.type == CREATE)
             live[key] = obj
             objs.append(obj)
         if r.type == RENAME:
@@ -198,6 +213,9 @@ def rollback(root: Path, journal: Path, *, keep: Literal["none", "prefix"] = "no
         if not lost[i] or obj is None or obj.gone:
             continue
         r = records[i]
+        if not obj.here():
+            stats.skipped += 1
+            continue
         stats.undone += 1
         if r.type == WRITE:
             stats.undone_bytes += r.length

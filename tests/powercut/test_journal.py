@@ -68,6 +68,12 @@ CASES = [
     ("a folder whose parent was not fsynced goes with its files", {},
      "os.mkdir('d'); dsync('d'); f = os.open('d/x', O_CREAT | O_WRONLY); dsync('d')\n"
      "os.write(f, b'x'); os.fsync(f)", {"d/x": None}),
+    ("a rename the shim never saw (a kill before its record) is kept, not undone wrongly",
+     {"a": b"hello"},
+     "import ctypes, platform\nassert platform.machine() == 'x86_64'\n"
+     "os.rename('a', 'b'); open('c', 'wb').write(b'new')\n"
+     "ctypes.CDLL(None, use_errno=True).syscall(82, b'c', b'b')  # SYS_rename, unseen",
+     {"a": None, "b": b"new", "c": None}),
     ("the recorder's sequence keeps the clip under its final name", {},
      "f = os.open('c.partial', O_CREAT | O_WRONLY); os.fsync(f); dsync()\n"
      "os.write(f, b'frag1'); os.fsync(f); os.write(f, b'frag2'); os.fsync(f); os.close(f)\n"
