@@ -5,7 +5,7 @@ each cut the store and the clips are checked as the next boot finds them; the ne
 boot then salvages what was open. The last line sums it up and the exit status is
 non-zero if anything was missed:
 
-    python -m bench.bench_powercut [--cuts 1000] [--seed 1] [--no-sync]
+    python -m bench.bench_powercut [--cuts 1000] [--seed 1] [--minutes M] [--no-sync]
     powercut: N cuts, 0 events lost, 0 integrity errors, C clips playable, S salvaged within 1 s
 
 Also the disk's cost of durability per minute of running: bytes written and fsyncs,
@@ -69,8 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cuts", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--max-run-s", type=float, default=6.0,
+    ap.add_argument("--max-run-s", type=float, default=9.0,
                     help="a cut lands up to this long after a boot starts")
+    ap.add_argument("--minutes", type=float,
+                    help="start no cut after this long (the summary counts the cuts run)")
     ap.add_argument("--no-sync", action="store_true", help="the daemon alone, no HQ")
     ap.add_argument("--work", type=Path, help="keep the data here (default: a temp folder)")
     ap.add_argument("--every", type=int, default=25, help="print the tally every N cuts")
@@ -98,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         tally, figures = run_cuts(
             rig_dir, video, shim, args.cuts, seed=args.seed, max_run_s=args.max_run_s,
             sync=target, hq_events=(lambda: hq_event_uuids(hq_db)) if hq_db else None,
-            progress=progress)
+            deadline=t0 + args.minutes * 60 if args.minutes else None, progress=progress)
     for line in tally.failures:
         print("  MISS", line)
     for line in details(tally, figures):

@@ -65,14 +65,15 @@ def run_cuts(work: Path, video: Path, shim: Path, cuts: int, *, seed: int = 1,
              min_run_s: float = 0.2, max_run_s: float = 8.0, prefix_share: float = 0.3,
              synchronous: Literal["FULL", "NORMAL"] = "FULL",
              sync: SyncTarget | None = None, hq_events: Callable[[], set[str]] | None = None,
-             settle: bool = True,
+             settle: bool = True, deadline: float | None = None,
              progress: Callable[[int, Tally], None] | None = None) -> tuple[Tally, Figures]:
     """Run ``cuts`` boot-and-cut rounds in ``work``; returns the tally and the figures.
 
     A cut lands uniformly in [``min_run_s``, ``max_run_s``] after the boot starts; a
     share ``prefix_share`` of the cuts keep a random prefix of the unsynced writes
     (journal.rollback's ``keep="prefix"``), the others none. ``hq_events``: what HQ has
-    acknowledged, which counts as committed too.
+    acknowledged, which counts as committed too. ``deadline`` (monotonic): start no
+    cut after it (the tally says how many ran).
     """
     rng = random.Random(seed)
     rig = Rig(work, video, shim, synchronous=synchronous, sync=sync)
@@ -80,6 +81,8 @@ def run_cuts(work: Path, video: Path, shim: Path, cuts: int, *, seed: int = 1,
     t0 = time.monotonic()
     try:
         for i in range(cuts):
+            if deadline is not None and time.monotonic() > deadline:
+                break
             b = rig.boot()
             rig.watch(b, b.started + rng.uniform(min_run_s, max_run_s))
             keep: Literal["none", "prefix"] = ("prefix" if rng.random() < prefix_share
