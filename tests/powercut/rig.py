@@ -196,7 +196,8 @@ class Rig:
                 pass
         except TimeoutError:
             pass
-        self.watch(b, time.monotonic() + 0.5)
+        # The daemon alone: a sync started just now would die of the SIGTERM mid-import.
+        self.look()
         for p in reversed(b.procs):
             p.send_signal(signal.SIGTERM)
         codes = [p.wait(timeout_s) for p in b.procs]
