@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from firmware.config import RetentionConfig
+from firmware.recorder.durable import makedirs_durable
 from firmware.store import Store
 from sync.outbox import clip_files_in
 from sync.retention import plan_retention
@@ -50,7 +51,8 @@ class RetentionKeeper:
     def check(self, now: float) -> list[EventEnvelope]:
         """Measure, delete what the plan says, record it; returns the events written."""
         self._next = now + self.cfg.check_every_s
-        self.clips_dir.mkdir(parents=True, exist_ok=True)
+        # Durable: a clips folder that a power cut can take would take every clip in it.
+        makedirs_durable(self.clips_dir)
         total, free = self.disk(self.clips_dir)
         files = {info.clip_id: (info, path) for info, path in clip_files_in(self.store.conn)}
         plan = plan_retention([info for info, _ in files.values()],

@@ -22,6 +22,7 @@ from typing import Any
 import sqlite_utils
 
 from firmware.clock import UnitClock
+from firmware.recorder.durable import makedirs_durable
 from sync.schema import EventEnvelope
 
 from .projection import project
@@ -52,7 +53,9 @@ class Store:
     """Open (and migrate) the database at ``path``; use from one thread only."""
 
     def __init__(self, path: Path, ctx: EventContext) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # SQLite fsyncs the folder when it creates the journal or WAL, which makes the
+        # new database file's name durable too, but not folders made on the way.
+        makedirs_durable(path.parent)
         self.path = path
         self.ctx = ctx
         # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE in _tx).
