@@ -19,7 +19,7 @@ from audio.encoder import AacEncoder
 from firmware.clips import ClipBook
 from firmware.clock import MediaClock
 from firmware.config import ConfigError, UnitConfig
-from firmware.hq_config import ConfigInbox, Delivery, merge, parse_hq_config
+from firmware.hq_config import ConfigInbox, Delivery, merge, parse_hq_config, zone_problems
 from firmware.live_status import UNIT_STATUS, status_dir, unit_snapshot, write_json_atomic
 from firmware.machine.model import (
     Action,
@@ -208,6 +208,9 @@ class CounterUnit:
         """Apply HQ's roster/schedule/rules, or refuse them and keep what is in force."""
         try:
             doc = parse_hq_config(delivery.body)
+            zone_errors = zone_problems(self.cfg, doc)
+            if zone_errors:
+                raise ConfigError("HQ config", zone_errors)
         except ConfigError as exc:
             if announce:
                 self.inbox.mark(delivery, applied=False, problems=exc.problems)
@@ -216,18 +219,22 @@ class CounterUnit:
             self._record("config_refused", self.now,
                          {"etag": delivery.etag, "problems": exc.problems[:50]})
             return
+        # Zones take effect at the next start (see firmware.hq_config); say so when they change.
+        pending = ["zones"] if doc.zones is not None and doc.zones != self.cfg.zones else []
         self.cfg, sections = merge(self.cfg, doc)
         self.rules = rules_from_config(self.cfg)
         if doc.roster is not None:
             self.roster = Roster(doc.roster.staff, self.cfg.roster.uid_salt)
         if announce:  # a restored current.json is already recorded as applied
             self.inbox.mark(delivery, applied=True)
-        log.info("HQ config %s (%s) in force: %s", delivery.etag, doc.version or "unlabelled",
-                 ", ".join(sections) or "no sections")
+        log.info("HQ config %s (%s) in force: %s%s", delivery.etag, doc.version or "unlabelled",
+                 ", ".join(sections) or "no sections",
+                 "; zones changed, applied at the next start" if pending else "")
         if announce:
             self._record("config_applied", self.now, {
                 "etag": delivery.etag, "version": doc.version, "sections": sections,
-                "staff": len(doc.roster.staff) if doc.roster is not None else None})
+                "staff": len(doc.roster.staff) if doc.roster is not None else None,
+                **({"pending_restart": pending} if pending else {})})
 
     def _keep_disk(self) -> None:
         if self.keeper is None or not self.keeper.due(self.now):
