@@ -68,4 +68,5 @@ def open_unit(cfg: UnitConfig, *, media_time: bool, media_clock: MediaClock | No
         store.close()
         raise
     return CounterUnit(cfg, devices, store, analyzer, roster, id_prefix or uuid.uuid4().hex[:8],
-                       Notifier(), on_event, mclock if media_time else None)
+                       Notifier(), on_event, mclock if media_time else None,
+                       camera_clock=None if media_time else device_clock)

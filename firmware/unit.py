@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import cast
 from zoneinfo import ZoneInfo
 
 from audio.encoder import AacEncoder
+from firmware.camera_watch import CameraHealth, EpisodeMarker, stall_after, with_heartbeats
 from firmware.clips import ClipBook
 from firmware.clock import MediaClock
 from firmware.config import ConfigError, UnitConfig
@@ -50,7 +51,7 @@ from firmware.roster import Roster
 from firmware.schedule import is_open
 from firmware.store import Store
 from hal.badge.base import BadgeReader
-from hal.camera.base import Camera, Packet
+from hal.camera.base import Camera, Capture, Packet
 from hal.keypad.base import Keypad, StaffCard
 from hal.mic.base import Microphone
 from sync.schema import EventEnvelope
@@ -112,6 +113,8 @@ class CounterUnit:
     on_event: Callable[[EventEnvelope], None] | None = None
     media_clock: MediaClock | None = None
     now: float = 0.0
+    # Live units: the device clock, for heartbeats while a camera read hangs (None: replay).
+    camera_clock: Callable[[], float] | None = None
 
     def __post_init__(self) -> None:
         self.rules = rules_from_config(self.cfg)
@@ -125,6 +128,11 @@ class CounterUnit:
         self._config_check_at = float("-inf")
         self._keeper_failing = False
         self._status_at = float("-inf")
+        self.camera_health = CameraHealth(stall_after(self.notifier.watchdog_s))
+        self._camera_marker = EpisodeMarker(self.cfg.unit.data_dir)
+        open_reason = self._camera_marker.load()
+        if open_reason is not None:  # an episode from before a restart is still open
+            self.camera_health.fail(self.now, open_reason)
 
     # ---- public ------------------------------------------------------------------
 
@@ -166,10 +174,34 @@ class CounterUnit:
 
     # ---- loop ----------------------------------------------------------------------
 
+    def _captures(self) -> Iterator[Capture]:
+        caps = self.devices.camera.captures()
+        if self.camera_clock is not None:
+            caps = with_heartbeats(caps, self.camera_clock)
+        try:
+            yield from caps
+        except Exception as exc:
+            # The back-end gave up: say so (once per episode) before the daemon exits.
+            self._camera_changed(self.camera_health.fail(self.now, str(exc)[:300]))
+            raise
+
+    def _camera_changed(self, change: str | None) -> None:
+        if change == "failed":
+            reason = self.camera_health.reason
+            log.error("camera failed: %s", reason, extra={"COUNTERUNIT_EVENT": "camera_failed"})
+            self._camera_marker.open(reason)
+            self._record("camera_failed", self.now, {"reason": reason})
+        elif change == "recovered":
+            log.info("camera recovered: frames again",
+                     extra={"COUNTERUNIT_EVENT": "camera_recovered"})
+            self._record("camera_recovered", self.now, {"reason": "frames again"})
+            self._camera_marker.close()
+
     def _loop(self, encoder: AacEncoder) -> None:
         assert self.clips is not None
-        for cap in self.devices.camera.captures():
+        for cap in self._captures():
             self.now = cap.t
+            self._camera_changed(self.camera_health.observe(cap.t, cap.frame is not None))
             if self.media_clock is not None:
                 self.media_clock.t = cap.t
             audio = encoder.encode(self.devices.microphone.read(until=cap.t))
