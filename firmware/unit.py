@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import cast
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
 from audio.encoder import AacEncoder
@@ -49,6 +49,7 @@ from firmware.notify import Notifier
 from firmware.retention_keeper import RetentionKeeper
 from firmware.roster import Roster
 from firmware.schedule import is_open
+from firmware.snapshots import SNAPSHOT_DIR, save_durably, stamp_text, stamped_jpeg
 from firmware.store import Store
 from hal.badge.base import BadgeReader
 from hal.camera.base import Camera, Capture, Packet
@@ -56,6 +57,9 @@ from hal.keypad.base import Keypad, StaffCard
 from hal.mic.base import Microphone
 from sync.schema import EventEnvelope
 from vision.analyzer import SceneAnalyzer
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 STATUS_EVERY_S = 2.0
@@ -128,6 +132,8 @@ class CounterUnit:
         self._config_check_at = float("-inf")
         self._keeper_failing = False
         self._status_at = float("-inf")
+        self._last_image: object | None = None  # the newest analysis frame, for snapshots
+        self._snapshot_failing = False
         self.camera_health = CameraHealth(stall_after(self.notifier.watchdog_s))
         self._camera_marker = EpisodeMarker(self.cfg.unit.data_dir)
         open_reason = self._camera_marker.load()
@@ -208,6 +214,7 @@ class CounterUnit:
             packets: list[Packet] = sorted([*cap.packets, *audio], key=lambda p: p.pts)
             self.clips.feed(packets)
             if cap.frame is not None:
+                self._last_image = cap.frame.image
                 for change in self.analyzer.process(cap.frame.image, cap.frame.t):
                     if change.zone in ("seat", "customer"):  # other zones: later features
                         self.apply(PresenceChanged(cast(ZoneRole, change.zone), change.present,
@@ -333,7 +340,11 @@ class CounterUnit:
         keypad = self.devices.keypad
         for a in actions:
             if isinstance(a, Emit):
-                self._record(a.type, a.t, a.data)
+                data = a.data
+                if a.type == "alert_raised" and data.get("alert") == "off_seat":
+                    snap = self._snapshot(f"{data.get('absence_id')}-snap{data.get('level')}", a.t)
+                    data = {**data, "snapshot_id": snap} if snap else data
+                self._record(a.type, a.t, data)
             elif isinstance(a, StartClip):
                 self.clips.start(a.clip_id, a.kind, a.from_t)
             elif isinstance(a, StopClip):
@@ -349,6 +360,33 @@ class CounterUnit:
                 keypad.thank_you()
             elif isinstance(a, ShowMessage):
                 keypad.show_message(a.text)
+
+    def _snapshot(self, snapshot_id: str, t: float) -> str | None:
+        """Save the current frame, stamped, as a snapshot queued for upload; its id, or
+        None (no frame yet, or the disk refused: the alert goes out without it)."""
+        if self._last_image is None:
+            return None
+        unit = self.cfg.unit
+        local = self.store.ctx.clock.utc_at(t).astimezone(self._tz)
+        try:
+            jpeg = stamped_jpeg(cast("np.ndarray", self._last_image),
+                                stamp_text(local, unit.unit_id, unit.counter_id))
+            saved = save_durably(unit.data_dir / "clips" / SNAPSHOT_DIR, snapshot_id, jpeg)
+            self.store.clip_opened(snapshot_id, "snapshot", saved.path, t)
+            env = self.store.clip_finished(snapshot_id, state="closed", path=saved.path, t=t,
+                                           duration_s=0.0, size=saved.size,
+                                           sha256=saved.sha256, note="snapshot")
+        except (OSError, ValueError) as exc:
+            if not self._snapshot_failing:
+                log.error("snapshot %s not saved: %s", snapshot_id, exc)
+            self._snapshot_failing = True
+            return None
+        if self._snapshot_failing:
+            log.info("snapshots are saved again")
+        self._snapshot_failing = False
+        if self.on_event is not None:
+            self.on_event(env)
+        return snapshot_id
 
     def _record(self, type_: str, t: float, data: dict) -> None:
         env = self.store.record(type_, t, data)
