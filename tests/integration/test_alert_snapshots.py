@@ -7,6 +7,9 @@ import datetime as dt
 import hashlib
 import io
 import json
+import random
+import sqlite3
+import zoneinfo
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,10 +17,13 @@ import numpy as np
 from PIL import Image
 
 from firmware.clock import MediaClock
-from firmware.config import parse_config
+from firmware.config import SyncConfig, parse_config
 from firmware.runner import open_unit
 from firmware.snapshots import save_durably, stamp_text, stamped_jpeg
+from firmware.sync_runner import SyncRunner
+from sync.hq_client import HQClient
 from sync.outbox import Outbox
+from tests.hq_server import running_hq
 
 
 def test_stamp_and_durable_save(tmp_path: Path) -> None:
@@ -67,6 +73,31 @@ def test_off_seat_alerts_carry_a_snapshot_queued_for_upload(
     outbox = Outbox(cfg.unit.data_dir / "counterunit.db")
     try:
         pending = {c.clip_id for c in outbox.pending_clips()}
+        assert set(snaps) <= pending, "sync uploads snapshots through the clip upload"
+        with running_hq(tmp_path / "hq") as hq:  # the real thing: mutual TLS, tus, ingest
+            client = HQClient.from_identity(hq.url, hq.enrolled_unit("unit-s"))
+            runner = SyncRunner(outbox, client, SyncConfig.model_validate(
+                {"hq_url": "https://localhost"}), zoneinfo.ZoneInfo("UTC"),
+                rng=random.Random(1))
+            now = 0.0
+            try:
+                for _ in range(60):
+                    backlog = outbox.backlog()
+                    if not backlog.events and not backlog.clips:
+                        break
+                    runner.step(now)
+                    now = max(now, runner.next_try) + 0.1
+            finally:
+                client.close()
+            for snap in snaps:
+                assert hq.deps.clips.open_clip(snap, "unit-s").sha256 == clips[snap]["sha256"]
+            (events_db,) = (tmp_path / "hq").rglob("events.db")
+            db = sqlite3.connect(events_db)
+            try:
+                threads = db.execute("SELECT kind, level, snapshot_id FROM alert_threads "
+                                     "WHERE unit_id = 'unit-s'").fetchall()
+            finally:
+                db.close()
+            assert threads == [("off_seat", 3, snaps[-1])], threads
     finally:
         outbox.close()
-    assert set(snaps) <= pending, "sync uploads snapshots through the clip upload"
