@@ -200,13 +200,18 @@ class CounterUnit:
         elif change == "recovered":
             log.info("camera recovered: frames again",
                      extra={"COUNTERUNIT_EVENT": "camera_recovered"})
-            self._record("camera_recovered", self.now, {"reason": "frames again"})
+            # A still of what the camera sees again: is it still pointed at the counter?
+            snap = self._snapshot(f"{self.id_prefix}-cam{int(self.now * 1000)}-snap", self.now)
+            self._record("camera_recovered", self.now, {"reason": "frames again",
+                                                        **({"snapshot_id": snap} if snap else {})})
             self._camera_marker.close()
 
     def _loop(self, encoder: AacEncoder) -> None:
         assert self.clips is not None
         for cap in self._captures():
             self.now = cap.t
+            if cap.frame is not None:
+                self._last_image = cap.frame.image
             self._camera_changed(self.camera_health.observe(cap.t, cap.frame is not None))
             if self.media_clock is not None:
                 self.media_clock.t = cap.t
@@ -214,7 +219,6 @@ class CounterUnit:
             packets: list[Packet] = sorted([*cap.packets, *audio], key=lambda p: p.pts)
             self.clips.feed(packets)
             if cap.frame is not None:
-                self._last_image = cap.frame.image
                 for change in self.analyzer.process(cap.frame.image, cap.frame.t):
                     if change.zone in ("seat", "customer"):  # other zones: later features
                         self.apply(PresenceChanged(cast(ZoneRole, change.zone), change.present,

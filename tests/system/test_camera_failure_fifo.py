@@ -85,3 +85,5 @@ def test_stall_is_one_failure_and_resume_one_recovery(
     assert events[0][1]["reason"].startswith("no frame for "), events
     assert out.count("camera failed") == 1 and out.count("camera recovered") == 1, out[-3000:]
     assert not (data_dir / "camera-failed.json").exists(), "the episode is closed on disk"
+    snap = events[1][1]["snapshot_id"]  # what the camera sees again, stamped
+    assert (data_dir / "clips" / "snapshots" / f"{snap}.jpg").stat().st_size > 1000
