@@ -18,6 +18,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from firmware.store import Store
+from sync.schema import EventEnvelope
+
 JPEG_QUALITY = 85
 SNAPSHOT_DIR = "snapshots"
 
@@ -68,3 +71,14 @@ def save_durably(directory: Path, snapshot_id: str, data: bytes) -> Saved:
     finally:
         os.close(fd)
     return Saved(snapshot_id, path, len(data), hashlib.sha256(data).hexdigest())
+
+
+def store_snapshot(store: Store, directory: Path, snapshot_id: str, image: np.ndarray,
+                   text: str, t: float) -> EventEnvelope:
+    """Stamp, save durably and queue one snapshot as a closed clip of kind ``snapshot``
+    (so sync uploads it like a clip); returns its ``clip_closed`` event."""
+    saved = save_durably(directory, snapshot_id, stamped_jpeg(image, text))
+    store.clip_opened(snapshot_id, "snapshot", saved.path, t)
+    return store.clip_finished(snapshot_id, state="closed", path=saved.path, t=t,
+                               duration_s=0.0, size=saved.size, sha256=saved.sha256,
+                               note="snapshot")

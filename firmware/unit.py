@@ -12,8 +12,10 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import cast
 from zoneinfo import ZoneInfo
+
+import numpy as np
 
 from audio.encoder import AacEncoder
 from firmware.camera_watch import CameraHealth, EpisodeMarker, stall_after, with_heartbeats
@@ -49,7 +51,7 @@ from firmware.notify import Notifier
 from firmware.retention_keeper import RetentionKeeper
 from firmware.roster import Roster
 from firmware.schedule import is_open
-from firmware.snapshots import SNAPSHOT_DIR, save_durably, stamp_text, stamped_jpeg
+from firmware.snapshots import SNAPSHOT_DIR, stamp_text, store_snapshot
 from firmware.store import Store
 from hal.badge.base import BadgeReader
 from hal.camera.base import Camera, Capture, Packet
@@ -57,9 +59,6 @@ from hal.keypad.base import Keypad, StaffCard
 from hal.mic.base import Microphone
 from sync.schema import EventEnvelope
 from vision.analyzer import SceneAnalyzer
-
-if TYPE_CHECKING:
-    import numpy as np
 
 log = logging.getLogger(__name__)
 STATUS_EVERY_S = 2.0
@@ -132,7 +131,7 @@ class CounterUnit:
         self._config_check_at = float("-inf")
         self._keeper_failing = False
         self._status_at = float("-inf")
-        self._last_image: object | None = None  # the newest analysis frame, for snapshots
+        self._last_image: np.ndarray | None = None  # the newest analysis frame, for snapshots
         self._snapshot_failing = False
         self.camera_health = CameraHealth(stall_after(self.notifier.watchdog_s))
         self._camera_marker = EpisodeMarker(self.cfg.unit.data_dir)
@@ -373,13 +372,9 @@ class CounterUnit:
         unit = self.cfg.unit
         local = self.store.ctx.clock.utc_at(t).astimezone(self._tz)
         try:
-            jpeg = stamped_jpeg(cast("np.ndarray", self._last_image),
-                                stamp_text(local, unit.unit_id, unit.counter_id))
-            saved = save_durably(unit.data_dir / "clips" / SNAPSHOT_DIR, snapshot_id, jpeg)
-            self.store.clip_opened(snapshot_id, "snapshot", saved.path, t)
-            env = self.store.clip_finished(snapshot_id, state="closed", path=saved.path, t=t,
-                                           duration_s=0.0, size=saved.size,
-                                           sha256=saved.sha256, note="snapshot")
+            env = store_snapshot(self.store, unit.data_dir / "clips" / SNAPSHOT_DIR,
+                                 snapshot_id, self._last_image,
+                                 stamp_text(local, unit.unit_id, unit.counter_id), t)
         except (OSError, ValueError) as exc:
             if not self._snapshot_failing:
                 log.error("snapshot %s not saved: %s", snapshot_id, exc)
