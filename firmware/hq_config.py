@@ -1,4 +1,4 @@
-"""Config pulled from HQ (roster, shift schedule, rules): validated, applied, or refused.
+"""Config pulled from HQ (roster, shift schedule, rules, zones): validated, applied, or refused.
 
 The sync process fetches ``GET /v1/config`` and only *delivers* the bytes into
 ``<data_dir>/hq-config/`` (it never decides what the unit does); the daemon
@@ -6,6 +6,11 @@ picks them up, validates them with the same pydantic models as unit.toml, and
 either applies them (``config_applied``) or refuses them (``config_refused``
 with every problem), keeping the last good config in force. The last good
 document is kept in ``current.json`` so a restart comes back with it.
+
+Zones are applied at the next start, not live: the analyzer's zone trackers are
+built from them (a live re-zoning would cut a presence in two mid-visit), so a
+``config_applied`` with new zones says ``"pending_restart": ["zones"]`` and
+:func:`with_zones_in_force` puts them in place when the daemon next opens.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from firmware.config import (
     ConfigError,
@@ -24,6 +29,7 @@ from firmware.config import (
     ScheduleConfig,
     Strict,
     UnitConfig,
+    ZoneConfig,
     _format_error,
 )
 from firmware.live_status import write_json_atomic
@@ -42,6 +48,18 @@ class HQConfigDoc(Strict):
     roster: RosterFile | None = Field(None, description="Staff and their badge UID hashes.")
     schedule: ScheduleConfig | None = Field(None, description="Opening hours (shifts).")
     rules: RulesConfig | None = Field(None, description="Rating window, alert thresholds...")
+    zones: dict[str, ZoneConfig] | None = Field(
+        None, max_length=16,
+        description="Zones by role, as in unit.toml (seat and customer required); "
+                    "applied at the next start.")
+
+    @model_validator(mode="after")
+    def _zone_roles(self) -> HQConfigDoc:
+        if self.zones is not None:
+            missing = {"seat", "customer"} - set(self.zones)
+            if missing:
+                raise ValueError(f"zones must define {sorted(missing)} (roles seat and customer)")
+        return self
 
 
 def parse_hq_config(body: bytes) -> HQConfigDoc:
@@ -124,5 +142,34 @@ def merge(cfg: UnitConfig, doc: HQConfigDoc) -> tuple[UnitConfig, list[str]]:
     """The unit config with HQ's sections in place of the local ones, and their names."""
     update = {name: getattr(doc, name) for name in ("schedule", "rules")
               if getattr(doc, name) is not None}
-    sections = sorted([*update, *(["roster"] if doc.roster is not None else [])])
+    sections = sorted([*update, *(["roster"] if doc.roster is not None else []),
+                       *(["zones"] if doc.zones is not None else [])])
     return cfg.model_copy(update=update), sections
+
+
+def zone_problems(cfg: UnitConfig, doc: HQConfigDoc) -> list[str]:
+    """Rules that tie HQ's zones to the unit's own config (post-roll >= exit hold), as
+    unit.toml's validation would state them; [] when the document has no zones."""
+    if doc.zones is None:
+        return []
+    try:
+        UnitConfig.model_validate({**cfg.model_dump(), "zones": doc.zones})
+    except ValidationError as exc:
+        return [f"zones: {_format_error(e)}" for e in exc.errors()]
+    return []
+
+
+def with_zones_in_force(cfg: UnitConfig, directory: Path) -> UnitConfig:
+    """The unit config with the zones of the last applied HQ document (``current.json``
+    in ``directory``), for the daemon to build its analyzer with at start."""
+    current = ConfigInbox(directory).current()
+    if current is None:
+        return cfg
+    try:
+        doc = parse_hq_config(current.body)
+    except ConfigError:
+        return cfg  # never applied, so never current; unreadable: keep unit.toml's
+    if doc.zones is None or zone_problems(cfg, doc):
+        return cfg
+    log.info("zones from HQ config %s in force", current.etag)
+    return cfg.model_copy(update={"zones": doc.zones})

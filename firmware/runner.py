@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from firmware.build import build_badge, build_camera, build_keypad, build_microphone
 from firmware.clock import MediaClock, UnitClock, boot_id
 from firmware.config import UnitConfig
+from firmware.hq_config import with_zones_in_force
 from firmware.notify import Notifier
 from firmware.roster import Roster
 from firmware.store import EventContext, Store
@@ -42,6 +43,7 @@ def open_unit(cfg: UnitConfig, *, media_time: bool, media_clock: MediaClock | No
         unit_clock = UnitClock.live()
         device_clock = unit_clock.now
     data_dir = cfg.unit.data_dir
+    cfg = with_zones_in_force(cfg, data_dir / "hq-config")  # HQ's zones apply from a start
     store = Store(data_dir / "counterunit.db",
                   EventContext(cfg.unit.unit_id, cfg.unit.counter_id, boot_id(), unit_clock))
     try:
@@ -66,4 +68,5 @@ def open_unit(cfg: UnitConfig, *, media_time: bool, media_clock: MediaClock | No
         store.close()
         raise
     return CounterUnit(cfg, devices, store, analyzer, roster, id_prefix or uuid.uuid4().hex[:8],
-                       Notifier(), on_event, mclock if media_time else None)
+                       Notifier(), on_event, mclock if media_time else None,
+                       camera_clock=None if media_time else device_clock)

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import cast
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from audio.encoder import AacEncoder
+from firmware.camera_watch import CameraHealth, EpisodeMarker, stall_after, with_heartbeats
 from firmware.clips import ClipBook
 from firmware.clock import MediaClock
 from firmware.config import ConfigError, UnitConfig
-from firmware.hq_config import ConfigInbox, Delivery, merge, parse_hq_config
+from firmware.hq_config import ConfigInbox, Delivery, merge, parse_hq_config, zone_problems
 from firmware.live_status import UNIT_STATUS, status_dir, unit_snapshot, write_json_atomic
 from firmware.machine.model import (
     Action,
@@ -48,9 +51,10 @@ from firmware.notify import Notifier
 from firmware.retention_keeper import RetentionKeeper
 from firmware.roster import Roster
 from firmware.schedule import is_open
+from firmware.snapshots import SNAPSHOT_DIR, stamp_text, store_snapshot
 from firmware.store import Store
 from hal.badge.base import BadgeReader
-from hal.camera.base import Camera, Packet
+from hal.camera.base import Camera, Capture, Packet
 from hal.keypad.base import Keypad, StaffCard
 from hal.mic.base import Microphone
 from sync.schema import EventEnvelope
@@ -112,6 +116,8 @@ class CounterUnit:
     on_event: Callable[[EventEnvelope], None] | None = None
     media_clock: MediaClock | None = None
     now: float = 0.0
+    # Live units: the device clock, for heartbeats while a camera read hangs (None: replay).
+    camera_clock: Callable[[], float] | None = None
 
     def __post_init__(self) -> None:
         self.rules = rules_from_config(self.cfg)
@@ -125,6 +131,13 @@ class CounterUnit:
         self._config_check_at = float("-inf")
         self._keeper_failing = False
         self._status_at = float("-inf")
+        self._last_image: np.ndarray | None = None  # the newest analysis frame, for snapshots
+        self._snapshot_failing = False
+        self.camera_health = CameraHealth(stall_after(self.notifier.watchdog_s))
+        self._camera_marker = EpisodeMarker(self.cfg.unit.data_dir)
+        open_reason = self._camera_marker.load()
+        if open_reason is not None:  # an episode from before a restart is still open
+            self.camera_health.fail(self.now, open_reason)
 
     # ---- public ------------------------------------------------------------------
 
@@ -166,10 +179,39 @@ class CounterUnit:
 
     # ---- loop ----------------------------------------------------------------------
 
+    def _captures(self) -> Iterator[Capture]:
+        caps = self.devices.camera.captures()
+        if self.camera_clock is not None:
+            caps = with_heartbeats(caps, self.camera_clock)
+        try:
+            yield from caps
+        except Exception as exc:
+            # The back-end gave up: say so (once per episode) before the daemon exits.
+            self._camera_changed(self.camera_health.fail(self.now, str(exc)[:300]))
+            raise
+
+    def _camera_changed(self, change: str | None) -> None:
+        if change == "failed":
+            reason = self.camera_health.reason
+            log.error("camera failed: %s", reason, extra={"COUNTERUNIT_EVENT": "camera_failed"})
+            self._camera_marker.open(reason)
+            self._record("camera_failed", self.now, {"reason": reason})
+        elif change == "recovered":
+            log.info("camera recovered: frames again",
+                     extra={"COUNTERUNIT_EVENT": "camera_recovered"})
+            # A still of what the camera sees again: is it still pointed at the counter?
+            snap = self._snapshot(f"{self.id_prefix}-cam{int(self.now * 1000)}-snap", self.now)
+            self._record("camera_recovered", self.now, {"reason": "frames again",
+                                                        **({"snapshot_id": snap} if snap else {})})
+            self._camera_marker.close()
+
     def _loop(self, encoder: AacEncoder) -> None:
         assert self.clips is not None
-        for cap in self.devices.camera.captures():
+        for cap in self._captures():
             self.now = cap.t
+            if cap.frame is not None:
+                self._last_image = cap.frame.image
+            self._camera_changed(self.camera_health.observe(cap.t, cap.frame is not None))
             if self.media_clock is not None:
                 self.media_clock.t = cap.t
             audio = encoder.encode(self.devices.microphone.read(until=cap.t))
@@ -212,6 +254,9 @@ class CounterUnit:
         """Apply HQ's roster/schedule/rules, or refuse them and keep what is in force."""
         try:
             doc = parse_hq_config(delivery.body)
+            zone_errors = zone_problems(self.cfg, doc)
+            if zone_errors:
+                raise ConfigError("HQ config", zone_errors)
         except ConfigError as exc:
             if announce:
                 self.inbox.mark(delivery, applied=False, problems=exc.problems)
@@ -220,18 +265,22 @@ class CounterUnit:
             self._record("config_refused", self.now,
                          {"etag": delivery.etag, "problems": exc.problems[:50]})
             return
+        # Zones take effect at the next start (see firmware.hq_config); say so when they change.
+        pending = ["zones"] if doc.zones is not None and doc.zones != self.cfg.zones else []
         self.cfg, sections = merge(self.cfg, doc)
         self.rules = rules_from_config(self.cfg)
         if doc.roster is not None:
             self.roster = Roster(doc.roster.staff, self.cfg.roster.uid_salt)
         if announce:  # a restored current.json is already recorded as applied
             self.inbox.mark(delivery, applied=True)
-        log.info("HQ config %s (%s) in force: %s", delivery.etag, doc.version or "unlabelled",
-                 ", ".join(sections) or "no sections")
+        log.info("HQ config %s (%s) in force: %s%s", delivery.etag, doc.version or "unlabelled",
+                 ", ".join(sections) or "no sections",
+                 "; zones changed, applied at the next start" if pending else "")
         if announce:
             self._record("config_applied", self.now, {
                 "etag": delivery.etag, "version": doc.version, "sections": sections,
-                "staff": len(doc.roster.staff) if doc.roster is not None else None})
+                "staff": len(doc.roster.staff) if doc.roster is not None else None,
+                **({"pending_restart": pending} if pending else {})})
 
     def _keep_disk(self) -> None:
         if self.keeper is None or not self.keeper.due(self.now):
@@ -298,7 +347,11 @@ class CounterUnit:
         keypad = self.devices.keypad
         for a in actions:
             if isinstance(a, Emit):
-                self._record(a.type, a.t, a.data)
+                data = a.data
+                if a.type == "alert_raised" and data.get("alert") == "off_seat":
+                    snap = self._snapshot(f"{data.get('absence_id')}-snap{data.get('level')}", a.t)
+                    data = {**data, "snapshot_id": snap} if snap else data
+                self._record(a.type, a.t, data)
             elif isinstance(a, StartClip):
                 self.clips.start(a.clip_id, a.kind, a.from_t)
             elif isinstance(a, StopClip):
@@ -314,6 +367,29 @@ class CounterUnit:
                 keypad.thank_you()
             elif isinstance(a, ShowMessage):
                 keypad.show_message(a.text)
+
+    def _snapshot(self, snapshot_id: str, t: float) -> str | None:
+        """Save the current frame, stamped, as a snapshot queued for upload; its id, or
+        None (no frame yet, or the disk refused: the alert goes out without it)."""
+        if self._last_image is None:
+            return None
+        unit = self.cfg.unit
+        local = self.store.ctx.clock.utc_at(t).astimezone(self._tz)
+        try:
+            env = store_snapshot(self.store, unit.data_dir / "clips" / SNAPSHOT_DIR,
+                                 snapshot_id, self._last_image,
+                                 stamp_text(local, unit.unit_id, unit.counter_id), t)
+        except (OSError, ValueError) as exc:
+            if not self._snapshot_failing:
+                log.error("snapshot %s not saved: %s", snapshot_id, exc)
+            self._snapshot_failing = True
+            return None
+        if self._snapshot_failing:
+            log.info("snapshots are saved again")
+        self._snapshot_failing = False
+        if self.on_event is not None:
+            self.on_event(env)
+        return snapshot_id
 
     def _record(self, type_: str, t: float, data: dict) -> None:
         env = self.store.record(type_, t, data)
