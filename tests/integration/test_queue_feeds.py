@@ -51,12 +51,17 @@ def pty(tmp_path: Path) -> Iterator[PtyPair]:
 def feed(pty: PtyPair) -> Iterator[SerialQueueFeed]:
     f = SerialQueueFeed(pty.path, clock=time.monotonic, reconnect_s=0.02)
     f.start()
+    deadline = time.monotonic() + DEADLINE_S
+    while f.link_stats.opens < 1:  # lines sent before the port opens are flushed by open()
+        assert time.monotonic() < deadline
+        f.wait_for_reading(0.01)
     yield f
     f.stop()
 
 
 def test_serial_waiting_calls_and_heartbeats(pty: PtyPair, feed: SerialQueueFeed) -> None:
     with QueueLineSim.over_fd(pty.master_fd, heartbeat_s=0.05, repeat_s=None) as sim:
+        collect(feed, lambda rs: any(r.kind == "alive" for r in rs))  # the port is open
         sim.set_waiting("A", 7)
         sim.call("A031", "3")
         got = collect(feed, lambda rs: bool(calls(rs)) and any(r.kind == "alive" for r in rs))
