@@ -177,6 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     from firmware.cli_status import add_parsers as add_status_parsers
 
     add_status_parsers(sub)  # status
+    from evaluator.queue_sim_cli import add_parser as add_queue_sim
+
+    add_queue_sim(sub)  # queue-sim
     return parser
 
 
