@@ -10,6 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from hal.queue.base import QueueReading
 from hal.queue.serial_feed import SerialQueueFeed
 
 ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
@@ -45,7 +46,7 @@ def test_serial_sim_creates_a_pty_for_the_unit(tmp_path: Path) -> None:
         feed.start()
         try:
             deadline = time.monotonic() + 5
-            got = []
+            got: list[QueueReading] = []
             while not any(r.kind == "alive" for r in got):
                 assert time.monotonic() < deadline
                 feed.wait_for_reading(0.1)
