@@ -180,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     from firmware.cli_eval import add_parser as add_eval_parser
 
     add_eval_parser(sub)  # eval presence
+    from evaluator.queue_sim_cli import add_parser as add_queue_sim
+
+    add_queue_sim(sub)  # queue-sim
     return parser
 
 

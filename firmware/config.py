@@ -24,6 +24,7 @@ from pydantic import (
 from firmware.config_base import DEFAULT_CONFIG_PATH, Fraction, Identifier, Strict
 from firmware.config_camera import CameraConfig, FileCameraConfig
 from firmware.config_mic import MicrophoneConfig, SilentMicConfig, WavMicConfig
+from firmware.config_queue import QueueConfig
 
 __all__ = [
     "DEFAULT_CONFIG_PATH", "CameraConfig", "ConfigError", "FileCameraConfig", "Fraction",
@@ -285,6 +286,7 @@ class UnitConfig(Strict):
     logging: LoggingConfig = Field(default_factory=LoggingConfig)  # type: ignore[arg-type]
     retention: RetentionConfig = Field(default_factory=RetentionConfig)  # type: ignore[arg-type]
     sync: SyncConfig | None = Field(None, description="HQ sync (none: the unit keeps all locally).")
+    queue: QueueConfig | None = Field(None, description="The hall's queue machine (none: no feed).")
 
     @model_validator(mode="after")
     def _zones_and_rolls(self) -> UnitConfig:

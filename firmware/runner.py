@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from firmware.build import build_badge, build_camera, build_keypad, build_microphone
+from firmware.build_queue import build_queue_feed
 from firmware.clock import MediaClock, UnitClock, boot_id
 from firmware.config import UnitConfig
 from firmware.hq_config import with_zones_in_force
@@ -55,6 +56,7 @@ def open_unit(cfg: UnitConfig, *, media_time: bool, media_clock: MediaClock | No
             (overrides.keypad or build_keypad(cfg, device_clock)),
             badge=overrides.badge if overrides.replace_serial else
             (overrides.badge or build_badge(cfg, device_clock)),
+            queue=None if overrides.replace_serial else build_queue_feed(cfg, device_clock),
         )
         # Open the camera before loading the models: a missing or corrupt video
         # is reported at once, and nothing else is printed before the error.

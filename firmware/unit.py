@@ -48,6 +48,7 @@ from firmware.machine.model import (
 from firmware.machine.model import Zone as ZoneRole
 from firmware.machine.step import step
 from firmware.notify import Notifier
+from firmware.queue_link.link import QueueLink
 from firmware.retention_keeper import RetentionKeeper
 from firmware.roster import Roster
 from firmware.schedule import is_open
@@ -57,6 +58,7 @@ from hal.badge.base import BadgeReader
 from hal.camera.base import Camera, Capture, Packet
 from hal.keypad.base import Keypad, StaffCard
 from hal.mic.base import Microphone
+from hal.queue.base import QueueFeed
 from sync.schema import EventEnvelope
 from vision.analyzer import SceneAnalyzer
 
@@ -102,6 +104,7 @@ class Devices:
     microphone: Microphone
     keypad: Keypad | None = None
     badge: BadgeReader | None = None
+    queue: QueueFeed | None = None
 
 
 @dataclass
@@ -138,6 +141,10 @@ class CounterUnit:
         open_reason = self._camera_marker.load()
         if open_reason is not None:  # an episode from before a restart is still open
             self.camera_health.fail(self.now, open_reason)
+        self.queue_link: QueueLink | None = None
+        if self.cfg.queue is not None and self.devices.queue is not None:
+            self.queue_link = QueueLink(self.cfg.queue, self.cfg.unit.counter_id,
+                                        self.id_prefix, self.now)
 
     # ---- public ------------------------------------------------------------------
 
@@ -151,7 +158,7 @@ class CounterUnit:
         dev.camera.start()
         try:
             dev.microphone.start()
-            for part in (dev.keypad, dev.badge):
+            for part in (dev.keypad, dev.badge, dev.queue):
                 if part is not None:
                     part.start()
             encoder = AacEncoder(dev.microphone.sample_rate)
@@ -171,7 +178,7 @@ class CounterUnit:
             self._loop(encoder)
         finally:
             self._shutdown()
-            for part in (dev.badge, dev.keypad):
+            for part in (dev.queue, dev.badge, dev.keypad):
                 if part is not None:
                     part.stop()
             dev.microphone.stop()
@@ -223,6 +230,7 @@ class CounterUnit:
                         self.apply(PresenceChanged(cast(ZoneRole, change.zone), change.present,
                                                    change.at, change.previous))
             self._poll_inputs()
+            self._poll_queue()
             self._check_schedule()
             self.apply(Tick())
             self.clips.commit_closed(self.now)
@@ -331,6 +339,13 @@ class CounterUnit:
                                               ("link_up" if ev.up else "link_down")),
                                  self.now, {"detail": ev.detail})
 
+    def _poll_queue(self) -> None:
+        link, feed = self.queue_link, self.devices.queue
+        if link is None or feed is None:
+            return
+        for e in link.poll(feed.readings(), self.now, feed.problem, self.state.transaction):
+            self._record(e.type, e.t, e.data)
+
     def _check_schedule(self) -> None:
         local = self.store.ctx.clock.utc_at(self.now).astimezone(self._tz)
         opened = is_open(self.cfg.schedule.shifts, local)
@@ -347,6 +362,8 @@ class CounterUnit:
         keypad = self.devices.keypad
         for a in actions:
             if isinstance(a, Emit):
+                if self.queue_link is not None:  # transactions carry the called ticket
+                    a = self.queue_link.decorate(a)
                 data = a.data
                 if a.type == "alert_raised" and data.get("alert") == "off_seat":
                     snap = self._snapshot(f"{data.get('absence_id')}-snap{data.get('level')}", a.t)
