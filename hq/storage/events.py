@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,17 +69,6 @@ class SqliteEventStore(SqliteFile):
     def __init__(self, path: Path) -> None:
         super().__init__(path, SCHEMA + ORG_SCHEMA)
 
-    @contextlib.contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
     def ingest(self, unit_id: str, events: Sequence[EventEnvelope]) -> IngestResult:
         """Store a batch in one transaction for the authenticated ``unit_id``.
 
@@ -97,7 +85,7 @@ class SqliteEventStore(SqliteFile):
         accepted = duplicates = 0
         rejected: list[Rejection] = []
         received = utc_text(dt.datetime.now(dt.UTC))
-        with self._tx() as conn:
+        with self.writing() as conn:
             window_id = window_of_unit(conn, unit_id)
             for env in events:
                 row = conn.execute("SELECT unit_id FROM events WHERE uuid = ?",
@@ -122,7 +110,7 @@ class SqliteEventStore(SqliteFile):
         """Record (or move) a unit's branch, used by branch searches."""
         check_unit_id(unit_id)
         check_unit_id(branch_id)
-        with self._tx() as conn:
+        with self.writing() as conn:
             conn.execute("INSERT INTO units (unit_id, branch_id) VALUES (?, ?) "
                          "ON CONFLICT (unit_id) DO UPDATE SET branch_id = excluded.branch_id",
                          [unit_id, branch_id])

@@ -6,6 +6,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 PRIVATE_FILE, PRIVATE_DIR = 0o600, 0o700
@@ -53,6 +54,23 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+@contextlib.contextmanager
+def immediate(conn: sqlite3.Connection, lock: threading.Lock) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` under ``lock``, rolled back on any exception.
+
+    IMMEDIATE takes the write lock at the start, so a transaction that reads before it
+    writes never meets another writer half-way (no SQLITE_BUSY upgrade deadlock).
+    """
+    with lock:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+
 class SqliteFile:
     """One SQLite file opened by ``connect`` with ``schema`` applied; ``_lock`` serialises use."""
 
@@ -60,6 +78,10 @@ class SqliteFile:
         self._conn = connect(Path(path))
         self._conn.executescript(schema)
         self._lock = threading.Lock()
+
+    def writing(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """One write transaction on this file (see :func:`immediate`)."""
+        return immediate(self._conn, self._lock)
 
     def close(self) -> None:
         """Release the connection."""

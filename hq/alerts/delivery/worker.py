@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +26,7 @@ from hq.alerts.delivery.channels import SendResult, send
 from hq.alerts.policy import backoff
 from hq.alerts.recipients import RecipientDirectory
 from hq.storage.models import parse_utc, utc_text
-from hq.storage.sqlite import connect
+from hq.storage.sqlite import connect, immediate
 
 log = logging.getLogger(__name__)
 
@@ -78,16 +78,8 @@ class Outbox:
         if n:
             log.warning("%d alert delivery attempt(s) were interrupted by a stop; retrying", n)
 
-    @contextlib.contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
+    def _tx(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return immediate(self.conn, self._lock)
 
     # ---- one pass ------------------------------------------------------------------
 
