@@ -73,9 +73,10 @@ def resolve_rules(layers: Sequence[Mapping[str, float | None] | None]) -> dict[s
 
 def build_document(version: str, roster: Sequence[dict[str, Any]] | None,
                    shifts: Sequence[dict[str, Any]] | None,
-                   rules: dict[str, Any] | None) -> dict[str, Any]:
+                   rules: dict[str, Any] | None,
+                   zones: dict[str, dict[str, float]] | None = None) -> dict[str, Any]:
     """The document: ``roster`` None leaves the unit's roster alone, ``shifts`` None (or
-    empty) its schedule, ``rules`` None its rules."""
+    empty) its schedule, ``rules`` None its rules, ``zones`` None its zones."""
     doc: dict[str, Any] = {"version": version}
     if roster is not None:
         ids = [str(e["staff_id"]) for e in roster]
@@ -86,11 +87,18 @@ def build_document(version: str, roster: Sequence[dict[str, Any]] | None,
         doc["schedule"] = {"shifts": list(shifts)}
     if rules is not None:
         doc["rules"] = rules
+    if zones is not None:
+        doc["zones"] = zones
     return doc
 
 
+SECTIONS = ("roster", "schedule", "rules", "zones")
+# The unit accepts a zones section only with both roles in it (firmware/hq_config.py).
+ZONE_ROLES = frozenset({"seat", "customer"})
+
+
 def has_sections(doc: Mapping[str, Any]) -> bool:
-    return any(k in doc for k in ("roster", "schedule", "rules"))
+    return any(k in doc for k in SECTIONS)
 
 
 def encode(doc: Mapping[str, Any]) -> bytes:

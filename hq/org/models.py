@@ -250,8 +250,10 @@ class ZoneIn(Strict):
     y0: float = Field(..., ge=0, le=1)
     x1: float = Field(..., ge=0, le=1)
     y1: float = Field(..., ge=0, le=1)
-    enter_dwell_s: float = Field(2.0, ge=0, le=60)
-    exit_hold_s: float = Field(4.0, ge=0, le=120)
+    enter_dwell_s: float = Field(2.0, ge=0, le=60, description="Seen this long: present.")
+    exit_hold_s: float = Field(8.5, ge=0, le=120,
+                               description="Unseen this long: gone (the unit's default 8.5 s); "
+                                           "the unit refuses a hold its post-roll does not cover.")
 
     @model_validator(mode="after")
     def _box(self) -> ZoneIn:

@@ -22,6 +22,8 @@ from hq.storage.models import utc_text
 from hq.storage.org_schema import window_of_unit
 
 from .configdoc import (
+    SECTIONS,
+    ZONE_ROLES,
     StaffRow,
     build_document,
     check_document,
@@ -33,6 +35,10 @@ from .configdoc import (
 from .errors import OrgInvalid
 from .models import DEFAULT_SALT, RULE_FIELDS
 from .schedule import opening_hours
+
+# org_zones columns a unit's zone takes (firmware.config.ZoneConfig; identity stays the
+# unit's default).
+ZONE_FIELDS = ("x0", "y0", "x1", "y1", "enter_dwell_s", "exit_hold_s")
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,9 @@ def window_documents(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
         templates[r[0]].append((r[1], r[2], r[3]))
     rules = {(r["level"], r["node_id"]): {k: r[k] for k in RULE_FIELDS}
              for r in conn.execute("SELECT * FROM org_rules")}
+    zones: dict[str, dict[str, dict[str, float]]] = defaultdict(dict)
+    for r in conn.execute("SELECT * FROM org_zones"):
+        zones[r["window_id"]][r["name"]] = {k: r[k] for k in ZONE_FIELDS}
     docs = {}
     # Windows of a branch with nobody from elsewhere scheduled share one roster list, so
     # refresh() encodes it once (see content_digest's memo).
@@ -102,7 +111,10 @@ def window_documents(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
             resolved = resolve_rules(layers)
         except ValueError as exc:
             raise OrgInvalid([f"rules as they apply to window {wid}: {exc}"]) from None
-        docs[wid] = build_document("", roster, opening_hours(templates[wid]), resolved)
+        # A window's zones go out once both roles are authored: the unit refuses half a set.
+        own = zones.get(wid, {})
+        docs[wid] = build_document("", roster, opening_hours(templates[wid]), resolved,
+                                   own if own.keys() >= ZONE_ROLES else None)
     return docs
 
 
@@ -124,7 +136,7 @@ def refresh(conn: sqlite3.Connection, now: dt.datetime) -> list[ConfigVersion]:
         last = latest(conn, wid)
         if last is not None and last["content_sha256"] == digest:
             continue
-        sections = tuple(k for k in ("roster", "schedule", "rules") if k in doc)
+        sections = tuple(k for k in SECTIONS if k in doc)
         if last is None and not sections:
             continue
         version = 1 if last is None else int(last["version"]) + 1

@@ -232,3 +232,23 @@ def test_dated_shifts_and_template_instances_are_kept_in_utc(org: OrgStore) -> N
         left = [r[0] for r in conn.execute("SELECT shift_id FROM org_shifts")]
     assert left == ["d:W3:1002:2026-12-08:1000"]
     assert "schedule" not in served(org, "u1")  # the window's hours went with it
+
+
+def test_zones_reach_the_unit_once_both_roles_are_authored(org: OrgStore) -> None:
+    before = latest_version(org, "W1")
+    org.author("zone", {"window_id": "W1", "name": "seat", "x0": 0.0, "y0": 0.0,
+                        "x1": 0.4, "y1": 1.0}, T0)
+    # Half a set would make the unit refuse the whole document: nothing new goes out.
+    assert latest_version(org, "W1") == before and "zones" not in served(org, "u1")
+    org.author("zone", {"window_id": "W1", "name": "customer", "x0": 0.4, "y0": 0.1,
+                        "x1": 1.0, "y1": 0.9, "exit_hold_s": 6.0}, T0)
+    assert latest_version(org, "W1") == before + 1
+    doc = served(org, "u1")
+    assert doc["zones"] == {
+        "seat": {"x0": 0.0, "y0": 0.0, "x1": 0.4, "y1": 1.0, "enter_dwell_s": 2.0,
+                 "exit_hold_s": 8.5},
+        "customer": {"x0": 0.4, "y0": 0.1, "x1": 1.0, "y1": 0.9, "enter_dwell_s": 2.0,
+                     "exit_hold_s": 6.0}}
+    parsed = parse_hq_config(json.dumps(doc).encode())  # the unit's own validation
+    assert parsed.zones is not None and parsed.zones["customer"].exit_hold_s == 6.0
+    assert "zones" not in served(org, "u2")  # W2 has none of its own
