@@ -29,9 +29,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from hq.reports.demo import orgwrite
+from hq.org.bulk import author_many
+from hq.org.store import OrgStore
 from hq.storage import SqliteEventStore
-from hq.storage.sqlite import connect
 from sync.schema import EventEnvelope
 
 TZ8 = dt.timezone(dt.timedelta(hours=8))
@@ -59,22 +59,20 @@ def ev(unit: str, type_: str, at: dt.datetime, synced: bool = True,
 
 
 def build_org(path: Path) -> None:
-    """The org tree, staff, shifts and leave of the module docstring."""
-    conn = connect(path)
-    conn.execute("BEGIN")
-    w = orgwrite
-    w.add_branch(conn, "B1", "城东支行", "Asia/Shanghai")
-    w.add_branch(conn, "B2", "London", "UTC")
-    w.add_hall(conn, "H1", "B1", "一楼大厅")
-    w.add_hall(conn, "H2", "B2", "Hall 2")
+    """The org tree, staff, shifts and leave of the module docstring (through hq.org)."""
+    recs: list[tuple[str, Any]] = [
+        ("branch", {"branch_id": "B1", "name": "城东支行", "tz": "Asia/Shanghai"}),
+        ("branch", {"branch_id": "B2", "name": "London", "tz": "UTC"}),
+        ("hall", {"hall_id": "H1", "branch_id": "B1", "name": "一楼大厅"}),
+        ("hall", {"hall_id": "H2", "branch_id": "B2", "name": "Hall 2"})]
     for wid, hall in (("W1", "H1"), ("W2", "H1"), ("W3", "H2"), ("W4", "H2")):
-        w.add_window(conn, wid, hall, f"窗口{wid[1]}")
+        recs.append(("window", {"window_id": wid, "hall_id": hall, "name": f"窗口{wid[1]}"}))
     bound = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     for unit, wid in (("U1", "W1"), ("U2", "W2"), ("U3", "W3")):
-        w.bind_unit(conn, unit, wid, bound)
+        recs.append(("bind", (unit, wid, bound)))
     for no, name, home in (("S1", "张伟", "B1"), ("S2", "李娜", "B1"), ("S3", "王芳", "B1"),
                            ("S4", "Sam", "B2")):
-        w.add_staff(conn, no, name, home)
+        recs.append(("staff", {"staff_no": no, "name": name, "home_branch_id": home}))
     shifts = (("SH1", "W1", "S1", local(D1, "09:00"), local(D1, "12:00")),
               ("SH2", "W2", "S1", local(D1, "13:00"), local(D1, "17:00")),
               ("SH3", "W1", "S2", local(D1, "12:00"), local(D1, "18:00")),
@@ -82,13 +80,20 @@ def build_org(path: Path) -> None:
               ("SH5", "W2", "S2", local(D2, "09:00"), local(D2, "12:00")),
               ("SH6", "W1", "S1", local(D2, "09:00"), local(D2, "12:00")),
               ("SH7", "W1", "S3", local(D2, "13:00"), local(D2, "17:00")))
-    for s in shifts:
-        w.add_shift(conn, *s)
-    w.add_leave(conn, "L1", "S2", "leave", local(D2, "00:00"), local(D2 + dt.timedelta(1), "00:00"))
-    w.add_leave(conn, "L2", "S1", "business", local(D2, "08:00"), local(D2, "18:00"))
-    w.add_leave(conn, "L3", "S1", "business", local(D1, "15:55"), local(D1, "16:10"))
-    conn.execute("COMMIT")
-    conn.close()
+    for sid, wid, staff, t0, t1 in shifts:
+        recs.append(("shift_span", {"shift_id": sid, "window_id": wid, "staff_no": staff,
+                                    "start_utc": t0, "end_utc": t1}))
+    # Leave in the home branch's local time (B1, UTC+8).
+    for lid, staff, kind, t0, t1 in (
+            ("L1", "S2", "leave", local(D2, "00:00"), local(D2 + dt.timedelta(1), "00:00")),
+            ("L2", "S1", "business", local(D2, "08:00"), local(D2, "18:00")),
+            ("L3", "S1", "business", local(D1, "15:55"), local(D1, "16:10"))):
+        recs.append(("leave", {"leave_id": lid, "staff_no": staff, "kind": kind,
+                               "start": t0.replace(tzinfo=None),
+                               "end": t1.replace(tzinfo=None)}))
+    store = OrgStore(path)
+    author_many(store, recs, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    store.close()
 
 
 def _txn(unit: str, txn: str, staff: str, start: dt.datetime, dur: float,

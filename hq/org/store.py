@@ -120,7 +120,7 @@ def write_staff(conn: sqlite3.Connection, s: StaffIn) -> None:
                  [s.staff_no, s.name, s.home_branch_id, s.badge_uid, s.photo_id, int(s.active)])
 
 
-def _shift_refs(conn: sqlite3.Connection, window_id: str, staff_no: str) -> None:
+def shift_refs(conn: sqlite3.Connection, window_id: str, staff_no: str) -> None:
     problems: list[str] = []
     need(conn, problems, "window_id", "window", "org_windows", "window_id", window_id)
     need(conn, problems, "staff_no", "staff member", "org_staff", "staff_no", staff_no)
@@ -129,7 +129,7 @@ def _shift_refs(conn: sqlite3.Connection, window_id: str, staff_no: str) -> None
 
 def write_shift(conn: sqlite3.Connection, s: ShiftIn) -> str:
     """A dated shift; its id defaults to window:staff:date:start (re-importing replaces it)."""
-    _shift_refs(conn, s.window_id, s.staff_no)
+    shift_refs(conn, s.window_id, s.staff_no)
     start, end = dated_span(s.date, s.start, s.end, window_tz(conn, s.window_id))
     shift_id = s.shift_id or f"d:{s.window_id}:{s.staff_no}:{s.date}:{s.start:%H%M}"
     conn.execute("INSERT INTO org_shifts (shift_id, window_id, staff_no, start_utc, end_utc) "
@@ -149,7 +149,7 @@ def _drop_instances(conn: sqlite3.Connection, template_id: str) -> None:
 
 def write_template(conn: sqlite3.Connection, t: WeeklyShiftIn) -> str:
     """A weekly template and its dated instances (replacing the ones it had)."""
-    _shift_refs(conn, t.window_id, t.staff_no)
+    shift_refs(conn, t.window_id, t.staff_no)
     template_id = t.template_id or (f"{t.window_id}.{t.staff_no}.{''.join(d[:2] for d in t.days)}"
                                     f".{t.start:%H%M}")
     conn.execute("INSERT INTO org_shift_templates (template_id, window_id, staff_no, days, "

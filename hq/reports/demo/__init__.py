@@ -1,1 +1,1 @@
-"""Demo data for HQ: ``seed-demo`` (:mod:`.seed`) and its org writer (:mod:`.orgwrite`)."""
+"""Demo data for HQ: ``seed-demo`` (:mod:`.seed`)."""

@@ -1,6 +1,7 @@
 """``counterunit hq seed-demo``: a reproducible fleet of plausible activity.
 
-Organisation rows are written by :mod:`hq.reports.demo.orgwrite`; everything the units would
+The organisation (branches, halls, windows, staff, weekly shift templates, leave, unit
+bindings) is authored through :mod:`hq.org.bulk`, the org's own writers; everything the units would
 send goes through :meth:`hq.storage.SqliteEventStore.ingest` as
 :class:`~sync.schema.EventEnvelope` batches, exactly as synced units deliver it.
 
@@ -22,14 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hq.org.bulk import write_many
+from hq.org.models import MAX_TEMPLATE_DAYS
+from hq.org.store import OrgStore
 from hq.storage import SqliteEventStore
-from hq.storage.sqlite import connect
 from sync.schema import EventEnvelope
 
 from ..ingest import settle_dirty
 from ..periods import day_start_utc
 from ..schema import ensure_schema
-from . import orgwrite
 
 TZ = "Asia/Shanghai"
 HOURS = {9: 0.9, 10: 1.6, 11: 1.4, 13: 0.8, 14: 1.3, 15: 1.5, 16: 1.0}  # arrivals by hour
@@ -109,31 +111,62 @@ def _name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(1, 2)))
 
 
-def _org(conn: Any, spec: SeedSpec, rng: random.Random) -> list[_Window]:
+def _org(spec: SeedSpec, rng: random.Random,
+         records: list[tuple[str, Any]]) -> list[_Window]:
+    """The tree, staff and unit bindings, appended to ``records`` for :func:`write_many`."""
     wins: list[_Window] = []
     bound = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
     for b in range(1, spec.branches + 1):
         bid = f"B{b:02d}"
-        orgwrite.add_branch(conn, bid, f"第{b}支行", TZ)
+        records.append(("branch", {"branch_id": bid, "name": f"第{b}支行", "tz": TZ}))
         reliefs = []
         for r in range(1, max(1, spec.halls * spec.windows // 5) + 1):
             no = f"{bid}R{r:02d}"
-            orgwrite.add_staff(conn, no, _name(rng), bid)
+            records.append(("staff", {"staff_no": no, "name": _name(rng),
+                                      "home_branch_id": bid}))
             reliefs.append(no)
         for h in range(1, spec.halls + 1):
             hid = f"{bid}H{h}"
-            orgwrite.add_hall(conn, hid, bid, f"{b}号网点{h}号大厅")
+            records.append(("hall", {"hall_id": hid, "branch_id": bid,
+                                     "name": f"{b}号网点{h}号大厅"}))
             for w in range(1, spec.windows + 1):
                 wid = f"{hid}W{w:02d}"
-                orgwrite.add_window(conn, wid, hid, f"{w}号窗口")
+                records.append(("window", {"window_id": wid, "hall_id": hid,
+                                           "name": f"{w}号窗口"}))
                 unit = f"U-{wid}"
-                orgwrite.bind_unit(conn, unit, wid, bound)
+                records.append(("bind", (unit, wid, bound)))
                 staff = f"{wid}S"
-                orgwrite.add_staff(conn, staff, _name(rng), bid)
+                records.append(("staff", {"staff_no": staff, "name": _name(rng),
+                                          "home_branch_id": bid}))
                 wins.append(_Window(wid, unit, staff, rng.choice(reliefs),
                                     rng.choices((0, 1, 2), (3, 5, 2))[0],
                                     rng.uniform(0.5, 2.5)))
     return wins
+
+
+def _schedule(w: _Window, days: list[dt.date], plan: dict[dt.date, str],
+              records: list[tuple[str, Any]]) -> int:
+    """Monday-Saturday 09:00-17:00 templates over ``days`` and the regular's leave;
+    returns the number of dated shifts the templates make."""
+    for k in range(0, len(days), MAX_TEMPLATE_DAYS):
+        span = days[k:k + MAX_TEMPLATE_DAYS]
+        records.append(("template", {
+            "template_id": f"{w.window_id}.week{k // MAX_TEMPLATE_DAYS}",
+            "window_id": w.window_id, "staff_no": w.staff,
+            "days": ("mon", "tue", "wed", "thu", "fri", "sat"), "start": dt.time(9),
+            "end": dt.time(17), "valid_from": span[0], "valid_to": span[-1]}))
+    for d, kind in sorted(plan.items()):
+        if d.weekday() == 6 or kind == "absent":
+            continue
+        leave: dict[str, Any] = {"leave_id": f"{w.staff}-{d.isoformat()}", "staff_no": w.staff,
+                                 "kind": kind}
+        if kind == "leave":
+            leave |= {"start": d, "end": d}
+        else:
+            leave |= {"start": dt.datetime.combine(d, dt.time(14)),
+                      "end": dt.datetime.combine(d, dt.time(17)), "note": "away on business"}
+        records.append(("leave", leave))
+    return sum(d.weekday() != 6 for d in days)
 
 
 def _leave_plan(rng: random.Random, days: list[dt.date]) -> dict[dt.date, str]:
@@ -264,32 +297,15 @@ def seed(data: Path, spec: SeedSpec) -> dict[str, int]:
     days = [end - dt.timedelta(days=i) for i in range(spec.days - 1, -1, -1)]
     path = data / "events.db"
     store = SqliteEventStore(path)
-    conn = connect(path)
-    conn.execute("BEGIN IMMEDIATE")
-    wins = _org(conn, spec, rng)
+    records: list[tuple[str, Any]] = []
+    wins = _org(spec, rng, records)
     plans = {w.window_id: _leave_plan(rng, days) for w in wins}
-    shifts = 0
-    for w in wins:
-        plan = plans[w.window_id]
-        for d in days:
-            if d.weekday() == 6:
-                continue
-            d0 = day_start_utc(d, TZ)
-            orgwrite.add_shift(conn, f"{w.window_id}-{d.isoformat()}", w.window_id, w.staff,
-                               d0 + dt.timedelta(hours=9), d0 + dt.timedelta(hours=17))
-            shifts += 1
-            kind = plan.get(d)
-            if kind == "leave":
-                orgwrite.add_leave(conn, f"{w.staff}-{d.isoformat()}", w.staff, "leave",
-                                   d0, d0 + dt.timedelta(days=1))
-            elif kind == "business":
-                orgwrite.add_leave(conn, f"{w.staff}-{d.isoformat()}", w.staff, "business",
-                                   d0 + dt.timedelta(hours=14), d0 + dt.timedelta(hours=17),
-                                   "away on business")
-    ensure_schema(conn)
-    settle_dirty(conn)  # every shift and leave just written, queued by the org triggers
-    conn.execute("COMMIT")
-    conn.close()
+    shifts = sum(_schedule(w, days, plans[w.window_id], records) for w in wins)
+    org = OrgStore.sharing(store)
+    with org.transaction() as conn:
+        ensure_schema(conn)  # the reports' triggers queue every shift and leave written
+        write_many(conn, records, dt.datetime.combine(end, dt.time(), dt.UTC))
+        settle_dirty(conn)
     events = 0
     stop = end - dt.timedelta(days=STOP_DAYS)
     ids = _Ids()
