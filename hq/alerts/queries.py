@@ -100,8 +100,8 @@ def _view(r: sqlite3.Row) -> ThreadView:
         window_id=window, window_name=r["window_name"], staff_no=r["staff_id"],
         staff_name=r["staff_name"], detail=r["detail"], clip_id=clip, snapshot_id=snap,
         dashboard_link=f"/#window-{window}" if window else None,
-        clip_link=f"/transactions/{r['unit_id']}/{clip}" if clip else None,
-        snapshot_link=f"/v1/clips/{r['unit_id']}/{snap}" if snap else None,
+        clip_link=f"/clips/{r['unit_id']}/{clip}" if clip else None,
+        snapshot_link=f"/clips/{r['unit_id']}/{snap}" if snap else None,
         branch_tz=r["branch_tz"])
 
 

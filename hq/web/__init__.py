@@ -40,6 +40,7 @@ def page_routers(deps: HQDeps) -> list[APIRouter]:
     from hq.web.alerts import build_alerts_router
     from hq.web.alerts_policy import build_alerts_policy_router
     from hq.web.audit_page import build_audit_router
+    from hq.web.clips_page import build_clips_page_router
     from hq.web.dashboard import build_dashboard_router
     from hq.web.event_counts import build_event_counts_router
     from hq.web.login import build_login_router
@@ -58,6 +59,7 @@ def page_routers(deps: HQDeps) -> list[APIRouter]:
         build_org_pages_router(deps),
         build_dashboard_router(deps),
         build_transactions_router(deps),
+        build_clips_page_router(deps),
         build_windows_router(deps),
         build_event_counts_router(deps),
         build_units_router(deps),

@@ -9,7 +9,9 @@ first, so a clip outside it is "not found", exactly like an unknown one.
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
+from typing import Protocol
 
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
@@ -28,9 +30,25 @@ from hq.storage import (
 from hq.users import User
 from hq.web.auth import PageError, client_address
 
-from .transactions_query import TxnRow
-
 log = logging.getLogger(__name__)
+
+# The unit names an alert's still ``<absence_id>-snap<level>`` (firmware/snapshots.py).
+_SNAPSHOT = re.compile(r"-snap\d+$")
+
+
+class ClipRef(Protocol):
+    """What locates a recording: a transaction row, or a clip found by its id."""
+
+    @property
+    def unit_id(self) -> str: ...
+
+    @property
+    def clip_id(self) -> str | None: ...
+
+
+def media_of(clip_id: str) -> tuple[str, str]:
+    """(media type, file extension): a still taken with an alert, else an MP4 clip."""
+    return ("image/jpeg", "jpg") if _SNAPSHOT.search(clip_id) else ("video/mp4", "mp4")
 
 
 def _printable(text: str) -> str:
@@ -49,9 +67,9 @@ def audit(deps: HQDeps, user: User, request: Request, action: str, object_type: 
         raise PageError(503, "The audit log cannot be written; try again later.") from exc
 
 
-def clip_response(deps: HQDeps, user: User, request: Request, txn: TxnRow | None,
+def clip_response(deps: HQDeps, user: User, request: Request, txn: ClipRef | None,
                   ident: str, download: bool) -> Response:
-    """The clip of ``txn`` (None: not found in scope) as the browser asked for it."""
+    """The recording ``txn`` names (None: not found in scope) as the browser asked for it."""
     header = None if download else request.headers.get("range")
     action = CLIP_DOWNLOAD if header is None else CLIP_PLAY
     need = roles.DOWNLOAD if header is None else roles.PLAY
@@ -78,12 +96,14 @@ def clip_response(deps: HQDeps, user: User, request: Request, txn: TxnRow | None
     audit(deps, user, request, action, "clip", ident,
           f"sent={start}-{end}/{stored.size}; {asked}")
     disposition = "attachment" if download else "inline"
+    media, ext = media_of(txn.clip_id)
+    name = f"{txn.unit_id}-{txn.clip_id}.{ext}"
     headers = {"Accept-Ranges": "bytes", "Content-Length": str(end - start + 1),
                "ETag": f'"{stored.sha256}"', "Cache-Control": "private, no-store",
-               "Content-Disposition": f'{disposition}; filename="{txn.unit_id}-{txn.clip_id}.mp4"'}
+               "Content-Disposition": f'{disposition}; filename="{name}"'}
     if span is not None:
         headers["Content-Range"] = span.content_range
     log.info("clip %s bytes %d-%d to %s (%s, page)", ident, start, end, user.username, action)
     return StreamingResponse(deps.clips.read_range(stored, start, end),
-                             status_code=206 if span else 200, media_type="video/mp4",
+                             status_code=206 if span else 200, media_type=media,
                              headers=headers)

@@ -133,7 +133,7 @@ def test_an_off_seat_episode_is_one_thread_that_rises_and_closes(store) -> None:
             t.branch_name, t.staff_no, t.staff_name) == (
         "off_seat", 2, "open", "W1", "Window 1", "Main hall", "Nanjing Road", "S001", "Li Wei")
     assert t.opened_utc == "2026-03-02T09:01:00.000000Z"
-    assert (t.dashboard_link, t.clip_link) == ("/#window-W1", "/transactions/unit-a/a1-clip")
+    assert (t.dashboard_link, t.clip_link) == ("/#window-W1", "/clips/unit-a/a1-clip")
     assert _dispatch(store) == [(t.thread_id, 1), (t.thread_id, 2)]
     store.ingest("unit-a", [cleared(level=2, minute=4)])
     assert open_threads(store._conn, Scope.everything()) == []
