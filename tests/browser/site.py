@@ -31,6 +31,7 @@ TREE = [
 ]
 STAFF = [("S100", "王芳", "A", "A-W1"), ("S200", "李强", "A", "A-W2"),
          ("S300", "阿依古丽", "B", "B-W1")]
+TRAFFIC = dt.timedelta(hours=2)  # how far back the simulated units' traffic begins
 # role name in tests -> (username, role, scope)
 USERS = {
     "admin": ("root", "admin", Scope.everything()),
@@ -74,9 +75,12 @@ def seed_org(hq: EmbeddedHQ, now: dt.datetime) -> None:
     zones = {branch: tz for branch, _n, tz, *_rest in TREE}
     for staff_no, name, branch, window in STAFF:
         org.author("staff", {"staff_no": staff_no, "name": name, "home_branch_id": branch})
-        day = now.astimezone(zoneinfo.ZoneInfo(zones[branch])).date()
-        org.author("shift", {"window_id": window, "staff_no": staff_no,
-                             "date": day.isoformat(), "start": "00:00", "end": "23:59"})
+        # The traffic begins two hours back: a local day may have begun since (after
+        # midnight in the branch's zone), so both days are shifts.
+        zone = zoneinfo.ZoneInfo(zones[branch])
+        for day in sorted({(now - TRAFFIC).astimezone(zone).date(), now.astimezone(zone).date()}):
+            org.author("shift", {"window_id": window, "staff_no": staff_no,
+                                 "date": day.isoformat(), "start": "00:00", "end": "23:59"})
 
 
 def seed_users(hq: EmbeddedHQ) -> None:
@@ -97,7 +101,7 @@ def seeded_site(root: Path) -> Iterator[Site]:
             for wid, _name, unit_id in windows:
                 units[unit_id] = SimUnit.enroll(hq, unit_id, wid.lower(), root / "units", wid)
         a1, a2, b1 = units["unit-a1"], units["unit-a2"], units["unit-b1"]
-        start = now - dt.timedelta(hours=2)
+        start = now - TRAFFIC
         a1.send("login", start, staff_id="S100", staff_number="S100", name="王芳",
                 session_id="sa1")
         a1.transaction("a1-t1", start + dt.timedelta(minutes=5), "S100", rating=5, clip=True)

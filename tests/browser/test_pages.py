@@ -4,12 +4,13 @@ and see nothing outside one's scope."""
 from __future__ import annotations
 
 import hashlib
+import zoneinfo
 from pathlib import Path
 
 from playwright.sync_api import Page
 
 from .conftest import log_in
-from .site import Site
+from .site import TRAFFIC, Site
 
 
 def test_login_lands_on_the_dashboard_in_chinese(site: Site, page: Page) -> None:
@@ -100,13 +101,16 @@ def test_english_and_a_bad_form_value(site: Site, page: Page) -> None:
 
 def test_figures_pages_draw_their_charts(site: Site, page: Page) -> None:
     log_in(page, site, "manager_a", "/windows")
-    day = site.now.date().isoformat()
-    page.goto(f"{site.url}/windows?from={day}&to={day}")
+    # Days are read in the branch's zone (Asia/Shanghai), where the traffic may span two.
+    tz = zoneinfo.ZoneInfo("Asia/Shanghai")
+    first = (site.now - TRAFFIC).astimezone(tz).date().isoformat()
+    day = site.now.astimezone(tz).date().isoformat()
+    page.goto(f"{site.url}/windows?from={first}&to={day}")
     assert page.locator("h1").inner_text() == "窗口使用与资源配置"
     assert page.locator("svg.chart").count() == 3
     usage = page.locator("#usage-table tbody tr").all_inner_texts()
     assert len(usage) == 2 and all("浦东支行" in r for r in usage)  # branch A's windows
-    page.goto(f"{site.url}/events?from={day}&to={day}")
+    page.goto(f"{site.url}/events?from={first}&to={day}")
     assert page.locator("svg.chart").count() >= 2
     bars = page.locator("svg.chart rect[data-category='5']")
     assert bars.count() == 1 and int(bars.get_attribute("data-value") or "0") >= 1
