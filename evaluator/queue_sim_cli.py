@@ -50,6 +50,7 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> i
         ap.error(f"--waiting wants SERVICE=N: {exc}")
     with ExitStack() as stack:
         line: QueueLineSim | None = None
+        http: QueueHttpSim | None = None
         if args.transport == "serial":
             if not args.port:
                 ap.error("serial needs --port")
@@ -75,10 +76,11 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> i
                 print(f"queue-sim: cannot listen on {args.listen}: {exc}", file=sys.stderr)
                 return 2
             stack.enter_context(http)
-            print(f"queue snapshot at {http.url}", file=out, flush=True)
         for c in args.call:
             ticket, _, counter = c.partition("@")
             _call(board, line, ticket, counter, out)
+        if http is not None:  # announced once the calls asked for are on the board
+            print(f"queue snapshot at {http.url}", file=out, flush=True)
         try:
             if args.interactive:
                 _interactive(board, line, stdin or sys.stdin, out)

@@ -26,7 +26,10 @@ def test_http_sim_serves_the_snapshot() -> None:
                  "--interactive")
     try:
         assert proc.stdout is not None
-        url = proc.stdout.readline().split(" at ")[1].strip()
+        # The address is announced once the --call asked for is on the board.
+        lines = iter(proc.stdout.readline, "")
+        url = next(ln for ln in lines if ln.startswith("queue snapshot at ")).split(" at ")[1]
+        url = url.strip()
         with urllib.request.urlopen(url, timeout=5) as resp:
             doc = json.loads(resp.read())
         assert doc == {"protocol": 1, "services": [{"service": "A", "waiting": 4}],
