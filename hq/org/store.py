@@ -265,17 +265,9 @@ class OrgStore(SqliteFile):
         with self.reading() as conn:
             return served_document(conn, unit_id)
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception (the shared helper)."""
+        return self.writing()
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
