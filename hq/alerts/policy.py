@@ -85,7 +85,8 @@ class LevelPolicy(Strict):
 
     channels: list[str] = Field(default_factory=list, max_length=20, description=(
         "Names of channels to use (the dashboard is always used as well)."))
-    recipients: Recipients = Field(default_factory=Recipients, description="Who is told.")
+    recipients: Recipients = Field(default_factory=lambda: Recipients.model_validate({}),
+                                     description="Who is told.")
     plan: str = Field("", max_length=4000, description=(
         "The emergency plan shown with the alert at this level (seed function 21)."))
     escalate_after_min: int | None = Field(None, ge=1, le=1440, description=(

@@ -9,9 +9,9 @@ user: :func:`staff_person` reads their contacts from ``org_staff`` in events.db.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-import sqlite3
 from typing import Any, Protocol
 
 from hq.alerts.policy import Recipients

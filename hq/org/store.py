@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hq.storage.models import utc_text
 from hq.storage import org_schema
+from hq.storage.models import utc_text
 from hq.storage.org_schema import STAFF_CONTACT_COLUMNS
 from hq.storage.scope import Scope
 from hq.storage.sqlite import SqliteFile

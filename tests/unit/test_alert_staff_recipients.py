@@ -24,7 +24,8 @@ from hq.org.errors import OrgInvalid
 from hq.org.models import StaffIn, check
 from hq.storage.org_schema import ORG_SCHEMA, add_staff_contact, ensure
 
-MAIL = "mailto://127.0.0.1:25?from=hq@bank.example&to={email}"
+MAIL_AT = "mailto://127.0.0.1:25?from=hq@bank.example&to="
+MAIL = MAIL_AT + "{email}"
 SMS = "smseagle://tok@127.0.0.1:8080/{phone}"
 IM = "json://127.0.0.1:8080/im/{im}"
 DOC = PolicyDoc.model_validate({
@@ -44,12 +45,12 @@ SUP_NO_PHONE = Person("user:lin", "Lin", email="lin@bank.example")
 PLAN_CASES = [
     # who, expected (channel, recipient, url, skipped) besides the dashboard
     ([FULL], [
-        ("mail", "staff:S001", "mailto://127.0.0.1:25?from=hq@bank.example&to=li.wei@bank.example", ""),
+        ("mail", "staff:S001", MAIL_AT + "li.wei@bank.example", ""),
         ("sms", "staff:S001", "smseagle://tok@127.0.0.1:8080/+8613800000001", ""),
         ("im", "staff:S001", "json://127.0.0.1:8080/im/liwei", ""),
         ("room", "group", "json://127.0.0.1:8080/room", "")]),
     ([NO_PHONE], [
-        ("mail", "staff:S002", "mailto://127.0.0.1:25?from=hq@bank.example&to=wang@bank.example", ""),
+        ("mail", "staff:S002", MAIL_AT + "wang@bank.example", ""),
         ("sms", "staff:S002", "", "skipped: staff S002 (Wang Fang) has no phone number in the "
                                   "staff record (set it on the Staff page or in the staff import)"),
         ("im", "staff:S002", "", "skipped: staff S002 (Wang Fang) has no IM id in the staff "
@@ -64,7 +65,7 @@ PLAN_CASES = [
         ("room", "group", "json://127.0.0.1:8080/room", "")]),
     # A user without a phone is left out of SMS as before (no skipped row for users).
     ([SUP_NO_PHONE], [
-        ("mail", "user:lin", "mailto://127.0.0.1:25?from=hq@bank.example&to=lin@bank.example", ""),
+        ("mail", "user:lin", MAIL_AT + "lin@bank.example", ""),
         ("room", "group", "json://127.0.0.1:8080/room", "")]),
 ]
 
