@@ -6,7 +6,10 @@ an alert is never stored without the work of delivering it, nor delivered twice.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+
+log = logging.getLogger(__name__)
 
 STATEMENTS = (
     """CREATE TABLE IF NOT EXISTS alert_threads (
@@ -92,6 +95,7 @@ def allow_skipped(conn: sqlite3.Connection) -> bool:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+    log.info("alert_deliveries upgraded in place: status 'skipped' allowed")
     return True
 
 

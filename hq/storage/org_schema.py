@@ -14,7 +14,10 @@ status it posts (``POST /v1/units/status``). Written by :mod:`hq.org`.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+
+log = logging.getLogger(__name__)
 
 ORG_SCHEMA = """
 CREATE TABLE IF NOT EXISTS org_branches (
@@ -125,6 +128,8 @@ def add_staff_contact(conn: sqlite3.Connection) -> list[str]:
     added = [c for c in STAFF_CONTACT_COLUMNS if have and c not in have]
     for column in added:  # names from the tuple above, never user text
         conn.execute(f"ALTER TABLE org_staff ADD COLUMN {column} TEXT")
+    if added:
+        log.info("org_staff upgraded in place: added contact column(s) %s", ", ".join(added))
     return added
 
 

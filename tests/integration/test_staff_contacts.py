@@ -15,11 +15,13 @@ from pathlib import Path
 import pytest
 import requests
 
+from hq.alerts import open_threads
 from hq.cli import main as hq_main
 from hq.embedded import EmbeddedHQ, running_hq
 from hq.org.imports import COLUMNS, template_bytes
 from hq.org.store import OrgStore
 from hq.storage import SqliteEventStore
+from hq.storage.scope import Scope
 from tests.alerts_receivers import SmtpReceiver
 from tests.alerts_support import off_seat
 from tests.hq_web_support import csrf, page_session, post_form
@@ -152,9 +154,10 @@ def test_the_policy_page_offers_staff_and_hq_mails_the_staff_member(
         page = get(admin, hq, "/alerts/policy")
         assert 'data-kind="staff"' in page and "The staff member the alert is about" in page
         doc = {"silent_after_min": 1440, "hq_url": hq.url, "channels": {"mail": {
-            "url": f"mailto://127.0.0.1:{smtp.port}?from=hq@bank.example&to={{email}}"}},
+            "url": f"mailto://127.0.0.1:{smtp.port}?from=hq@bank.example&to={{email}}"},
+            "sms": {"url": "smseagle://tok@127.0.0.1:9/{phone}"}},  # never reached
             "default": {"kinds": {"off_seat": {"levels": {"1": {
-                "channels": ["mail"], "recipients": {"staff": True}}}}}}}
+                "channels": ["mail", "sms"], "recipients": {"staff": True}}}}}}}
         r = post_form(admin, hq, "/alerts/policy", {"policy": json.dumps(doc)}, page)
         assert r.status_code == 303, r.text[:400]
         post_form(admin, hq, "/org/save/staff", {"staff_no": "S001", "name": "Li Wei",
@@ -167,6 +170,12 @@ def test_the_policy_page_offers_staff_and_hq_mails_the_staff_member(
         assert smtp.messages[0]["To"] == "li.wei@bank.example"
         assert "Staff: Li Wei (S001)" in smtp.messages[0].get_body(  # type: ignore[union-attr]
             ("plain",)).get_content()
+        # Li Wei has no phone: the alert's page shows the SMS as skipped, and why.
+        [tid] = [t.thread_id for t in open_threads(hq.deps.events._conn, Scope.everything())]
+        alert = get(admin, hq, f"/alerts/{tid}")
+        assert ('<tr class="delivery-skipped"><td>1</td><td>sms</td><td>staff:S001</td>'
+                '<td>skipped</td>') in alert
+        assert "skipped: staff S001 (Li Wei) has no phone number in the staff record" in alert
     finally:
         smtp.close()
 
