@@ -192,7 +192,7 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     from hal.badge.evdev_badge import EvdevUnavailableError
     from hal.camera.base import CameraError
     from hal.mic.base import MicrophoneError
-    from vision.models.fetch import ModelError
+    from vision.models.manifest import ModelError
     from vision.runtime import ModelLoadError
 
     return (CameraError, EvdevUnavailableError, MicrophoneError, ModelError, ModelLoadError,
