@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from hq.clock import utc_now
 from hq.pki import (  # noqa: F401 (re-exported: the CA's public API)
     ACCEPTED_CURVES,
     MIN_RSA_BITS,
@@ -42,7 +43,6 @@ from hq.pki import (  # noqa: F401 (re-exported: the CA's public API)
     parse_csr,
     read_private_file,
     unit_id_from_cert,
-    utc_now,
     validate_unit_id,
     write_new_file,
 )

@@ -24,7 +24,8 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from hq.ca import InvalidUnitId, utc_now, validate_unit_id
+from hq.ca import InvalidUnitId, validate_unit_id
+from hq.clock import utc_now
 from hq.org.errors import OrgError
 from hq.org.store import OrgStore
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import tempfile
@@ -86,15 +85,6 @@ def load_certificate(data: bytes | str) -> x509.Certificate:
         return x509.load_der_x509_certificate(raw)
     except ValueError as exc:
         raise NotAUnitCertificate(f"not a certificate: {exc}") from None
-
-
-def utc_now(now: dt.datetime | None) -> dt.datetime:
-    """``now`` as aware UTC (the current time if None); naive datetimes are refused."""
-    if now is None:
-        return dt.datetime.now(dt.UTC)
-    if now.tzinfo is None:
-        raise ValueError("naive datetime: pass an aware UTC time")
-    return now.astimezone(dt.UTC)
 
 
 def write_new_file(path: Path, data: bytes, mode: int) -> None:

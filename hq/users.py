@@ -16,6 +16,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from hq.clock import utc_now
 from hq.login_guard import GUARD_SCHEMA, OK, LoginGuard
 from hq.passwords import (
     MAX_PASSWORD,
@@ -117,10 +118,6 @@ def _token_key(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _now(now: dt.datetime | None) -> dt.datetime:
-    return now if now is not None else dt.datetime.now(dt.UTC)
-
-
 def _user(row: sqlite3.Row) -> User:
     return User(row["username"], row["role"], bool(row["enabled"]),
                 parse_utc(row["created_utc"]), Scope.parse(row["scope"]), row["language"],
@@ -178,7 +175,7 @@ class UserStore(SqliteFile):
         check_language(language)
         contact = check_contact(contact or Contact())
         hashed = hash_password(check_password(password))
-        created = utc_text(_now(now))
+        created = utc_text(utc_now(now))
         with self._lock:
             if self._conn.execute("SELECT 1 FROM users WHERE username = ?",
                                   [username]).fetchone():
@@ -292,7 +289,7 @@ class UserStore(SqliteFile):
     def login(self, username: str, password: str, client: str,
               now: dt.datetime | None = None) -> LoginOutcome:
         """:meth:`authenticate` behind the throttle and lockout of :mod:`hq.login_guard`."""
-        at = _now(now)
+        at = utc_now(now)
         name = username[:64] if isinstance(username, str) else ""
         verdict = self.guard.check(name, client, at)
         if not verdict.allowed:
@@ -319,7 +316,7 @@ class UserStore(SqliteFile):
             raise InvalidAccount(f"token lifetime {ttl} must be within 0..{MAX_TOKEN_TTL}")
         if not self.user(username).enabled:
             raise InvalidAccount(f"user {username!r} is disabled")
-        issued = _now(now)
+        issued = utc_now(now)
         expires = issued + ttl
         token = secrets.token_urlsafe(32)
         with self._lock:
@@ -337,13 +334,13 @@ class UserStore(SqliteFile):
             row = self._conn.execute(
                 "SELECT u.* FROM tokens t JOIN users u ON u.username = t.username "
                 "WHERE t.token_sha256 = ? AND t.revoked = 0 AND t.expires_utc > ? "
-                "AND u.enabled = 1", [_token_key(token), utc_text(_now(now))]).fetchone()
+                "AND u.enabled = 1", [_token_key(token), utc_text(utc_now(now))]).fetchone()
         return None if row is None else _user(row)
 
     def user_for_session(self, session_id: str, now: dt.datetime | None = None
                          ) -> tuple[User, str] | None:
         """The enabled account and CSRF token of a live page session, else None."""
-        found = self.sessions.lookup(session_id, _now(now))
+        found = self.sessions.lookup(session_id, utc_now(now))
         if found is None:
             return None
         username, csrf = found

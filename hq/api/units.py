@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSche
 from hq.api.deps import HQDeps
 from hq.api.errors import ApiError, ErrorBody, storage_unavailable
 from hq.api.unit_auth import peer_certificate, unit_dependency
+from hq.clock import utc_now
 from hq.conditions import DISK_FULL
 from hq.pki import (
     CSRRefused,
@@ -28,7 +29,6 @@ from hq.pki import (
     check_public_key,
     load_certificate,
     parse_csr,
-    utc_now,
     validate_unit_id,
 )
 from hq.storage import StorageError

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hq.clock import utc_now
 from hq.storage import org_schema
 from hq.storage.models import utc_text
 from hq.storage.org_schema import STAFF_CONTACT_COLUMNS
@@ -40,10 +41,6 @@ from .models import (
 )
 from .schedule import dated_span, expand_weekly, local_to_utc, template_shift_prefix
 from .versions import ConfigVersion, refresh, served_document
-
-
-def _now(now: dt.datetime | None) -> dt.datetime:
-    return now or dt.datetime.now(dt.UTC)
 
 
 def exists(conn: sqlite3.Connection, table: str, column: str, value: str | None) -> bool:
@@ -298,7 +295,7 @@ class OrgStore(SqliteFile):
         with self.transaction() as conn:
             check_write(conn, kind, item, scope or Scope.everything())
             made = writer(conn, item)
-            versions = refresh(conn, _now(now))
+            versions = refresh(conn, utc_now(now))
         ident = made if made is not None else getattr(item, key) if key else kind
         return str(ident), versions
 
@@ -314,7 +311,7 @@ class OrgStore(SqliteFile):
                     _drop_instances(conn, ident)
                 if conn.execute(_DELETES[kind], [ident]).rowcount == 0:
                     raise OrgNotFound(f"no {kind} {ident!r}")
-                return refresh(conn, _now(now))
+                return refresh(conn, utc_now(now))
         except sqlite3.IntegrityError:
             raise OrgConflict(f"{kind} {ident!r} is still in use (halls, windows, staff, "
                               "shifts or units refer to it); move or remove those first"
@@ -323,7 +320,7 @@ class OrgStore(SqliteFile):
     def bind(self, unit_id: str, window_id: str, now: dt.datetime | None = None) -> None:
         """Bind a unit to a window (see :func:`bind_unit`)."""
         with self.transaction() as conn:
-            bind_unit(conn, unit_id, window_id, _now(now))
+            bind_unit(conn, unit_id, window_id, utc_now(now))
 
 
 AUTHORING: dict[str, tuple[type[Any], Any, str]] = {

@@ -20,6 +20,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from hq.api.deps import HQDeps
+from hq.clock import utc_now
 from hq.users import User, UserStore
 from hq.web.render import CSRF_FIELD
 
@@ -32,17 +33,13 @@ CSRF_HEADER = "x-csrf-token"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 @dataclass
 class WebContext:
     """What the page routers share, kept on ``app.state.web``."""
 
     deps: HQDeps
     users: UserStore
-    clock: Callable[[], dt.datetime] = field(default=_utcnow)
+    clock: Callable[[], dt.datetime] = field(default=utc_now)
 
 
 class LoginRequired(Exception):

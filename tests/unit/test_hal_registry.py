@@ -48,12 +48,14 @@ def test_open_builds_the_configured_backend_without_starting_it(tmp_path: Path) 
     from hal.camera.file import FileCamera
     from hal.mic.silent import SilentMicrophone
 
-    cam = open_backend(CAMERAS, FileCameraConfig(path=tmp_path / "none.mp4"), lambda: 0.0)
+    file_cfg = FileCameraConfig.model_validate({"path": tmp_path / "none.mp4"})
+    cam = open_backend(CAMERAS, file_cfg, lambda: 0.0)
     assert isinstance(cam, FileCamera)  # the file is read at start(), not here
-    mic = open_backend(MICROPHONES, SilentMicConfig(sample_rate=8000), lambda: 12.5)
+    mic = open_backend(MICROPHONES, SilentMicConfig.model_validate({"sample_rate": 8000}),
+                       lambda: 12.5)
     assert isinstance(mic, SilentMicrophone)
 
 
 def test_an_unlisted_model_names_the_known_types(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="known: wav, silent, sounddevice"):
-        backend_for(MICROPHONES, FileCameraConfig(path=tmp_path / "x.mp4"))
+        backend_for(MICROPHONES, FileCameraConfig.model_validate({"path": tmp_path / "x.mp4"}))

@@ -7,10 +7,10 @@ import logging
 import pytest
 
 from firmware.config import parse_config
-from hal.queue.config import SerialQueueConfig
 from firmware.machine.model import Emit, OpenTransaction
 from firmware.queue_link.link import QueueLink
 from hal.queue.base import QueueReading
+from hal.queue.config import SerialQueueConfig
 
 
 def link() -> QueueLink:

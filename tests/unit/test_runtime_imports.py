@@ -14,8 +14,12 @@ SET_UP_MODULES = {"fetch", "quantize", "calibration", "fold", "parity", "uint8_i
 def _set_up_imports(path: Path) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                 else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [node.module or ""]
+        else:
+            continue
         for name in names:
             if name.startswith(SET_UP) and name[len(SET_UP):].split(".")[0] in SET_UP_MODULES:
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {name}")
