@@ -25,6 +25,7 @@ from firmware.config_base import DEFAULT_CONFIG_PATH, Fraction, Identifier, Stri
 from firmware.config_camera import CameraConfig, FileCameraConfig
 from firmware.config_mic import MicrophoneConfig, SilentMicConfig, WavMicConfig
 from firmware.config_queue import QueueConfig
+from firmware.config_window import StatePeriod, WindowStatesConfig
 
 __all__ = [
     "DEFAULT_CONFIG_PATH", "CameraConfig", "ConfigError", "FileCameraConfig", "Fraction",
@@ -213,6 +214,9 @@ class ScheduleConfig(Strict):
     shifts: tuple[Shift, ...] = Field(
         (), max_length=64, description="Opening hours; none means always open."
     )
+    states: tuple[StatePeriod, ...] = Field(
+        (), max_length=64, description="Planned closed/away periods (docs/window-states.md)."
+    )
 
 
 class UploadWindow(Strict):
@@ -287,6 +291,9 @@ class UnitConfig(Strict):
     retention: RetentionConfig = Field(default_factory=RetentionConfig)  # type: ignore[arg-type]
     sync: SyncConfig | None = Field(None, description="HQ sync (none: the unit keeps all locally).")
     queue: QueueConfig | None = Field(None, description="The hall's queue machine (none: no feed).")
+    window_states: WindowStatesConfig = Field(
+        default_factory=WindowStatesConfig,  # type: ignore[arg-type]
+        description="State cards and customer texts (docs/window-states.md).")
 
     @model_validator(mode="after")
     def _zones_and_rolls(self) -> UnitConfig:
