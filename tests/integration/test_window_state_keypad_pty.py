@@ -1,0 +1,74 @@
+"""Window state keys and the customer notice between SerialKeypad and KeypadSim over a pty.
+
+Version 2: the simulator's state key becomes a "window_state" event and the unit's
+SHOW_WINDOW_STATE is on the simulator's screen. Version 1: the same key is refused (ACK
+status 1, counted, no event) and the notice goes out as a plain message.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from evaluator.protocol import VERSION, VERSION_2, Ack, AckStatus
+from evaluator.sim import KeypadSim
+from hal.keypad.serial_keypad import SerialKeypad
+from hal.pty import PtyPair
+from tests.integration.test_serial_keypad_pty import DEADLINE_S, collect, link_changes
+
+
+@pytest.fixture
+def pty(tmp_path: Path) -> Iterator[PtyPair]:
+    with PtyPair(tmp_path / "keypad") as pair:
+        yield pair
+
+
+def _pair(pty: PtyPair, protocol: int) -> tuple[SerialKeypad, KeypadSim]:
+    kp = SerialKeypad(pty.path, clock=time.monotonic, reconnect_s=0.02)
+    kp.start()
+    sim = KeypadSim.over_fd(pty.master_fd, heartbeat_s=0.2, ack_timeout_s=0.5,
+                            protocol=protocol)
+    sim.start()
+    collect(kp, lambda evs: True in link_changes(evs))
+    return kp, sim
+
+
+def test_version_2_state_keys_and_notice(pty: PtyPair) -> None:
+    kp, sim = _pair(pty, VERSION_2)
+    try:
+        assert kp.stats.version == VERSION_2
+        seq = sim.window_state("closed")
+        got = collect(kp, lambda evs: any(e.kind == "window_state" for e in evs))
+        assert [(e.state, e.seq) for e in got if e.kind == "window_state"] == [("closed", seq)]
+        assert sim.wait_for(lambda s: s.unacked == 0, DEADLINE_S)
+        kp.show_window_state("closed", "暂停服务")
+        assert sim.wait_for(lambda s: s.display.window_state == ("closed", "暂停服务"),
+                            DEADLINE_S)
+        kp.show_window_state("open", "")
+        assert sim.wait_for(lambda s: s.display.window_state is None, DEADLINE_S)
+    finally:
+        sim.stop()
+        kp.stop()
+
+
+def test_version_1_state_key_is_refused_and_the_notice_is_a_message(pty: PtyPair) -> None:
+    kp, sim = _pair(pty, VERSION)
+    try:
+        assert kp.stats.version == VERSION
+        seq = sim.window_state("away")
+        assert sim.wait_for(lambda s: any(
+            isinstance(m, Ack) and m.acked_seq == seq and m.status == AckStatus.UNSUPPORTED
+            for m in s.received), DEADLINE_S)
+        sim.press(3)  # a later press still arrives: the refusal blocked nothing
+        got = collect(kp, lambda evs: any(e.kind == "key" for e in evs))
+        assert not [e for e in got if e.kind == "window_state"]
+        assert kp.stats.state_keys_v1 == 1
+        kp.show_window_state("away", "外出办公")
+        assert sim.wait_for(lambda s: s.display.message == "外出办公", DEADLINE_S)
+        assert sim.display.window_state is None
+    finally:
+        sim.stop()
+        kp.stop()
