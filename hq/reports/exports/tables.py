@@ -18,6 +18,7 @@ from hq.storage.scope import Scope
 from ..figures import Figures, Report, compare, report
 from ..honesty import ReportMeta
 from ..inputs import inputs_for
+from ..queue_events import peaks
 from ..scoring import Inputs, current_rules, score
 from ..usage import event_counts_days, window_usage_days
 
@@ -159,13 +160,17 @@ def _branch(conn: sqlite3.Connection, scope: Scope, first: dt.date, last: dt.dat
             Column("unrated_pct", "float"), Column("suspect", "int"),
             Column("off_seat_count", "int"), Column("off_seat_min", "float"),
             Column("unexcused_off_seat_min", "float"), Column("attendance_pct", "float"),
-            Column("data_incomplete", "int")]
+            *STATE_COLUMNS, Column("queue_alerts", "int"), Column("queue_over_min", "float"),
+            Column("queue_peak_waiting", "int"), Column("data_incomplete", "int")]
+    peak = peaks(conn, scope, first, last)
     rows: list[list[object]] = [
         [f.key, f.label, len(rep.windows_of.get(f.key, ())), f.transactions,
          _txn_of(prev, f.key), _txn_of(ly, f.key), f.handling_mean_s, f.handling_median_s,
          f.handling_p90_s, f.rated, f.satisfaction_pct, _pct_of(prev, f.key),
          _pct_of(ly, f.key), f.unrated_pct, f.suspect, f.off_seat_count, f.off_seat_min,
-         _unexcused_min(f), f.attendance_pct, int(rep.incomplete(f.key))] for f in rep.rows]
+         _unexcused_min(f), f.attendance_pct, *_state_hours(f), f.queue_alerts,
+         round(f.queue_over_s / 60, 1), peak.get(f.key), int(rep.incomplete(f.key))]
+        for f in rep.rows]
     charts = [Chart("chart_transactions", [f.label for f in rep.rows],
                     [float(f.transactions) for f in rep.rows])]
     return Table("branch", cols, rows, rep.meta, charts)
