@@ -5,19 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from firmware.config import UnitConfig
-from firmware.config_queue import HttpQueueConfig
+from hal.queue.backends import QUEUE_FEEDS
 from hal.queue.base import QueueFeed
+from hal.registry import open_backend
 
 
 def build_queue_feed(cfg: UnitConfig, clock: Callable[[], float]) -> QueueFeed | None:
-    q = cfg.queue
-    if q is None:
+    if cfg.queue is None:
         return None
-    if isinstance(q, HttpQueueConfig):
-        from hal.queue.http_feed import HttpQueueFeed
-
-        return HttpQueueFeed(q.url, clock=clock, poll_s=q.poll_s, timeout_s=q.timeout_s,
-                             max_bytes=q.max_bytes)
-    from hal.queue.serial_feed import SerialQueueFeed
-
-    return SerialQueueFeed(q.url, clock=clock, baudrate=q.baudrate)
+    feed: QueueFeed = open_backend(QUEUE_FEEDS, cfg.queue, clock)
+    return feed

@@ -117,7 +117,8 @@ def _zone_arg(text: str) -> tuple[str, tuple[float, float, float, float]]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="counterunit", description=__doc__)
+    parser = argparse.ArgumentParser(prog="counterunit", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("check-config", help="validate a unit.toml and list every problem")
@@ -191,15 +192,49 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     from hal.badge.evdev_badge import EvdevUnavailableError
     from hal.camera.base import CameraError
     from hal.mic.base import MicrophoneError
-    from vision.models.fetch import ModelError
+    from vision.models.manifest import ModelError
     from vision.runtime import ModelLoadError
 
     return (CameraError, EvdevUnavailableError, MicrophoneError, ModelError, ModelLoadError,
             ScriptError)
 
 
+def hq_listing() -> str:
+    """The ``counterunit hq`` subcommands, one per line, for the top-level help."""
+    from hq.cli import build_parser as hq_parser
+
+    lines = ["counterunit hq subcommands (counterunit hq COMMAND -h for each):"]
+    for action in hq_parser()._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            lines += [f"  {c.dest:<18} {c.help or ''}" for c in action._choices_actions]
+    return "\n".join(lines)
+
+
+def delegated_commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """Subcommands whose own parser reads the rest of the line (``rest``, REMAINDER)."""
+    out = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                if any(a.dest == "rest" and a.nargs == argparse.REMAINDER
+                       for a in child._actions):
+                    out[name] = child
+    return out
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = build_parser()
+    delegated = delegated_commands(parser)
+    if argv and argv[0] in delegated:
+        # argparse would take a leading ``-h`` of the rest for its own: hand it over whole.
+        return argparse.Namespace(rest=argv[1:], func=delegated[argv[0]].get_default("func"))
+    if argv[:1] in (["-h"], ["--help"]):
+        parser.epilog = hq_listing()
+    return parser.parse_args(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = _parse(sys.argv[1:] if argv is None else list(argv))
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

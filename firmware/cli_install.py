@@ -39,7 +39,7 @@ def _cmd_zones_snapshot(args: argparse.Namespace) -> int:
     from firmware.config import ConfigError, load_config
     from firmware.zones_snapshot import SnapshotError, snapshot_command
     from hal.camera.base import CameraError
-    from vision.models.fetch import ModelError
+    from vision.models.manifest import ModelError
     from vision.params import ParamsError
 
     config: Path = args.config or DEFAULT_CONFIG_PATH

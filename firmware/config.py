@@ -22,10 +22,10 @@ from pydantic import (
 )
 
 from firmware.config_base import DEFAULT_CONFIG_PATH, Fraction, Identifier, Strict
-from firmware.config_camera import CameraConfig, FileCameraConfig
-from firmware.config_mic import MicrophoneConfig, SilentMicConfig, WavMicConfig
-from firmware.config_queue import QueueConfig
 from firmware.config_window import StatePeriod, WindowStatesConfig
+from hal.camera.config import CameraConfig, FileCameraConfig
+from hal.mic.config import MicrophoneConfig, SilentMicConfig, WavMicConfig
+from hal.queue.config import QueueConfig
 
 __all__ = [
     "DEFAULT_CONFIG_PATH", "CameraConfig", "ConfigError", "FileCameraConfig", "Fraction",

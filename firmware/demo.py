@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import shutil
 import sqlite3
 import sys
@@ -98,7 +99,7 @@ def demo(args: argparse.Namespace) -> int:
             demo_alerts.webhook(hq) as alerts, \
             PtyPair(out / "keypad.tty") as keypad_pty, PtyPair(out / "badge.tty") as badge_pty:
         identity_dir = out / "data" / "identity"
-        enroll_unit_at_window(hq, DEMO_UNIT, prepare_hq_org(hq), identity_dir)
+        enroll_unit_at_window(hq, DEMO_UNIT, prepare_hq_org(hq, DEMO_ALERTS_S), identity_dir)
         sync_cfg = write_sync_config(out / "sync.toml", unit_id=DEMO_UNIT, counter_id=DEMO_COUNTER,
                                      data_dir=out / "data", hq_url=hq.url,
                                      identity_dir=identity_dir, camera=video)
@@ -117,7 +118,11 @@ def demo(args: argparse.Namespace) -> int:
         keypad = KeypadSim.over_fd(keypad_pty.master_fd, auto_rate=DEMO_RATINGS)
         badge = BadgeSim.over_fd(badge_pty.master_fd)
         clock = MediaClock()
-        unit = open_unit(cfg, media_time=True, media_clock=clock)
+        # The scene runs faster than real time: its day is dated so that it ends now,
+        # not minutes ahead of the clock (status would read "dated in the future").
+        day_start = (dt.datetime.now(dt.UTC).replace(microsecond=0)
+                     - dt.timedelta(seconds=math.ceil(spec.duration_s)))
+        unit = open_unit(cfg, media_time=True, media_clock=clock, wall_base=day_start)
         print("running the unit over it (as fast as this machine goes); off-seat alert "
               f"levels shortened to {'/'.join(f'{x:.0f}' for x in DEMO_ALERTS_S)} s for the demo"
               " ...", flush=True)

@@ -145,11 +145,14 @@ DEMO_WINDOW = ("DEMO-W07", "7号窗口")
 ADMIN = "demo-admin"
 
 
-def prepare_hq_org(hq: EmbeddedHQ) -> str:
+def prepare_hq_org(hq: EmbeddedHQ, off_seat_s: tuple[float, float, float]) -> str:
     """The demo's branch, hall and window at HQ, before the unit enrolls; its window id.
 
-    Staff and shifts are authored after the run (:func:`finish_hq_org`): they make a
-    config version the unit would pull mid-demo and replace its local roster with.
+    The window's rules are the demo's own (``off_seat_s``: the shortened alert levels),
+    so HQ has a config for the unit from the start and the unit applies the same rules
+    it runs with. Staff and shifts are authored after the run (:func:`finish_hq_org`):
+    they make a config version the unit would pull mid-demo and replace its local
+    roster with.
     """
     org = hq.deps.org
     branch, name, tz = DEMO_BRANCH
@@ -157,6 +160,8 @@ def prepare_hq_org(hq: EmbeddedHQ) -> str:
     org.author("hall", {"hall_id": DEMO_HALL[0], "branch_id": branch, "name": DEMO_HALL[1]})
     org.author("window", {"window_id": DEMO_WINDOW[0], "hall_id": DEMO_HALL[0],
                           "name": DEMO_WINDOW[1]})
+    org.author("rules", {"level": "window", "node_id": DEMO_WINDOW[0],
+                         **{f"off_seat_l{i}_s": s for i, s in enumerate(off_seat_s, 1)}})
     return DEMO_WINDOW[0]
 
 

@@ -43,7 +43,7 @@ def check_config(path: Path | None) -> tuple[CheckResult, UnitConfig | None]:
 
 def check_models(models_dir: Path | None) -> CheckResult:
     from vision.analyzer import default_models_dir
-    from vision.models.fetch import load_manifest, verify
+    from vision.models.manifest import load_manifest, verify
 
     folder = models_dir or default_models_dir()
     names = list(load_manifest()["models"])

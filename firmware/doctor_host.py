@@ -46,7 +46,7 @@ def _comports() -> Sequence[Any]:
 
 
 def _v4l2_querycap(path: Path) -> bytes:
-    from firmware.doctor_v4l2 import querycap
+    from firmware.v4l2_caps import querycap
 
     return querycap(path)
 

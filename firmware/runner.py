@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,12 +34,14 @@ class Overrides:
 def open_unit(cfg: UnitConfig, *, media_time: bool, media_clock: MediaClock | None = None,
               overrides: Overrides | None = None,
               on_event: Callable[[EventEnvelope], None] | None = None,
-              id_prefix: str | None = None) -> CounterUnit:
-    """Wire a unit. ``media_time``: the clock is the video's (replay, demo)."""
+              id_prefix: str | None = None,
+              wall_base: dt.datetime | None = None) -> CounterUnit:
+    """Wire a unit. ``media_time``: the clock is the video's (replay, demo), its time 0
+    at ``wall_base`` (default: now)."""
     overrides = overrides or Overrides()
     mclock = media_clock or MediaClock()
     if media_time:
-        unit_clock = UnitClock.media(mclock)
+        unit_clock = UnitClock.media(mclock, wall_base)
         device_clock: Callable[[], float] = mclock
     else:
         unit_clock = UnitClock.live()

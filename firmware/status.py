@@ -152,7 +152,7 @@ def build_report(cfg: UnitConfig, probes: Probes | None = None, *,
     db = guarded("database", lambda: read_db(data_dir, day_start(now, tz), n_events=n_events))
     identity_dir = (cfg.sync.identity_dir if cfg.sync and cfg.sync.identity_dir
                     else data_dir / "identity")
-    from vision.models.fetch import MODELS_DIR
+    from vision.models.manifest import MODELS_DIR
 
     clock_ok = guarded("clock", p.clock_synced)
     vers = guarded("versions", lambda: p.versions(cfg.vision.models_dir or MODELS_DIR))

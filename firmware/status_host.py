@@ -76,7 +76,7 @@ def package_version() -> str | None:
 
 def check_models(models_dir: Path) -> tuple[tuple[ModelCheck, ...], str | None]:
     """Each model of manifest.json: present in ``models_dir`` with its recorded sha256?"""
-    from vision.models.fetch import load_manifest, sha256_file
+    from vision.models.manifest import load_manifest, sha256_file
 
     try:
         entries = load_manifest()["models"]

@@ -92,7 +92,8 @@ def _revoke(args: argparse.Namespace) -> int:
     return 0 if serials else 1
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """``counterunit hq`` and every subcommand."""
     parser = argparse.ArgumentParser(prog="counterunit hq", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("serve", help="run HQ (HTTPS, unit client certificates)")
@@ -124,7 +125,11 @@ def main(argv: list[str] | None = None) -> int:
     from hq.reports.cli import add_parsers as add_report_parsers
 
     add_report_parsers(sub)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     return int(args.func(args))
 
 

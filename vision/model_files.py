@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from vision.models.fetch import ModelError
+from vision.models.manifest import ModelError
 
 log = logging.getLogger(__name__)
 

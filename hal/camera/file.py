@@ -16,6 +16,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
 import av.error
@@ -25,6 +26,9 @@ from av.video.frame import VideoFrame
 from hal.camera.base import CameraError, Capture, Frame
 from hal.camera.live import CameraPlumbing, require_at_least, require_positive
 from hal.camera.x264 import EPS, X264Stream, analysis_size, fit_within, next_grid_point, why
+
+if TYPE_CHECKING:
+    from hal.camera.config import FileCameraConfig
 
 __all__ = ["FileCamera", "analysis_size", "fit_within"]
 
@@ -43,6 +47,16 @@ class FileCamera(CameraPlumbing):
     and ``encoder_threads`` (0 = one per core) tune libx264; "veryfast" ran a
     720p30 source at ~5.8x real time on a 2-core x86 test machine.
     """
+
+    @classmethod
+    def from_config(cls, cfg: FileCameraConfig, clock: Callable[[], float]) -> FileCamera:
+        """From its ``[camera]`` section; nothing opens until start()."""
+        return cls(
+            cfg.path, analysis_fps=cfg.analysis_fps, analysis_width=cfg.analysis_width,
+            record_width=cfg.record_width, record_height=cfg.record_height,
+            record_bitrate=cfg.record_bitrate, keyframe_interval_s=cfg.keyframe_interval_s,
+            realtime=cfg.realtime, clock=clock,
+        )
 
     def __init__(
         self,

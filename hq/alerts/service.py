@@ -40,6 +40,7 @@ class AlertService:
         self._sender = sender
         self._conn = connect(db_path)
         self._conn.executescript(";\n".join(schema.STATEMENTS))
+        schema.allow_skipped(self._conn)
         self._lock = threading.Lock()
         self.outbox: Outbox | None = None
 

@@ -23,6 +23,7 @@ from hq.api.org import build_org_router
 from hq.api.unit_status import build_unit_status_router
 from hq.api.units import build_units_router
 from hq.api.uploads import build_uploads_router
+from hq.api.users import build_users_router
 from hq.asgi_tls import ASGIApp
 from hq.ca import CERT_FILE
 from hq.server_guard import GuardedServer, GuardStats, guarded_protocol
@@ -46,16 +47,7 @@ def create_app(deps: HQDeps) -> FastAPI:
     app.include_router(build_uploads_router(deps))
     app.include_router(build_unit_status_router(deps))
     app.include_router(build_org_router(deps))
-    # hq/api/users.py is written concurrently by another engineer; until it lands the
-    # unit-facing API must still start, so its absence (and only that) is tolerated here.
-    try:
-        from hq.api.users import build_users_router
-    except ImportError as exc:
-        if exc.name != "hq.api.users":
-            raise
-        log.info("hq.api.users is not available; serving the unit API only")
-    else:
-        app.include_router(build_users_router(deps, deps.user_store()))
+    app.include_router(build_users_router(deps, deps.user_store()))
     app.include_router(build_alerts_router(deps))
     mount_web(app, deps, deps.user_store())  # pages at /, after the API
     # Added last means outermost: the tus header also lands on the guard's 413.

@@ -10,13 +10,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hq.storage import org_schema
 from hq.storage.models import utc_text
-from hq.storage.org_schema import ORG_SCHEMA
+from hq.storage.org_schema import STAFF_CONTACT_COLUMNS
 from hq.storage.scope import Scope
 from hq.storage.sqlite import SqliteFile
 
@@ -101,7 +102,13 @@ def write_window(conn: sqlite3.Connection, w: WindowIn) -> None:
                  "name = excluded.name", [w.window_id, w.hall_id, w.name])
 
 
-def write_staff(conn: sqlite3.Connection, s: StaffIn) -> None:
+_STAFF_COLUMNS = ("name", "home_branch_id", "badge_uid", "photo_id", "active", "phone",
+                  "email", "im_id")
+
+
+def write_staff(conn: sqlite3.Connection, s: StaffIn, keep: Collection[str] = ()) -> None:
+    """Add or replace a staff member; ``keep``: contact columns (phone, email, im_id) an
+    existing record keeps as stored (an import file without those columns)."""
     problems: list[str] = []
     need(conn, problems, "home_branch_id", "branch", "org_branches", "branch_id",
          s.home_branch_id)
@@ -112,12 +119,14 @@ def write_staff(conn: sqlite3.Connection, s: StaffIn) -> None:
             problems.append(f"badge_uid: badge {s.badge_uid} already belongs to staff "
                             f"{other[0]} (one badge, one person)")
     _raise(problems)
+    kept = set(keep) & set(STAFF_CONTACT_COLUMNS)
+    # Column names come from the tuples above, never from user text.
+    updates = ", ".join(f"{c} = excluded.{c}" for c in _STAFF_COLUMNS if c not in kept)
     conn.execute("INSERT INTO org_staff (staff_no, name, home_branch_id, badge_uid, photo_id, "
-                 "active) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (staff_no) DO UPDATE SET "
-                 "name = excluded.name, home_branch_id = excluded.home_branch_id, "
-                 "badge_uid = excluded.badge_uid, photo_id = excluded.photo_id, "
-                 "active = excluded.active",
-                 [s.staff_no, s.name, s.home_branch_id, s.badge_uid, s.photo_id, int(s.active)])
+                 "active, phone, email, im_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                 f"ON CONFLICT (staff_no) DO UPDATE SET {updates}",
+                 [s.staff_no, s.name, s.home_branch_id, s.badge_uid, s.photo_id, int(s.active),
+                  s.phone, s.email, s.im_id])
 
 
 def shift_refs(conn: sqlite3.Connection, window_id: str, staff_no: str) -> None:
@@ -248,7 +257,9 @@ class OrgStore(SqliteFile):
     """Authoring over HQ's events database; each method is one transaction."""
 
     def __init__(self, path: Path) -> None:
-        super().__init__(path, ORG_SCHEMA)
+        super().__init__(path, org_schema.ORG_SCHEMA)
+        with self._lock:  # an older events.db gains the staff contact columns
+            org_schema.add_staff_contact(self._conn)
 
     @classmethod
     def sharing(cls, db: SqliteFile) -> OrgStore:
@@ -257,7 +268,7 @@ class OrgStore(SqliteFile):
         store = cls.__new__(cls)
         store._conn, store._lock = db._conn, db._lock
         with store._lock:  # the events store has a schema of its own; make sure of ours
-            store._conn.executescript(ORG_SCHEMA)
+            org_schema.ensure(store._conn)
         return store
 
     def served_config(self, unit_id: str) -> bytes | None:

@@ -21,6 +21,8 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from sync.durable import fsync_dir
+
 from .errors import (
     AmbiguousId,
     BeyondLength,
@@ -73,14 +75,6 @@ _FREE = threading.Lock()  # stands for "no chunk in flight" in _expire_locked
 
 def _now() -> str:
     return _utc_text(dt.datetime.now(dt.UTC))
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _hash_prefix(path: Path, size: int) -> hashlib._Hash:
@@ -361,8 +355,8 @@ class LocalClipStore:
         part = self._partial / upload_id
         if part.exists():
             os.replace(part, final)
-            _fsync_dir(self._clips)
-            _fsync_dir(self._partial)
+            fsync_dir(self._clips)
+            fsync_dir(self._partial)
         now = _now()
         self._conn.execute("BEGIN IMMEDIATE")
         try:

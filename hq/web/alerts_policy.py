@@ -25,6 +25,18 @@ async def _admin(user: Annotated[User, Depends(current_user)]) -> User:
 
 
 Admin = Annotated[User, Depends(_admin)]
+# The kinds of recipient a level may name (hq.alerts.policy.Recipients), for the page.
+RECIPIENT_KINDS = (
+    ("staff", "The staff member the alert is about, at the phone, e-mail or IM id of their "
+              "staff record; a channel they have no contact for is recorded as skipped.",
+     '"recipients": {"staff": true}'),
+    ("roles", "HQ users of these roles whose scope covers the alert's hall or branch.",
+     '"recipients": {"roles": ["hall_supervisor", "branch_manager"]}'),
+    ("users", "These HQ users, wherever their scope is.",
+     '"recipients": {"users": ["duty.officer"]}'),
+    ("addresses", "Explicit addresses of people who are not HQ users.",
+     '"recipients": {"addresses": [{"name": "security desk", "phone": "+8613800000000"}]}'),
+)
 
 
 def problems(exc: ValidationError) -> list[str]:
@@ -46,7 +58,8 @@ def build_alerts_policy_router(deps: HQDeps) -> APIRouter:
             text = json.dumps(current.doc.model_dump(mode="json"), indent=2,
                               ensure_ascii=False)
         return render(request, "alerts_policy.html", user, text=text, errors=errors,
-                      version=current.version, versions=versions, status=status)
+                      version=current.version, versions=versions, status=status,
+                      recipient_kinds=RECIPIENT_KINDS)
 
     @router.get("/alerts/policy")
     def policy_page(request: Request, user: Admin) -> Response:

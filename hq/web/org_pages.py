@@ -13,7 +13,7 @@ import sqlite3
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
@@ -73,14 +73,14 @@ def build_org_pages_router(deps: HQDeps) -> APIRouter:
     def page(request: Request, user: User, path: str, *, status: int = 200,
              error: str | None = None, problems: list[str] | None = None,
              rows: list[RowError] | None = None, notice: str | None = None,
-             values: dict[str, str] | None = None, code: dict[str, str] | None = None
-             ) -> Response:
+             values: dict[str, str] | None = None, code: dict[str, str] | None = None,
+             edit: str | None = None) -> Response:
         now = web(request).clock()
         with deps.org.reading() as conn:
             if path == "/org":
                 data, template = org_page(conn, user.scope, now), "org.html"
             elif path == "/staff":
-                data, template = staff_page(conn, user.scope), "org_staff.html"
+                data, template = staff_page(conn, user.scope, edit), "org_staff.html"
             else:
                 data, template = schedules_page(conn, user.scope, now), "org_schedules.html"
         return render(request, template, user, status=status, error=error,
@@ -100,9 +100,10 @@ def build_org_pages_router(deps: HQDeps) -> APIRouter:
 
     def shower(path: str) -> Any:
         def show(request: Request, user: Author, done: str | None = None,
-                 kind: str | None = None, id: str | None = None) -> Response:
+                 kind: str | None = None, id: str | None = None,
+                 edit: Annotated[str | None, Query(max_length=32)] = None) -> Response:
             notice, values = notice_of(done, kind, id)
-            return page(request, user, path, notice=notice, values=values)
+            return page(request, user, path, notice=notice, values=values, edit=edit)
         return show
 
     for path in ("/org", "/staff", "/schedules"):

@@ -49,9 +49,14 @@ def org_page(conn: sqlite3.Connection, scope: Scope, now: dt.datetime) -> dict[s
             "window_ids": queries.window_ids(conn, scope)}
 
 
-def staff_page(conn: sqlite3.Connection, scope: Scope) -> dict[str, Any]:
+def staff_page(conn: sqlite3.Connection, scope: Scope,
+               edit: str | None = None) -> dict[str, Any]:
+    """Staff in scope with their alert contacts; ``edit``: the staff number whose record
+    fills the form (only one in scope; otherwise the form is blank)."""
     tree = queries.tree(conn, scope)
-    return {"staff": queries.staff(conn, scope),
+    staff = queries.staff(conn, scope)
+    editing = next((s for s in staff if s["staff_no"] == edit), None) if edit else None
+    return {"staff": staff, "editing": editing or {},
             "branch_ids": [b["branch_id"] for b in tree]}
 
 

@@ -3,6 +3,7 @@ and all of it at the embedded HQ."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -31,6 +32,15 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
                  "audit log holds"):
         assert line in hq_part, hq_part
     check_hq_handover(out, proc.stdout)  # demo-output/hq is a whole HQ, served as printed
+    # The demo's HQ has a config for its unit (the window's rules), which the unit applies.
+    assert "no_config" not in proc.stdout + proc.stderr
+    assert "HQ config" in (out / "sync.log").read_text()
+    # Its day is dated to end when the demo ends: status right after is not "from now".
+    status = subprocess.run([sys.executable, "-m", "firmware.cli", "status", "--config",
+                             str(out / "sync.toml")], capture_output=True, text=True,
+                            timeout=60, check=False, env={**os.environ, "COLUMNS": "200"})
+    assert "last status" in status.stdout, status.stdout
+    assert "from now" not in status.stdout and "future" not in status.stdout, status.stdout
 
     conn = sqlite3.connect(out / "data" / "counterunit.db")
     txns = conn.execute("SELECT t.duration_s, t.rating, c.path, t.staff_id FROM transactions t "

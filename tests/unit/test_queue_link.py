@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from firmware.config import parse_config
-from firmware.config_queue import SerialQueueConfig
+from hal.queue.config import SerialQueueConfig
 from firmware.machine.model import Emit, OpenTransaction
 from firmware.queue_link.link import QueueLink
 from hal.queue.base import QueueReading

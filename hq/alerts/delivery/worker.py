@@ -56,6 +56,7 @@ class Outbox:
                  maintenance_s: float = 5.0) -> None:
         self.conn = connect(db_path)
         schema.ensure(self.conn)
+        schema.allow_skipped(self.conn)  # an older events.db: skipped deliveries
         self.directory = directory
         self.key = key
         self.clock = clock

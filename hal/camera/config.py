@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from firmware.config_base import Strict
-from firmware.config_camera_depthai import DepthaiCameraConfig
+from hal.camera.depthai_config import DepthaiCameraConfig
+from hal.config_base import Strict
 
 
 class FileCameraConfig(Strict):

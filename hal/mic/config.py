@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from firmware.config_base import Strict
+from hal.config_base import Strict
 
 # Rates the AAC encoder takes directly (no resampling on the unit).
 SampleRate = Literal[8000, 16000, 32000, 44100, 48000]
