@@ -7,6 +7,8 @@ status 1, counted, no event) and the notice goes out as a plain message.
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,7 @@ import pytest
 
 from evaluator.protocol import VERSION, VERSION_2, Ack, AckStatus
 from evaluator.sim import KeypadSim
+from evaluator.sim_cli import keypad_main
 from hal.keypad.serial_keypad import SerialKeypad
 from hal.pty import PtyPair
 from tests.integration.test_serial_keypad_pty import DEADLINE_S, collect, link_changes
@@ -72,3 +75,32 @@ def test_version_1_state_key_is_refused_and_the_notice_is_a_message(pty: PtyPair
     finally:
         sim.stop()
         kp.stop()
+
+
+def test_keypad_sim_command_line_state_keys(tmp_path: Path) -> None:
+    """``counterunit keypad-sim --interactive``: c / a / o press the state keys."""
+    link = tmp_path / "keypad-cli"
+    kp = SerialKeypad(str(link), clock=time.monotonic, reconnect_s=0.02)
+    kp.start()
+    read_fd, write_fd = os.pipe()
+    stdin = os.fdopen(read_fd, "r")
+    cli = threading.Thread(target=keypad_main, args=(["--port", str(link), "--interactive"],),
+                           kwargs={"stdin": stdin})
+    cli.start()
+    try:
+        collect(kp, lambda evs: True in link_changes(evs))
+        # Wait for version 2: a state key sent before the link moved would be refused.
+        deadline = time.monotonic() + DEADLINE_S
+        while kp.stats.version != VERSION_2:
+            assert time.monotonic() < deadline, "link never reached version 2"
+            kp.wait_for_event(0.05)
+        os.write(write_fd, b"c\na\no\n")
+        got = collect(kp, lambda evs: len([e for e in evs if e.kind == "window_state"]) == 3)
+        os.write(write_fd, b"q\n")
+        cli.join(DEADLINE_S)
+    finally:
+        os.close(write_fd)
+        kp.stop()
+        stdin.close()
+    assert [e.state for e in got if e.kind == "window_state"] == ["closed", "away", "open"]
+    assert not cli.is_alive()
