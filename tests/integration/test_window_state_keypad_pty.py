@@ -104,3 +104,21 @@ def test_keypad_sim_command_line_state_keys(tmp_path: Path) -> None:
         stdin.close()
     assert [e.state for e in got if e.kind == "window_state"] == ["closed", "away", "open"]
     assert not cli.is_alive()
+
+
+def test_the_notice_is_restored_after_a_replug(pty: PtyPair) -> None:
+    kp, sim = _pair(pty, VERSION_2)
+    try:
+        kp.show_window_state("away", "外出办公")
+        assert sim.wait_for(lambda s: s.display.window_state == ("away", "外出办公"), DEADLINE_S)
+        sim.stop()
+        pty.unplug()
+        collect(kp, lambda evs: False in link_changes(evs), timeout_s=15)
+        pty.open()
+        sim = KeypadSim.over_fd(pty.master_fd, heartbeat_s=0.2, ack_timeout_s=0.5)
+        sim.start()  # a rebooted keypad: blank screen
+        assert sim.wait_for(lambda s: s.display.window_state == ("away", "外出办公"),
+                            DEADLINE_S), "notice not restored"
+    finally:
+        sim.stop()
+        kp.stop()
