@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from firmware.config_base import DEFAULT_CONFIG_PATH, Fraction, Identifier, Strict
+from firmware.config_window import StatePeriod, WindowStatesConfig
 from hal.camera.config import CameraConfig, FileCameraConfig
 from hal.mic.config import MicrophoneConfig, SilentMicConfig, WavMicConfig
 from hal.queue.config import QueueConfig
@@ -213,6 +214,9 @@ class ScheduleConfig(Strict):
     shifts: tuple[Shift, ...] = Field(
         (), max_length=64, description="Opening hours; none means always open."
     )
+    states: tuple[StatePeriod, ...] = Field(
+        (), max_length=64, description="Planned closed/away periods (docs/window-states.md)."
+    )
 
 
 class UploadWindow(Strict):
@@ -287,6 +291,9 @@ class UnitConfig(Strict):
     retention: RetentionConfig = Field(default_factory=RetentionConfig)  # type: ignore[arg-type]
     sync: SyncConfig | None = Field(None, description="HQ sync (none: the unit keeps all locally).")
     queue: QueueConfig | None = Field(None, description="The hall's queue machine (none: no feed).")
+    window_states: WindowStatesConfig = Field(
+        default_factory=WindowStatesConfig,  # type: ignore[arg-type]
+        description="State cards and customer texts (docs/window-states.md).")
 
     @model_validator(mode="after")
     def _zones_and_rolls(self) -> UnitConfig:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware.machine.model import CounterState
+from firmware.machine.window_step import resolve
 
 UNIT_STATUS = "unit.json"
 SYNC_STATUS = "sync.json"
@@ -76,7 +77,19 @@ def unit_snapshot(state: CounterState, now: float, utc_at: Callable[[float], dt.
             "absence_id": absence.absence_id, "since_utc": utc(absence.since),
             "seconds": round(now - absence.since, 1), "alert_level": absence.level},
         "manual_recording": state.manual is not None,
+        "window_state": _window_state(state, utc),
         "last_frame_age_s": None if last_frame_t is None else round(now - last_frame_t, 2),
         "clock_synced": clock_synced,
         "pid": os.getpid(),
     }
+
+
+def _window_state(state: CounterState, utc: Callable[[float | None], str | None]
+                  ) -> dict[str, Any]:
+    """The window state in force, who/what set it and since when (docs/window-states.md)."""
+    ws = state.window
+    _, setting = resolve(ws, state.counter_open)
+    return {"state": ws.shown, "since_utc": utc(ws.shown_since) if ws.announced else None,
+            "source": setting.source if setting is not None else
+            ("hours" if ws.shown == "off" else "default"),
+            "note": setting.note if setting is not None else ""}

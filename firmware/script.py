@@ -1,7 +1,8 @@
 """Timed badge taps and key presses for replay (``--script``), as input back-ends.
 
 A script is JSON lines: ``{"t": 12.0, "badge": "04A1B2"}``, ``{"t": 60.5, "key": 4}``,
-``{"t": 30, "please_rate": true}``, ``{"t": 40, "manual_record": true}``. Items
+``{"t": 30, "please_rate": true}``, ``{"t": 40, "manual_record": true}``,
+``{"t": 50, "window_state": "closed"}`` (a staff-side window state key). Items
 are delivered once the unit's clock (media time) reaches ``t``.
 """
 
@@ -15,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hal.badge.base import BadgeRead
-from hal.keypad.base import KeypadEvent, StaffCard
+from hal.keypad.base import KeypadEvent, StaffCard, WindowStateName
 
 
 class ScriptError(ValueError):
@@ -30,14 +31,16 @@ class ScriptItem(BaseModel):
     key: int | None = Field(None, ge=0, le=255, description="Keypad key code.")
     please_rate: bool = Field(False, description="Staff 'please rate' key.")
     manual_record: bool = Field(False, description="Staff manual-record key.")
+    window_state: Literal["open", "closed", "away"] | None = Field(
+        None, description="Staff-side window state key (docs/window-states.md).")
 
     @model_validator(mode="after")
     def _one_thing(self) -> ScriptItem:
         n = sum([self.badge is not None, self.key is not None, self.please_rate,
-                 self.manual_record])
+                 self.manual_record, self.window_state is not None])
         if n != 1:
             raise ValueError("each line needs exactly one of badge, key, please_rate, "
-                             "manual_record")
+                             "manual_record, window_state")
         return self
 
 
@@ -102,6 +105,9 @@ class ScriptedKeypad(_Due):
     def events(self) -> list[KeypadEvent]:
         out = []
         for i in self.due():
+            if i.window_state is not None:
+                out.append(KeypadEvent("window_state", i.t, state=i.window_state))
+                continue
             kind: Literal["key", "please_rate", "manual_record"] = (
                 "key" if i.key is not None else "please_rate" if i.please_rate
                 else "manual_record")
@@ -122,3 +128,6 @@ class ScriptedKeypad(_Due):
 
     def clear(self) -> None:
         self.shown.append(("clear", None))
+
+    def show_window_state(self, state: WindowStateName, text: str) -> None:
+        self.shown.append(("window_state", (state, text)))

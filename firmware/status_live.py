@@ -70,6 +70,14 @@ class Absence:
 
 
 @dataclass(frozen=True)
+class WindowStateLive:
+    state: str | None
+    source: str | None
+    since_utc: dt.datetime | None
+    note: str | None
+
+
+@dataclass(frozen=True)
 class UnitLive:
     """The counter as the daemon last described it (``unit.json``); None = not said."""
 
@@ -84,6 +92,7 @@ class UnitLive:
     manual_recording: bool | None
     last_frame_age_s: float | None
     clock_synced: bool | None
+    window_state: WindowStateLive | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +157,7 @@ def parse_unit(doc: dict[str, Any]) -> UnitLive:
     staff = _dict(doc.get("staff"))
     txn = _dict(doc.get("transaction"))
     absence = _dict(doc.get("absence"))
+    ws = _dict(doc.get("window_state"))
     return UnitLive(
         written_utc=parse_utc(doc.get("written_utc")),
         counter_open=_bool(doc.get("counter_open")),
@@ -165,6 +175,9 @@ def parse_unit(doc: dict[str, Any]) -> UnitLive:
         manual_recording=_bool(doc.get("manual_recording")),
         last_frame_age_s=_num(doc.get("last_frame_age_s")),
         clock_synced=_bool(doc.get("clock_synced")),
+        window_state=None if ws is None else WindowStateLive(
+            _str(ws.get("state")), _str(ws.get("source")), parse_utc(ws.get("since_utc")),
+            _str(ws.get("note"))),
     )
 
 

@@ -101,6 +101,10 @@ def _grid() -> Table:
     return g
 
 
+_WINDOW_WORDS = {"open": "open", "closed": "temporarily closed", "away": "away on business",
+                 "off": "outside opening hours"}
+
+
 def counter_panel(r: StatusReport, tz: ZoneInfo) -> Panel:
     g = _grid()
     u: UnitLive | None = r.unit
@@ -112,6 +116,13 @@ def counter_panel(r: StatusReport, tz: ZoneInfo) -> Panel:
         title = f"Counter (as last reported, {since(u.written_utc, r.now_utc)})"
     now = r.now_utc if r.alive else (u.written_utc or r.now_utc)
     g.add_row("open", yes_no(u.counter_open, "yes (in shift)", "no (outside shift)"))
+    if u.window_state is not None and u.window_state.state:
+        w, name = u.window_state, u.window_state.state
+        when = f" since {local(w.since_utc, tz, r.now_utc)}" if w.since_utc else ""
+        note = f", {w.note}" if w.note else ""
+        g.add_row("window", Text(f"{_WINDOW_WORDS.get(name, name)} "
+                                 f"({w.source or '?'}{note}){when}",
+                                 style=_WARN if name in ("closed", "away") else ""))
     if u.staff is None:
         g.add_row("staff", Text("nobody logged in", style=_WARN))
     else:

@@ -26,6 +26,7 @@ from firmware.hq_config import ConfigInbox, Delivery, merge, parse_hq_config, zo
 from firmware.live_status import UNIT_STATUS, status_dir, unit_snapshot, write_json_atomic
 from firmware.machine.model import (
     Action,
+    AnnounceWindowState,
     BadgeTapped,
     CounterOpenChanged,
     CounterState,
@@ -33,17 +34,20 @@ from firmware.machine.model import (
     Input,
     KeyPressed,
     ManualRecordPressed,
+    PlannedStateChanged,
     PleaseRatePressed,
     PresenceChanged,
     PromptRating,
     Rules,
     ShowMessage,
     ShowStaff,
+    ShowWindowState,
     Shutdown,
     StartClip,
     StopClip,
     ThankYou,
     Tick,
+    WindowStateRequested,
 )
 from firmware.machine.model import Zone as ZoneRole
 from firmware.machine.step import step
@@ -51,7 +55,7 @@ from firmware.notify import Notifier
 from firmware.queue_link.link import QueueLink
 from firmware.retention_keeper import RetentionKeeper
 from firmware.roster import Roster
-from firmware.schedule import is_open
+from firmware.schedule import is_open, planned_setting
 from firmware.snapshots import SNAPSHOT_DIR, stamp_text, store_snapshot
 from firmware.store import Store
 from hal.badge.base import BadgeReader
@@ -141,6 +145,7 @@ class CounterUnit:
         open_reason = self._camera_marker.load()
         if open_reason is not None:  # an episode from before a restart is still open
             self.camera_health.fail(self.now, open_reason)
+        self._planned_key: tuple[str, str] | None = None  # the planned period in force
         self.queue_link: QueueLink | None = None
         if self.cfg.queue is not None and self.devices.queue is not None:
             self.queue_link = QueueLink(self.cfg.queue, self.cfg.unit.counter_id,
@@ -174,6 +179,7 @@ class CounterUnit:
             for env in self.store.close_interrupted(self.now):
                 if self.on_event is not None:
                     self.on_event(env)
+            self.apply(AnnounceWindowState())  # HQ's time-in-state starts here
             self.notifier.ready("counting")
             self._loop(encoder)
         finally:
@@ -324,6 +330,10 @@ class CounterUnit:
     def _poll_inputs(self) -> None:
         if self.devices.badge is not None:
             for read in self.devices.badge.reads():
+                card = self.cfg.window_states.card_state(read.uid)
+                if card is not None:  # a state card, not a person (docs/window-states.md)
+                    self.apply(WindowStateRequested(card, "card", toggle=True))
+                    continue
                 uid_hash, staff = self.roster.lookup(read.uid)
                 self.apply(BadgeTapped(uid_hash, staff))
         if self.devices.keypad is not None:
@@ -334,6 +344,8 @@ class CounterUnit:
                     self.apply(PleaseRatePressed())
                 elif ev.kind == "manual_record":
                     self.apply(ManualRecordPressed())
+                elif ev.kind == "window_state" and ev.state is not None:
+                    self.apply(WindowStateRequested(ev.state, "keypad"))
                 elif ev.kind in ("fault", "link"):
                     self._record("keypad_" + ("fault" if ev.kind == "fault" else
                                               ("link_up" if ev.up else "link_down")),
@@ -351,6 +363,10 @@ class CounterUnit:
         opened = is_open(self.cfg.schedule.shifts, local)
         if opened != self.state.counter_open:
             self.apply(CounterOpenChanged(opened))
+        key, setting = planned_setting(self.cfg.schedule.states, local, self.now)
+        if key != self._planned_key:
+            self._planned_key = key
+            self.apply(PlannedStateChanged(setting))
 
     def apply(self, event: Input) -> None:
         """Feed one input to the state machine and carry out its actions."""
@@ -384,6 +400,8 @@ class CounterUnit:
                 keypad.thank_you()
             elif isinstance(a, ShowMessage):
                 keypad.show_message(a.text)
+            elif isinstance(a, ShowWindowState):
+                keypad.show_window_state(a.state, self.cfg.window_states.text_for(a.state))
 
     def _snapshot(self, snapshot_id: str, t: float) -> str | None:
         """Save the current frame, stamped, as a snapshot queued for upload; its id, or

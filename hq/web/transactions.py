@@ -18,6 +18,7 @@ from fastapi.responses import Response
 
 from hq import roles
 from hq.api.deps import HQDeps
+from hq.reports.queue_events import ticket_of
 from hq.storage import SEARCH, TRANSACTION_VIEW, InvalidInput, StorageError
 from hq.storage.scope import Scope
 from hq.users import User
@@ -167,7 +168,8 @@ def build_transactions_router(deps: HQDeps) -> APIRouter:
                 stored = None
         return render(request, "transaction.html", user, t=txn, steps=timeline(conn, txn),
                       stored=stored, can_play=user.may(roles.PLAY),
-                      can_download=user.may(roles.DOWNLOAD))
+                      can_download=user.may(roles.DOWNLOAD),
+                      ticket=ticket_of(conn, unit_id, txn_id))
 
     @router.get("/transactions/{unit_id}/{txn_id}/clip")
     def clip(unit_id: str, txn_id: str, request: Request, user: Player,
