@@ -25,6 +25,7 @@ from firmware.config_base import DEFAULT_CONFIG_PATH, Fraction, Identifier, Stri
 from firmware.config_camera import CameraConfig, FileCameraConfig
 from firmware.config_mic import MicrophoneConfig, SilentMicConfig, WavMicConfig
 from firmware.config_queue import QueueConfig
+from firmware.hall.config import HallConfig
 
 __all__ = [
     "DEFAULT_CONFIG_PATH", "CameraConfig", "ConfigError", "FileCameraConfig", "Fraction",
@@ -287,6 +288,9 @@ class UnitConfig(Strict):
     retention: RetentionConfig = Field(default_factory=RetentionConfig)  # type: ignore[arg-type]
     sync: SyncConfig | None = Field(None, description="HQ sync (none: the unit keeps all locally).")
     queue: QueueConfig | None = Field(None, description="The hall's queue machine (none: no feed).")
+    role: Literal["counter", "hall"] = Field(
+        "counter", description="counter: one service counter; hall: people per waiting area.")
+    hall: HallConfig | None = Field(None, description="The hall role's areas (role = \"hall\").")
 
     @model_validator(mode="after")
     def _zones_and_rolls(self) -> UnitConfig:
@@ -301,6 +305,15 @@ class UnitConfig(Strict):
                 f"recording.post_roll_s ({self.recording.post_roll_s}) must be >= "
                 f"zones.customer.exit_hold_s ({hold})"
             )
+        return self
+
+
+    @model_validator(mode="after")
+    def _hall_role(self) -> UnitConfig:
+        if self.role == "hall" and self.hall is None:
+            raise ValueError('role = "hall" needs a [hall] section with its areas')
+        if self.role != "hall" and self.hall is not None:
+            raise ValueError('a [hall] section needs role = "hall"')
         return self
 
 
