@@ -106,7 +106,7 @@ class PersonScaleConfig(Strict):
 
 
 def _default_areas() -> dict[str, HallArea]:
-    return {"hall": HallArea(rect=(0.0, 0.0, 1.0, 1.0), raise_at=12)}
+    return {"hall": HallArea.model_validate({"rect": (0.0, 0.0, 1.0, 1.0), "raise_at": 12})}
 
 
 class HallConfig(Strict):

@@ -7,10 +7,9 @@ feeds the background and, when a count is due, returns the people per area
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-
-import math
 
 import numpy as np
 
@@ -76,6 +75,12 @@ class HallCounter:
         self.params = params or CounterParams()
         self.background = MedianBackground(self.params.background)
         self._next_t: float | None = None
+
+    def wants(self, t: float) -> bool:
+        """Whether a frame at ``t`` would be used (a count or a background sample is due):
+        callers may skip converting the others."""
+        due = self._next_t is None or t >= self._next_t - 1e-6
+        return due or self.background.due(t)
 
     def step(self, frame: np.ndarray, t: float) -> Counts | None:
         """Feed one RGB frame taken at ``t`` seconds; the counts when one is due and ready."""

@@ -68,7 +68,7 @@ def _samples(raw: Any, where: str, duration: float) -> tuple[Sample, ...]:
         if not isinstance(item, dict) or set(item) - {"t", "count", "note"}:
             raise TruthError(f"{where}: counts[{i}] must be {{t, count[, note]}}")
         t, count, note = item.get("t"), item.get("count"), item.get("note", "")
-        if not _number(t) or not 0.0 <= float(t) <= duration:
+        if not isinstance(t, int | float) or isinstance(t, bool) or not 0.0 <= t <= duration:
             raise TruthError(f"{where}: counts[{i}].t must be seconds within duration_s")
         if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 500:
             raise TruthError(f"{where}: counts[{i}].count must be a whole number 0..500")

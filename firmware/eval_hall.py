@@ -1,0 +1,133 @@
+"""``counterunit eval hall``: the hall role replayed over each video, counts scored against truth.
+
+Truth files (docs/eval.md, suite ``hall``) come from ``--dir`` (default: the
+repository's tests/data/hall, which holds the hand-counted vtest.avi). Each
+video is decoded with PyAV and every frame the counter wants goes through the
+same ``HallMonitor`` a hall unit runs (media time as the clock); its count at
+each truth sample is scored. Last line: ``eval hall: P/N cases pass``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from firmware.hall.config import HallConfig
+from firmware.hall.monitor import HallEvent, HallMonitor
+from vision.hall.score import CountScore, score_counts
+from vision.hall.truth import HallTruth, TruthError, load_hall_truth, video_path
+
+TRUTH_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "hall"
+
+
+@dataclass(frozen=True, slots=True)
+class HallResult:
+    """One case: its score, the events the monitor raised, and what the count cost."""
+
+    truth: HallTruth
+    score: CountScore
+    counts: dict[float, int]
+    events: tuple[HallEvent, ...]
+    media_s: float
+    wall_s: float
+    count_ms: float
+
+
+def replay_counts(video: Path, cfg: HallConfig) -> tuple[dict[float, int], list[HallEvent],
+                                                         float, float]:
+    """Counts (time -> people in all areas) and events over ``video``; media seconds and
+    the mean milliseconds the monitor spent per frame it used."""
+    import av
+
+    monitor = HallMonitor(cfg, id_prefix="eval")
+    counts: dict[float, int] = {}
+    events: list[HallEvent] = []
+    spent, used, last_t = 0.0, 0, 0.0
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        for frame in container.decode(stream):
+            if frame.pts is None:
+                continue
+            t = float(frame.pts * stream.time_base) - float(
+                (stream.start_time or 0) * stream.time_base)
+            last_t = t
+            if not monitor.wants(t):
+                continue
+            image = frame.to_ndarray(format="rgb24")
+            start = time.perf_counter()
+            events += monitor.observe(image, t)
+            spent += time.perf_counter() - start
+            used += 1
+            if monitor.last is not None and monitor.last.t == t:
+                counts[round(t, 3)] = monitor.last.total
+    return counts, events, last_t, 1000 * spent / max(used, 1)
+
+
+def run_case(truth: HallTruth, folder: Path, cfg: HallConfig) -> HallResult:
+    video = video_path(truth, folder)
+    if not video.is_file():
+        raise TruthError(f"{folder / truth.case}.json: video {truth.video} not found")
+    start = time.perf_counter()
+    counts, events, media, cost = replay_counts(video, cfg)
+    wall = time.perf_counter() - start
+    return HallResult(truth, score_counts(truth, counts), counts, tuple(events), media, wall,
+                      cost)
+
+
+def row(r: HallResult) -> str:
+    worst = sorted(r.score.errors, key=lambda e: -abs(e[1]))[:3]
+    far = " ".join(f"t={t:g}:{e:+d}" for t, e in worst if e) or "-"
+    return (f"{'ok  ' if r.score.ok else 'FAIL'} {r.truth.case:<16} {r.score.text()} | "
+            f"worst {far}")
+
+
+def evaluate(folder: Path, names: list[str] | None, cfg: HallConfig) -> list[HallResult]:
+    """Score every hall truth file in ``folder`` (or only ``names``); one line per case."""
+    truths = [load_hall_truth(p) for p in sorted(folder.glob("*.json"))]
+    unknown = sorted(set(names or []) - {t.case for t in truths})
+    if unknown:
+        raise TruthError(f"unknown case(s): {', '.join(unknown)}")
+    results = []
+    for truth in truths:
+        if names and truth.case not in names:
+            continue
+        result = run_case(truth, folder, cfg)
+        print(row(result), flush=True)
+        results.append(result)
+    return results
+
+
+def summary(results: list[HallResult]) -> str:
+    media = sum(r.media_s for r in results)
+    wall = sum(r.wall_s for r in results)
+    samples = sum(len(r.score.errors) for r in results)
+    abs_err = sum(abs(e) for r in results for _, e in r.score.errors)
+    cost = max((r.count_ms for r in results), default=0.0)
+    passed = sum(r.score.ok for r in results)
+    return (f"counts: MAE {abs_err / max(samples, 1):.2f} over {samples} samples\n"
+            f"replay: {media:.0f} s of video in {wall:.1f} s; hall monitor {cost:.1f} ms "
+            f"per frame it takes\n"
+            f"eval hall: {passed}/{len(results)} cases pass")
+
+
+def cmd_eval_hall(args: argparse.Namespace) -> int:
+    """Exit 0 when every case passes, 1 when one fails, 2 for bad input."""
+    from firmware.config import ConfigError, load_config
+
+    try:
+        unit = load_config(args.config) if args.config else None
+    except ConfigError as exc:
+        print(f"eval hall: {exc}", file=sys.stderr)
+        return 2
+    cfg = unit.hall if unit is not None and unit.hall is not None else HallConfig()
+    folder: Path = args.dir or TRUTH_DIR
+    try:
+        results = evaluate(folder, args.case or None, cfg)
+    except TruthError as exc:
+        print(f"eval hall: {exc}", file=sys.stderr)
+        return 2
+    print(summary(results))
+    return 0 if results and all(r.score.ok for r in results) else 1
