@@ -48,11 +48,12 @@ def replay_counts(video: Path, cfg: HallConfig) -> tuple[dict[float, int], list[
     spent, used, last_t = 0.0, 0, 0.0
     with av.open(str(video)) as container:
         stream = container.streams.video[0]
+        first: float | None = None
         for frame in container.decode(stream):
-            if frame.pts is None:
+            if frame.time is None:
                 continue
-            t = float(frame.pts * stream.time_base) - float(
-                (stream.start_time or 0) * stream.time_base)
+            first = frame.time if first is None else first
+            t = round(frame.time - first, 6)  # media time from the first frame
             last_t = t
             if not monitor.wants(t):
                 continue
@@ -122,7 +123,7 @@ def cmd_eval_hall(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"eval hall: {exc}", file=sys.stderr)
         return 2
-    cfg = unit.hall if unit is not None and unit.hall is not None else HallConfig()
+    cfg = unit.hall if unit is not None and unit.hall is not None else HallConfig.model_validate({})
     folder: Path = args.dir or TRUTH_DIR
     try:
         results = evaluate(folder, args.case or None, cfg)
