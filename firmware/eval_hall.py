@@ -1,7 +1,9 @@
 """``counterunit eval hall``: the hall role replayed over each video, counts scored against truth.
 
-Truth files (docs/eval.md, suite ``hall``) come from ``--dir`` (default: the
-repository's tests/data/hall, which holds the hand-counted vtest.avi). Each
+Cases: the hand-counted vtest.avi (tests/data/hall) and composed ones, k = 0, 2,
+4, 6 people over vtest's empty plaza (vision/hall/compose.py), written into
+``--dir`` (default: a new temporary folder) unless there already; any other
+hall truth file in ``--dir`` is scored too. ``--no-compose``: only ``--dir``. Each
 video is decoded with PyAV and every frame the counter wants goes through the
 same ``HallMonitor`` a hall unit runs (media time as the clock); its count at
 each truth sample is scored. Last line: ``eval hall: P/N cases pass``.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,14 +88,29 @@ def row(r: HallResult) -> str:
             f"worst {far}")
 
 
-def evaluate(folder: Path, names: list[str] | None, cfg: HallConfig) -> list[HallResult]:
-    """Score every hall truth file in ``folder`` (or only ``names``); one line per case."""
-    truths = [load_hall_truth(p) for p in sorted(folder.glob("*.json"))]
-    unknown = sorted(set(names or []) - {t.case for t in truths})
+def prepare(folder: Path, names: list[str] | None) -> None:
+    """Compose the selected composed cases into ``folder`` unless video and truth exist."""
+    import json
+
+    from vision.hall.compose import COUNTS, case_name, compose_case
+
+    for k in COUNTS:
+        name = case_name(k)
+        if names and name not in names:
+            continue
+        if not ((folder / f"{name}.mp4").is_file() and (folder / f"{name}.json").is_file()):
+            truth = compose_case(k, folder)
+            (folder / f"{name}.json").write_text(json.dumps(truth.to_json(), indent=1) + "\n")
+
+
+def evaluate(folders: list[Path], names: list[str] | None, cfg: HallConfig) -> list[HallResult]:
+    """Score every hall truth file in ``folders`` (or only ``names``); one line per case."""
+    truths = [(load_hall_truth(p), f) for f in folders for p in sorted(f.glob("*.json"))]
+    unknown = sorted(set(names or []) - {t.case for t, _ in truths})
     if unknown:
         raise TruthError(f"unknown case(s): {', '.join(unknown)}")
     results = []
-    for truth in truths:
+    for truth, folder in truths:
         if names and truth.case not in names:
             continue
         result = run_case(truth, folder, cfg)
@@ -124,11 +142,19 @@ def cmd_eval_hall(args: argparse.Namespace) -> int:
         print(f"eval hall: {exc}", file=sys.stderr)
         return 2
     cfg = unit.hall if unit is not None and unit.hall is not None else HallConfig.model_validate({})
-    folder: Path = args.dir or TRUTH_DIR
+    folder: Path = args.dir or Path(tempfile.mkdtemp(prefix="counterunit-eval-hall-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    names = args.case or None
     try:
-        results = evaluate(folder, args.case or None, cfg)
+        if args.no_compose:
+            folders = [folder]
+        else:
+            prepare(folder, names)
+            folders = [TRUTH_DIR, folder]
+        results = evaluate(folders, names, cfg)
     except TruthError as exc:
         print(f"eval hall: {exc}", file=sys.stderr)
         return 2
     print(summary(results))
+    print(f"eval videos and truth in {folder}", file=sys.stderr)
     return 0 if results and all(r.score.ok for r in results) else 1
