@@ -26,6 +26,10 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
             print(f"  {p}", file=sys.stderr)
         return EXIT_CONFIG
     zones = ", ".join(f"{n}=({z.x0},{z.y0},{z.x1},{z.y1})" for n, z in cfg.zones.items())
+    if cfg.hall is not None:  # a hall unit counts per area; the counter zones are unused
+        zones = "none; hall areas " + ", ".join(
+            f"{n} (crowd at {a.raise_at}, clear at {a.threshold_clear()})"
+            for n, a in cfg.hall.areas.items())
     print(f"{args.file}: OK (unit {cfg.unit.unit_id}, camera {cfg.camera.type}, zones {zones})")
     return EXIT_OK
 
@@ -36,6 +40,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.config)
     setup_logging(cfg.logging.level)
+    if cfg.role == "hall":
+        from firmware.hall.unit import open_hall_unit
+
+        hall = open_hall_unit(cfg, media_time=False)
+        signal.signal(signal.SIGTERM, lambda *_: hall.request_stop())
+        signal.signal(signal.SIGINT, lambda *_: hall.request_stop())
+        log.info("counterunit %s starting as a hall unit", cfg.unit.unit_id)
+        try:
+            hall.run()
+        finally:
+            hall.store.close()
+        return EXIT_OK
     unit = open_unit(cfg, media_time=False)
     signal.signal(signal.SIGTERM, lambda *_: unit.request_stop())
     signal.signal(signal.SIGINT, lambda *_: unit.request_stop())

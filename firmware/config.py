@@ -23,6 +23,7 @@ from pydantic import (
 
 from firmware.config_base import DEFAULT_CONFIG_PATH, Fraction, Identifier, Strict
 from firmware.config_window import StatePeriod, WindowStatesConfig
+from firmware.hall.config import HallConfig
 from hal.camera.config import CameraConfig, FileCameraConfig
 from hal.mic.config import MicrophoneConfig, SilentMicConfig, WavMicConfig
 from hal.queue.config import QueueConfig
@@ -294,6 +295,9 @@ class UnitConfig(Strict):
     window_states: WindowStatesConfig = Field(
         default_factory=WindowStatesConfig,  # type: ignore[arg-type]
         description="State cards and customer texts (docs/window-states.md).")
+    role: Literal["counter", "hall"] = Field(
+        "counter", description="counter: one service counter; hall: people per waiting area.")
+    hall: HallConfig | None = Field(None, description="The hall role's areas (role = \"hall\").")
 
     @model_validator(mode="after")
     def _zones_and_rolls(self) -> UnitConfig:
@@ -308,6 +312,15 @@ class UnitConfig(Strict):
                 f"recording.post_roll_s ({self.recording.post_roll_s}) must be >= "
                 f"zones.customer.exit_hold_s ({hold})"
             )
+        return self
+
+
+    @model_validator(mode="after")
+    def _hall_role(self) -> UnitConfig:
+        if self.role == "hall" and self.hall is None:
+            raise ValueError('role = "hall" needs a [hall] section with its areas')
+        if self.role != "hall" and self.hall is not None:
+            raise ValueError('a [hall] section needs role = "hall"')
         return self
 
 

@@ -59,6 +59,16 @@ def replay(args: argparse.Namespace) -> int:
         else:
             lines.append(f"{env.mono:9.2f}  {env.type}")
 
+    if cfg.role == "hall":  # a hall unit has no keypad or badge to script
+        from firmware.hall.unit import open_hall_unit
+
+        hall = open_hall_unit(cfg, media_time=True, media_clock=clock, on_event=emit)
+        try:
+            hall.run()
+        finally:
+            hall.store.close()
+        print(f"replay data in {out}", file=sys.stderr)
+        return 0
     unit = open_unit(cfg, media_time=True, media_clock=clock, overrides=overrides, on_event=emit)
     try:
         unit.run()
