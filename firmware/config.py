@@ -23,6 +23,7 @@ from pydantic import (
 
 from firmware.config_base import DEFAULT_CONFIG_PATH, Fraction, Identifier, Strict
 from firmware.config_camera import CameraConfig, FileCameraConfig
+from firmware.config_items import ItemsConfig, counter_problems
 from firmware.config_mic import MicrophoneConfig, SilentMicConfig, WavMicConfig
 from firmware.config_queue import QueueConfig
 
@@ -287,12 +288,16 @@ class UnitConfig(Strict):
     retention: RetentionConfig = Field(default_factory=RetentionConfig)  # type: ignore[arg-type]
     sync: SyncConfig | None = Field(None, description="HQ sync (none: the unit keeps all locally).")
     queue: QueueConfig | None = Field(None, description="The hall's queue machine (none: no feed).")
+    items: ItemsConfig = Field(default_factory=ItemsConfig,  # type: ignore[arg-type]
+                               description="Left/taken items (on when zones.counter exists).")
 
     @model_validator(mode="after")
     def _zones_and_rolls(self) -> UnitConfig:
         missing = {"seat", "customer"} - set(self.zones)
         if missing:
             raise ValueError(f"zones must define {sorted(missing)} (roles seat and customer)")
+        if counter_problems(self.zones):
+            raise ValueError("; ".join(counter_problems(self.zones)))
         hold = self.zones["customer"].exit_hold_s
         if self.recording.post_roll_s < hold:
             # The end of a visit is only known exit_hold_s after the customer left;
