@@ -39,7 +39,7 @@ def base_config(video: Path, out: Path, base: UnitConfig | None) -> UnitConfig:
 def run_case(video: Path, truth: ItemsTruth, out: Path,
              base: UnitConfig | None) -> tuple[dict[str, KindScore], list[Got]]:
     events = replay_events(video, out, base_config(video, out, base))
-    got = [Got(e.type, e.mono, tuple(e.data["box"]))  # type: ignore[arg-type]
+    got = [Got(e.type, e.mono, tuple(e.data["box"]))
            for e in events if e.type in ("item_left", "item_taken")]
     return score_items(truth, got), got
 

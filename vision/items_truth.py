@@ -96,7 +96,7 @@ def parse_items_truth(data: Any, where: str) -> ItemsTruth:
         if not isinstance(data.get(key), str) or not data[key]:
             raise TruthError(f"{where}: {key} must be a non-empty string")
     duration = data.get("duration_s")
-    if not _number(duration) or duration <= 0:
+    if not isinstance(duration, int | float) or isinstance(duration, bool) or duration <= 0:
         raise TruthError(f"{where}: duration_s must be a positive number of seconds")
     tags = data.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
