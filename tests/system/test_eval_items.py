@@ -46,3 +46,25 @@ def test_eval_items_bad_truth_is_a_clear_error(
         '"items_left": [{"at": 1, "box": [0.5, 0.9, 0.4, 1.0]}]}')
     assert main(["eval", "items", "--dir", str(tmp_path), "--no-compose"]) == 2
     assert "items_left[0].box must be [x0, y0, x1, y1]" in capsys.readouterr().err
+
+
+def test_item_left_has_a_snapshot_and_a_clip(tmp_path: Path) -> None:
+    """The unit's own events over one case: the still and the clip exist on disk."""
+    from firmware.eval_items import base_config
+    from firmware.eval_presence import replay_events
+    from vision.items_cases import item_cases
+    from vision.items_scenes import compose_items
+
+    c = next(c for c in item_cases() if c.name == "left_cup")
+    video = tmp_path / "left_cup.mp4"
+    compose_items(c.scene, video)
+    out = tmp_path / "unit"
+    events = replay_events(video, out, base_config(video, out, None))
+    left = [e for e in events if e.type == "item_left"]
+    assert len(left) == 1
+    data = left[0].data
+    closed = {e.data.get("clip_id"): e for e in events if e.type == "clip_closed"}
+    assert data["snapshot_id"] in closed and data["clip_id"] in closed
+    assert (out / "clips" / "snapshots" / f"{data['snapshot_id']}.jpg").is_file()
+    alerts = [e for e in events if e.type == "alert_raised" and e.data.get("alert") == "item"]
+    assert [a.data["item_id"] for a in alerts] == [data["item_id"]]
