@@ -12,6 +12,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         from firmware.eval_hall import cmd_eval_hall
 
         return cmd_eval_hall(args)
+    if args.suite == "items":
+        from firmware.eval_items import cmd_eval_items
+
+        return cmd_eval_items(args)
     from firmware.eval_presence import cmd_eval
 
     return cmd_eval(args)
@@ -20,7 +24,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 def add_parser(sub: Any) -> None:
     """``counterunit eval presence [--dir DIR] [--case NAME ...] [--config FILE]``."""
     p = sub.add_parser("eval", help="score replay output against truth files (docs/eval.md)")
-    p.add_argument("suite", choices=["presence", "hall"])
+    p.add_argument("suite", choices=["presence", "hall", "items"])
     p.add_argument("--dir", type=Path, help="folder of videos and truth files (default: temp)")
     p.add_argument("--case", action="append", default=[], help="only this case (repeatable)")
     p.add_argument("--config", type=Path, help="unit.toml to replay with (as for replay)")

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from firmware.config_base import DEFAULT_CONFIG_PATH, Fraction, Identifier, Strict
+from firmware.config_items import ItemsConfig, counter_problems
 from firmware.config_window import StatePeriod, WindowStatesConfig
 from firmware.hall.config import HallConfig
 from hal.camera.config import CameraConfig, FileCameraConfig
@@ -298,12 +299,16 @@ class UnitConfig(Strict):
     role: Literal["counter", "hall"] = Field(
         "counter", description="counter: one service counter; hall: people per waiting area.")
     hall: HallConfig | None = Field(None, description="The hall role's areas (role = \"hall\").")
+    items: ItemsConfig = Field(default_factory=ItemsConfig,  # type: ignore[arg-type]
+                               description="Left/taken items (on when zones.counter exists).")
 
     @model_validator(mode="after")
     def _zones_and_rolls(self) -> UnitConfig:
         missing = {"seat", "customer"} - set(self.zones)
         if missing:
             raise ValueError(f"zones must define {sorted(missing)} (roles seat and customer)")
+        if counter_problems(self.zones):
+            raise ValueError("; ".join(counter_problems(self.zones)))
         hold = self.zones["customer"].exit_hold_s
         if self.recording.post_roll_s < hold:
             # The end of a visit is only known exit_hold_s after the customer left;

@@ -23,6 +23,7 @@ from firmware.clips import ClipBook
 from firmware.clock import MediaClock
 from firmware.config import ConfigError, UnitConfig
 from firmware.hq_config import ConfigInbox, Delivery, merge, parse_hq_config, zone_problems
+from firmware.items_watch import build_items_watch
 from firmware.live_status import UNIT_STATUS, status_dir, unit_snapshot, write_json_atomic
 from firmware.machine.model import (
     Action,
@@ -146,6 +147,7 @@ class CounterUnit:
         if open_reason is not None:  # an episode from before a restart is still open
             self.camera_health.fail(self.now, open_reason)
         self._planned_key: tuple[str, str] | None = None  # the planned period in force
+        self.items = build_items_watch(self.cfg, self.id_prefix)  # None: no counter zone
         self.queue_link: QueueLink | None = None
         if self.cfg.queue is not None and self.devices.queue is not None:
             self.queue_link = QueueLink(self.cfg.queue, self.cfg.unit.counter_id,
@@ -235,6 +237,8 @@ class CounterUnit:
                     if change.zone in ("seat", "customer"):  # other zones: later features
                         self.apply(PresenceChanged(cast(ZoneRole, change.zone), change.present,
                                                    change.at, change.previous))
+                if self.items is not None:
+                    self._watch_items(cap.frame.image, cap.frame.t)
             self._poll_inputs()
             self._poll_queue()
             self._check_schedule()
@@ -402,6 +406,20 @@ class CounterUnit:
                 keypad.show_message(a.text)
             elif isinstance(a, ShowWindowState):
                 keypad.show_window_state(a.state, self.cfg.window_states.text_for(a.state))
+
+    def _watch_items(self, image: np.ndarray, t: float) -> None:
+        """Left and taken items on the counter (firmware/items_watch.py): the event with a
+        snapshot and a short clip, and its ``item`` alert."""
+        assert self.items is not None and self.clips is not None
+        for ev in self.items.frame(image, t, customer=self.state.customer is not False,
+                                   staff=self.state.seat is not False):
+            snap = clip = None
+            if ev.type == "item_left":
+                snap, clip = self._snapshot(f"{ev.item_id}-snap", t), f"{ev.item_id}-clip"
+                self.clips.start(clip, "item", t - self.cfg.recording.pre_roll_s)
+                self.clips.stop(clip, t + self.cfg.items.clip_s)
+            for type_, data in self.items.records(ev, snap, clip):
+                self._record(type_, t, data)
 
     def _snapshot(self, snapshot_id: str, t: float) -> str | None:
         """Save the current frame, stamped, as a snapshot queued for upload; its id, or

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from firmware.config import UnitConfig
+from firmware.config_items import COUNTER
 from vision.analyzer import SceneAnalyzer
 from vision.model_files import Precision, resolve_model_files
 from vision.params import AnalyzerParams
@@ -17,15 +18,17 @@ def build_analyzer(cfg: UnitConfig) -> SceneAnalyzer:
     Raises vision.model_files.ModelSelectionError when ``int8`` is asked for and
     the int8 files are absent.
     """
-    zones = [Zone(name, z.x0, z.y0, z.x1, z.y1) for name, z in cfg.zones.items()]
+    # The counter zone is watched for items (firmware/items_watch.py), not for people.
+    people = {name: z for name, z in cfg.zones.items() if name != COUNTER}
+    zones = [Zone(name, z.x0, z.y0, z.x1, z.y1) for name, z in people.items()]
     presence = {name: PresenceParams(z.enter_dwell_s, z.exit_hold_s)
-                for name, z in cfg.zones.items()}
+                for name, z in people.items()}
     identity = {
         name: IdentityParams(enter_dwell_s=z.enter_dwell_s, hold_s=z.exit_hold_s,
                              check_gap_s=min(1.0, z.exit_hold_s),
                              same_distance=z.identity_distance,
                              startup_empty_s=min(3.0, z.exit_hold_s))
-        for name, z in cfg.zones.items() if z.identity
+        for name, z in people.items() if z.identity
     }
     params = AnalyzerParams(threads=cfg.vision.threads)
     precision: Precision = cfg.vision.model_precision
