@@ -9,7 +9,15 @@ non-zero if anything was missed:
     powercut: N cuts, 0 events lost, 0 integrity errors, C clips playable, S salvaged within 1 s
 
 Also the disk's cost of durability per minute of running: bytes written and fsyncs,
-for clips and for the store. ``make soak`` runs the thousand cuts.
+for clips and for the store, and where a cut's time goes. ``make soak`` runs the
+thousand cuts.
+
+Each boot's programs are forked from one warm interpreter (tests/powercut/warm.py), so
+a boot skips the second or more of imports a cold ``python -m firmware.cli`` spends
+before it touches the data folder; the cut lands 0-8 s into the boot, which covers the
+daemon's first ~8 s as the cold 0.2-9 s did on an idle machine (more under load, where
+the imports took longer). ``--cold --min-run-s 0.2 --max-run-s 9`` is the bench as
+it was.
 """
 
 from __future__ import annotations
