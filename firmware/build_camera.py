@@ -21,7 +21,7 @@ def build_camera(cfg: UnitConfig, clock: Clock) -> Camera:
             cam.path, analysis_fps=cam.analysis_fps, analysis_width=cam.analysis_width,
             record_width=cam.record_width, record_height=cam.record_height,
             record_bitrate=cam.record_bitrate, keyframe_interval_s=cam.keyframe_interval_s,
-            realtime=cam.realtime, clock=clock,
+            realtime=cam.realtime, clock=clock, copy_h264=cam.copy_h264,
         )
     if isinstance(cam, Picamera2CameraConfig):
         from hal.camera.picamera2_cam import Picamera2Camera

@@ -14,15 +14,19 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from fractions import Fraction
 from pathlib import Path
 
 import av
 import av.error
 from av.container import InputContainer
 from av.video.frame import VideoFrame
+from av.video.reformatter import VideoReformatter
 
-from hal.camera.base import CameraError, Capture, Frame
+from hal.camera.base import CameraError, Capture, Frame, Packet, StreamInfo
+from hal.camera.file_copy import SourcePacket, camera_like, decode_keeping_packets, packets_up_to
 from hal.camera.live import CameraPlumbing, require_at_least, require_positive
 from hal.camera.x264 import EPS, X264Stream, analysis_size, fit_within, next_grid_point, why
 
@@ -42,6 +46,11 @@ class FileCamera(CameraPlumbing):
     keyframe every ``keyframe_interval_s`` of media time. ``encoder_preset``
     and ``encoder_threads`` (0 = one per core) tune libx264; "veryfast" ran a
     720p30 source at ~5.8x real time on a 2-core x86 test machine.
+
+    ``copy_h264`` records the file's own packets instead when the whole file
+    is camera-like (``hal.camera.file_copy``; replay sets it): the recording
+    is then the source stream itself and no encoder runs. A file that is not
+    is re-encoded, and the reason is logged once.
     """
 
     def __init__(
@@ -58,6 +67,7 @@ class FileCamera(CameraPlumbing):
         clock: Callable[[], float] = time.monotonic,
         encoder_preset: str = "veryfast",
         encoder_threads: int = 0,
+        copy_h264: bool = False,
     ) -> None:
         require_positive(analysis_fps=analysis_fps, record_bitrate=record_bitrate,
                          keyframe_interval_s=keyframe_interval_s)
@@ -74,6 +84,11 @@ class FileCamera(CameraPlumbing):
         self._clock = clock
         self._preset = encoder_preset
         self._threads = encoder_threads
+        self._copy_wanted = copy_h264
+        self._kept: deque[SourcePacket] | None = None  # copying: packets awaiting their frame
+        self._time_base: Fraction | None = None
+        # One scaler for every analysis frame: a new one per frame costs more than the scaling.
+        self._scaler = VideoReformatter()
         self._container: InputContainer | None = None
         self._frames: Iterator[VideoFrame] | None = None
         self._first: VideoFrame | None = None
@@ -121,7 +136,14 @@ class FileCamera(CameraPlumbing):
             raise CameraError(f"{self.path}: no video stream in file")
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        frames = container.decode(stream)
+        reason = self._copy_refusal()
+        if reason is None:
+            self._kept = deque()
+            self._time_base = stream.time_base
+            frames: Iterator[VideoFrame] = decode_keeping_packets(container, stream, self._kept)
+        else:
+            self._kept = None
+            frames = container.decode(stream)
         try:
             first = next(frames)
         except StopIteration:
@@ -136,6 +158,13 @@ class FileCamera(CameraPlumbing):
             self._declared_s = container.duration / av.time_base
         self._frames = frames
         self._first = first
+        if self._kept is not None:
+            ctx = stream.codec_context
+            self._encoder = None
+            self._info = StreamInfo(kind="video", codec="h264", extradata=ctx.extradata,
+                                    width=ctx.width, height=ctx.height, fps=self._fps)
+            log.info("file camera %s: recording the file's own H.264 (camera-like)", self.path)
+            return
         width, height = fit_within(first.width, first.height, *self._record_max)
         self._encoder = X264Stream(
             str(self.path),
@@ -149,6 +178,17 @@ class FileCamera(CameraPlumbing):
         )
         self._info = self._encoder.info
 
+    def _copy_refusal(self) -> str | None:
+        """None when the file's packets are recorded as they are; else why not (logged)."""
+        if not self._copy_wanted:
+            return "not asked for"
+        reason: str | None = "not a regular file"
+        if self.path.is_file():
+            reason = camera_like(self.path, self._record_max, self._kf_interval)
+        if reason is not None:
+            log.info("file camera %s: re-encoding the recording: %s", self.path, reason)
+        return reason
+
     def _release(self) -> None:
         if self._container is not None:
             self._container.close()
@@ -157,6 +197,7 @@ class FileCamera(CameraPlumbing):
         self._frames = None
         self._first = None
         self._encoder = None
+        self._kept = None
 
     def captures(self) -> Iterator[Capture]:
         """One capture per source frame, then one holding the encoder's last packets.
@@ -167,10 +208,11 @@ class FileCamera(CameraPlumbing):
         return super().captures()
 
     def _started(self) -> bool:
-        return not (self._container is None or self._encoder is None or self._frames is None)
+        return not (self._container is None or self._frames is None
+                    or (self._encoder is None and self._kept is None))
 
     def _run(self) -> Iterator[Capture]:
-        assert self._encoder is not None and self._frames is not None
+        assert self._frames is not None
         return self._replay(self._encoder, self._frames)
 
     def _source_frames(self, rest: Iterator[VideoFrame]) -> Iterator[VideoFrame]:
@@ -179,7 +221,7 @@ class FileCamera(CameraPlumbing):
             yield first
         yield from rest
 
-    def _replay(self, enc: X264Stream, rest: Iterator[VideoFrame]) -> Iterator[Capture]:
+    def _replay(self, enc: X264Stream | None, rest: Iterator[VideoFrame]) -> Iterator[Capture]:
         frame_period = 1.0 / self._fps
         origin: float | None = None  # media time of the first frame
         base = 0.0  # added to media time: 0 in replay, the start clock in real time
@@ -210,11 +252,16 @@ class FileCamera(CameraPlumbing):
             analysis: Frame | None = None
             if media_t >= next_analysis - EPS:
                 w, h = analysis_size(frame.width, frame.height, self._analysis_width)
-                analysis = Frame(frame.to_ndarray(width=w, height=h, format="rgb24"), t)
+                small = self._scaler.reformat(frame, format="rgb24", width=w, height=h)
+                analysis = Frame(small.to_ndarray(), t)
                 next_analysis = next_grid_point(media_t, self._analysis_period)
 
-            duration = frame.duration * frame.time_base if frame.duration and frame.time_base else 0
-            packets = enc.encode(frame, media_t, base, float(duration) or frame_period)
+            if enc is None:
+                packets = self._copied(frame, origin, base, frame_period)
+            else:
+                duration = (frame.duration * frame.time_base
+                            if frame.duration and frame.time_base else 0)
+                packets = enc.encode(frame, media_t, base, float(duration) or frame_period)
             yield Capture(t=t, frame=analysis, packets=packets)
 
         stopped = self._stop.is_set()
@@ -227,11 +274,23 @@ class FileCamera(CameraPlumbing):
                     f"{self.path}: truncated: video ends at {reached:.1f} s "
                     f"but the file declares {self._declared_s:.1f} s"
                 )
-        tail = enc.flush(base)
+        tail = enc.flush(base) if enc is not None else self._copied(None, origin, base,
+                                                                     frame_period)
         if tail:
             yield Capture(t=base + max(last_t, 0.0), frame=None, packets=tail)
         if failure is not None:
             raise failure
+
+    def _copied(self, frame: VideoFrame | None, origin: float | None, base: float,
+                frame_period: float) -> tuple[Packet, ...]:
+        """The source packets up to ``frame`` (every one left, for None): copying."""
+        kept, tb = self._kept, self._time_base
+        assert kept is not None and tb is not None
+        if origin is None:
+            return ()
+        last = frame.pts if frame is not None and frame.pts is not None else None
+        return packets_up_to(kept, last if last is not None else 2**62, tb, origin, base,
+                             frame_period)
 
     def _wait_until(self, target: float) -> bool:
         """Sleep until ``clock() >= target``; False if stop() was called meanwhile."""
