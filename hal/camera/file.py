@@ -15,12 +15,13 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import av.error
+import numpy as np
 from av.container import InputContainer
 from av.video.frame import VideoFrame
 from av.video.reformatter import VideoReformatter
@@ -28,6 +29,7 @@ from av.video.reformatter import VideoReformatter
 from hal.camera.base import CameraError, Capture, Frame, Packet, StreamInfo
 from hal.camera.file_copy import SourcePacket, camera_like, decode_keeping_packets, packets_up_to
 from hal.camera.live import CameraPlumbing, require_at_least, require_positive
+from hal.camera.prefetch import prefetched
 from hal.camera.x264 import EPS, X264Stream, analysis_size, fit_within, next_grid_point, why
 
 __all__ = ["FileCamera", "analysis_size", "fit_within"]
@@ -35,6 +37,10 @@ __all__ = ["FileCamera", "analysis_size", "fit_within"]
 log = logging.getLogger(__name__)
 
 _FALLBACK_FPS = 25.0
+DECODE_AHEAD = 4  # frames a replay decodes ahead of the unit (each ~2 MB at 720p)
+Timed = tuple[VideoFrame, float, "np.ndarray | None"]
+
+Ended = tuple[CameraError | None, float, float]  # failure, last media time, clock base
 _TRUNCATION_TOLERANCE_S = 0.5
 
 
@@ -87,6 +93,7 @@ class FileCamera(CameraPlumbing):
         self._copy_wanted = copy_h264
         self._kept: deque[SourcePacket] | None = None  # copying: packets awaiting their frame
         self._time_base: Fraction | None = None
+        self._origin: float | None = None  # raw time of the first frame
         # One scaler for every analysis frame: a new one per frame costs more than the scaling.
         self._scaler = VideoReformatter()
         self._container: InputContainer | None = None
@@ -221,49 +228,51 @@ class FileCamera(CameraPlumbing):
             yield first
         yield from rest
 
-    def _replay(self, enc: X264Stream | None, rest: Iterator[VideoFrame]) -> Iterator[Capture]:
+    def _timeline(self, rest: Iterator[VideoFrame]) -> Iterator[Timed]:
+        """Each source frame with its media time, and its analysis image when one is due.
+
+        Depends on the frames alone (not on the clock), so a replay can run it
+        ahead on another thread. Raises CameraError on corrupt data.
+        """
         frame_period = 1.0 / self._fps
-        origin: float | None = None  # media time of the first frame
-        base = 0.0  # added to media time: 0 in replay, the start clock in real time
         last_t = -math.inf
         next_analysis = 0.0
-        failure: CameraError | None = None
         frames = self._source_frames(rest)
-        while not self._stop.is_set():
+        while True:
             try:
                 frame = next(frames)
             except StopIteration:
-                break
+                return
             except av.error.FFmpegError as exc:
-                failure = CameraError(f"{self.path}: corrupt video data ({why(exc)})")
-                break
+                raise CameraError(f"{self.path}: corrupt video data ({why(exc)})") from None
             raw_t = frame.time if frame.time is not None else last_t + frame_period
-            if origin is None:
-                origin = raw_t
-                base = self._clock() if self._realtime else 0.0
-            media_t = raw_t - origin
+            if self._origin is None:
+                self._origin = raw_t
+            media_t = raw_t - self._origin
             if media_t <= last_t:  # broken or repeated timestamps: keep time moving
                 media_t = last_t + frame_period
             last_t = media_t
-            if self._realtime and not self._wait_until(base + media_t):
-                break
-            t = base + media_t
-
-            analysis: Frame | None = None
+            image = None
             if media_t >= next_analysis - EPS:
                 w, h = analysis_size(frame.width, frame.height, self._analysis_width)
-                small = self._scaler.reformat(frame, format="rgb24", width=w, height=h)
-                analysis = Frame(small.to_ndarray(), t)
+                image = self._scaler.reformat(frame, format="rgb24", width=w,
+                                              height=h).to_ndarray()
                 next_analysis = next_grid_point(media_t, self._analysis_period)
+            yield frame, media_t, image
 
-            if enc is None:
-                packets = self._copied(frame, origin, base, frame_period)
-            else:
-                duration = (frame.duration * frame.time_base
-                            if frame.duration and frame.time_base else 0)
-                packets = enc.encode(frame, media_t, base, float(duration) or frame_period)
-            yield Capture(t=t, frame=analysis, packets=packets)
-
+    def _replay(self, enc: X264Stream | None, rest: Iterator[VideoFrame]) -> Iterator[Capture]:
+        frame_period = 1.0 / self._fps
+        self._origin = None  # media time of the first frame, set by _timeline
+        timeline = self._timeline(rest)
+        if not self._realtime:
+            # As fast as possible: decode and scale the next frames meanwhile.
+            timeline = prefetched(timeline, DECODE_AHEAD, name="file-camera-decode")
+        try:
+            failure, last_t, base = yield from self._captures_of(enc, timeline, frame_period)
+        finally:
+            close = getattr(timeline, "close", None)
+            if close is not None:
+                close()  # stops the decoding thread before the container closes
         stopped = self._stop.is_set()
         if failure is None and not stopped and self._declared_s is not None:
             reached = max(last_t, 0.0) + frame_period
@@ -274,12 +283,47 @@ class FileCamera(CameraPlumbing):
                     f"{self.path}: truncated: video ends at {reached:.1f} s "
                     f"but the file declares {self._declared_s:.1f} s"
                 )
+        origin = self._origin
         tail = enc.flush(base) if enc is not None else self._copied(None, origin, base,
                                                                      frame_period)
         if tail:
             yield Capture(t=base + max(last_t, 0.0), frame=None, packets=tail)
         if failure is not None:
             raise failure
+
+    def _captures_of(self, enc: X264Stream | None, timeline: Iterator[Timed],
+                     frame_period: float) -> Generator[Capture, None, Ended]:
+        """Captures from the timeline; returns the failure (or None), last media time, base.
+
+        ``base`` is added to media time: 0 in replay, the start clock in real time.
+        """
+        base = 0.0
+        last_t = -math.inf
+        while not self._stop.is_set():
+            try:
+                frame, media_t, image = next(timeline)
+            except StopIteration:
+                break
+            except CameraError as exc:
+                return exc, last_t, base
+            origin = self._origin
+            assert origin is not None
+            if last_t == -math.inf:
+                base = self._clock() if self._realtime else 0.0
+            last_t = media_t
+            if self._realtime and not self._wait_until(base + media_t):
+                break
+            t = base + media_t
+            analysis = None if image is None else Frame(image, t)
+
+            if enc is None:
+                packets = self._copied(frame, origin, base, frame_period)
+            else:
+                duration = (frame.duration * frame.time_base
+                            if frame.duration and frame.time_base else 0)
+                packets = enc.encode(frame, media_t, base, float(duration) or frame_period)
+            yield Capture(t=t, frame=analysis, packets=packets)
+        return None, last_t, base
 
     def _copied(self, frame: VideoFrame | None, origin: float | None, base: float,
                 frame_period: float) -> tuple[Packet, ...]:
