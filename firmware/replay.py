@@ -23,7 +23,9 @@ def replay_config(video: Path, out: Path, *, base: UnitConfig | None = None,
     folder replaced, and zones overridden."""
     data: dict[str, Any] = base.model_dump(exclude_none=True) if base else {}
     camera = {k: v for k, v in data.get("camera", {}).items() if k not in ("path", "realtime")}
-    data["camera"] = {**camera, "type": "file", "path": video, "realtime": False}
+    # A camera-like video (a unit's own clip, say) is recorded as it is, not re-encoded.
+    data["camera"] = {**camera, "type": "file", "path": video, "realtime": False,
+                      "copy_h264": True}
     data["microphone"] = ({"type": "wav", "path": audio, "realtime": False} if audio
                           else {"type": "silent"})
     data.setdefault("unit", {})["data_dir"] = out

@@ -25,6 +25,9 @@ class FileCameraConfig(Strict):
     keyframe_interval_s: float = Field(
         1.0, ge=0.2, le=5.0, description="Keyframe spacing; bounds the loss at a power cut."
     )
+    copy_h264: bool = Field(
+        False, description="Record the file's own H.264 when it is camera-like (replay sets it)."
+    )
 
 
 class Picamera2CameraConfig(Strict):
