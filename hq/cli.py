@@ -12,6 +12,9 @@ from pydantic import ValidationError
 
 from hq.alerts import notify_test
 from hq.api.deps import HQDeps
+from hq.config import HQConfigError
+from hq.storage.db.backend import open_data
+from hq.storage.db.migrate import SchemaError
 from hq.server_settings import HQServerSettings
 from hq.storage.sqlite import private_dir
 from hq.user_cli import add_user_commands
@@ -92,6 +95,20 @@ def _revoke(args: argparse.Namespace) -> int:
     return 0 if serials else 1
 
 
+def _migrate(args: argparse.Namespace) -> int:
+    """Bring the data folder's database (hq.toml: SQLite or PostgreSQL) to this HQ's schema."""
+    from hq.storage.db.migrate import upgrade
+
+    config = open_data(args.data, args.config, check_schema=False)
+    before, after = upgrade(args.data, config.database)
+    kind = config.database.type
+    if before == after:
+        print(f"{kind} schema already at revision {after}")
+    else:
+        print(f"{kind} schema migrated from revision {before or '(none)'} to {after}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="counterunit hq", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -124,8 +141,16 @@ def main(argv: list[str] | None = None) -> int:
     from hq.reports.cli import add_parsers as add_report_parsers
 
     add_report_parsers(sub)
+    p = sub.add_parser("migrate", help="apply schema revisions to HQ's database (hq.toml)")
+    p.add_argument("--data", type=Path, required=True, help="HQ data folder")
+    p.add_argument("--config", type=Path, help="hq.toml to use (default: DATA/hq.toml)")
+    p.set_defaults(func=_migrate)
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except (HQConfigError, SchemaError) as exc:  # named key or revision, and the fix
+        print(f"counterunit hq {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 HQ's modules speak SQLite (``?`` placeholders, ``INSERT OR IGNORE``, ``AUTOINCREMENT``,
 triggers with a ``BEGIN ... END`` body, ``json_extract``). Rather than port every query
-by hand, :mod:`hq.storage.engine` passes each statement through :func:`translate` (DML)
+by hand, :mod:`hq.storage.db.engine` passes each statement through :func:`translate` (DML)
 or :func:`translate_ddl` (schema) on its way to PostgreSQL. Only the idioms HQ uses are
 covered; a statement using another one reaches PostgreSQL as written and fails there
 loudly, never silently differently. Text inside string literals is never rewritten.
@@ -97,12 +97,45 @@ def _append_conflict(sql: str, clause: str) -> str:
     return f"{body} {clause}"
 
 
-def translate(sql: str, keys: Keys | None = None) -> str | None:
+_DO_UPDATE = re.compile(r"\bDO\s+UPDATE\s+SET\b", re.I)
+
+
+def _qualify_update(sql: str, columns: Keys) -> str:
+    """In ``ON CONFLICT ... DO UPDATE SET a = a + 1`` SQLite reads a bare ``a`` as the
+    stored row's; PostgreSQL calls it ambiguous (EXCLUDED has one too): qualify it."""
+    table = is_insert(sql)
+    m = _DO_UPDATE.search(sql)
+    if table is None or m is None:
+        return sql
+    names = [c for c in columns(table) if re.search(rf"\b{c}\b", sql[m.end():])]
+    if not names:
+        return sql
+    bare = re.compile(rf"(?<![.\w])({'|'.join(map(re.escape, names))})(?![\w(])")
+
+    def qualify(part: str) -> str:
+        out, pos = [], 0
+        for hit in bare.finditer(part):
+            before = part[:hit.start()].rstrip()
+            after = part[hit.end():].lstrip()
+            target = (before.endswith(",") or before.upper().endswith("SET") or not before) \
+                and after.startswith("=")
+            out.append(part[pos:hit.start()])
+            out.append(hit.group(1) if target else f"{table}.{hit.group(1)}")
+            pos = hit.end()
+        out.append(part[pos:])
+        return "".join(out)
+
+    return sql[:m.end()] + _outside_literals(sql[m.end():], qualify)
+
+
+def translate(sql: str, keys: Keys | None = None, columns: Keys | None = None
+              ) -> str | None:
     """One SQLite statement as PostgreSQL runs it, placeholders still ``?``.
 
     None for a statement with no PostgreSQL counterpart that changes nothing there
     (``PRAGMA journal_mode=WAL`` and the like). ``keys`` names a table's primary key,
-    needed for ``INSERT OR REPLACE`` only.
+    needed for ``INSERT OR REPLACE`` only, ``columns`` a table's columns, for bare
+    column names in ``DO UPDATE SET``.
     """
     info = _PRAGMA_INFO.match(sql)
     if info:
@@ -131,6 +164,8 @@ def translate(sql: str, keys: Keys | None = None) -> str | None:
         sql = _append_conflict(re.sub(r"^\s*INSERT\s+OR\s+REPLACE\s+INTO", "INSERT INTO", sql,
                                       count=1, flags=re.I),
                                f"ON CONFLICT ({', '.join(pk)}) {action}")
+    elif columns is not None:
+        sql = _qualify_update(sql, columns)
     return sql
 
 

@@ -4,7 +4,7 @@
 ``executemany`` with ``?`` arguments, ``executescript``, rows by name and by index,
 ``lastrowid``, ``in_transaction``, explicit ``BEGIN IMMEDIATE``/``COMMIT``/``ROLLBACK``,
 savepoints) and raises sqlite3's exception classes, so a store written for SQLite runs
-unchanged: each statement goes through :mod:`hq.storage.dialect` on its way.
+unchanged: each statement goes through :mod:`hq.storage.db.dialect` on its way.
 
 Each SQLite file of the data folder (events.db, audit.db, users.db, ...) becomes one
 PostgreSQL *schema* of one database (``hq_events``, ``hq_audit``, ...): table names that
@@ -57,6 +57,7 @@ class PgTarget:
 
 
 _ROUTES: dict[Path, PgTarget] = {}
+_FOLDERS: dict[Path, PgTarget] = {}  # data folder -> dsn (its schema is per file)
 _ROUTES_LOCK = threading.Lock()
 
 
@@ -64,6 +65,13 @@ def schema_of(path: Path) -> str:
     """The PostgreSQL schema standing for a data-folder file: ``events.db`` -> hq_events."""
     stem = Path(path).name.split(".")[0].replace("-", "_")
     return f"hq_{stem}"
+
+
+def route_folder(root: Path, dsn: str, connect_timeout_s: float = 5.0) -> None:
+    """Every database file opened through ``connect`` under ``root`` lives in PostgreSQL
+    (``dsn``), each in its own schema (:func:`schema_of`)."""
+    with _ROUTES_LOCK:
+        _FOLDERS[Path(root).resolve()] = PgTarget(dsn, "", connect_timeout_s)
 
 
 def route(path: Path, target: PgTarget) -> None:
@@ -77,12 +85,21 @@ def unroute(paths: Iterable[Path]) -> None:
     with _ROUTES_LOCK:
         for p in paths:
             _ROUTES.pop(Path(p).resolve(), None)
+            _FOLDERS.pop(Path(p).resolve(), None)
 
 
 def routed(path: Path) -> PgTarget | None:
-    """The PostgreSQL target standing for ``path``, if one was routed."""
+    """The PostgreSQL target standing for ``path``, if it or its folder was routed."""
     with _ROUTES_LOCK:
-        return _ROUTES.get(Path(path).resolve()) if _ROUTES else None
+        if not _ROUTES and not _FOLDERS:
+            return None
+        resolved = Path(path).resolve()
+        if resolved in _ROUTES:
+            return _ROUTES[resolved]
+        for folder, target in _FOLDERS.items():
+            if resolved.is_relative_to(folder):
+                return PgTarget(target.dsn, schema_of(resolved), target.connect_timeout_s)
+        return None
 
 
 class Row(tuple):  # type: ignore[type-arg]
@@ -206,6 +223,7 @@ class PgConnection:
         self._conn: psycopg.Connection[Any] | None = None
         self._keys: dict[str, list[str]] = {}
         self._identity: dict[str, str | None] = {}
+        self._columns: dict[str, list[str]] = {}
         self._connect()
 
     # ---- the session ------------------------------------------------------------------
@@ -261,6 +279,14 @@ class PgConnection:
             self._keys[table] = [r[0] for r in rows]
         return self._keys[table]
 
+    def _columns_of(self, table: str) -> list[str]:
+        if table not in self._columns:
+            rows = self._raw(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                "current_schema() AND table_name = %s", [table]).fetchall()
+            self._columns[table] = [r[0] for r in rows]
+        return self._columns[table]
+
     def _identity_of(self, table: str) -> str | None:
         if table not in self._identity:
             row = self._raw(
@@ -292,8 +318,9 @@ class PgConnection:
                 self._raw(stmt)
             self._keys.clear()
             self._identity.clear()
+            self._columns.clear()
             return PgCursor(None)
-        text = dialect.translate(sql, self._primary_key)
+        text = dialect.translate(sql, self._primary_key, self._columns_of)
         if text is None:
             return PgCursor(None)
         table = dialect.is_insert(text)
