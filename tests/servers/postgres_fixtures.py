@@ -72,13 +72,20 @@ class Backend:
         unroute(self._folders)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def backend_for(request: pytest.FixtureRequest) -> Backend:
+    """The Backend a fixture parametrised over BACKENDS stands for (a fresh database)."""
+    if request.param == "sqlite":
+        return Backend("sqlite")
+    server = request.getfixturevalue("postgres")
+    return Backend("postgresql", server.create_database(f"t{next(_names)}"), server)
+
+
+@pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     """Run the test on SQLite files and again on a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        b = Backend("sqlite")
-    else:
-        server = request.getfixturevalue("postgres")
-        b = Backend("postgresql", request.getfixturevalue("pg_dsn"), server)
+    b = backend_for(request)
     yield b
     b.close()
