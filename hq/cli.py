@@ -13,9 +13,10 @@ from pydantic import ValidationError
 from hq.alerts import notify_test
 from hq.api.deps import HQDeps
 from hq.config import HQConfigError
+from hq.server_settings import HQServerSettings
 from hq.storage.db.backend import open_data
 from hq.storage.db.migrate import SchemaError
-from hq.server_settings import HQServerSettings
+from hq.storage.db.migrate import check as check_schema
 from hq.storage.sqlite import private_dir
 from hq.user_cli import add_user_commands
 
@@ -147,6 +148,13 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_migrate)
     args = parser.parse_args(argv)
     try:
+        data = getattr(args, "data", None)
+        if isinstance(data, Path) and args.command != "migrate":
+            # Every command on a data folder follows its hq.toml and refuses a schema it
+            # does not know; a new SQLite folder (seed-demo) is left for its command.
+            config = open_data(data, check_schema=False)
+            if config.database.type == "postgresql" or (data / "events.db").exists():
+                check_schema(data, config.database)
         return int(args.func(args))
     except (HQConfigError, SchemaError) as exc:  # named key or revision, and the fix
         print(f"counterunit hq {args.command}: {exc}", file=sys.stderr)

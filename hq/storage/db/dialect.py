@@ -64,8 +64,9 @@ def _scalar_minmax(sql: str) -> str:
     """SQLite's two-argument ``MAX(a, b)``/``MIN(a, b)`` -> ``GREATEST``/``LEAST``
     (aggregate ``MAX(x)`` untouched)."""
     out, i = [], 0
+    quoted = [lit.span() for lit in _LITERAL.finditer(sql)]
     for m in re.finditer(r"\b(MAX|MIN)\s*\(", sql, re.I):
-        if m.start() < i:
+        if m.start() < i or any(a <= m.start() < b for a, b in quoted):
             continue
         depth, j, comma, quote = 1, m.end(), False, ""
         while j < len(sql) and depth:

@@ -30,7 +30,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import psycopg
 import psycopg.errors
@@ -102,10 +102,10 @@ def routed(path: Path) -> PgTarget | None:
         return None
 
 
-class Row(tuple):  # type: ignore[type-arg]
+class Row(tuple[Any, ...]):
     """A result row by index and by (case-insensitive) column name, like sqlite3.Row."""
 
-    _names: dict[str, int] = {}
+    _names: ClassVar[dict[str, int]] = {}
 
     def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str):
