@@ -12,7 +12,11 @@ from pydantic import ValidationError
 
 from hq.alerts import notify_test
 from hq.api.deps import HQDeps
+from hq.config import HQConfigError
 from hq.server_settings import HQServerSettings
+from hq.storage.db.backend import open_data
+from hq.storage.db.migrate import SchemaError
+from hq.storage.db.migrate import check as check_schema
 from hq.storage.sqlite import private_dir
 from hq.user_cli import add_user_commands
 
@@ -92,6 +96,20 @@ def _revoke(args: argparse.Namespace) -> int:
     return 0 if serials else 1
 
 
+def _migrate(args: argparse.Namespace) -> int:
+    """Bring the data folder's database (hq.toml: SQLite or PostgreSQL) to this HQ's schema."""
+    from hq.storage.db.migrate import upgrade
+
+    config = open_data(args.data, args.config, check_schema=False)
+    before, after = upgrade(args.data, config.database)
+    kind = config.database.type
+    if before == after:
+        print(f"{kind} schema already at revision {after}")
+    else:
+        print(f"{kind} schema migrated from revision {before or '(none)'} to {after}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """``counterunit hq`` and every subcommand."""
     parser = argparse.ArgumentParser(prog="counterunit hq", description=__doc__)
@@ -125,12 +143,27 @@ def build_parser() -> argparse.ArgumentParser:
     from hq.reports.cli import add_parsers as add_report_parsers
 
     add_report_parsers(sub)
+    p = sub.add_parser("migrate", help="apply schema revisions to HQ's database (hq.toml)")
+    p.add_argument("--data", type=Path, required=True, help="HQ data folder")
+    p.add_argument("--config", type=Path, help="hq.toml to use (default: DATA/hq.toml)")
+    p.set_defaults(func=_migrate)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        data = getattr(args, "data", None)
+        if isinstance(data, Path) and args.command != "migrate":
+            # Every command on a data folder follows its hq.toml and refuses a schema it
+            # does not know; a new SQLite folder (seed-demo) is left for its command.
+            config = open_data(data, check_schema=False)
+            if config.database.type == "postgresql" or (data / "events.db").exists():
+                check_schema(data, config.database)
+        return int(args.func(args))
+    except (HQConfigError, SchemaError) as exc:  # named key or revision, and the fix
+        print(f"counterunit hq {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

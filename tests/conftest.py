@@ -11,6 +11,7 @@ from typing import TypeVar
 import pytest
 
 from firmware.store import Store
+from tests.servers.postgres_fixtures import backend, pg_dsn, postgres  # noqa: F401
 
 T = TypeVar("T")
 

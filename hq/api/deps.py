@@ -12,6 +12,7 @@ from hq.conditions import HQConditions
 from hq.enrollment import EnrollmentCodes
 from hq.org.store import OrgStore
 from hq.storage import LocalClipStore, SqliteAuditLog, SqliteEventStore
+from hq.storage.db.backend import open_data
 from hq.storage.sqlite import private_dir, private_file
 from hq.users import UserStore
 
@@ -74,9 +75,15 @@ class HQDeps:
             self.conditions.audit = self.audit
 
     @classmethod
-    def open(cls, root: Path, deployment: str = "hq") -> HQDeps:
-        """Open (creating on first use) everything under one HQ data folder."""
+    def open(cls, root: Path, deployment: str = "hq", config_file: Path | None = None
+             ) -> HQDeps:
+        """Open (creating on first use) everything under one HQ data folder.
+
+        ``hq.toml`` (or ``config_file``) chooses the database: SQLite files here, or
+        PostgreSQL (hq/storage/db); a schema revision HQ does not know is refused.
+        """
         private_dir(root)  # every database and key below is 0600, every folder 0700
+        open_data(root, config_file)
         ca_dir = root / "ca"
         for db in (root / "enrollment.db", ca_dir / DB_FILE):  # opened without connect()
             private_file(db)

@@ -26,7 +26,7 @@ from tests.hq_api_support import HQ, LIMITS, enrolled, event, hq_fixture, identi
 
 ALL = Scope.everything()  # these tests are about storage, not scope
 
-hq = hq_fixture()
+hq = hq_fixture(backends=True)
 
 
 # ---- enrollment -------------------------------------------------------------------------------
