@@ -124,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     from hq.reports.cli import add_parsers as add_report_parsers
 
     add_report_parsers(sub)
+    from hq.retention.cli import add_retention_commands
+
+    add_retention_commands(sub)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -25,6 +25,8 @@ from hq.api.units import build_units_router
 from hq.api.uploads import build_uploads_router
 from hq.asgi_tls import ASGIApp
 from hq.ca import CERT_FILE
+from hq.retention.run import RetentionRun
+from hq.retention.schedule import RetentionSchedule
 from hq.server_guard import GuardedServer, GuardStats, guarded_protocol
 from hq.server_settings import HQServerSettings
 from hq.web import mount_web
@@ -90,6 +92,11 @@ def apply_settings(deps: HQDeps, settings: HQServerSettings) -> UploadExpiry:
     return UploadExpiry(deps.clips, settings.upload_expiry_every_s)
 
 
+def retention_schedule(deps: HQDeps) -> RetentionSchedule:
+    """The hourly retention run (hq/retention/), not started."""
+    return RetentionSchedule(RetentionRun(deps.retention, deps.clips, deps.audit))
+
+
 def serve(root: Path, host: str, port: int, server_cert: Path, server_key: Path,
           settings: HQServerSettings | None = None) -> None:
     """Run HQ on ``host:port`` with the data folder ``root`` until interrupted."""
@@ -105,6 +112,8 @@ def serve(root: Path, host: str, port: int, server_cert: Path, server_key: Path,
              settings.header_timeout_s, settings.body_timeout_s,
              settings.tls_handshake_timeout_s)
     expiry.start()
+    retention = retention_schedule(deps)
+    retention.start()
     deps.alert_service().start()
     # HQ's own conditions (disk full) become alert threads (hq/alerts/service.py).
     deps.conditions.hooks.append(deps.alert_service().condition_hook)
@@ -112,6 +121,7 @@ def serve(root: Path, host: str, port: int, server_cert: Path, server_key: Path,
         guarded_server(config, settings, stats).run()
     finally:
         expiry.stop()
+        retention.stop()
         deps.alert_service().close()
         for store in (deps.events, deps.clips, deps.audit):
             store.close()
