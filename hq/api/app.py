@@ -25,6 +25,7 @@ from hq.api.units import build_units_router
 from hq.api.uploads import build_uploads_router
 from hq.asgi_tls import ASGIApp
 from hq.ca import CERT_FILE
+from hq.metrics import LatencyMiddleware, metrics_router
 from hq.retention.run import RetentionRun
 from hq.retention.schedule import RetentionSchedule
 from hq.server_guard import GuardedServer, GuardStats, guarded_protocol
@@ -59,10 +60,12 @@ def create_app(deps: HQDeps) -> FastAPI:
     else:
         app.include_router(build_users_router(deps, deps.user_store()))
     app.include_router(build_alerts_router(deps))
+    app.include_router(metrics_router(deps))  # GET /metrics (hq/metrics.py)
     mount_web(app, deps, deps.user_store())  # pages at /, after the API
     # Added last means outermost: the tus header also lands on the guard's 413.
     app.add_middleware(BodySizeGuard, limits=deps.limits)
     app.add_middleware(TusResumableHeader)
+    app.add_middleware(LatencyMiddleware)
     return app
 
 
