@@ -147,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, required=True, help="HQ data folder")
     p.add_argument("--config", type=Path, help="hq.toml to use (default: DATA/hq.toml)")
     p.set_defaults(func=_migrate)
+    from hq.retention.cli import add_retention_commands
+
+    add_retention_commands(sub)
     return parser
 
 

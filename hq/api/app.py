@@ -26,6 +26,9 @@ from hq.api.uploads import build_uploads_router
 from hq.api.users import build_users_router
 from hq.asgi_tls import ASGIApp
 from hq.ca import CERT_FILE
+from hq.metrics import LatencyMiddleware, metrics_router
+from hq.retention.run import RetentionRun
+from hq.retention.schedule import RetentionSchedule
 from hq.server_guard import GuardedServer, GuardStats, guarded_protocol
 from hq.server_settings import HQServerSettings
 from hq.web import mount_web
@@ -49,10 +52,12 @@ def create_app(deps: HQDeps) -> FastAPI:
     app.include_router(build_org_router(deps))
     app.include_router(build_users_router(deps, deps.user_store()))
     app.include_router(build_alerts_router(deps))
+    app.include_router(metrics_router(deps))  # GET /metrics (hq/metrics.py)
     mount_web(app, deps, deps.user_store())  # pages at /, after the API
     # Added last means outermost: the tus header also lands on the guard's 413.
     app.add_middleware(BodySizeGuard, limits=deps.limits)
     app.add_middleware(TusResumableHeader)
+    app.add_middleware(LatencyMiddleware)
     return app
 
 
@@ -82,6 +87,11 @@ def apply_settings(deps: HQDeps, settings: HQServerSettings) -> UploadExpiry:
     return UploadExpiry(deps.clips, settings.upload_expiry_every_s)
 
 
+def retention_schedule(deps: HQDeps) -> RetentionSchedule:
+    """The hourly retention run (hq/retention/), not started."""
+    return RetentionSchedule(RetentionRun(deps.retention, deps.clips, deps.audit))
+
+
 def serve(root: Path, host: str, port: int, server_cert: Path, server_key: Path,
           settings: HQServerSettings | None = None) -> None:
     """Run HQ on ``host:port`` with the data folder ``root`` until interrupted."""
@@ -97,6 +107,8 @@ def serve(root: Path, host: str, port: int, server_cert: Path, server_key: Path,
              settings.header_timeout_s, settings.body_timeout_s,
              settings.tls_handshake_timeout_s)
     expiry.start()
+    retention = retention_schedule(deps)
+    retention.start()
     deps.alert_service().start()
     # HQ's own conditions (disk full) become alert threads (hq/alerts/service.py).
     deps.conditions.hooks.append(deps.alert_service().condition_hook)
@@ -104,6 +116,7 @@ def serve(root: Path, host: str, port: int, server_cert: Path, server_key: Path,
         guarded_server(config, settings, stats).run()
     finally:
         expiry.stop()
+        retention.stop()
         deps.alert_service().close()
         for store in (deps.events, deps.clips, deps.audit):
             store.close()

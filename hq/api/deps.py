@@ -18,6 +18,7 @@ from hq.users import UserStore
 
 if TYPE_CHECKING:
     from hq.alerts.service import AlertService
+    from hq.retention.store import RetentionStore
 
 
 @dataclass
@@ -69,6 +70,13 @@ class HQDeps:
     def org(self) -> OrgStore:
         """Authoring of the organisation, over the events database's connection."""
         return OrgStore.sharing(self.events)
+
+    @functools.cached_property
+    def retention(self) -> RetentionStore:
+        """Retention periods and legal holds, over the events database's connection."""
+        from hq.retention.store import RetentionStore
+
+        return RetentionStore(self.events)
 
     def __post_init__(self) -> None:
         if self.conditions.audit is None:

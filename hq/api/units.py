@@ -22,6 +22,7 @@ from hq.api.errors import ApiError, ErrorBody, storage_unavailable
 from hq.api.unit_auth import peer_certificate, unit_dependency
 from hq.clock import utc_now
 from hq.conditions import DISK_FULL
+from hq.metrics import count_ingest
 from hq.pki import (
     CSRRefused,
     NotAUnitCertificate,
@@ -273,6 +274,7 @@ def build_units_router(deps: HQDeps) -> APIRouter:
             raise storage_unavailable(deps.conditions, "events.db", exc) from None
         deps.conditions.clear_hq_condition(DISK_FULL, "events are stored again")
         refused += result.rejected
+        count_ingest(result.accepted, result.duplicates, len(refused))  # hq/metrics.py
         if refused:
             first = refused[0]
             log.warning("unit %s: %d of %d events refused (first %r, %s: %s)", unit_id,

@@ -76,6 +76,10 @@ class ClipStore(Protocol):
         """Bytes ``start..end`` (inclusive) of a completed clip, in chunks."""
         ...
 
+    def delete(self, unit_id: str, clip_id: str) -> bool:
+        """Remove a completed clip for good; False if there was none (retention's call)."""
+        ...
+
     def close(self) -> None:
         """Release resources."""
         ...

@@ -273,6 +273,36 @@ class LocalClipStore:
             log.info("expired %d abandoned uploads", len(stale))
         return len(stale)
 
+    def delete(self, unit_id: str, clip_id: str) -> bool:
+        """Remove a completed clip (its bytes and its row); False if HQ holds no such clip.
+
+        Used by retention (hq/retention/), which has checked legal holds and written the
+        audit record first. The upload row stays, marked ``deleted``, as the history.
+        """
+        check_unit_id(unit_id)
+        check_clip_id(clip_id)
+        with self._lock:
+            row = self._conn.execute("SELECT upload_id FROM clips WHERE unit_id = ? AND "
+                                     "clip_id = ?", [unit_id, clip_id]).fetchone()
+            if row is None:
+                return False
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute("DELETE FROM clips WHERE unit_id = ? AND clip_id = ?",
+                                   [unit_id, clip_id])
+                self._conn.execute("UPDATE uploads SET state = 'deleted' WHERE upload_id = ?",
+                                   [row["upload_id"]])
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+            # After the commit: a crash in between leaves an unreferenced file, never a
+            # row pointing at missing bytes.
+            with contextlib.suppress(FileNotFoundError):
+                (self._clips / row["upload_id"]).unlink()
+        log.info("clip %s of %s deleted", clip_id, unit_id)
+        return True
+
     # ---- internals ----------------------------------------------------------------------
 
     def _open_count(self, unit_id: str) -> int:

@@ -43,6 +43,7 @@ def page_routers(deps: HQDeps) -> list[APIRouter]:
     from hq.web.clips_page import build_clips_page_router
     from hq.web.dashboard import build_dashboard_router
     from hq.web.event_counts import build_event_counts_router
+    from hq.web.legal_hold import build_legal_hold_router
     from hq.web.login import build_login_router
     from hq.web.org_pages import build_org_pages_router
     from hq.web.reports import build_reports_router
@@ -59,6 +60,7 @@ def page_routers(deps: HQDeps) -> list[APIRouter]:
         build_org_pages_router(deps),
         build_dashboard_router(deps),
         build_transactions_router(deps),
+        build_legal_hold_router(deps),
         build_clips_page_router(deps),
         build_windows_router(deps),
         build_event_counts_router(deps),

@@ -26,6 +26,7 @@ from hq.web.auth import PageError, require
 from hq.web.live_db import conn_for
 from hq.web.render import render
 
+from .legal_hold import hold_context
 from .transactions_clip import audit, clip_response
 from .transactions_query import TxnFilter, one, search, timeline
 
@@ -169,7 +170,8 @@ def build_transactions_router(deps: HQDeps) -> APIRouter:
         return render(request, "transaction.html", user, t=txn, steps=timeline(conn, txn),
                       stored=stored, can_play=user.may(roles.PLAY),
                       can_download=user.may(roles.DOWNLOAD),
-                      ticket=ticket_of(conn, unit_id, txn_id))
+                      ticket=ticket_of(conn, unit_id, txn_id),
+                      **hold_context(deps, user, unit_id, txn_id))
 
     @router.get("/transactions/{unit_id}/{txn_id}/clip")
     def clip(unit_id: str, txn_id: str, request: Request, user: Player,
