@@ -79,6 +79,8 @@ def allow_skipped(conn: sqlite3.Connection) -> bool:
     Run outside a transaction, once per open (the worker and the service). One small
     step on its own so that it can become a migration revision as it stands.
     """
+    if not isinstance(conn, sqlite3.Connection):
+        return False  # PostgreSQL: its schema comes from the alembic revisions
     row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND "
                        "name = 'alert_deliveries'").fetchone()
     if row is None or _NEW_STATUSES in row[0] or _OLD_STATUSES not in row[0]:
