@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vision.evalsuite.truth import TruthError
+from vision.evalsuite.truth import TruthError, read_truth_json
 
 Box = tuple[float, float, float, float]
 KINDS = ("items_left", "items_taken")
@@ -113,11 +113,7 @@ def parse_items_truth(data: Any, where: str) -> ItemsTruth:
 
 def load_items_truth(path: Path) -> ItemsTruth:
     """Read and check one truth file."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise TruthError(f"{path}: cannot read JSON ({exc})") from exc
-    return parse_items_truth(data, str(path))
+    return parse_items_truth(read_truth_json(path), str(path))
 
 
 def save_items_truth(truth: ItemsTruth, path: Path) -> None:

@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from typing import Any
 
 from hq.storage.models import parse_utc, utc_text
 from hq.storage.scope import Scope
 from sync.schema import EventEnvelope
 
 from .entities import window_tz
+from .event_fields import number_of, text_of
 from .periods import local_day, range_utc
 from .rollup import Contribution, add, settle
-from .schema import ensure_schema
+from .schema import ensure_schema, ensure_tables
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS rpt_queue (unit_id TEXT NOT NULL, alert_id TEXT NOT NULL,"
@@ -41,13 +41,7 @@ _READY: dict[int, sqlite3.Connection] = {}
 
 def ensure(conn: sqlite3.Connection) -> None:
     """Create the tables if missing (safe inside an open transaction)."""
-    if _READY.get(id(conn)) is conn:
-        return
-    if len(_READY) > 64:
-        _READY.clear()
-    for statement in _SCHEMA:
-        conn.execute(statement)
-    _READY[id(conn)] = conn
+    ensure_tables(conn, _SCHEMA, _READY)
 
 
 def _exists(conn: sqlite3.Connection, table: str) -> bool:
@@ -55,16 +49,6 @@ def _exists(conn: sqlite3.Connection, table: str) -> bool:
     # simply has no figures.
     return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
                         [table]).fetchone() is not None
-
-
-def _s(d: dict[str, Any], key: str) -> str | None:
-    v = d.get(key)
-    return v if isinstance(v, str) and v else None
-
-
-def _n(d: dict[str, Any], key: str) -> float | None:
-    v = d.get(key)
-    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
 
 
 def apply(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None) -> None:
@@ -76,7 +60,7 @@ def apply(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None) -
         ensure(conn)
         _episode(conn, env, window_id)
     elif env.type in ("transaction_started", "transaction_ended", "ticket_called"):
-        ticket, txn_id = _s(env.data, "ticket"), _s(env.data, "txn_id")
+        ticket, txn_id = text_of(env.data, "ticket"), text_of(env.data, "txn_id")
         if ticket is not None and txn_id is not None:
             ensure(conn)
             conn.execute("INSERT INTO rpt_tickets (unit_id, txn_id, ticket, window_id) "
@@ -86,7 +70,7 @@ def apply(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None) -
 
 def _episode(conn: sqlite3.Connection, env: EventEnvelope, window_id: str) -> None:
     d, utc = env.data, utc_text(env.utc)
-    alert_id = _s(d, "alert_id")
+    alert_id = text_of(d, "alert_id")
     if alert_id is None:
         return
     if env.type == "queue_alert_raised":
@@ -95,8 +79,8 @@ def _episode(conn: sqlite3.Connection, env: EventEnvelope, window_id: str) -> No
             " peak) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (unit_id, alert_id) DO UPDATE"
             " SET raised_utc = excluded.raised_utc, for_s = excluded.for_s,"
             " peak = MAX(COALESCE(rpt_queue.peak, 0), COALESCE(excluded.peak, 0))",
-            [env.unit_id, alert_id, window_id, _s(d, "service"), utc, _n(d, "for_s"),
-             _n(d, "waiting")])
+            [env.unit_id, alert_id, window_id, text_of(d, "service"), utc, number_of(d, "for_s"),
+             number_of(d, "waiting")])
     else:
         conn.execute(
             "INSERT INTO rpt_queue (unit_id, alert_id, window_id, service, cleared_utc,"
@@ -104,8 +88,8 @@ def _episode(conn: sqlite3.Connection, env: EventEnvelope, window_id: str) -> No
             " DO UPDATE SET cleared_utc = excluded.cleared_utc,"
             " duration_s = excluded.duration_s,"
             " peak = MAX(COALESCE(rpt_queue.peak, 0), COALESCE(excluded.peak, 0))",
-            [env.unit_id, alert_id, window_id, _s(d, "service"), utc, _n(d, "duration_s"),
-             _n(d, "peak")])
+            [env.unit_id, alert_id, window_id, text_of(d, "service"), utc,
+             number_of(d, "duration_s"), number_of(d, "peak")])
     row = conn.execute("SELECT * FROM rpt_queue WHERE unit_id = ? AND alert_id = ?",
                        [env.unit_id, alert_id]).fetchone()
     settle(conn, f"queue:{env.unit_id}:{alert_id}",

@@ -12,6 +12,8 @@ import sqlite3
 
 from hq.storage.models import utc_text
 
+from .schema import ensure_tables
+
 STATES = ("open", "closed", "away")
 
 _SCHEMA = (
@@ -25,13 +27,7 @@ _READY: dict[int, sqlite3.Connection] = {}
 
 def ensure(conn: sqlite3.Connection) -> None:
     """Create the table if missing (safe inside an open transaction)."""
-    if _READY.get(id(conn)) is conn:
-        return
-    if len(_READY) > 64:
-        _READY.clear()
-    for statement in _SCHEMA:
-        conn.execute(statement)
-    _READY[id(conn)] = conn
+    ensure_tables(conn, _SCHEMA, _READY)
 
 
 def segment_end(conn: sqlite3.Connection, unit_id: str, utc: str, uuid: str) -> str | None:

@@ -14,12 +14,11 @@ scored samples is at most ``max_mae``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vision.evalsuite.truth import TruthError
+from vision.evalsuite.truth import TruthError, read_truth_json
 
 __all__ = ["HallTruth", "Sample", "TruthError", "load_hall_truth", "parse_hall_truth"]
 
@@ -115,11 +114,7 @@ def parse_hall_truth(data: Any, where: str) -> HallTruth:
 
 def load_hall_truth(path: Path) -> HallTruth:
     """Read and check one hall truth file."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise TruthError(f"{path}: cannot read JSON ({exc})") from exc
-    return parse_hall_truth(data, str(path))
+    return parse_hall_truth(read_truth_json(path), str(path))
 
 
 def video_path(truth: HallTruth, folder: Path) -> Path:
