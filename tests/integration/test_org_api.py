@@ -36,7 +36,7 @@ from sync.unit_status import FIRST_AFTER_S, INTERVAL_S, report_status
 from tests.hq_api_support import enrolled, hq_fixture, tls
 from tests.hq_users_support import PW, ev, txn
 
-hq = hq_fixture()
+hq = hq_fixture(backends=True)
 
 
 @pytest.fixture(scope="module")
