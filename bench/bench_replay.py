@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from vision.scenes import compose, scene
+from vision.compose.scenes import compose, scene
 
 TARGET = 20.0
 

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from firmware.config import parse_config
-from firmware.runner import open_unit
+from firmware.config.unit import parse_config
+from firmware.wiring.runner import open_unit
 from vision.presence import PresenceChange
 
 RSS_TARGET_MIB = 250
@@ -38,7 +38,7 @@ DUE_SLACK = 2
 def compose_scene(out: Path) -> None:
     """The demo scene's video and counter audio into ``out`` (run in a child process)."""
     from audio.synth import synth_counter_audio
-    from vision.scenes import compose, scene
+    from vision.compose.scenes import compose, scene
 
     spec = scene("demo_day")
     truth = compose(spec, out / "scene.mp4")

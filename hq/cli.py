@@ -10,15 +10,15 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from hq.accounts.cli import add_user_commands
 from hq.alerts import notify_test
 from hq.api.deps import HQDeps
 from hq.config import HQConfigError
-from hq.server_settings import HQServerSettings
+from hq.server.settings import HQServerSettings
 from hq.storage.db.backend import open_data
 from hq.storage.db.migrate import SchemaError
 from hq.storage.db.migrate import check as check_schema
 from hq.storage.sqlite import private_dir
-from hq.user_cli import add_user_commands
 
 
 def _server_credentials(deps: HQDeps, root: Path, hosts: list[str]) -> tuple[Path, Path]:
@@ -70,7 +70,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _enroll_code(args: argparse.Namespace) -> int:
-    from hq.enrollment import EnrollmentError, issue_for_window
+    from hq.pki.enrollment import EnrollmentError, issue_for_window
 
     deps = HQDeps.open(args.data)
     ttl = dt.timedelta(hours=args.ttl_hours)
@@ -88,7 +88,7 @@ def _enroll_code(args: argparse.Namespace) -> int:
 
 def _revoke(args: argparse.Namespace) -> int:
     """Revoke every certificate of a unit: its next request is refused (403)."""
-    from hq.ca import CertificateAuthority
+    from hq.pki.ca import CertificateAuthority
 
     ca = CertificateAuthority.load(args.data / "ca")
     serials = ca.revoke_unit(args.unit, args.reason)

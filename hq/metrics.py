@@ -191,7 +191,7 @@ def build_metrics_router(gauges: DatabaseGauges,
 
 def metrics_router(deps: Any) -> APIRouter:
     """The router over one HQ's deps (events.db read through the page connections)."""
-    from hq.web.live_db import conn_for
+    from hq.web.live.db import conn_for
 
     return build_metrics_router(DatabaseGauges(lambda: conn_for(deps)), admin_check(deps))
 

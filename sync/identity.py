@@ -34,7 +34,7 @@ from sync.durable import fsync_dir
 log = logging.getLogger(__name__)
 
 UNIT_URI_PREFIX = "urn:counterunit:unit:"
-# Kept in step with hq/ca.py (sync must not import hq).
+# Kept in step with hq/pki/ca.py (sync must not import hq).
 UNIT_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 KEY_FILE, CERT_FILE, CA_FILE = "unit.key", "unit.pem", "hq-ca.pem"
 NEXT_KEY_FILE, NEXT_CERT_FILE = "unit.key.next", "unit.pem.next"

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from hq.api.deps import HQLimits
-from hq.embedded import EmbeddedHQ, running_hq
+from hq.server.embedded import EmbeddedHQ, running_hq
 from sync.identity import UnitIdentity
 
 LIMITS = HQLimits(max_event_batch=20, max_body_bytes=64 * 1024, max_chunk_bytes=128 * 1024)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from firmware.config_base import Fraction, Identifier, Strict
+from firmware.config.base import Fraction, Identifier, Strict
 from vision.hall.geometry import PersonScale, Point, rect
 
 

@@ -22,14 +22,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from audio.encoder import AacEncoder
-from firmware.build import build_camera, build_microphone
-from firmware.clips import ClipBook
-from firmware.clock import MediaClock, UnitClock, boot_id
-from firmware.config import UnitConfig
+from firmware.config.unit import UnitConfig
+from firmware.daemon.clips import ClipBook
 from firmware.hall.config import HallConfig
 from firmware.hall.monitor import HallEvent, HallMonitor
-from firmware.notify import Notifier
 from firmware.store import EventContext, Store
+from firmware.system.clock import MediaClock, UnitClock, boot_id
+from firmware.system.notify import Notifier
+from firmware.wiring.devices import build_camera, build_microphone
 from hal.camera.base import Camera, Packet
 from hal.mic.base import Microphone
 from sync.schema import EventEnvelope

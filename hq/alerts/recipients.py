@@ -99,7 +99,7 @@ def _person(user: Any) -> Person:
 
 
 class UsersDirectory:
-    """HQ's user store (``hq.users.UserStore``) as a directory.
+    """HQ's user store (``hq.accounts.users.UserStore``) as a directory.
 
     Uses ``UserStore.in_scope(role, branch_id, hall_id)`` and the contact fields where the
     store has them; a store without scoped roles yields only named users.

@@ -50,7 +50,7 @@ class AlertService:
              clock: Clock = utc_now) -> AlertService:
         """Alerts of the HQ data folder ``root`` (users from ``root/users.db``)."""
         if directory is None:
-            from hq.users import UserStore
+            from hq.accounts.users import UserStore
 
             directory = UsersDirectory(UserStore(root / "users.db"))
         return cls(root / "events.db", root / "alerts", directory, clock=clock)

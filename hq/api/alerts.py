@@ -19,7 +19,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
-from hq import roles
+from hq.accounts import roles
+from hq.accounts.users import User
 from hq.alerts import policy_store
 from hq.alerts.delivery import links
 from hq.alerts.policy import PolicyDoc
@@ -27,7 +28,6 @@ from hq.alerts.queries import UnknownThread, acknowledge, add_comment, detail, l
 from hq.api.deps import HQDeps
 from hq.api.errors import ApiError
 from hq.clock import utc_now
-from hq.users import User
 
 _bearer = HTTPBearer(auto_error=False, description="Token from POST /v1/auth/token")
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]

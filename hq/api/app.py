@@ -24,13 +24,13 @@ from hq.api.unit_status import build_unit_status_router
 from hq.api.units import build_units_router
 from hq.api.uploads import build_uploads_router
 from hq.api.users import build_users_router
-from hq.asgi_tls import ASGIApp
-from hq.ca import CERT_FILE
 from hq.metrics import LatencyMiddleware, metrics_router
+from hq.pki.ca import CERT_FILE
 from hq.retention.run import RetentionRun
 from hq.retention.schedule import RetentionSchedule
-from hq.server_guard import GuardedServer, GuardStats, guarded_protocol
-from hq.server_settings import HQServerSettings
+from hq.server.guard import GuardedServer, GuardStats, guarded_protocol
+from hq.server.settings import HQServerSettings
+from hq.server.tls import ASGIApp
 from hq.web import mount_web
 from hq.web.docs import mount_docs
 
@@ -66,7 +66,7 @@ def server_config(app: ASGIApp, host: str, port: int, server_cert: Path, server_
                   settings: HQServerSettings | None = None,
                   stats: GuardStats | None = None) -> uvicorn.Config:
     """uvicorn settings for HQ: TLS, client certificates of ``ca_pem`` optional, TLS
-    extension, and the timeouts and limits of ``settings`` (hq/server_guard.py)."""
+    extension, and the timeouts and limits of ``settings`` (hq/server/guard.py)."""
     settings = settings or HQServerSettings.model_validate({})
     return uvicorn.Config(
         app, host=host, port=port, http=guarded_protocol(settings, stats),

@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hq.ca import DB_FILE, CertificateAuthority
+from hq.accounts.users import UserStore
 from hq.conditions import HQConditions
-from hq.enrollment import EnrollmentCodes
 from hq.org.store import OrgStore
+from hq.pki.ca import DB_FILE, CertificateAuthority
+from hq.pki.enrollment import EnrollmentCodes
 from hq.storage import LocalClipStore, SqliteAuditLog, SqliteEventStore
 from hq.storage.db.backend import open_data
 from hq.storage.sqlite import private_dir, private_file
-from hq.users import UserStore
 
 if TYPE_CHECKING:
     from hq.alerts.service import AlertService

@@ -1,6 +1,6 @@
 """Every refusal of HQ's API as one JSON shape, ``{"error": code, "detail": text}``, with a 4xx.
 
-Domain errors of hq.storage, hq.ca and hq.enrollment map to a status and a stable error
+Domain errors of hq.storage, hq.pki.ca and hq.pki.enrollment map to a status and a stable error
 code here, in one table, so routers just let them propagate.
 """
 
@@ -19,9 +19,10 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hq.api.unit_auth import peer_certificate
-from hq.ca import CAError, CSRRefused, InvalidUnitId, NotAUnitCertificate, UnitRevoked
 from hq.conditions import DISK_FULL, HQConditions
-from hq.enrollment import (
+from hq.pki.ca import CAError, CSRRefused, InvalidUnitId, NotAUnitCertificate, UnitRevoked
+from hq.pki.certs import unit_id_from_cert
+from hq.pki.enrollment import (
     CodeExpired,
     CodeMalformed,
     CodeReused,
@@ -29,7 +30,6 @@ from hq.enrollment import (
     CodeWrongUnit,
     EnrollmentError,
 )
-from hq.pki import unit_id_from_cert
 from hq.storage import (
     AmbiguousId,
     BeyondLength,
@@ -74,13 +74,13 @@ ERROR_TABLE: Mapping[type[Exception], tuple[int, str]] = {
     RangeNotSatisfiable: (416, "range_not_satisfiable"),
     StorageFull: (507, "insufficient_storage"),
     StorageError: (400, "storage_refused"),
-    # hq.ca
+    # hq.pki.ca
     NotAUnitCertificate: (401, "not_a_unit"),
     UnitRevoked: (403, "unit_revoked"),
     CSRRefused: (400, "csr_refused"),
     InvalidUnitId: (400, "invalid_unit_id"),
     CAError: (400, "ca_refused"),
-    # hq.enrollment
+    # hq.pki.enrollment
     CodeMalformed: (400, "code_malformed"),
     CodeUnknown: (403, "code_unknown"),
     CodeExpired: (403, "code_expired"),

@@ -23,7 +23,7 @@ from hq.api.unit_auth import peer_certificate, unit_dependency
 from hq.clock import utc_now
 from hq.conditions import DISK_FULL
 from hq.metrics import count_ingest
-from hq.pki import (
+from hq.pki.certs import (
     CSRRefused,
     NotAUnitCertificate,
     check_claims,

@@ -2,7 +2,7 @@
 
 Every model refuses unknown keys and bounds every field; :func:`check` turns pydantic's
 errors into :class:`~hq.org.errors.OrgInvalid` lines naming the field and the rule. Limits
-mirror what a unit accepts (firmware/config.py, firmware/roster.py) so that nothing
+mirror what a unit accepts (firmware/config/unit.py, firmware/daemon/roster.py) so that nothing
 authored here can produce a config the unit refuses.
 """
 

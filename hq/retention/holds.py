@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from hq.storage.models import parse_utc, utc_text
 
 MAX_REASON = 500
-# Who may set and release holds: the roles that answer disputes (hq/roles.py's table
+# Who may set and release holds: the roles that answer disputes (hq/accounts/roles.py's table
 # has no hold permission of its own; these two read the audit log already).
 HOLD_ROLES = frozenset({"admin", "auditor"})
 

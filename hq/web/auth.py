@@ -19,9 +19,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from hq.accounts.users import User, UserStore
 from hq.api.deps import HQDeps
 from hq.clock import utc_now
-from hq.users import User, UserStore
 from hq.web.render import CSRF_FIELD
 
 log = logging.getLogger(__name__)

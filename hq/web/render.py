@@ -18,9 +18,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from hq import roles
+from hq.accounts import roles
+from hq.accounts.users import User
 from hq.text import visible
-from hq.users import User
 from hq.web.i18n import LANGUAGE_NAMES, gettext_for, local_time, ngettext_for, pick_language
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"

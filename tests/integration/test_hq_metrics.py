@@ -14,7 +14,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from hq.metrics import DatabaseGauges, admin_check, may_scrape
-from hq.web.live_db import conn_for
+from hq.web.live.db import conn_for
 from tests.hq_api_support import TUS, enrolled, event, tls
 from tests.hq_server import running_hq
 

@@ -19,13 +19,13 @@ import openpyxl
 import pytest
 import requests
 
-from firmware.clock import UnitClock
-from firmware.config import SyncConfig
-from firmware.hq_config import ConfigInbox
+from firmware.config.from_hq import ConfigInbox
+from firmware.config.unit import SyncConfig
 from firmware.store import EventContext, Store
-from firmware.sync_runner import SyncRunner
+from firmware.syncd.runner import SyncRunner
+from firmware.system.clock import UnitClock
 from hq.cli import main as hq_main
-from hq.embedded import EmbeddedHQ
+from hq.server.embedded import EmbeddedHQ
 from hq.storage.scope import Scope
 from sync.enroll import enroll
 from sync.hq_client import HQClient

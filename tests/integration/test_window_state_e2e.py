@@ -30,11 +30,11 @@ from typing import Any
 import pytest
 
 from evaluator.sim import KeypadSim
-from firmware.clock import MediaClock
-from firmware.config import SyncConfig, parse_config
-from firmware.runner import open_unit
-from firmware.sync_runner import SyncRunner
-from firmware.unit import CounterUnit
+from firmware.config.unit import SyncConfig, parse_config
+from firmware.daemon.unit import CounterUnit
+from firmware.syncd.runner import SyncRunner
+from firmware.system.clock import MediaClock
+from firmware.wiring.runner import open_unit
 from hal.pty import PtyPair
 from hq.reports import figures
 from hq.storage.scope import Scope
@@ -45,7 +45,7 @@ from tests import reports_fixture as fx
 from tests.conftest import wait_for
 from tests.hq_server import running_hq
 from tests.integration.test_unit_serial_pty import SteppedCamera
-from vision.scenes import Appearance, SceneSpec, compose
+from vision.compose.scenes import Appearance, SceneSpec, compose
 
 pytestmark = pytest.mark.slow
 

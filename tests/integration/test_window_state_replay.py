@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from vision.scenes import Appearance, SceneSpec, compose
+from vision.compose.scenes import Appearance, SceneSpec, compose
 
 pytestmark = pytest.mark.slow
 CARD = "0C0A0D0E"

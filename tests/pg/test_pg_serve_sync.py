@@ -22,11 +22,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from firmware.clock import UnitClock
-from firmware.config import SyncConfig
+from firmware.config.unit import SyncConfig
 from firmware.store import EventContext, Store
-from firmware.sync_runner import SyncRunner
-from hq.ca import CertificateAuthority
+from firmware.syncd.runner import SyncRunner
+from firmware.system.clock import UnitClock
+from hq.pki.ca import CertificateAuthority
 from hq.storage import SqliteEventStore
 from sync.hq_client import HQClient
 from sync.identity import UnitIdentity

@@ -19,7 +19,7 @@ from typing import Literal
 
 from tests.powercut.checks import ClipWatch, Tally, check_after_cut, origins, read_store
 from tests.powercut.rig import UNIT_ID, Rig, SyncTarget
-from vision.scenes import Appearance, SceneSpec, compose
+from vision.compose.scenes import Appearance, SceneSpec, compose
 
 
 def make_video(path: Path, seconds: int = 40) -> Path:

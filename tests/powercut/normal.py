@@ -37,7 +37,7 @@ def install() -> None:
 
 def main() -> int:
     install()
-    from firmware.cli import main as cli_main
+    from firmware.cli.app import main as cli_main
 
     return cli_main(sys.argv[1:])
 

@@ -102,7 +102,7 @@ class Rig:
         return self.data / "counterunit.db"
 
     def _command(self, sub: str) -> list[str]:
-        module = "firmware.cli" if self.synchronous == "FULL" else "tests.powercut.normal"
+        module = "firmware.cli.app" if self.synchronous == "FULL" else "tests.powercut.normal"
         return [sys.executable, "-m", module, sub, "--config", str(self.config)]
 
     def _env(self, journal: Path, notify: bool) -> dict[str, str]:

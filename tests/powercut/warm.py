@@ -6,7 +6,7 @@ nothing. ``python -m tests.powercut.warm [--normal]`` is started once per rig, u
 shim, with the modules of ``counterunit run`` and ``counterunit sync`` imported; for
 each program of a boot it forks a child that starts where ``python -m firmware.cli``
 would after its imports: its own process group (or the daemon's), the log as stdout and
-stderr, stdin from /dev/null, the boot's environment, then ``firmware.cli.main``.
+stderr, stdin from /dev/null, the boot's environment, then ``firmware.cli.app.main``.
 Everything the daemon does at start-up (config, store, migrations, salvage, models)
 still happens after the fork, under the shim.
 
@@ -31,7 +31,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-_PRELOAD = ("firmware.cli", "firmware.logsetup", "firmware.runner", "firmware.sync_main")
+_PRELOAD = ("firmware.cli.app", "firmware.system.logsetup", "firmware.wiring.runner",
+            "firmware.syncd.main")
 
 
 def _child(req: dict[str, Any], wake: tuple[int, int]) -> None:
@@ -55,7 +56,7 @@ def _child(req: dict[str, Any], wake: tuple[int, int]) -> None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-        from firmware.cli import main
+        from firmware.cli.app import main
 
         sys.argv = ["counterunit", *req["argv"]]
         code = main(req["argv"])

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware.probe import probe_clip
+from firmware.tools.probe import probe_clip
 from tests.system.demo_handover import check_hq_handover
 
 pytestmark = pytest.mark.slow
@@ -55,7 +55,7 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     assert logins == [("s-001",)]
     assert [r[1] for r in txns] == [5, 4, 2]  # the simulator's scripted ratings, in order
     assert all(staff == "s-001" for *_, staff in txns)
-    from firmware.config import RecordingConfig
+    from firmware.config.unit import RecordingConfig
 
     post = RecordingConfig.model_fields["post_roll_s"].default  # pre-roll is 3 s
     for duration, _, path, _ in txns:

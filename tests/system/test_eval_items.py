@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware.cli import main
+from firmware.cli.app import main
 
 CASES = ["left_cup", "taken_unattended", "light_sudden", "light_gradual", "moving_shadow",
          "staff_hands", "papers_moved"]
@@ -52,10 +52,10 @@ def test_eval_items_bad_truth_is_a_clear_error(
 
 def test_item_left_has_a_snapshot_and_a_clip(tmp_path: Path) -> None:
     """The unit's own events over one case: the still and the clip exist on disk."""
-    from firmware.eval_items import base_config
-    from firmware.eval_presence import replay_events
-    from vision.items_cases import item_cases
-    from vision.items_scenes import compose_items
+    from firmware.tools.eval_items import base_config
+    from firmware.tools.eval_presence import replay_events
+    from vision.items.cases import item_cases
+    from vision.items.scenes import compose_items
 
     c = next(c for c in item_cases() if c.name == "left_cup")
     video = tmp_path / "left_cup.mp4"

@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from firmware.cli import build_parser, delegated_commands, main
+from firmware.cli.app import build_parser, delegated_commands, main
 from hq.cli import build_parser as hq_parser
 
 

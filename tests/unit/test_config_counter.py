@@ -1,10 +1,10 @@
-"""The counter zone in unit.toml: check-config rules (firmware/config_items.py)."""
+"""The counter zone in unit.toml: check-config rules (firmware/config/items.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from firmware.config import ConfigError, parse_config
+from firmware.config.unit import ConfigError, parse_config
 
 CAM = {"type": "file", "path": "/tmp/x.mp4"}
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from firmware.build_mic import build_microphone
-from firmware.config import ConfigError, parse_config
+from firmware.config.unit import ConfigError, parse_config
+from firmware.wiring.mic import build_microphone
 from hal.mic.config import SounddeviceMicConfig
 from hal.mic.sounddevice_mic import SounddeviceMicrophone
 

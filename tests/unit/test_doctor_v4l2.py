@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from firmware.doctor_host import Host
-from firmware.doctor_v4l2 import find_video_nodes
-from firmware.v4l2_caps import (
+from firmware.doctor.host import Host
+from firmware.doctor.v4l2 import find_video_nodes
+from firmware.doctor.v4l2_caps import (
     CAP_DEVICE_CAPS,
     CAP_META_CAPTURE,
     CAP_VIDEO_CAPTURE,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from firmware.config import ConfigError, parse_config
+from firmware.config.unit import ConfigError, parse_config
 
 CAMERA = {"type": "file", "path": "/tmp/x.mp4"}
 

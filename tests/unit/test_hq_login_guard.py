@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from hq.login_guard import GuardPolicy, Recent, decide
+from hq.accounts.login_guard import GuardPolicy, Recent, decide
+from hq.accounts.users import UserStore
 from hq.storage.scope import Scope
-from hq.users import UserStore
 from tests.servers.postgres_fixtures import Backend
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hq.storage.sqlite import connect
-from hq.users import (
+from hq.accounts.users import (
     PERMISSIONS,
     InvalidAccount,
     UnknownUser,
@@ -19,6 +18,7 @@ from hq.users import (
     hash_password,
     verify_password,
 )
+from hq.storage.sqlite import connect
 from tests.servers.postgres_fixtures import Backend
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)

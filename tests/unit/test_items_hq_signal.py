@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from firmware.config_items import ItemsConfig
-from firmware.items_watch import ItemsWatch
+from firmware.config.items import ItemsConfig
+from firmware.daemon.items_watch import ItemsWatch
 from hq.alerts.signals import signal_of
 from sync.schema import EventEnvelope
-from vision.items import ItemEvent
+from vision.items.rules import ItemEvent
 from vision.zones import Zone
 
 

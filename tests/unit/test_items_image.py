@@ -1,14 +1,14 @@
-"""The counter against its reference (vision/items_image.py) on a rendered desk."""
+"""The counter against its reference (vision/items/image.py) on a rendered desk."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from vision.items_cases import COUNTER_BOX
-from vision.items_image import CompareParams, changed_mask, prepare
-from vision.items_scenes import ItemScene, ItemsRenderer, Prop, Shadow
-from vision.scene_spec import SceneSpec
+from vision.compose.spec import SceneSpec
+from vision.items.cases import COUNTER_BOX
+from vision.items.image import CompareParams, changed_mask, prepare
+from vision.items.scenes import ItemScene, ItemsRenderer, Prop, Shadow
 from vision.zones import Zone
 
 ZONE = Zone("counter", *COUNTER_BOX)

@@ -1,10 +1,10 @@
-"""The item rules (vision/items.py), table-first with hand-worked times."""
+"""The item rules (vision/items/rules.py), table-first with hand-worked times."""
 
 from __future__ import annotations
 
 import pytest
 
-from vision.items import (
+from vision.items.rules import (
     ItemParams,
     ItemState,
     Learn,

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from firmware.config import ConfigError, parse_config
-from firmware.hq_config import merge, parse_hq_config
-from firmware.live_status import unit_snapshot
+from firmware.config.from_hq import merge, parse_hq_config
+from firmware.config.unit import ConfigError, parse_config
 from firmware.machine.model import AnnounceWindowState, CounterState, Rules, WindowStateRequested
 from firmware.machine.step import step
-from firmware.status import build_report
+from firmware.status.publish import unit_snapshot
+from firmware.status.report import build_report
 from tests.unit.test_status_report import NOW, config, probes, screen, unit_doc, write_status
 
 LUNCH = {"state": "closed", "days": ["mon", "tue"], "start": "12:00", "end": "12:30",

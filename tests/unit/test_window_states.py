@@ -10,7 +10,8 @@ import datetime as dt
 
 import pytest
 
-from firmware.config_window import StatePeriod, WindowStatesConfig
+from firmware.config.window import StatePeriod, WindowStatesConfig
+from firmware.daemon.schedule import planned_setting, scheduled_state
 from firmware.machine.model import (
     Action,
     AnnounceWindowState,
@@ -32,7 +33,6 @@ from firmware.machine.model import (
 )
 from firmware.machine.step import step
 from firmware.machine.window_step import resolve
-from firmware.schedule import planned_setting, scheduled_state
 
 ANN = Staff("s1", "Ann Li", "1001")
 RULES = Rules()  # off-seat alert levels at 120 / 300 / 600 s

@@ -10,6 +10,7 @@ def create_all(root: Path) -> None:
 
     On PostgreSQL the folder must be routed first (:func:`hq.storage.db.engine.route_folder`).
     """
+    from hq.accounts.users import UserStore
     from hq.alerts import schema as alerts_schema
     from hq.live import store as live
     from hq.reports import schema as reports_schema
@@ -17,7 +18,6 @@ def create_all(root: Path) -> None:
     from hq.storage.clips import LocalClipStore
     from hq.storage.events import SqliteEventStore
     from hq.storage.sqlite import private_dir
-    from hq.users import UserStore
 
     private_dir(root)
     events = SqliteEventStore(root / "events.db")
