@@ -52,21 +52,44 @@ def _server_settings(args: argparse.Namespace) -> HQServerSettings | None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from hq.api.app import serve
+    import socket
+
+    from hq.server.run import serve
 
     settings = _server_settings(args)
     if settings is None:
         return 2
     logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+                        format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
+    if args.listen_fd is not None:  # a worker of the supervisor below
+        serve(args.data, args.host, args.port, args.cert, args.key, settings,
+              sock=socket.socket(fileno=args.listen_fd))
+        return 0
     deps = HQDeps.open(args.data)
     cert, key = (args.cert, args.key) if args.cert else _server_credentials(
         deps, args.data, args.hostname)
     for store in (deps.events, deps.clips, deps.audit):
         store.close()
     print(f"HQ CA certificate for units to pin: {deps.ca.directory / 'ca.pem'}", flush=True)
+    if args.workers > 1:
+        from hq.server.workers import supervise
+
+        return supervise(args.workers, lambda i, fd: _worker_argv(args, cert, key, fd),
+                         args.host, args.port, settings.backlog)
     serve(args.data, args.host, args.port, cert, key, settings)
     return 0
+
+
+def _worker_argv(args: argparse.Namespace, cert: Path, key: Path, fd: int) -> list[str]:
+    """One worker's command line: this serve's options, the credentials, the socket."""
+    from hq.server.workers import python_argv
+
+    argv = ["serve", "--data", str(args.data), "--host", args.host, "--port", str(args.port),
+            "--cert", str(cert), "--key", str(key), "--listen-fd", str(fd)]
+    for name in HQServerSettings.model_fields:
+        if getattr(args, f"server_{name}") is not None:
+            argv += ["--" + name.replace("_", "-"), str(getattr(args, f"server_{name}"))]
+    return python_argv(*argv)
 
 
 def _enroll_code(args: argparse.Namespace) -> int:
@@ -122,6 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="names in HQ's server certificate (repeatable)")
     p.add_argument("--cert", type=Path, help="server certificate (default: issued by HQ's CA)")
     p.add_argument("--key", type=Path, help="server key, with --cert")
+    p.add_argument("--workers", type=int, default=1, choices=range(1, 65), metavar="N",
+                   help="worker processes serving the port (1-64; default 1): a supervisor "
+                   "restarts a dead one and stops all on SIGTERM")
+    p.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)  # supervisor -> worker
     _add_server_options(p)
     p.set_defaults(func=_serve)
     p = sub.add_parser("enroll-code", help="issue a one-time enrollment code for a unit")

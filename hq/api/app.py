@@ -1,7 +1,8 @@
 """The HQ application: routers, limits and error handling in one FastAPI app, and its server.
 
-``create_app`` is pure wiring (no I/O); ``serve`` runs it under uvicorn with mutual TLS,
-client certificates optional at the handshake because enrollment comes without one.
+``create_app`` is pure wiring (no I/O); ``hq.server.run.serve`` runs it under uvicorn with
+mutual TLS, client certificates optional at the handshake because enrollment comes without
+one.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from hq.api.units import build_units_router
 from hq.api.uploads import build_uploads_router
 from hq.api.users import build_users_router
 from hq.metrics import LatencyMiddleware, metrics_router
-from hq.pki.ca import CERT_FILE
 from hq.retention.run import RetentionRun
 from hq.retention.schedule import RetentionSchedule
 from hq.server.guard import GuardedServer, GuardStats, guarded_protocol
@@ -90,34 +90,3 @@ def apply_settings(deps: HQDeps, settings: HQServerSettings) -> UploadExpiry:
 def retention_schedule(deps: HQDeps) -> RetentionSchedule:
     """The hourly retention run (hq/retention/), not started."""
     return RetentionSchedule(RetentionRun(deps.retention, deps.clips, deps.audit))
-
-
-def serve(root: Path, host: str, port: int, server_cert: Path, server_key: Path,
-          settings: HQServerSettings | None = None) -> None:
-    """Run HQ on ``host:port`` with the data folder ``root`` until interrupted."""
-    settings = settings or HQServerSettings.model_validate({})
-    deps = HQDeps.open(root)
-    app = create_app(deps)
-    stats = GuardStats()
-    config = server_config(app, host, port, server_cert, server_key,
-                           deps.ca.directory / CERT_FILE, settings=settings, stats=stats)
-    expiry = apply_settings(deps, settings)
-    log.info("HQ serving %s on https://%s:%d (at most %d connections; head %.0f s, body "
-             "%.0f s, TLS handshake %.0f s)", root, host, port, settings.connection_limit(),
-             settings.header_timeout_s, settings.body_timeout_s,
-             settings.tls_handshake_timeout_s)
-    expiry.start()
-    retention = retention_schedule(deps)
-    retention.start()
-    deps.alert_service().start()
-    # HQ's own conditions (disk full) become alert threads (hq/alerts/service.py).
-    deps.conditions.hooks.append(deps.alert_service().condition_hook)
-    try:
-        guarded_server(config, settings, stats).run()
-    finally:
-        expiry.stop()
-        retention.stop()
-        deps.alert_service().close()
-        for store in (deps.events, deps.clips, deps.audit):
-            store.close()
-        log.info("HQ stopped")

@@ -48,6 +48,11 @@ class HQServerSettings(BaseModel):
     upload_expiry_every_s: float = Field(
         3600.0, ge=1.0, le=24 * 3600.0,
         description="How often abandoned uploads are expired.")
+    housekeeping_lease_s: float = Field(
+        30.0, ge=3.0, le=600.0,
+        description="Seconds the housekeeping lease (upload expiry, retention, alert "
+        "delivery: once per HQ however many workers) lasts unrenewed; the holder renews "
+        "it every third of that, and a dead holder's jobs move to another worker after it.")
 
     def connection_limit(self) -> int:
         """``max_connections``, or the default derived from RLIMIT_NOFILE."""
