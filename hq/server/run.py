@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import signal
 import socket
 from pathlib import Path
 
@@ -89,6 +90,10 @@ def serve(root: Path, host: str, port: int, server_cert: Path, server_key: Path,
     # HQ's own conditions (disk full) become alert threads (hq/alerts/service.py), in
     # every worker: raising one is a database write, not a delivery.
     deps.conditions.hooks.append(deps.alert_service().condition_hook)
+    # uvicorn re-raises the SIGTERM it caught once it has shut down; with the default
+    # action that would end the process before the lines below give the lease back and
+    # close the stores. A handler that does nothing lets serve() return instead.
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
     try:
         guarded_server(config, settings, stats).run(sockets=[sock] if sock else None)
     finally:

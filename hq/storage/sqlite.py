@@ -25,7 +25,11 @@ def private_file(path: Path) -> Path:
     wider files are narrowed here.
     """
     path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
-    os.close(os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE_FILE))
+    if not path.exists():
+        # Only when missing: closing any descriptor of a database file drops every POSIX
+        # lock this process holds on it (SQLite's connections included), and another HQ
+        # worker process would then take this one's live WAL for its own and remove it.
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE_FILE))
     for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         with contextlib.suppress(FileNotFoundError):
             if p.stat().st_mode & 0o777 != PRIVATE_FILE:
