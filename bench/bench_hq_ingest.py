@@ -75,7 +75,7 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _database(backend: str, data: Path) -> Iterator[None]:
+def _database(backend: str, data: Path, *, fsync: bool) -> Iterator[None]:
     """The data folder configured for ``backend`` (PostgreSQL started and migrated)."""
     data.mkdir(parents=True)
     if backend == "sqlite":
@@ -84,6 +84,11 @@ def _database(backend: str, data: Path) -> Iterator[None]:
     from tests.servers.postgres import postgres_server
 
     with postgres_server() as server:
+        if fsync:  # the tests' cluster runs with fsync off; a bank's does not
+            server.stop()
+            server._ctl("-o", f"-h 127.0.0.1 -p {server.port} -k {server.folder} "
+                        "-c max_connections=200 -c fsync=on -c synchronous_commit=on",
+                        "-l", str(server.folder / "server.log"), "-w", "start")
         dsn = server.create_database("bench")
         (data / "hq.toml").write_text(f'[database]\ntype = "postgresql"\ndsn = "{dsn}"\n'
                                       'connect_timeout_s = 5\n', encoding="utf-8")
@@ -177,15 +182,16 @@ def read_back(data: Path, result: FleetResult) -> tuple[int, int, int]:
 
 def run(args: argparse.Namespace, tmp: Path) -> int:
     data = tmp / "hq"
-    with _database(args.backend, data), _hq(data, args.workers, tmp / "hq.log") as url:
-        open_data(data)  # this process reads the same database back (PostgreSQL: routed)
-        idents = _enroll(data, url, args.units, tmp / "units")
-        plan = Plan(rate=args.rate, interval_s=args.interval, duration_s=args.duration,
-                    clips_per_s=args.clips_per_s, clip_bytes=args.clip_kb * 1024)
-        load0 = os.getloadavg()
-        result = Fleet(url, idents, plan, tmp / "clips", run_id=uuid.uuid4().hex[:8]).run()
-        load1 = os.getloadavg()
-    lost, duplicated, bad_clips = read_back(data, result)
+    plan = Plan(rate=args.rate, interval_s=args.interval, duration_s=args.duration,
+                clips_per_s=args.clips_per_s, clip_bytes=args.clip_kb * 1024)
+    with _database(args.backend, data, fsync=args.pg_fsync == "on"):
+        with _hq(data, args.workers, tmp / "hq.log") as url:
+            open_data(data)  # this process reads the database back (PostgreSQL: routed)
+            idents = _enroll(data, url, args.units, tmp / "units")
+            load0 = os.getloadavg()
+            result = Fleet(url, idents, plan, tmp / "clips", run_id=uuid.uuid4().hex[:8]).run()
+            load1 = os.getloadavg()
+        lost, duplicated, bad_clips = read_back(data, result)  # HQ stopped: all it stored
     rate = result.events_per_s()
     print(f"offered {plan.rate:.0f} events/s from {args.units} units for {plan.duration_s:.0f}"
           f" s; {len(result.acked)} events in {len(result.latencies_ms)} batches, "
@@ -212,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duration", type=float, default=30.0)
     p.add_argument("--clips-per-s", type=float, default=0.5)
     p.add_argument("--clip-kb", type=int, default=512)
+    p.add_argument("--pg-fsync", choices=("on", "off"), default="on",
+                   help="PostgreSQL's fsync (default on, as in production; SQLite always "
+                   "syncs fully)")
     p.add_argument("--keep", type=Path, help="work in this (new) folder and keep it")
     args = p.parse_args(argv)
     if args.keep is not None:

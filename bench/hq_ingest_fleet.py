@@ -49,6 +49,7 @@ class FleetResult:
     sent: set[str] = field(default_factory=set)
     acked: set[str] = field(default_factory=set)
     transactions: int = 0  # transaction_ended events acknowledged
+    timed_events: int = 0  # acknowledged within the measured run (not the warm-up)
     rejected: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     chunk_ms: list[float] = field(default_factory=list)
@@ -61,7 +62,7 @@ class FleetResult:
 
     def events_per_s(self) -> float:
         span = self.last_answer - self.first_send
-        return len(self.acked) / span if span > 0 else 0.0
+        return self.timed_events / span if span > 0 else 0.0
 
 
 def unit_events(unit_id: str, boot: str) -> Iterator[EventEnvelope]:
@@ -97,15 +98,26 @@ class Fleet:
         self.clip_dir, self.run_id = clip_dir, run_id
         self.result = FleetResult()
         self.errors: list[str] = []
+        self._events: dict[str, Iterator[EventEnvelope]] = {}
 
     def run(self) -> FleetResult:
         """Send until the plan's duration is over and every batch is answered."""
         self.clip_dir.mkdir(parents=True, exist_ok=True)
-        start = time.monotonic() + 0.5
+        # Warm-up: every unit connects (TLS handshake with its certificate) and sends its
+        # login; the measured run starts when all have.
+        clients = [HQClient.from_identity(self.url, ident, timeout=(10.0, 60.0))
+                   for ident in self.idents]
+        warm = [threading.Thread(target=self._warm, args=(c, ident))
+                for c, ident in zip(clients, self.idents, strict=True)]
+        for t in warm:
+            t.start()
+        for t in warm:
+            t.join()
+        start = time.monotonic() + 0.2
         self.result.first_send = start
         end = start + self.plan.duration_s
-        threads = [threading.Thread(target=self._unit, args=(i, ident, start, end))
-                   for i, ident in enumerate(self.idents)]
+        threads = [threading.Thread(target=self._unit, args=(i, c, start, end))
+                   for i, c in enumerate(clients)]
         senders = min(4, len(self.idents)) if self.plan.clips_per_s > 0 else 0
         threads += [threading.Thread(target=self._clips, args=(k, senders, start, end))
                     for k in range(senders)]
@@ -113,16 +125,25 @@ class Fleet:
             t.start()
         for t in threads:
             t.join()
+        for c in clients:
+            c.close()
         if self.errors:
             raise SystemExit("the fleet failed: " + "; ".join(self.errors[:5]))
         return self.result
 
     # ---- events -----------------------------------------------------------------------
 
-    def _unit(self, i: int, ident: UnitIdentity, start: float, end: float) -> None:
+    def _warm(self, client: HQClient, ident: UnitIdentity) -> None:
         unit_id = ident.directory.name
-        client = HQClient.from_identity(self.url, ident, timeout=(10.0, 60.0))
-        events = unit_events(unit_id, f"boot-{self.run_id}")
+        self._events[unit_id] = events = unit_events(unit_id, f"boot-{self.run_id}")
+        try:
+            self._send(client, [next(events)], timed=False)  # the login
+        except Exception as exc:
+            self.errors.append(f"{unit_id} warm-up: {exc}")
+
+    def _unit(self, i: int, client: HQClient, start: float, end: float) -> None:
+        unit_id = self.idents[i].directory.name
+        events = self._events[unit_id]
         per_batch = self.plan.rate * self.plan.interval_s / len(self.idents)
         due, owed = start + self.plan.interval_s * i / len(self.idents), 0.0
         try:
@@ -136,10 +157,9 @@ class Fleet:
                 due += self.plan.interval_s
         except Exception as exc:  # reported once the run is over
             self.errors.append(f"{unit_id}: {exc}")
-        finally:
-            client.close()
 
-    def _send(self, client: HQClient, batch: list[EventEnvelope]) -> None:
+    def _send(self, client: HQClient, batch: list[EventEnvelope], *, timed: bool = True
+              ) -> None:
         with self.result.lock:
             self.result.sent.update(e.uuid for e in batch)
         for attempt in range(MAX_RETRIES):
@@ -160,12 +180,15 @@ class Fleet:
                 raise
             t1 = time.monotonic()
             with self.result.lock:
-                self.result.latencies_ms.append((t1 - t0) * 1000)
+                if timed:
+                    self.result.latencies_ms.append((t1 - t0) * 1000)
+                    self.result.last_answer = max(self.result.last_answer, t1)
                 self.result.rejected += len(answer.rejected)
                 ok = [e for e in batch if e.uuid not in answer.rejected]
                 self.result.acked.update(e.uuid for e in ok)
                 self.result.transactions += sum(e.type == "transaction_ended" for e in ok)
-                self.result.last_answer = max(self.result.last_answer, t1)
+                if timed:
+                    self.result.timed_events += len(ok)
             return
         raise RuntimeError(f"a batch was not acknowledged after {MAX_RETRIES} tries")
 
