@@ -3,10 +3,11 @@
 Each worker starts a :class:`Housekeeper` with the same job factories (upload expiry, the
 retention run, the alert outbox). Every ``renew_s`` it asks the database for the
 ``housekeeping`` lease (:mod:`hq.server.lease`); the worker that holds it runs the jobs,
-the others only keep asking. A holder that cannot renew (the database is gone, or a
-sibling took a lapsed lease) stops its jobs at once, before its lease can lapse, so two
-workers never run them together; a holder that stops cleanly releases the lease so the
-next worker takes over within one ``renew_s`` instead of ``ttl``.
+the others only keep asking (a holder on this machine whose process is gone is not
+waited out: a restarted HQ delivers alerts at once). A holder that cannot renew (the
+database is gone, or a sibling took a lapsed lease) stops its jobs at once, before its
+lease can lapse, so two workers never run them together; a holder that stops cleanly
+releases the lease so the next worker takes over within one ``renew_s``, not ``ttl``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from hq.server.lease import HOUSEKEEPING, LeaseStore
+from hq.server.lease import HOUSEKEEPING, LeaseStore, holder_gone
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +44,27 @@ def worker_identity() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this machine (a zombie counts until reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
 class Housekeeper:
     """Holds (or waits for) the housekeeping lease and runs ``jobs`` while it holds it."""
 
     def __init__(self, leases: LeaseStore, jobs: Sequence[JobFactory], *,
                  ttl: dt.timedelta = DEFAULT_TTL, me: str | None = None,
-                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
-        self.leases, self.ttl, self.clock = leases, ttl, clock
+                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+                 alive: Callable[[int], bool] = pid_alive) -> None:
+        self.leases, self.ttl, self.clock, self.alive = leases, ttl, clock, alive
         self.me = me or worker_identity()
+        self.host = socket.gethostname()
         self.renew_s = ttl.total_seconds() / 3  # two renewals may fail before it lapses
         self._factories = list(jobs)
         self._running: list[Job] = []
@@ -68,6 +82,15 @@ class Housekeeper:
         """One round at ``now``: take or renew the lease, start or stop the jobs."""
         try:
             won = self.leases.acquire(HOUSEKEEPING, self.me, self.ttl, now)
+            if not won:
+                # A holder on this machine that is gone (kill -9, a crash, HQ restarted)
+                # is not waited out for ``ttl``.
+                holder = self.leases.get(HOUSEKEEPING).holder
+                if holder_gone(holder, self.host, self.alive):
+                    won = self.leases.take_over(HOUSEKEEPING, self.me, holder, self.ttl, now)
+                    if won:
+                        log.info("housekeeping lease taken over from %s, which is gone",
+                                 holder)
         except sqlite3.Error as exc:  # PostgreSQL restarting: not ours until renewed
             if not self._failing:
                 log.error("housekeeping lease cannot be renewed: %s", exc)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from hq.storage.models import parse_utc, utc_text
@@ -42,6 +43,13 @@ class LeaseRow:
 def decide(row: LeaseRow, me: str, now: dt.datetime) -> bool:
     """Whether ``me`` may hold the lease from ``now``: free, lapsed, or already mine."""
     return row.holder in ("", me) or row.expires is None or row.expires <= now
+
+
+def holder_gone(holder: str, host: str, alive: Callable[[int], bool]) -> bool:
+    """Whether ``holder`` (``host:pid``) is a process of this ``host`` that no longer runs
+    (killed, or the machine restarted HQ): its lease need not be waited out."""
+    name, _, pid = holder.rpartition(":")
+    return name == host and pid.isdigit() and not alive(int(pid))
 
 
 class LeaseStore:
@@ -85,6 +93,17 @@ class LeaseStore:
                 "holder = ? OR expires_utc = '' OR expires_utc <= ?)",
                 [me, until, me, t, name, me, t]).rowcount
         return won == 1
+
+    def take_over(self, name: str, me: str, gone: str, ttl: dt.timedelta,
+                  now: dt.datetime) -> bool:
+        """Take the lease from ``gone`` (a holder known dead) before it lapses; whether
+        ``me`` holds it now (False if someone else was quicker)."""
+        t = utc_text(now)
+        with self._lock:
+            return self._conn.execute(
+                "UPDATE hq_leases SET holder = ?, expires_utc = ?, taken_utc = ? WHERE "
+                "name = ? AND holder = ?", [me, utc_text(now + ttl), t, name, gone]
+            ).rowcount == 1
 
     def release(self, name: str, me: str) -> bool:
         """Give the lease up at once (a clean stop), so another worker need not wait."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from hq.server.housekeeping import Housekeeper
-from hq.server.lease import HOUSEKEEPING, LeaseRow, LeaseStore, decide
+from hq.server.lease import HOUSEKEEPING, LeaseRow, LeaseStore, decide, holder_gone
 from hq.storage.sqlite import connect
 from tests.servers.postgres_fixtures import Backend
 
@@ -97,5 +98,38 @@ def test_only_the_holder_runs_the_jobs_and_a_dead_holders_move(db: Path) -> None
         assert log[-1] == "stop w1" and not w1.holding
     finally:
         for k in keepers:
+            k.stop()
+            k.leases.close()
+
+
+@pytest.mark.parametrize(("holder", "host", "alive", "gone"), [
+    ("vm:4242", "vm", False, True),       # this machine, process gone
+    ("vm:4242", "vm", True, False),       # this machine, still running
+    ("other:4242", "vm", False, False),   # another machine: only its lapse tells
+    ("", "vm", False, False),             # nobody
+    ("vm:not-a-pid", "vm", False, False),
+])
+def test_holder_gone(holder: str, host: str, alive: bool, gone: bool) -> None:
+    assert holder_gone(holder, host, lambda pid: alive) is gone
+
+
+def test_a_restarted_hq_takes_over_from_its_killed_self_at_once(db: Path) -> None:
+    log: list[str] = []
+    running = {1}
+    host = socket.gethostname()
+
+    def keeper(pid: int) -> Housekeeper:
+        return Housekeeper(LeaseStore(connect(db)), [functools.partial(Job, log, str(pid))],
+                           ttl=30 * S, me=f"{host}:{pid}", alive=running.__contains__)
+
+    first, second = keeper(1), keeper(2)
+    try:
+        assert first.tick(T0)
+        assert not second.tick(T0 + S)  # the first still runs
+        running.discard(1)  # kill -9
+        assert second.tick(T0 + 2 * S)  # long before the lease lapses at T0 + 30 s
+        assert log == ["start 1", "start 2"]
+    finally:
+        for k in (first, second):
             k.stop()
             k.leases.close()
