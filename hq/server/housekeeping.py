@@ -61,8 +61,10 @@ class Housekeeper:
     def __init__(self, leases: LeaseStore, jobs: Sequence[JobFactory], *,
                  ttl: dt.timedelta = DEFAULT_TTL, me: str | None = None,
                  clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
-                 alive: Callable[[int], bool] = pid_alive) -> None:
+                 alive: Callable[[int], bool] = pid_alive,
+                 stopping: Callable[[], bool] = lambda: False) -> None:
         self.leases, self.ttl, self.clock, self.alive = leases, ttl, clock, alive
+        self.stopping = stopping  # the worker is shutting down: take nothing new on
         self.me = me or worker_identity()
         self.host = socket.gethostname()
         self.renew_s = ttl.total_seconds() / 3  # two renewals may fail before it lapses
@@ -80,6 +82,11 @@ class Housekeeper:
 
     def tick(self, now: dt.datetime) -> bool:
         """One round at ``now``: take or renew the lease, start or stop the jobs."""
+        if self.stopping():  # a worker on its way out hands the jobs to the others
+            if self._held:
+                self._stop_jobs()
+                self._release()
+            return False
         try:
             won = self.leases.acquire(HOUSEKEEPING, self.me, self.ttl, now)
             if not won:
@@ -126,11 +133,14 @@ class Housekeeper:
             self._thread.join(10)
         self._stop_jobs()
         if self._held:
-            try:
-                self.leases.release(HOUSEKEEPING, self.me)
-            except sqlite3.Error as exc:  # it lapses on its own after ttl
-                log.warning("housekeeping lease not released: %s", exc)
-            self._held = False
+            self._release()
+
+    def _release(self) -> None:
+        try:
+            self.leases.release(HOUSEKEEPING, self.me)
+        except sqlite3.Error as exc:  # it lapses on its own after ttl
+            log.warning("housekeeping lease not released: %s", exc)
+        self._held = False
 
     def _stop_jobs(self) -> None:
         for job in reversed(self._running):

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import signal
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 from hq.api.app import (
@@ -32,6 +33,8 @@ from hq.storage.sqlite import connect
 
 log = logging.getLogger(__name__)
 
+GRACEFUL_S = 10  # below the supervisor's STOP_GRACE_S, so a worker stops before SIGKILL
+
 
 class _AlertDelivery:
     """The alert outbox as a housekeeping job (one sender per HQ: no double sends)."""
@@ -48,7 +51,8 @@ class _AlertDelivery:
             self.service.outbox = None
 
 
-def housekeeper(deps: HQDeps, settings: HQServerSettings) -> Housekeeper:
+def housekeeper(deps: HQDeps, settings: HQServerSettings,
+                stopping: Callable[[], bool] = lambda: False) -> Housekeeper:
     """This worker's housekeeper over the data folder's database, not started."""
     leases = LeaseStore(connect(deps.config_dir.parent / "events.db"))
 
@@ -62,7 +66,7 @@ def housekeeper(deps: HQDeps, settings: HQServerSettings) -> Housekeeper:
         return _AlertDelivery(deps)
 
     ttl = dt.timedelta(seconds=settings.housekeeping_lease_s)
-    return Housekeeper(leases, [expiry, retention, alerts], ttl=ttl)
+    return Housekeeper(leases, [expiry, retention, alerts], ttl=ttl, stopping=stopping)
 
 
 def serve(root: Path, host: str, port: int, server_cert: Path, server_key: Path,
@@ -85,7 +89,11 @@ def serve(root: Path, host: str, port: int, server_cert: Path, server_key: Path,
              "%.0f s, TLS handshake %.0f s)", root, where, settings.connection_limit(),
              settings.header_timeout_s, settings.body_timeout_s,
              settings.tls_handshake_timeout_s)
-    keeper = housekeeper(deps, settings)
+    # Requests in flight get this long after SIGTERM; an idle kept-alive connection of a
+    # client must not hold the worker (and its supervisor) up.
+    config.timeout_graceful_shutdown = GRACEFUL_S
+    server = guarded_server(config, settings, stats)
+    keeper = housekeeper(deps, settings, stopping=lambda: server.should_exit)
     keeper.start()
     # HQ's own conditions (disk full) become alert threads (hq/alerts/service.py), in
     # every worker: raising one is a database write, not a delivery.
@@ -95,7 +103,7 @@ def serve(root: Path, host: str, port: int, server_cert: Path, server_key: Path,
     # close the stores. A handler that does nothing lets serve() return instead.
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
     try:
-        guarded_server(config, settings, stats).run(sockets=[sock] if sock else None)
+        server.run(sockets=[sock] if sock else None)
     finally:
         keeper.stop()
         keeper.leases.close()

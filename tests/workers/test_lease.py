@@ -133,3 +133,22 @@ def test_a_restarted_hq_takes_over_from_its_killed_self_at_once(db: Path) -> Non
         for k in (first, second):
             k.stop()
             k.leases.close()
+
+
+def test_a_worker_shutting_down_hands_the_jobs_over_and_takes_nothing(db: Path) -> None:
+    log: list[str] = []
+    leaving = [False]
+    w1 = Housekeeper(LeaseStore(connect(db)), [functools.partial(Job, log, "w1")],
+                     ttl=30 * S, me="w1", stopping=lambda: leaving[0])
+    w2 = Housekeeper(LeaseStore(connect(db)), [functools.partial(Job, log, "w2")],
+                     ttl=30 * S, me="w2")
+    try:
+        assert w1.tick(T0) and not w2.tick(T0 + S)
+        leaving[0] = True  # SIGTERM: the server is draining its requests
+        assert not w1.tick(T0 + 2 * S)
+        assert w2.tick(T0 + 3 * S)  # no waiting for the lease to lapse
+        assert log == ["start w1", "stop w1", "start w2"]
+    finally:
+        for k in (w1, w2):
+            k.stop()
+            k.leases.close()
