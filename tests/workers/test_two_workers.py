@@ -164,3 +164,15 @@ def test_login_throttling_counts_failures_on_both_workers(pair: Pair) -> None:
         assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 60
     assert hq_main(["user-unlock", "--data", str(pair.data), "--username", ADMIN]) == 0
     assert _login(s, pair.url(1), pair.url(0), PW).status_code == 303
+
+
+def test_a_revoked_unit_is_refused_by_both_workers_at_once(pair: Pair) -> None:
+    unit = unit_identity(pair.data, pair.tmp / "units", "unit-rev")
+    s = _tus(unit)
+    for i in range(2):
+        r = s.post(f"{pair.url(i)}/v1/events", json={"events": []}, timeout=30)
+        assert r.status_code == 200, r.text
+    assert hq_main(["revoke", "--data", str(pair.data), "--unit", "unit-rev"]) == 0
+    for i in range(2):  # the same kept-alive connections: nothing cached per worker
+        assert s.post(f"{pair.url(i)}/v1/events", json={"events": []},
+                      timeout=30).status_code == 403
