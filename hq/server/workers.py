@@ -16,6 +16,7 @@ after ``STOP_GRACE_S``, then the supervisor exits 0.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -33,6 +34,15 @@ log = logging.getLogger(__name__)
 QUICK_S = 5.0  # a worker dying sooner than this after its start counts as a quick death
 MAX_QUICK = 5
 STOP_GRACE_S = 15.0
+
+
+def _die_with_parent() -> None:
+    """In a worker, before it runs: SIGTERM when the supervisor dies (even by SIGKILL), so
+    no orphaned worker keeps serving the port on its own (Linux PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
 
 
 def restart_delay(quick_deaths: int) -> float:
@@ -86,7 +96,7 @@ class Supervisor:
 
     def _start(self, slot: _Slot) -> None:
         slot.proc = subprocess.Popen(self.argv(slot.index), pass_fds=self.pass_fds,
-                                     env=self.env)
+                                     env=self.env, preexec_fn=_die_with_parent)
         slot.started = time.monotonic()
         log.info("HQ worker %d started (pid %d)", slot.index, slot.proc.pid)
 

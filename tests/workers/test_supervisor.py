@@ -86,3 +86,20 @@ def test_two_workers_share_a_port_restart_and_stop_together(tmp_path: Path) -> N
         assert "all 2 workers stopped" in text
     finally:
         stop(sup)
+
+
+def test_workers_stop_when_the_supervisor_is_killed(tmp_path: Path) -> None:
+    data, log, port = tmp_path / "hq", tmp_path / "hq.log", free_port()
+    sup = start_worker(data, port, log, "--workers", "2")
+    try:
+        wait_up(sup, data, port, log)
+        pids = _until("two workers", lambda: _two(sup.pid))
+        _until("both workers serving", lambda: log.read_text().count("HQ serving") == 2
+               or None)
+        sup.send_signal(signal.SIGKILL)  # no chance to stop them itself
+        sup.wait(10)
+        _until("no orphaned worker serving the port", lambda: not any(
+            Path(f"/proc/{p}").exists() for p in pids) or None)
+        assert log.read_text().count("HQ stopped") == 2  # each shut down cleanly
+    finally:
+        stop(sup)
