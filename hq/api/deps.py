@@ -7,16 +7,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hq.accounts.directory_config import DirectoryConfig
 from hq.accounts.users import UserStore
 from hq.conditions import HQConditions
+from hq.config import HQConfigError
 from hq.org.store import OrgStore
 from hq.pki.ca import DB_FILE, CertificateAuthority
 from hq.pki.enrollment import EnrollmentCodes
+from hq.server.proxy_cert import ProxyConfig
 from hq.storage import LocalClipStore, SqliteAuditLog, SqliteEventStore
 from hq.storage.db.backend import open_data
 from hq.storage.sqlite import private_dir, private_file
 
 if TYPE_CHECKING:
+    from hq.accounts.directory import Directory
     from hq.alerts.service import AlertService
     from hq.retention.store import RetentionStore
 
@@ -49,6 +53,8 @@ class HQDeps:
     users: UserStore | None = None  # users.db: accounts, tokens, page sessions, throttle
     alerts: AlertService | None = None  # alert threads' outbox worker, link key, policy
     conditions: HQConditions = field(default_factory=HQConditions)  # disk full, ...
+    directory: Directory | None = None  # hq.toml [directory]: page sign-on via LDAP/AD
+    proxy: ProxyConfig | None = None  # hq.toml [proxy]: proxies passing unit certificates
 
     def alert_service(self) -> AlertService:
         """Alerts of this data folder, opened on first use (the worker starts separately)."""
@@ -91,7 +97,7 @@ class HQDeps:
         PostgreSQL (hq/storage/db); a schema revision HQ does not know is refused.
         """
         private_dir(root)  # every database and key below is 0600, every folder 0700
-        open_data(root, config_file)
+        config = open_data(root, config_file)
         ca_dir = root / "ca"
         for db in (root / "enrollment.db", ca_dir / DB_FILE):  # opened without connect()
             private_file(db)
@@ -99,7 +105,9 @@ class HQDeps:
               else CertificateAuthority.create(ca_dir, deployment))
         private_dir(root / "config")
         private_dir(root / "alerts")  # the alerts service's folder (its link key)
+        directory = _directory(config.directory) if config.directory else None
         return cls(
+            directory=directory, proxy=config.proxy,
             events=SqliteEventStore(root / "events.db"),
             clips=LocalClipStore(root / "clips"),
             audit=SqliteAuditLog(root / "audit.db"),
@@ -107,3 +115,13 @@ class HQDeps:
             codes=EnrollmentCodes(root / "enrollment.db"),
             config_dir=root / "config",
         )
+
+
+def _directory(config: DirectoryConfig) -> Directory:
+    """The directory client of ``hq.toml`` (its bind password file read now)."""
+    from hq.accounts.directory import Directory
+
+    try:
+        return Directory.from_config(config)
+    except ValueError as exc:
+        raise HQConfigError(str(exc)) from exc
