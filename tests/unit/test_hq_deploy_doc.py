@@ -3,6 +3,7 @@ landing with issue 17), and every metric HQ exports is in its monitoring table."
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
 
@@ -16,7 +17,7 @@ LANDING_OPTIONS = {"--workers"}  # `hq serve --workers N` (workers, issue 17)
 
 def _subcommands() -> dict[str, set[str]]:
     parser = build_parser()
-    sub = next(a for a in parser._actions if a.choices and isinstance(a.choices, dict))
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     return {name: {o for a in p._actions for o in a.option_strings}
             for name, p in sub.choices.items()}
 
