@@ -119,8 +119,12 @@ class Directory:
         self.health = _Health(config.uri)
         self._tls = None
         if config.uri.startswith("ldaps://") or config.start_tls:
-            self._tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, version=ssl.PROTOCOL_TLS_CLIENT,
-                                  ca_certs_file=str(config.ca_file) if config.ca_file else None)
+            try:
+                self._tls = ldap3.Tls(
+                    validate=ssl.CERT_REQUIRED, version=ssl.PROTOCOL_TLS_CLIENT,
+                    ca_certs_file=str(config.ca_file) if config.ca_file else None)
+            except ldap_exc.LDAPSSLConfigurationError as exc:
+                raise ValueError(f"directory.ca_file {config.ca_file}: {exc}") from None
 
     def _server(self) -> ldap3.Server:
         # A fresh Server per sign-on: ldap3 remembers an address that failed as unavailable
@@ -147,21 +151,21 @@ class Directory:
             if self.config.start_tls and not conn.start_tls():
                 conn.unbind()
                 raise DirectoryError(f"StartTLS refused: {conn.result.get('description')}")
-        except ldap_exc.LDAPException as exc:
+        except (ldap_exc.LDAPException, OSError) as exc:  # OSError: ssl.SSLError too
             raise DirectoryError(f"{type(exc).__name__}: {exc}") from None
         return conn
 
     def _bind(self, conn: ldap3.Connection) -> bool:
         try:
             return bool(conn.bind())
-        except ldap_exc.LDAPException as exc:
+        except (ldap_exc.LDAPException, OSError) as exc:  # OSError: ssl.SSLError too
             raise DirectoryError(f"{type(exc).__name__}: {exc}") from None
 
     def _search(self, conn: ldap3.Connection, base: str, flt: str) -> list[str]:
         try:
             ok = conn.search(base, flt, search_scope=ldap3.SUBTREE, attributes=[],
                              size_limit=1000, time_limit=self.config.receive_timeout_s + 1)
-        except ldap_exc.LDAPException as exc:
+        except (ldap_exc.LDAPException, OSError) as exc:  # OSError: ssl.SSLError too
             raise DirectoryError(f"{type(exc).__name__}: {exc}") from None
         if not ok and conn.result.get("description") not in ("success", "noSuchObject"):
             raise DirectoryError(f"search under {base} failed: {conn.result.get('description')}")

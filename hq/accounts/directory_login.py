@@ -23,6 +23,7 @@ from hq.accounts.directory import (
     BAD_CREDENTIALS,
     NO_GROUP,
     UNAVAILABLE,
+    UNKNOWN,
     Directory,
     DirectoryAnswer,
 )
@@ -126,7 +127,7 @@ def _ask(directory: Directory, name: str, password: str) -> DirectoryAnswer:
     try:
         check_username(name)  # a shadow account must be a valid HQ name; nothing else asks
     except InvalidAccount:
-        return DirectoryAnswer("unknown")
+        return DirectoryAnswer(UNKNOWN)
     return directory.sign_on(name, password)
 
 

@@ -7,22 +7,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hq.accounts.directory_config import DirectoryConfig
 from hq.accounts.users import UserStore
 from hq.conditions import HQConditions
 from hq.config import HQConfigError
 from hq.org.store import OrgStore
 from hq.pki.ca import DB_FILE, CertificateAuthority
 from hq.pki.enrollment import EnrollmentCodes
-from hq.server.proxy_cert import ProxyConfig
 from hq.storage import LocalClipStore, SqliteAuditLog, SqliteEventStore
 from hq.storage.db.backend import open_data
 from hq.storage.sqlite import private_dir, private_file
 
 if TYPE_CHECKING:
     from hq.accounts.directory import Directory
+    from hq.accounts.directory_config import DirectoryConfig
     from hq.alerts.service import AlertService
     from hq.retention.store import RetentionStore
+    from hq.server.proxy_cert import ProxyConfig
 
 
 @dataclass
@@ -105,22 +105,23 @@ class HQDeps:
               else CertificateAuthority.create(ca_dir, deployment))
         private_dir(root / "config")
         private_dir(root / "alerts")  # the alerts service's folder (its link key)
-        directory = _directory(config.directory) if config.directory else None
         return cls(
-            directory=directory, proxy=config.proxy,
             events=SqliteEventStore(root / "events.db"),
             clips=LocalClipStore(root / "clips"),
             audit=SqliteAuditLog(root / "audit.db"),
             ca=ca,
             codes=EnrollmentCodes(root / "enrollment.db"),
             config_dir=root / "config",
+            directory=_directory(config.directory), proxy=config.proxy,
         )
 
 
-def _directory(config: DirectoryConfig) -> Directory:
-    """The directory client of ``hq.toml`` (its bind password file read now)."""
+def _directory(config: DirectoryConfig | None) -> Directory | None:
+    """The directory client of ``hq.toml`` (its bind password file read now), if any."""
     from hq.accounts.directory import Directory
 
+    if config is None:
+        return None
     try:
         return Directory.from_config(config)
     except ValueError as exc:

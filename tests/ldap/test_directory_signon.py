@@ -17,6 +17,7 @@ import requests
 
 from hq.accounts.directory import ACCEPTED, UNAVAILABLE, UNKNOWN, Directory, user_filter
 from hq.accounts.directory_config import DirectoryConfig
+from hq.api.deps import HQDeps
 from hq.clock import utc_now
 from hq.config import HQConfigError, load_hq_config
 from hq.server.embedded import EmbeddedHQ, running_hq
@@ -31,6 +32,7 @@ from tests.servers.slapd import (
     group,
     person,
     running_slapd,
+    tls_files,
 )
 
 ROOT_PW = "a long enough password"
@@ -185,17 +187,34 @@ def test_throttle_applies_to_directory_logins(hq: EmbeddedHQ) -> None:
     assert r.status_code == 429 and "Retry-After" in r.headers
 
 
-def test_start_tls_with_the_directory_ca_and_refused_with_another(
+def test_start_tls_and_ldaps_with_the_directory_ca_refused_with_another(
         slapd: SlapdServer, secret: Path, tmp_path: Path) -> None:
-    extra = f'start_tls = true\nca_file = "{slapd.ca_pem}"\n'
-    assert _directory(slapd, secret, tmp_path, extra).sign_on(
-        "alice", "alice pw").status == ACCEPTED
-    other = tmp_path / "other-ca.pem"
-    other.write_bytes(Path("/etc/ssl/certs/ca-certificates.crt").read_bytes()
-                      if Path("/etc/ssl/certs/ca-certificates.crt").exists() else b"")
-    extra = f'start_tls = true\nca_file = "{other}"\n'
-    assert _directory(slapd, secret, tmp_path, extra).sign_on(
-        "alice", "alice pw").status == UNAVAILABLE
+    other = tmp_path / "other"
+    other.mkdir()
+    tls_files(other)  # a CA of its own, that never signed the directory's certificate
+    for uri, extra in ((slapd.uri, "start_tls = true\n"), (slapd.ldaps_uri, "")):
+        for ca, want in ((slapd.ca_pem, ACCEPTED), (other / "ca.pem", UNAVAILABLE)):
+            text = _toml(slapd, secret, f'{extra}ca_file = "{ca}"\n').replace(
+                f'uri = "{slapd.uri}"', f'uri = "{uri}"')
+            (tmp_path / "hq.toml").write_text(text)
+            cfg = load_hq_config(tmp_path).directory
+            assert cfg is not None
+            assert Directory.from_config(cfg).sign_on("alice", "alice pw").status == want, \
+                (uri, ca)
+
+
+def test_unreadable_ca_or_password_file_stops_hq_naming_it(
+        slapd: SlapdServer, secret: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for extra, key in (('start_tls = true\nca_file = "/nonexistent/ca.pem"\n',
+                        "directory.ca_file"),):
+        (data / "hq.toml").write_text(_toml(slapd, secret, extra))
+        with pytest.raises(HQConfigError, match=key):
+            HQDeps.open(data)
+    (data / "hq.toml").write_text(_toml(slapd, tmp_path / "missing"))
+    with pytest.raises(HQConfigError, match="directory.bind_password_file"):
+        HQDeps.open(data)
 
 
 @pytest.mark.parametrize(("change", "key"), [

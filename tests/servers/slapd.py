@@ -94,7 +94,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _tls_files(folder: Path) -> None:
+def tls_files(folder: Path) -> None:
     """A throwaway CA and a server certificate for 127.0.0.1/localhost."""
     now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -129,11 +129,16 @@ class SlapdServer:
 
     folder: Path
     port: int
+    tls_port: int
     process: subprocess.Popen[bytes] | None = None
 
     @property
     def uri(self) -> str:
         return f"ldap://127.0.0.1:{self.port}"
+
+    @property
+    def ldaps_uri(self) -> str:
+        return f"ldaps://localhost:{self.tls_port}"
 
     @property
     def ca_pem(self) -> Path:
@@ -143,7 +148,8 @@ class SlapdServer:
         """Start (or start again) and wait until it answers a bind."""
         with open(self.folder / "slapd.log", "ab") as log:  # the child keeps its own copy
             self.process = subprocess.Popen(
-                [SLAPD, "-d", "0", "-f", str(self.folder / "slapd.conf"), "-h", self.uri],
+                [SLAPD, "-d", "0", "-f", str(self.folder / "slapd.conf"), "-h",
+                 f"{self.uri} ldaps://127.0.0.1:{self.tls_port}"],
                 stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + timeout_s
         while True:
@@ -192,14 +198,14 @@ def running_slapd(ldif: str) -> Iterator[SlapdServer]:
     folder = Path(tempfile.mkdtemp(prefix="cu-slapd-"))
     try:
         (folder / "db").mkdir()
-        _tls_files(folder)
+        tls_files(folder)
         (folder / "slapd.conf").write_text(_CONF.format(
             dir=folder, suffix=SUFFIX, root_dn=ROOT_DN, root_pw=ROOT_PW))
         (folder / "seed.ldif").write_text(base_ldif() + "\n" + ldif)
         subprocess.run([SLAPADD, "-q", "-f", str(folder / "slapd.conf"), "-l",
                         str(folder / "seed.ldif")], check=True, capture_output=True,
                        timeout=60)
-        server = SlapdServer(folder, _free_port())
+        server = SlapdServer(folder, _free_port(), _free_port())
         server.start()
         try:
             yield server
