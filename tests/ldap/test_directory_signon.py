@@ -207,13 +207,12 @@ def test_unreadable_ca_or_password_file_stops_hq_naming_it(
         slapd: SlapdServer, secret: Path, tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
-    for extra, key in (('start_tls = true\nca_file = "/nonexistent/ca.pem"\n',
-                        "directory.ca_file"),):
-        (data / "hq.toml").write_text(_toml(slapd, secret, extra))
-        with pytest.raises(HQConfigError, match=key):
-            HQDeps.open(data)
+    (data / "hq.toml").write_text(_toml(
+        slapd, secret, 'start_tls = true\nca_file = "/nonexistent/ca.pem"\n'))
+    with pytest.raises(HQConfigError, match=r"directory\.ca_file /nonexistent/ca\.pem"):
+        HQDeps.open(data)
     (data / "hq.toml").write_text(_toml(slapd, tmp_path / "missing"))
-    with pytest.raises(HQConfigError, match="directory.bind_password_file"):
+    with pytest.raises(HQConfigError, match=r"directory\.bind_password_file .*missing"):
         HQDeps.open(data)
 
 
