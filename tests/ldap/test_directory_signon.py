@@ -23,6 +23,7 @@ from hq.config import HQConfigError, load_hq_config
 from hq.server.embedded import EmbeddedHQ, running_hq
 from tests.hq_scope_support import seed_transactions, seed_tree
 from tests.hq_web_support import browser, login_response, page_session
+from tests.servers.postgres_fixtures import Backend
 from tests.servers.slapd import (
     GROUPS,
     PEOPLE,
@@ -38,8 +39,9 @@ from tests.servers.slapd import (
 ROOT_PW = "a long enough password"
 LDIF = "\n".join([
     person("alice", "alice pw"), person("carol", "carol pw"), person("dave", "dave pw"),
-    person("erin", "erin pw"),
-    group("branch-b1-managers", ["alice", "erin"]), group("hall-h1-supervisors", ["carol"]),
+    person("erin", "erin pw"), person("frank", "frank pw"),
+    group("branch-b1-managers", ["alice", "erin", "frank"]),
+    group("hall-h1-supervisors", ["carol"]),
     group("hq-viewers", ["carol"]), group("canteen", ["dave"]),
 ])
 
@@ -185,6 +187,29 @@ def test_throttle_applies_to_directory_logins(hq: EmbeddedHQ) -> None:
         assert login_response(_english(hq), hq, "erin", "guess").status_code == 401
     r = login_response(_english(hq), hq, "erin", "erin pw")
     assert r.status_code == 429 and "Retry-After" in r.headers
+
+
+def test_shadow_accounts_on_both_backends(backend: Backend, slapd: SlapdServer,
+                                          secret: Path, tmp_path: Path) -> None:
+    data = backend.configure(tmp_path / "data")
+    toml = data / "hq.toml"
+    toml.write_text((toml.read_text() if toml.exists() else "") + _toml(slapd, secret))
+    with running_hq(tmp_path) as hq:
+        users = hq.deps.user_store()
+        users.create_user("root", ROOT_PW, "admin")
+        page_session(hq, "frank", "frank pw")
+        assert (users.user("frank").role, users.user("frank").scope.text()) == (
+            "branch_manager", "branch:b1")
+        assert login_response(_english(hq), hq, "frank", "nope").status_code == 401
+        slapd.remove_member("branch-b1-managers", "frank")
+        try:
+            assert login_response(_english(hq), hq, "frank", "frank pw").status_code == 403
+            assert users.user("frank").enabled is False
+        finally:
+            slapd.add_member("branch-b1-managers", "frank")  # for the other back-end
+        page_session(hq, "frank", "frank pw")  # back in the group: enabled again
+        assert users.user("frank").enabled is True
+        page_session(hq, "root", ROOT_PW)
 
 
 def test_start_tls_and_ldaps_with_the_directory_ca_refused_with_another(

@@ -180,6 +180,15 @@ class SlapdServer:
         conn.bind()
         return conn
 
+    def add_member(self, group_cn: str, uid: str) -> None:
+        """Put a person (back) into a group."""
+        conn = self.admin()
+        try:
+            conn.modify(f"cn={group_cn},{GROUPS}",
+                        {"member": [(ldap3.MODIFY_ADD, [f"uid={uid},{PEOPLE}"])]})
+        finally:
+            conn.unbind()
+
     def remove_member(self, group_cn: str, uid: str) -> None:
         """Take a person out of a group."""
         conn = self.admin()
