@@ -21,6 +21,7 @@ from hq.api.deps import HQDeps
 from hq.clock import utc_now
 from hq.config import HQConfigError, load_hq_config
 from hq.server.embedded import EmbeddedHQ, running_hq
+from hq.storage.scope import Scope
 from tests.hq_scope_support import seed_transactions, seed_tree
 from tests.hq_web_support import browser, login_response, page_session
 from tests.servers.postgres_fixtures import Backend
@@ -210,6 +211,30 @@ def test_shadow_accounts_on_both_backends(backend: Backend, slapd: SlapdServer,
         page_session(hq, "frank", "frank pw")  # back in the group: enabled again
         assert users.user("frank").enabled is True
         page_session(hq, "root", ROOT_PW)
+
+
+@pytest.mark.parametrize("order", ["local_first", "directory_first"])
+def test_order_and_a_name_that_is_both(order: str, slapd: SlapdServer, secret: Path,
+                                       tmp_path: Path) -> None:
+    """alice is also a local account (another password): local_first checks only that;
+    directory_first asks the directory, which knows her: her local password is wrong
+    there, her directory password is right but the name is a local account's (refused)."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "hq.toml").write_text(_toml(slapd, secret, f'order = "{order}"\n'))
+    with running_hq(tmp_path) as hq:
+        users = hq.deps.user_store()
+        users.create_user("alice", "alice's local password", "viewer",
+                          scope=Scope.parse("branch:b2"))
+        users.create_user("root", ROOT_PW, "admin")
+        local = login_response(_english(hq), hq, "alice", "alice's local password")
+        remote = login_response(_english(hq), hq, "alice", "alice pw")
+        if order == "local_first":
+            assert (local.status_code, remote.status_code) == (303, 401)
+        else:
+            assert (local.status_code, remote.status_code) == (401, 403)
+            assert "both a directory user and a local account" in remote.text
+        assert users.user("alice").role == "viewer"  # never turned into a shadow
+        page_session(hq, "root", ROOT_PW)  # unknown to the directory: local either way
 
 
 def test_start_tls_and_ldaps_with_the_directory_ca_refused_with_another(
