@@ -14,6 +14,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hq.accounts.directory_config import DirectoryConfig
+from hq.server.proxy_cert import ProxyConfig
+
 CONFIG_FILE = "hq.toml"
 
 
@@ -83,6 +86,12 @@ class HQConfig(_Strict):
                                description="Where HQ's tables live.")
     clips: Clips = Field(default_factory=lambda: FilesClips.model_validate({}),
                          description="Where clips live.")
+    directory: DirectoryConfig | None = Field(
+        default=None, description="Sign-on against the bank's LDAP/AD directory (hq/accounts/"
+        "directory*.py); omitted: local accounts only.")
+    proxy: ProxyConfig | None = Field(
+        default=None, description="TLS-terminating reverse proxies allowed to pass the unit's "
+        "client certificate in a header (hq/server/proxy_cert.py); omitted: HQ's own TLS.")
 
 
 class HQConfigError(ValueError):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from hq.accounts.users import UserStore
 from hq.conditions import HQConditions
+from hq.config import HQConfigError
 from hq.org.store import OrgStore
 from hq.pki.ca import DB_FILE, CertificateAuthority
 from hq.pki.enrollment import EnrollmentCodes
@@ -17,8 +18,11 @@ from hq.storage.db.backend import open_data
 from hq.storage.sqlite import private_dir, private_file
 
 if TYPE_CHECKING:
+    from hq.accounts.directory import Directory
+    from hq.accounts.directory_config import DirectoryConfig
     from hq.alerts.service import AlertService
     from hq.retention.store import RetentionStore
+    from hq.server.proxy_cert import ProxyConfig
 
 
 @dataclass
@@ -49,6 +53,8 @@ class HQDeps:
     users: UserStore | None = None  # users.db: accounts, tokens, page sessions, throttle
     alerts: AlertService | None = None  # alert threads' outbox worker, link key, policy
     conditions: HQConditions = field(default_factory=HQConditions)  # disk full, ...
+    directory: Directory | None = None  # hq.toml [directory]: page sign-on via LDAP/AD
+    proxy: ProxyConfig | None = None  # hq.toml [proxy]: proxies passing unit certificates
 
     def alert_service(self) -> AlertService:
         """Alerts of this data folder, opened on first use (the worker starts separately)."""
@@ -91,7 +97,7 @@ class HQDeps:
         PostgreSQL (hq/storage/db); a schema revision HQ does not know is refused.
         """
         private_dir(root)  # every database and key below is 0600, every folder 0700
-        open_data(root, config_file)
+        config = open_data(root, config_file)
         ca_dir = root / "ca"
         for db in (root / "enrollment.db", ca_dir / DB_FILE):  # opened without connect()
             private_file(db)
@@ -106,4 +112,17 @@ class HQDeps:
             ca=ca,
             codes=EnrollmentCodes(root / "enrollment.db"),
             config_dir=root / "config",
+            directory=_directory(config.directory), proxy=config.proxy,
         )
+
+
+def _directory(config: DirectoryConfig | None) -> Directory | None:
+    """The directory client of ``hq.toml`` (its bind password file read now), if any."""
+    from hq.accounts.directory import Directory
+
+    if config is None:
+        return None
+    try:
+        return Directory.from_config(config)
+    except ValueError as exc:
+        raise HQConfigError(str(exc)) from exc
