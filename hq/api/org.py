@@ -37,11 +37,11 @@ _bearer = HTTPBearer(auto_error=False, description="Token from POST /v1/auth/tok
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 KIND_OF = {"branches": "branch", "halls": "hall", "windows": "window", "staff": "staff",
            "shifts": "shift", "templates": "template", "leave": "leave", "rules": "rules",
-           "zones": "zone", "settings": "settings"}
+           "zones": "zone", "settings": "settings", "periods": "period"}
 Authored = Literal["branches", "halls", "windows", "staff", "shifts", "templates", "leave",
-                   "rules", "zones", "settings"]
-Deletable = Literal["branches", "halls", "windows", "shifts", "templates", "leave"]
-ImportKind = Literal["staff", "shifts", "leave"]
+                   "rules", "zones", "settings", "periods"]
+Deletable = Literal["branches", "halls", "windows", "shifts", "templates", "leave", "periods"]
+ImportKind = Literal["staff", "shifts", "leave", "periods"]
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 422)}
 
