@@ -13,10 +13,10 @@ import pytest
 
 from firmware.config.from_hq import merge, parse_hq_config
 from firmware.config.unit import ConfigError, parse_config
-from hq.org.errors import OrgInvalid
-from hq.org.periods import PeriodIn
+from hq.org.errors import OrgForbidden, OrgInvalid
 from hq.org.store import OrgStore
 from hq.org.versions import versions_of
+from hq.storage.scope import Scope
 
 NOW = dt.datetime(2026, 12, 7, 9, tzinfo=dt.UTC)
 LUNCH = {"window_id": "W1", "state": "closed", "days": "mon,tue,wed,thu,fri",
@@ -101,9 +101,6 @@ def test_the_window_gets_its_periods_in_the_units_wire_format_and_only_it(
 
 
 def test_a_branch_manager_plans_periods_only_at_windows_in_scope(org: OrgStore) -> None:
-    from hq.org.errors import OrgForbidden
-    from hq.storage.scope import Scope
-
     org.author("branch", {"branch_id": "B2", "name": "East"}, NOW)
     org.author("hall", {"hall_id": "H2", "branch_id": "B2", "name": "Hall 2"}, NOW)
     org.author("window", {"window_id": "W3", "hall_id": "H2", "name": "W3"}, NOW)
