@@ -75,6 +75,7 @@ class Day:
     """What the run left behind: HQ's answer to the authoring, the unit, HQ's database."""
 
     authored: dict[str, Any]
+    listed: list[dict[str, Any]]
     unit: CounterUnit
     db: Path
 
@@ -95,6 +96,10 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Day]:
                           headers={"Authorization": f"Bearer {token}"}, **tls(hq, None))
         assert r.status_code == 200, r.text
         out.authored = r.json()
+        listed = requests.get(hq.url + "/v1/org/periods",
+                              headers={"Authorization": f"Bearer {token}"}, **tls(hq, None))
+        assert listed.status_code == 200, listed.text
+        out.listed = listed.json()
 
         cfg = parse_config({
             "unit": {"unit_id": "U1", "counter_id": "c-U1", "data_dir": tmp / "data",
@@ -130,6 +135,9 @@ def test_only_the_window_of_the_period_gets_a_new_version(day: Day) -> None:
     assert day.authored["id"] == "W1.closed.2026-12-09.1200"
     assert [v["window_id"] for v in day.authored["new_versions"]] == ["W1"]
     assert day.authored["new_versions"][0]["sections"] == ["roster", "schedule"]
+    assert [(p["period_id"], p["on_date"], p["start_local"], p["end_local"])
+            for p in day.listed] == [("W1.closed.2026-12-09.1200", "2026-12-09", "12:00",
+                                      "12:30")]
 
 
 def test_the_unit_applies_the_period_and_raises_no_alert_during_it(day: Day) -> None:

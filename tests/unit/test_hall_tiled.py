@@ -44,9 +44,9 @@ def test_the_config_chooses_the_counter_and_keeps_background_the_default() -> No
     assert isinstance(HallMonitor(HallConfig.model_validate({})).counter, HallCounter)
     tiled = HallMonitor(HallConfig.model_validate({"counter": {"type": "tiled_pose"}}))
     assert isinstance(tiled.counter, TiledPoseCounter)
-    with pytest.raises(ValidationError, match="counter.type"):
+    with pytest.raises(ValidationError, match=r"counter\.type"):
         HallConfig.model_validate({"counter": {"type": "yolo"}})
-    with pytest.raises(ValidationError, match="counter.min_score"):
+    with pytest.raises(ValidationError, match=r"counter\.min_score"):
         HallConfig.model_validate({"counter": {"type": "tiled_pose", "min_score": 2}})
 
 

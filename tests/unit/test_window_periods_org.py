@@ -5,15 +5,18 @@ gets, and how the unit takes the schedule key by key."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 
 from firmware.config.from_hq import merge, parse_hq_config
 from firmware.config.unit import ConfigError, parse_config
 from hq.org.errors import OrgForbidden, OrgInvalid
+from hq.org.imports import ImportRefused, import_file, template_bytes
 from hq.org.store import OrgStore
 from hq.org.versions import versions_of
 from hq.storage.scope import Scope
@@ -204,3 +207,25 @@ def test_the_unit_refuses_a_bad_counter_zone_from_hq_naming_it(extra: dict[str, 
     with pytest.raises(ConfigError) as err:
         parse_hq_config(json.dumps({"version": "c", "zones": zones}).encode())
     assert any(problem in p for p in err.value.problems), err.value.problems
+
+
+def test_an_xlsx_periods_import_names_its_bad_rows_and_writes_nothing(org: OrgStore) -> None:
+    wb = openpyxl.load_workbook(io.BytesIO(template_bytes("periods", "xlsx")))
+    sheet = wb["data"]
+    sheet.append(["W1", "closed", "", "mon,wed", "12:00", "12:30", "lunch"])
+    sheet.append(["W1", "away", "2026-12-09", "tue", "09:00", "10:00", ""])
+    sheet.append(["W2", "away", "2026-12-10", "", "11:00", "10:00", ""])
+    out = io.BytesIO()
+    wb.save(out)
+    with pytest.raises(ImportRefused) as caught:
+        import_file(org, "periods", out.getvalue(), "periods.xlsx", NOW)
+    assert [e.text() for e in caught.value.errors] == [
+        "row 3: give either days (weekly) or date (one day), not both or neither",
+        "row 4: end 10:00 must be after start 11:00 (a period ends the day it starts)"]
+    assert served(org, "u1") is None
+    sheet.delete_rows(3, 2)
+    out = io.BytesIO()
+    wb.save(out)
+    result = import_file(org, "periods", out.getvalue(), "periods.xlsx", NOW)
+    assert result.ids == ["W1.closed.mowe.1200"]
+    assert [v.window_id for v in result.versions] == ["W1"]

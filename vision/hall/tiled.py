@@ -8,9 +8,10 @@ suppressed across tiles (a person on a tile border is seen twice), and each pers
 in the first area holding the foot of the body box the detector regresses.
 
 Measured on vtest.avi against tests/data/hall/vtest.json (docs/eval.md, "The hall
-suite"): MAE 0.99 at tile 224, min_score 0.4, NMS IoU 0.1, against 0.65 for the
-background counter, at many times its cost; so it is selectable (``[hall.counter] type =
-"tiled_pose"``) and the background counter stays the default.
+suite"): MAE 0.99 at tile 224, min_score 0.4, NMS IoU 0.1 (the best of a sweep on those
+frames), against 0.65 for the background counter, at about ten times its cost, and it
+undercounts the composed cases (people seen from behind); so it is selectable
+(``[hall.counter] type = "tiled_pose"``) and the background counter stays the default.
 """
 
 from __future__ import annotations
