@@ -90,9 +90,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_keypad_sim(args: argparse.Namespace) -> int:
-    from evaluator.sim import main as sim_main
+    from evaluator.sim_cli import keypad_main
 
-    return int(sim_main(args.rest) or 0)
+    return int(keypad_main(args.rest) or 0)
 
 
 def _cmd_badge_sim(args: argparse.Namespace) -> int:
