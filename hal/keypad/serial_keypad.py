@@ -63,6 +63,7 @@ from evaluator.protocol import (
     with_seq,
 )
 from hal.keypad.base import KeypadEvent, StaffCard, WindowStateName
+from hal.keypad.config import KeypadConfig
 from hal.keypad.rating_gate import GateStats, RatingGate
 from hal.serial_link import LinkStats, PortFactory, SerialLink, url_port_factory
 
@@ -96,6 +97,11 @@ class SerialKeypad:
     stays silent for ``link_timeout_s`` (the keypad sends a heartbeat every second); each
     change is logged once and queued as ``KeypadEvent(kind="link", up=...)``.
     """
+
+    @classmethod
+    def from_config(cls, cfg: KeypadConfig, clock: Callable[[], float]) -> SerialKeypad:
+        """From its ``[keypad]`` section; nothing opens until start()."""
+        return cls(cfg.url, clock=clock, baudrate=cfg.baudrate)
 
     def __init__(
         self,
