@@ -43,7 +43,6 @@ from firmware.doctor.checks import (
 )
 from firmware.doctor.devices import check_audio, check_badge, check_keypad, check_serial_ports
 from firmware.doctor.host import CheckResult, Host, captured_output
-from hal.camera.backends import CAMERAS
 from hal.mic.backends import MICROPHONES
 from hal.queue.backends import QUEUE_FEEDS
 from hal.registry import Backend, backend_for
@@ -78,13 +77,13 @@ def guarded(name: str, check: Callable[[], CheckResult]) -> CheckResult:
 
 
 def backend_diagnostics(cfg: UnitConfig | None, host: Host) -> list[CheckResult]:
-    """The rows the configured camera, microphone and queue feed declare for themselves
-    (hal/*/backends.py ``diagnose``); the keypad's and badge reader's are rows above."""
+    """The rows the configured microphone and queue feed declare for themselves
+    (hal/*/backends.py ``diagnose``); the camera's, keypad's and badge reader's answer
+    for their own rows above."""
     if cfg is None:
         return []
     parts: list[tuple[str, Sequence[Backend], BaseModel | None]] = [
-        ("camera", CAMERAS, cfg.camera), ("microphone", MICROPHONES, cfg.microphone),
-        ("queue", QUEUE_FEEDS, cfg.queue)]
+        ("microphone", MICROPHONES, cfg.microphone), ("queue", QUEUE_FEEDS, cfg.queue)]
     rows: list[CheckResult] = []
     for section, backends, part in parts:
         if part is not None:
