@@ -39,11 +39,11 @@ from typing import Any
 
 import numpy as np
 
+from vision.compose.render import Renderer
+from vision.compose.scenes import scene
 from vision.detector import PoseDetector
 from vision.landmark import PoseLandmark
 from vision.model_files import ModelSelectionError, Precision, resolve_model_files
-from vision.scene_render import Renderer
-from vision.scenes import scene
 from vision.zones import DEFAULT_ZONES, Zone
 
 TARGET = 1.10

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from firmware.eval_presence import evaluate, prepare, summary
+from firmware.tools.eval_presence import evaluate, prepare, summary
 from vision.evalsuite.cases import cases
 
 

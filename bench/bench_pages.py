@@ -35,10 +35,10 @@ from urllib.parse import urlencode
 
 import requests
 
-from hq.embedded import running_hq
+from hq.accounts.users import UserExists
 from hq.reports.seed import SeedSpec, seed
+from hq.server.embedded import running_hq
 from hq.storage.sqlite import connect
-from hq.users import UserExists
 
 ADMIN, PASSWORD = "bench-admin", "a long enough bench password"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

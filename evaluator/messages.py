@@ -29,6 +29,10 @@ NAME_MAX_BYTES = 96
 STAFF_NUMBER_MAX_BYTES = 32
 PHOTO_ID_MAX_BYTES = 64
 TEXT_MAX_BYTES = 200
+STATE_TEXT_MAX_BYTES = 96
+# Window state codes on the wire (docs/keypad-protocol.md, section 5.4).
+WINDOW_STATES: dict[int, str] = {1: "open", 2: "closed", 3: "away"}
+STATE_CODES: dict[str, int] = {name: code for code, name in WINDOW_STATES.items()}
 
 
 class MsgType(IntEnum):
@@ -42,6 +46,7 @@ class MsgType(IntEnum):
     SET_BRIGHTNESS = 0x06
     SET_VOLUME = 0x07
     PING = 0x08
+    SHOW_WINDOW_STATE = 0x09
     KEY = 0x81
     PLEASE_RATE = 0x82
     MANUAL_RECORD = 0x83
@@ -49,6 +54,7 @@ class MsgType(IntEnum):
     FAULT = 0x85
     PONG = 0x86
     RATING_KEY = 0x87
+    WINDOW_STATE_KEY = 0x88
     ACK = 0xF0
 
 
@@ -196,6 +202,28 @@ class Ping(_Msg):
     TYPE: ClassVar[MsgType] = MsgType.PING
 
 
+@dataclass(frozen=True, slots=True)
+class ShowWindowState(_Msg):
+    """Show the window's state to customers (version 2): ``state`` a WINDOW_STATES code,
+    ``text`` the line under it (e.g. "back at 14:30"; may be empty). State 1 (open)
+    removes the notice and shows the staff card again."""
+
+    TYPE: ClassVar[MsgType] = MsgType.SHOW_WINDOW_STATE
+    state: int
+    text: str = ""
+
+    def _check(self) -> None:
+        check_int("state", self.state, 1, max(WINDOW_STATES))
+        check_text("text", self.text, STATE_TEXT_MAX_BYTES)
+
+    def payload(self) -> bytes:
+        return bytes([self.state]) + str8(self.text)
+
+    @classmethod
+    def parse(cls, r: Reader, seq: int) -> ShowWindowState:
+        return cls(r.u8(), r.str8(), seq=seq)
+
+
 # --- keypad -> unit -------------------------------------------------------------
 
 
@@ -315,6 +343,30 @@ class RatingKey(_Msg):
         return cls(key, prompt_seq, seq=seq)
 
 
+@dataclass(frozen=True, slots=True)
+class WindowStateKey(_Msg):
+    """A staff-side window state key (version 2): ``state`` a WINDOW_STATES code.
+
+    Sent twice on the wire, the second time inverted (u8 state, u8 state ^ 0xFF), like
+    RATING_KEY's key code, so a frame whose CRC collided still cannot change the state."""
+
+    TYPE: ClassVar[MsgType] = MsgType.WINDOW_STATE_KEY
+    state: int
+
+    def _check(self) -> None:
+        check_int("state", self.state, 1, max(WINDOW_STATES))
+
+    def payload(self) -> bytes:
+        return bytes([self.state, self.state ^ 0xFF])
+
+    @classmethod
+    def parse(cls, r: Reader, seq: int) -> WindowStateKey:
+        state, inverted = r.u8(), r.u8()
+        if inverted != state ^ 0xFF:
+            raise PayloadError(f"state {state} and its inverse {inverted:#04x} disagree")
+        return cls(state, seq=seq)
+
+
 # --- both directions --------------------------------------------------------------
 
 
@@ -347,6 +399,7 @@ Message = (
     | SetBrightness
     | SetVolume
     | Ping
+    | ShowWindowState
     | Key
     | PleaseRate
     | ManualRecord
@@ -354,6 +407,7 @@ Message = (
     | Fault
     | Pong
     | RatingKey
+    | WindowStateKey
     | Ack
 )
 
@@ -368,6 +422,7 @@ MESSAGE_CLASSES: dict[int, type[Message]] = {
         SetBrightness,
         SetVolume,
         Ping,
+        ShowWindowState,
         Key,
         PleaseRate,
         ManualRecord,
@@ -375,6 +430,7 @@ MESSAGE_CLASSES: dict[int, type[Message]] = {
         Fault,
         Pong,
         RatingKey,
+        WindowStateKey,
         Ack,
     )
 }

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TypedDict, Unpack
 
+from evaluator.messages import STATE_CODES, WINDOW_STATES
 from evaluator.protocol import (
     KEYPAD_TO_UNIT,
     VERSION_2,
@@ -38,7 +39,9 @@ from evaluator.protocol import (
     SetVolume,
     ShowMessage,
     ShowStaff,
+    ShowWindowState,
     ThankYou,
+    WindowStateKey,
     encode,
     with_seq,
 )
@@ -59,6 +62,8 @@ class DisplayState:
     thank_you: bool = False
     brightness: int | None = None
     volume: int | None = None
+    # The window state notice customers see: (state name, text); None while open.
+    window_state: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +71,7 @@ class SimAction:
     """Something the simulated keypad sent on its own or on request."""
 
     t: float  # simulator monotonic time
-    kind: str  # "key" | "please_rate" | "manual_record" | "fault" | "auto_skip"
+    kind: str  # "key" | "please_rate" | "manual_record" | "fault" | "auto_skip" | "window_state"
     seq: int | None = None
     key: int | None = None
     prompt_seq: int | None = None  # the PROMPT_RATING an auto-rate answered
@@ -191,6 +196,10 @@ class KeypadSim:
 
     def manual_record(self) -> int:
         return self._press(ManualRecord(), "manual_record")
+
+    def window_state(self, state: str) -> int:
+        """Press the staff-side window state key for ``state`` (open, closed, away)."""
+        return self._press(WindowStateKey(STATE_CODES[state]), "window_state")
 
     def fault(self, code: int, text: str) -> int:
         return self._press(Fault(code, text), "fault")
@@ -374,6 +383,11 @@ class KeypadSim:
             elif isinstance(msg, ShowMessage):
                 d = dataclasses.replace(d, message=msg.text)
                 note = f"message: {msg.text}"
+            elif isinstance(msg, ShowWindowState):
+                name = WINDOW_STATES[msg.state]
+                d = dataclasses.replace(
+                    d, window_state=None if name == "open" else (name, msg.text))
+                note = f"window state: {name}" + (f" ({msg.text})" if msg.text else "")
             elif isinstance(msg, SetBrightness):
                 d = dataclasses.replace(d, brightness=msg.level)
             elif isinstance(msg, SetVolume):

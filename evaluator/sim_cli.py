@@ -96,8 +96,12 @@ def keypad_main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = Non
         return 1 if sim.closed else 0
 
 
+_STATE_KEYS = {"o": "open", "c": "closed", "a": "away"}
+
+
 def _interactive(sim: KeypadSim, stdin: TextIO, out: TextIO) -> None:
-    print("keys: 1-9 customer key, r please-rate, m record, d display, q quit", file=out)
+    print("keys: 1-9 customer key, r please-rate, m record, o/c/a window open/closed/away, "
+          "d display, q quit", file=out)
     for line in stdin:
         cmd = line.strip().lower()
         if cmd == "q" or sim.closed:
@@ -108,6 +112,8 @@ def _interactive(sim: KeypadSim, stdin: TextIO, out: TextIO) -> None:
             sim.please_rate()
         elif cmd == "m":
             sim.manual_record()
+        elif cmd in _STATE_KEYS:
+            sim.window_state(_STATE_KEYS[cmd])
         elif cmd == "d":
             print(sim.display, file=out, flush=True)
         elif cmd:

@@ -10,11 +10,15 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from hq.accounts.cli import add_user_commands
 from hq.alerts import notify_test
 from hq.api.deps import HQDeps
-from hq.server_settings import HQServerSettings
+from hq.config import HQConfigError
+from hq.server.settings import HQServerSettings
+from hq.storage.db.backend import open_data
+from hq.storage.db.migrate import SchemaError
+from hq.storage.db.migrate import check as check_schema
 from hq.storage.sqlite import private_dir
-from hq.user_cli import add_user_commands
 
 
 def _server_credentials(deps: HQDeps, root: Path, hosts: list[str]) -> tuple[Path, Path]:
@@ -66,7 +70,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _enroll_code(args: argparse.Namespace) -> int:
-    from hq.enrollment import EnrollmentError, issue_for_window
+    from hq.pki.enrollment import EnrollmentError, issue_for_window
 
     deps = HQDeps.open(args.data)
     ttl = dt.timedelta(hours=args.ttl_hours)
@@ -84,7 +88,7 @@ def _enroll_code(args: argparse.Namespace) -> int:
 
 def _revoke(args: argparse.Namespace) -> int:
     """Revoke every certificate of a unit: its next request is refused (403)."""
-    from hq.ca import CertificateAuthority
+    from hq.pki.ca import CertificateAuthority
 
     ca = CertificateAuthority.load(args.data / "ca")
     serials = ca.revoke_unit(args.unit, args.reason)
@@ -92,7 +96,22 @@ def _revoke(args: argparse.Namespace) -> int:
     return 0 if serials else 1
 
 
-def main(argv: list[str] | None = None) -> int:
+def _migrate(args: argparse.Namespace) -> int:
+    """Bring the data folder's database (hq.toml: SQLite or PostgreSQL) to this HQ's schema."""
+    from hq.storage.db.migrate import upgrade
+
+    config = open_data(args.data, args.config, check_schema=False)
+    before, after = upgrade(args.data, config.database)
+    kind = config.database.type
+    if before == after:
+        print(f"{kind} schema already at revision {after}")
+    else:
+        print(f"{kind} schema migrated from revision {before or '(none)'} to {after}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """``counterunit hq`` and every subcommand."""
     parser = argparse.ArgumentParser(prog="counterunit hq", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("serve", help="run HQ (HTTPS, unit client certificates)")
@@ -124,8 +143,30 @@ def main(argv: list[str] | None = None) -> int:
     from hq.reports.cli import add_parsers as add_report_parsers
 
     add_report_parsers(sub)
-    args = parser.parse_args(argv)
-    return int(args.func(args))
+    p = sub.add_parser("migrate", help="apply schema revisions to HQ's database (hq.toml)")
+    p.add_argument("--data", type=Path, required=True, help="HQ data folder")
+    p.add_argument("--config", type=Path, help="hq.toml to use (default: DATA/hq.toml)")
+    p.set_defaults(func=_migrate)
+    from hq.retention.cli import add_retention_commands
+
+    add_retention_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        data = getattr(args, "data", None)
+        if isinstance(data, Path) and args.command != "migrate":
+            # Every command on a data folder follows its hq.toml and refuses a schema it
+            # does not know; a new SQLite folder (seed-demo) is left for its command.
+            config = open_data(data, check_schema=False)
+            if config.database.type == "postgresql" or (data / "events.db").exists():
+                check_schema(data, config.database)
+        return int(args.func(args))
+    except (HQConfigError, SchemaError) as exc:  # named key or revision, and the fix
+        print(f"counterunit hq {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

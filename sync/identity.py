@@ -29,10 +29,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from sync.durable import fsync_dir
+
 log = logging.getLogger(__name__)
 
 UNIT_URI_PREFIX = "urn:counterunit:unit:"
-# Kept in step with hq/ca.py (sync must not import hq).
+# Kept in step with hq/pki/ca.py (sync must not import hq).
 UNIT_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 KEY_FILE, CERT_FILE, CA_FILE = "unit.key", "unit.pem", "hq-ca.pem"
 NEXT_KEY_FILE, NEXT_CERT_FILE = "unit.key.next", "unit.pem.next"
@@ -358,23 +360,15 @@ def _write_file(path: Path, data: bytes, mode: int, *, replace: bool) -> None:
             os.link(tmp, path)  # link() never replaces an existing file
     finally:
         tmp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    fsync_dir(path.parent)
 
 
 def _rename(src: Path, dst: Path) -> None:
     """Atomically replace ``dst`` by ``src`` and make the rename durable before returning."""
     os.replace(src, dst)
-    _fsync_dir(dst.parent)
+    fsync_dir(dst.parent)
 
 
 def _unlink(path: Path) -> None:
     path.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)

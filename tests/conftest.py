@@ -11,6 +11,7 @@ from typing import TypeVar
 import pytest
 
 from firmware.store import Store
+from tests.servers.postgres_fixtures import backend, pg_dsn, postgres  # noqa: F401
 
 T = TypeVar("T")
 
@@ -34,7 +35,7 @@ def wait_for(predicate: Callable[[], T], timeout_s: float = 20.0, what: str = "c
 @pytest.fixture(scope="session")
 def scene_video(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tuple[Path, object]]:
     """Compose a named scene once per session: returns (mp4 path, GroundTruth)."""
-    from vision.scenes import compose, scene
+    from vision.compose.scenes import compose, scene
 
     cache: dict[str, tuple[Path, object]] = {}
     root = tmp_path_factory.mktemp("scenes")
@@ -51,8 +52,8 @@ def scene_video(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tup
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     """An empty unit database (the daemon's Store) on a media clock from 09:00 UTC."""
-    from firmware.clock import UnitClock
     from firmware.store import EventContext
+    from firmware.system.clock import UnitClock
 
     clock = UnitClock.media(lambda: 0.0, dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC))
     s = Store(tmp_path / "unit.db", EventContext("unit-1", "counter-1", "boot-a", clock))

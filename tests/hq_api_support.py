@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from hq.api.deps import HQLimits
-from hq.embedded import EmbeddedHQ, running_hq
+from hq.server.embedded import EmbeddedHQ, running_hq
 from sync.identity import UnitIdentity
 
 LIMITS = HQLimits(max_event_batch=20, max_body_bytes=64 * 1024, max_chunk_bytes=128 * 1024)
@@ -37,16 +37,28 @@ def small_limits_hq(root: Path) -> Iterator[HQ]:
         yield server
 
 
-def hq_fixture(serve: Callable[[Path], AbstractContextManager[Any]] = small_limits_hq) -> Any:
+def hq_fixture(serve: Callable[[Path], AbstractContextManager[Any]] = small_limits_hq,
+               *, backends: bool = False) -> Any:
     """A module-scoped ``hq`` fixture yielding ``serve(a fresh folder)``.
 
     A test module says ``hq = hq_fixture()`` (or passes another server, e.g. the users
     API's); each call makes a new fixture, so each module gets its own server.
+    ``backends=True`` runs the module once on SQLite and once on PostgreSQL (hq.toml in
+    the folder's ``data``, migrated, as an operator sets it up).
     """
-    @pytest.fixture(scope="module", name="hq")
-    def fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-        with serve(tmp_path_factory.mktemp("hq")) as server:
-            yield server
+    from tests.servers.postgres_fixtures import BACKENDS, backend_for
+
+    @pytest.fixture(scope="module", name="hq", params=BACKENDS if backends else ["sqlite"])
+    def fixture(request: pytest.FixtureRequest,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+        root = tmp_path_factory.mktemp("hq")
+        db = backend_for(request)
+        db.configure(root / "data")
+        try:
+            with serve(root) as server:
+                yield server
+        finally:
+            db.close()
 
     return fixture
 

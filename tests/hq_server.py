@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from hq.api.deps import HQLimits
-from hq.embedded import EmbeddedHQ
-from hq.embedded import running_hq as embedded_hq
+from hq.server.embedded import EmbeddedHQ
+from hq.server.embedded import running_hq as embedded_hq
 from sync.identity import UnitIdentity
 
 
@@ -54,7 +54,7 @@ class HQServer(EmbeddedHQ):
 
 @contextmanager
 def running_hq(root: Path, limits: HQLimits | None = None) -> Iterator[HQServer]:
-    """The embedded HQ (hq/embedded.py) with test-controlled faults in front of its app."""
+    """The embedded HQ (hq/server/embedded.py) with test-controlled faults in front of its app."""
     faults: list[HQFaults] = []
 
     def wrap(app: Any) -> HQFaults:

@@ -26,12 +26,12 @@ import requests
 import uvicorn
 from fastapi import FastAPI
 
+from hq.accounts.users import UserStore
 from hq.api.deps import HQDeps
 from hq.api.users import build_users_router
-from hq.asgi_tls import TLSExtensionH11Protocol
+from hq.server.tls import TLSExtensionH11Protocol
 from hq.storage import SqliteAuditLog
 from hq.storage.scope import Scope
-from hq.users import UserStore
 from sync.schema import EventEnvelope
 from tests.conftest import wait_for
 

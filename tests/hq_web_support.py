@@ -3,7 +3,7 @@
 ``page_session(hq, username, password)`` returns a ``requests.Session`` holding the
 session cookie; ``csrf(html)`` finds the form token a page carries, and
 ``post_form(s, hq, path, data, html)`` posts a form with it. Any test with an
-embedded HQ (hq/embedded.py) can use these.
+embedded HQ (hq/server/embedded.py) can use these.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from hq.embedded import EmbeddedHQ
+from hq.server.embedded import EmbeddedHQ
 
 HTML = {"Accept": "text/html"}
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

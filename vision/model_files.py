@@ -8,14 +8,13 @@ measured or failed) falls back to float16, and says why once in the log.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from vision.models.fetch import ModelError
+from vision.models.manifest import ModelError, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +52,6 @@ def load_int8_manifest(path: Path = MANIFEST_INT8) -> dict[str, Any]:
     return data
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def float16_files(models_dir: Path) -> ModelFiles:
     return ModelFiles(models_dir / FLOAT16["detector"], models_dir / FLOAT16["landmark"],
                       "float16")
@@ -85,7 +76,7 @@ def int8_status(models_dir: Path, manifest: dict[str, Any]) -> tuple[
     if not parity:
         return files, False, "parity not measured"
     for role, name in INT8.items():
-        if _sha256(paths[role]) != parity.get("sha256", {}).get(name):
+        if sha256_file(paths[role]) != parity.get("sha256", {}).get(name):
             return files, False, f"{paths[role].name} is not the build whose parity was measured"
     agreement = float(parity.get("agreement", 0.0))
     threshold = float(parity.get("threshold", 1.0))

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 Zone = Literal["seat", "customer"]
 ClipKind = Literal["transaction", "off_seat", "manual"]
+WindowStateName = Literal["open", "closed", "away"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,28 @@ class CounterOpenChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class WindowStateRequested:
+    """Staff asked for a window state: a keypad state key, or a state card (``toggle``:
+    tapping the card of the state in force opens the window again)."""
+
+    state: WindowStateName
+    source: Literal["keypad", "card"]
+    toggle: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedStateChanged:
+    """HQ's schedule entered a closed/away period (``setting``) or left it (None)."""
+
+    setting: StateSetting | None
+
+
+@dataclass(frozen=True, slots=True)
+class AnnounceWindowState:
+    """The daemon started: say which state the window is in (HQ's segments begin here)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Tick:
     """Time passed; timers (rating window, alert levels) are checked."""
 
@@ -80,6 +103,9 @@ Input = (
     | PleaseRatePressed
     | ManualRecordPressed
     | CounterOpenChanged
+    | WindowStateRequested
+    | PlannedStateChanged
+    | AnnounceWindowState
     | Tick
     | Shutdown
 )
@@ -129,7 +155,15 @@ class ShowMessage:
     text: str
 
 
-Action = Emit | StartClip | StopClip | ShowStaff | PromptRating | ThankYou | ShowMessage
+@dataclass(frozen=True, slots=True)
+class ShowWindowState:
+    """Show the window state to customers on the keypad (open: no notice)."""
+
+    state: WindowStateName
+
+
+Action = (Emit | StartClip | StopClip | ShowStaff | PromptRating | ThankYou | ShowMessage
+          | ShowWindowState)
 
 # ---- state ------------------------------------------------------------------
 
@@ -193,6 +227,29 @@ class ManualRecording:
 
 
 @dataclass(frozen=True, slots=True)
+class StateSetting:
+    """A window state one source asks for, since ``since`` (unit time)."""
+
+    state: WindowStateName
+    since: float
+    source: str  # "keypad" | "card" | "schedule"
+    staff_id: str | None = None  # who set it (keyed states)
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class WindowStates:
+    """The window-state layers (docs/window-states.md) and what was last announced."""
+
+    manual: StateSetting | None = None
+    planned: StateSetting | None = None
+    shown: str = "open"  # open | closed | away | off (outside opening hours, stopped)
+    shown_staff: str | None = None
+    shown_since: float = 0.0
+    announced: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class CounterState:
     """Everything the machine remembers; ids are ``{id_prefix}-{n}`` so that a
     replay with the same prefix is deterministic and a restart (new prefix) never
@@ -210,3 +267,4 @@ class CounterState:
     rating: RatingWindow | None = None
     absence: Absence | None = None
     manual: ManualRecording | None = None
+    window: WindowStates = WindowStates()

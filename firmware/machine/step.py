@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from . import window_step
 from .model import (
     Absence,
     Action,
+    AnnounceWindowState,
     BadgeTapped,
     CounterOpenChanged,
     CounterState,
@@ -21,6 +23,7 @@ from .model import (
     ManualRecording,
     ManualRecordPressed,
     OpenTransaction,
+    PlannedStateChanged,
     PleaseRatePressed,
     PresenceChanged,
     PromptRating,
@@ -34,6 +37,7 @@ from .model import (
     StopClip,
     ThankYou,
     Tick,
+    WindowStateRequested,
 )
 
 Result = tuple[CounterState, list[Action]]
@@ -54,7 +58,9 @@ def _staff_fields(state: CounterState) -> dict[str, str | None]:
 def step(state: CounterState, event: Input, now: float, rules: Rules) -> Result:
     """Apply one input; return the new state and the actions to carry out."""
     if isinstance(event, BadgeTapped):
-        return _badge(state, event, now)
+        state, actions = _badge(state, event, now)
+        state, more = window_step.refresh(state, now, rules)  # whom the state counts for
+        return state, actions + more
     if isinstance(event, PresenceChanged):
         if event.zone == "seat":
             return _seat(state, event, rules)
@@ -66,12 +72,21 @@ def step(state: CounterState, event: Input, now: float, rules: Rules) -> Result:
     if isinstance(event, ManualRecordPressed):
         return _manual(state, now, rules)
     if isinstance(event, CounterOpenChanged):
-        state = replace(state, counter_open=event.open)
-        return state, [Emit("counter_opened" if event.open else "counter_closed", now)]
+        state = window_step.hours_changed(replace(state, counter_open=event.open))
+        state, more = window_step.refresh(state, now, rules)
+        return state, [Emit("counter_opened" if event.open else "counter_closed", now), *more]
+    if isinstance(event, WindowStateRequested):
+        return window_step.request(state, event, now, rules)
+    if isinstance(event, PlannedStateChanged):
+        return window_step.planned(state, event, now, rules)
+    if isinstance(event, AnnounceWindowState):
+        return window_step.announce(state, now, rules)
     if isinstance(event, Tick):
         return _tick(state, now, rules)
     if isinstance(event, Shutdown):
-        return _shutdown(state, now, rules)
+        state, actions = _shutdown(state, now, rules)
+        state, more = window_step.stop(state, now)
+        return state, actions + more
     raise TypeError(f"unknown input {event!r}")
 
 
@@ -120,6 +135,8 @@ def _seat(state: CounterState, ev: PresenceChanged, rules: Rules) -> Result:
         return state, []
     actions: list[Action] = []
     if not ev.present:
+        if window_step.blocks_absence(state):
+            return state, []  # closed or away: an empty seat is expected
         state, absence_id = _new_id(state, "a")
         clip_id = None
         if rules.record_off_seat and state.counter_open:
@@ -148,7 +165,7 @@ def _seat(state: CounterState, ev: PresenceChanged, rules: Rules) -> Result:
 def _tick(state: CounterState, now: float, rules: Rules) -> Result:
     actions: list[Action] = []
     absence = state.absence
-    if absence is not None and state.counter_open:
+    if absence is not None and state.counter_open and not window_step.blocks_absence(state):
         away = now - absence.since
         level = sum(1 for limit in rules.off_seat_alert_s if away >= limit)
         if level > absence.level:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import logging
 
-from firmware.config_queue import QueueAlertRule, QueueConfig
 from firmware.machine.model import Emit, OpenTransaction
 from firmware.queue_link import alerts, tickets, watch
 from hal.queue.base import QueueReading
+from hal.queue.config import QueueAlertRule, QueueConfig
 
 log = logging.getLogger(__name__)
 

@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
+from sync.durable import fsync_dir as fsync_dir  # re-exported: one definition
+
 _CHUNK = 1 << 20
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a directory's entries (new, renamed or removed files) durable."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def makedirs_durable(path: Path) -> None:

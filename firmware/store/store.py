@@ -21,8 +21,8 @@ from typing import Any
 
 import sqlite_utils
 
-from firmware.clock import UnitClock
 from firmware.recorder.durable import makedirs_durable
+from firmware.system.clock import UnitClock
 from sync.schema import EventEnvelope
 
 from .projection import project

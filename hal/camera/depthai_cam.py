@@ -20,7 +20,7 @@ import datetime
 import logging
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import av
 import av.error
@@ -39,6 +39,9 @@ from hal.camera.depthai_stream import (
     split_nals,
 )
 from hal.camera.live import CameraPlumbing
+
+if TYPE_CHECKING:
+    from hal.camera.depthai_config import DepthaiCameraConfig
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,13 @@ class DepthaiCamera(CameraPlumbing):
     bounds start(), ``stall_s`` is how long a silent stream counts as a lost
     device, and reopening backs off from ``heartbeat_s`` up to ``max_backoff_s``.
     """
+
+    @classmethod
+    def from_config(cls, cfg: DepthaiCameraConfig, clock: Callable[[], float]) -> DepthaiCamera:
+        """From its ``[camera]`` section; nothing opens until start()."""
+        from hal.camera.depthai_pipeline import DepthaiSettings
+
+        return cls(DepthaiSettings(**cfg.model_dump(exclude={"type"})), clock=clock)
 
     def __init__(
         self,

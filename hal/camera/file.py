@@ -14,23 +14,37 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Generator, Iterator
+from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
 import av.error
+import numpy as np
 from av.container import InputContainer
 from av.video.frame import VideoFrame
+from av.video.reformatter import VideoReformatter
 
-from hal.camera.base import CameraError, Capture, Frame
+from hal.camera.base import CameraError, Capture, Frame, Packet, StreamInfo
+from hal.camera.file_copy import SourcePacket, camera_like, decode_keeping_packets, packets_up_to
 from hal.camera.live import CameraPlumbing, require_at_least, require_positive
+from hal.camera.prefetch import prefetched
 from hal.camera.x264 import EPS, X264Stream, analysis_size, fit_within, next_grid_point, why
+
+if TYPE_CHECKING:
+    from hal.camera.config import FileCameraConfig
 
 __all__ = ["FileCamera", "analysis_size", "fit_within"]
 
 log = logging.getLogger(__name__)
 
 _FALLBACK_FPS = 25.0
+DECODE_AHEAD = 4  # frames a replay decodes ahead of the unit (each ~2 MB at 720p)
+Timed = tuple[VideoFrame, float, "np.ndarray | None"]
+
+Ended = tuple[CameraError | None, float, float]  # failure, last media time, clock base
 _TRUNCATION_TOLERANCE_S = 0.5
 
 
@@ -42,7 +56,22 @@ class FileCamera(CameraPlumbing):
     keyframe every ``keyframe_interval_s`` of media time. ``encoder_preset``
     and ``encoder_threads`` (0 = one per core) tune libx264; "veryfast" ran a
     720p30 source at ~5.8x real time on a 2-core x86 test machine.
+
+    ``copy_h264`` records the file's own packets instead when the whole file
+    is camera-like (``hal.camera.file_copy``; replay sets it): the recording
+    is then the source stream itself and no encoder runs. A file that is not
+    is re-encoded, and the reason is logged once.
     """
+
+    @classmethod
+    def from_config(cls, cfg: FileCameraConfig, clock: Callable[[], float]) -> FileCamera:
+        """From its ``[camera]`` section; nothing opens until start()."""
+        return cls(
+            cfg.path, analysis_fps=cfg.analysis_fps, analysis_width=cfg.analysis_width,
+            record_width=cfg.record_width, record_height=cfg.record_height,
+            record_bitrate=cfg.record_bitrate, keyframe_interval_s=cfg.keyframe_interval_s,
+            realtime=cfg.realtime, clock=clock, copy_h264=cfg.copy_h264,
+        )
 
     def __init__(
         self,
@@ -58,6 +87,7 @@ class FileCamera(CameraPlumbing):
         clock: Callable[[], float] = time.monotonic,
         encoder_preset: str = "veryfast",
         encoder_threads: int = 0,
+        copy_h264: bool = False,
     ) -> None:
         require_positive(analysis_fps=analysis_fps, record_bitrate=record_bitrate,
                          keyframe_interval_s=keyframe_interval_s)
@@ -74,6 +104,12 @@ class FileCamera(CameraPlumbing):
         self._clock = clock
         self._preset = encoder_preset
         self._threads = encoder_threads
+        self._copy_wanted = copy_h264
+        self._kept: deque[SourcePacket] | None = None  # copying: packets awaiting their frame
+        self._time_base: Fraction | None = None
+        self._origin: float | None = None  # raw time of the first frame
+        # One scaler for every analysis frame: a new one per frame costs more than the scaling.
+        self._scaler = VideoReformatter()
         self._container: InputContainer | None = None
         self._frames: Iterator[VideoFrame] | None = None
         self._first: VideoFrame | None = None
@@ -121,7 +157,14 @@ class FileCamera(CameraPlumbing):
             raise CameraError(f"{self.path}: no video stream in file")
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        frames = container.decode(stream)
+        reason = self._copy_refusal()
+        if reason is None:
+            self._kept = deque()
+            self._time_base = stream.time_base
+            frames: Iterator[VideoFrame] = decode_keeping_packets(container, stream, self._kept)
+        else:
+            self._kept = None
+            frames = container.decode(stream)
         try:
             first = next(frames)
         except StopIteration:
@@ -136,6 +179,13 @@ class FileCamera(CameraPlumbing):
             self._declared_s = container.duration / av.time_base
         self._frames = frames
         self._first = first
+        if self._kept is not None:
+            ctx = stream.codec_context
+            self._encoder = None
+            self._info = StreamInfo(kind="video", codec="h264", extradata=ctx.extradata,
+                                    width=ctx.width, height=ctx.height, fps=self._fps)
+            log.info("file camera %s: recording the file's own H.264 (camera-like)", self.path)
+            return
         width, height = fit_within(first.width, first.height, *self._record_max)
         self._encoder = X264Stream(
             str(self.path),
@@ -149,6 +199,17 @@ class FileCamera(CameraPlumbing):
         )
         self._info = self._encoder.info
 
+    def _copy_refusal(self) -> str | None:
+        """None when the file's packets are recorded as they are; else why not (logged)."""
+        if not self._copy_wanted:
+            return "not asked for"
+        reason: str | None = "not a regular file"
+        if self.path.is_file():
+            reason = camera_like(self.path, self._record_max, self._kf_interval)
+        if reason is not None:
+            log.info("file camera %s: re-encoding the recording: %s", self.path, reason)
+        return reason
+
     def _release(self) -> None:
         if self._container is not None:
             self._container.close()
@@ -157,6 +218,7 @@ class FileCamera(CameraPlumbing):
         self._frames = None
         self._first = None
         self._encoder = None
+        self._kept = None
 
     def captures(self) -> Iterator[Capture]:
         """One capture per source frame, then one holding the encoder's last packets.
@@ -167,10 +229,11 @@ class FileCamera(CameraPlumbing):
         return super().captures()
 
     def _started(self) -> bool:
-        return not (self._container is None or self._encoder is None or self._frames is None)
+        return not (self._container is None or self._frames is None
+                    or (self._encoder is None and self._kept is None))
 
     def _run(self) -> Iterator[Capture]:
-        assert self._encoder is not None and self._frames is not None
+        assert self._frames is not None
         return self._replay(self._encoder, self._frames)
 
     def _source_frames(self, rest: Iterator[VideoFrame]) -> Iterator[VideoFrame]:
@@ -179,44 +242,51 @@ class FileCamera(CameraPlumbing):
             yield first
         yield from rest
 
-    def _replay(self, enc: X264Stream, rest: Iterator[VideoFrame]) -> Iterator[Capture]:
+    def _timeline(self, rest: Iterator[VideoFrame]) -> Iterator[Timed]:
+        """Each source frame with its media time, and its analysis image when one is due.
+
+        Depends on the frames alone (not on the clock), so a replay can run it
+        ahead on another thread. Raises CameraError on corrupt data.
+        """
         frame_period = 1.0 / self._fps
-        origin: float | None = None  # media time of the first frame
-        base = 0.0  # added to media time: 0 in replay, the start clock in real time
         last_t = -math.inf
         next_analysis = 0.0
-        failure: CameraError | None = None
         frames = self._source_frames(rest)
-        while not self._stop.is_set():
+        while True:
             try:
                 frame = next(frames)
             except StopIteration:
-                break
+                return
             except av.error.FFmpegError as exc:
-                failure = CameraError(f"{self.path}: corrupt video data ({why(exc)})")
-                break
+                raise CameraError(f"{self.path}: corrupt video data ({why(exc)})") from None
             raw_t = frame.time if frame.time is not None else last_t + frame_period
-            if origin is None:
-                origin = raw_t
-                base = self._clock() if self._realtime else 0.0
-            media_t = raw_t - origin
+            if self._origin is None:
+                self._origin = raw_t
+            media_t = raw_t - self._origin
             if media_t <= last_t:  # broken or repeated timestamps: keep time moving
                 media_t = last_t + frame_period
             last_t = media_t
-            if self._realtime and not self._wait_until(base + media_t):
-                break
-            t = base + media_t
-
-            analysis: Frame | None = None
+            image = None
             if media_t >= next_analysis - EPS:
                 w, h = analysis_size(frame.width, frame.height, self._analysis_width)
-                analysis = Frame(frame.to_ndarray(width=w, height=h, format="rgb24"), t)
+                image = self._scaler.reformat(frame, format="rgb24", width=w,
+                                              height=h).to_ndarray()
                 next_analysis = next_grid_point(media_t, self._analysis_period)
+            yield frame, media_t, image
 
-            duration = frame.duration * frame.time_base if frame.duration and frame.time_base else 0
-            packets = enc.encode(frame, media_t, base, float(duration) or frame_period)
-            yield Capture(t=t, frame=analysis, packets=packets)
-
+    def _replay(self, enc: X264Stream | None, rest: Iterator[VideoFrame]) -> Iterator[Capture]:
+        frame_period = 1.0 / self._fps
+        self._origin = None  # media time of the first frame, set by _timeline
+        timeline = self._timeline(rest)
+        if not self._realtime:
+            # As fast as possible: decode and scale the next frames meanwhile.
+            timeline = prefetched(timeline, DECODE_AHEAD, name="file-camera-decode")
+        try:
+            failure, last_t, base = yield from self._captures_of(enc, timeline, frame_period)
+        finally:
+            close = getattr(timeline, "close", None)
+            if close is not None:
+                close()  # stops the decoding thread before the container closes
         stopped = self._stop.is_set()
         if failure is None and not stopped and self._declared_s is not None:
             reached = max(last_t, 0.0) + frame_period
@@ -227,11 +297,58 @@ class FileCamera(CameraPlumbing):
                     f"{self.path}: truncated: video ends at {reached:.1f} s "
                     f"but the file declares {self._declared_s:.1f} s"
                 )
-        tail = enc.flush(base)
+        origin = self._origin
+        tail = enc.flush(base) if enc is not None else self._copied(None, origin, base,
+                                                                     frame_period)
         if tail:
             yield Capture(t=base + max(last_t, 0.0), frame=None, packets=tail)
         if failure is not None:
             raise failure
+
+    def _captures_of(self, enc: X264Stream | None, timeline: Iterator[Timed],
+                     frame_period: float) -> Generator[Capture, None, Ended]:
+        """Captures from the timeline; returns the failure (or None), last media time, base.
+
+        ``base`` is added to media time: 0 in replay, the start clock in real time.
+        """
+        base = 0.0
+        last_t = -math.inf
+        while not self._stop.is_set():
+            try:
+                frame, media_t, image = next(timeline)
+            except StopIteration:
+                break
+            except CameraError as exc:
+                return exc, last_t, base
+            origin = self._origin
+            assert origin is not None
+            if last_t == -math.inf:
+                base = self._clock() if self._realtime else 0.0
+            last_t = media_t
+            if self._realtime and not self._wait_until(base + media_t):
+                break
+            t = base + media_t
+            analysis = None if image is None else Frame(image, t)
+
+            if enc is None:
+                packets = self._copied(frame, origin, base, frame_period)
+            else:
+                duration = (frame.duration * frame.time_base
+                            if frame.duration and frame.time_base else 0)
+                packets = enc.encode(frame, media_t, base, float(duration) or frame_period)
+            yield Capture(t=t, frame=analysis, packets=packets)
+        return None, last_t, base
+
+    def _copied(self, frame: VideoFrame | None, origin: float | None, base: float,
+                frame_period: float) -> tuple[Packet, ...]:
+        """The source packets up to ``frame`` (every one left, for None): copying."""
+        kept, tb = self._kept, self._time_base
+        assert kept is not None and tb is not None
+        if origin is None:
+            return ()
+        last = frame.pts if frame is not None and frame.pts is not None else None
+        return packets_up_to(kept, last if last is not None else 2**62, tb, origin, base,
+                             frame_period)
 
     def _wait_until(self, target: float) -> bool:
         """Sleep until ``clock() >= target``; False if stop() was called meanwhile."""

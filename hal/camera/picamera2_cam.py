@@ -24,7 +24,7 @@ import queue
 import time
 from collections.abc import Callable, Iterator
 from types import ModuleType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import av
 import numpy as np
@@ -33,6 +33,9 @@ from hal.camera.base import CameraError, Capture, Frame, Packet, StreamInfo
 from hal.camera.h264 import parameter_sets
 from hal.camera.live import ClockMap, DeviceLost, LiveCamera, require_positive
 from hal.camera.x264 import next_grid_point
+
+if TYPE_CHECKING:
+    from hal.camera.config import Picamera2CameraConfig
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +108,17 @@ class Picamera2Camera(LiveCamera["_Session"]):
     counts as the camera lost (a loose ribbon cable makes libcamera go quiet
     rather than fail).
     """
+
+    @classmethod
+    def from_config(cls, cfg: Picamera2CameraConfig, clock: Callable[[], float]) -> Picamera2Camera:
+        """From its ``[camera]`` section; nothing opens until start()."""
+        return cls(
+            camera_index=cfg.camera_index, width=cfg.width, height=cfg.height, fps=cfg.fps,
+            bitrate=cfg.bitrate, keyframe_interval_s=cfg.keyframe_interval_s,
+            lores_width=cfg.lores_width, lores_height=cfg.lores_height,
+            analysis_fps=cfg.analysis_fps, encoder=cfg.encoder,
+            frame_timeout_s=cfg.frame_timeout_s, clock=clock,
+        )
 
     def __init__(
         self,

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import av
 import av.error
@@ -34,6 +34,9 @@ from hal.camera.base import CameraError
 from hal.camera.live import LiveCamera, require_at_least, require_positive
 from hal.camera.v4l2_session import PassthroughSession, ReencodeSession
 from hal.camera.x264 import why
+
+if TYPE_CHECKING:
+    from hal.camera.config import V4l2CameraConfig
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +105,16 @@ class V4l2Camera(LiveCamera[PassthroughSession | ReencodeSession]):
     when re-encoding MJPEG/raw. ``frame_timeout_s`` without a frame counts as
     the camera lost; ``open_timeout_s`` bounds FFmpeg's probing at open.
     """
+
+    @classmethod
+    def from_config(cls, cfg: V4l2CameraConfig, clock: Callable[[], float]) -> V4l2Camera:
+        """From its ``[camera]`` section; nothing opens until start()."""
+        return cls(
+            cfg.device, input_format=cfg.input_format, width=cfg.width, height=cfg.height,
+            fps=cfg.fps, analysis_fps=cfg.analysis_fps, analysis_width=cfg.analysis_width,
+            record_bitrate=cfg.record_bitrate, keyframe_interval_s=cfg.keyframe_interval_s,
+            frame_timeout_s=cfg.frame_timeout_s, clock=clock,
+        )
 
     def __init__(
         self,

@@ -20,7 +20,8 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import av
 import av.error
@@ -31,8 +32,44 @@ from hal.camera.h264 import is_annexb, is_idr, parameter_sets
 from hal.camera.live import ClockMap, DeviceLost
 from hal.camera.x264 import EPS, X264Stream, analysis_size, fit_within, next_grid_point, why
 
-if TYPE_CHECKING:
-    from hal.camera.v4l2_cam import V4l2Camera
+
+class SessionOwner(Protocol):
+    """What a session reads from its camera (V4l2Camera), and the one thing it writes
+    back: the earliest time a reopened session may stamp. A Protocol, so that the
+    session does not import the camera that imports it."""
+
+    _pts_floor: float
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def device(self) -> Path: ...
+    @property
+    def input_format(self) -> str: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def fps(self) -> float: ...
+    @property
+    def analysis_fps(self) -> float: ...
+    @property
+    def analysis_width(self) -> int: ...
+    @property
+    def record_bitrate(self) -> int: ...
+    @property
+    def keyframe_interval_s(self) -> float: ...
+    @property
+    def encoder_preset(self) -> str: ...
+    @property
+    def frame_timeout_s(self) -> float: ...
+    @property
+    def poll_s(self) -> float: ...
+    @property
+    def _stop(self) -> threading.Event: ...
+    @property
+    def _clock(self) -> Callable[[], float]: ...
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +157,7 @@ class _Session:
 
     info: StreamInfo
 
-    def __init__(self, cam: V4l2Camera, container: Any) -> None:
+    def __init__(self, cam: SessionOwner, container: Any) -> None:
         self.cam = cam
         self._container = container
         if not container.streams.video:
@@ -221,7 +258,7 @@ class PassthroughSession(_Session):
     frames on the analysis grid are scaled and converted to RGB.
     """
 
-    def __init__(self, cam: V4l2Camera, container: Any) -> None:
+    def __init__(self, cam: SessionOwner, container: Any) -> None:
         super().__init__(cam, container)
         self._expect_codec(DECODER_OF["h264"])
         budget = max(2, math.ceil(cam.fps * KEYFRAME_WAIT_S))
@@ -262,7 +299,7 @@ class PassthroughSession(_Session):
 class ReencodeSession(_Session):
     """MJPEG or raw frames: each decoded once, for analysis and for libx264."""
 
-    def __init__(self, cam: V4l2Camera, container: Any) -> None:
+    def __init__(self, cam: SessionOwner, container: Any) -> None:
         super().__init__(cam, container)
         self._expect_codec(DECODER_OF[cam.input_format])
         for _ in range(FIRST_FRAME_TRIES):

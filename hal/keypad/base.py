@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 KeypadEventKind = Literal[
-    "key", "stray_key", "please_rate", "manual_record", "heartbeat", "fault", "link"
+    "key", "stray_key", "please_rate", "manual_record", "heartbeat", "fault", "link",
+    "window_state",
 ]
+WindowStateName = Literal["open", "closed", "away"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +17,8 @@ class KeypadEvent:
     """Something the keypad reported. ``key`` is the key code for kinds "key" and
     "stray_key" (a press that may not be a rating: ``detail`` says why, see
     hal/keypad/rating_gate.py);
-    kind "link" reports the serial link going down (up=False) or back (up=True)."""
+    kind "link" reports the serial link going down (up=False) or back (up=True);
+    kind "window_state" a staff-side window state key, ``state`` the state it asks for."""
 
     kind: KeypadEventKind
     t: float
@@ -23,6 +26,7 @@ class KeypadEvent:
     seq: int | None = None
     detail: str = ""
     up: bool | None = None
+    state: WindowStateName | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +58,7 @@ class Keypad(Protocol):
     def show_message(self, text: str) -> None: ...
 
     def clear(self) -> None: ...
+
+    def show_window_state(self, state: WindowStateName, text: str) -> None:
+        """Show the window's state to customers (open removes the notice)."""
+        ...

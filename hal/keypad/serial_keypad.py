@@ -19,12 +19,16 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from evaluator.messages import (
     NAME_MAX_BYTES,
     PHOTO_ID_MAX_BYTES,
     STAFF_NUMBER_MAX_BYTES,
+    STATE_CODES,
+    STATE_TEXT_MAX_BYTES,
     TEXT_MAX_BYTES,
+    WINDOW_STATES,
     AckStatus,
 )
 from evaluator.protocol import (
@@ -51,18 +55,20 @@ from evaluator.protocol import (
     SetVolume,
     ShowMessage,
     ShowStaff,
+    ShowWindowState,
     ThankYou,
+    WindowStateKey,
     encode,
     fit_utf8,
     with_seq,
 )
-from hal.keypad.base import KeypadEvent, StaffCard
+from hal.keypad.base import KeypadEvent, StaffCard, WindowStateName
 from hal.keypad.rating_gate import GateStats, RatingGate
 from hal.serial_link import LinkStats, PortFactory, SerialLink, url_port_factory
 
 log = logging.getLogger(__name__)
 
-_PRESSES = (Key, RatingKey, PleaseRate, ManualRecord, Fault)
+_PRESSES = (Key, RatingKey, PleaseRate, ManualRecord, Fault, WindowStateKey)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +86,7 @@ class KeypadStats:
     pongs: int
     version: int  # the protocol version the link speaks now
     gate: GateStats
+    state_keys_v1: int = 0  # WINDOW_STATE_KEY in a version-1 frame: refused, never applied
 
 
 class SerialKeypad:
@@ -120,13 +127,15 @@ class SerialKeypad:
         self._gate = RatingGate()
         self._gate_lock = threading.Lock()  # prompts go out on the caller's thread
         self._card: StaffCard | None = None
+        self._window: tuple[WindowStateName, str] = ("open", "")
         self._link_up: bool | None = None
         self._noise_logged = False
         self._last_rx = 0.0
         self._last_frame = 0.0
         self._last_press: Message | None = None
         self._last_press_t = 0.0
-        self._counts = {k: 0 for k in ("dropped", "dup", "unexpected", "tx", "ack", "nack", "pong")}
+        self._counts = {k: 0 for k in ("dropped", "dup", "unexpected", "tx", "ack", "nack", "pong",
+                                        "state_v1")}
         factory = port_factory or url_port_factory(url, baudrate=baudrate)
         self._link = SerialLink(
             name=f"keypad {url}",
@@ -185,6 +194,21 @@ class SerialKeypad:
             self._gate.close()
         self._send(Clear())
 
+    def show_window_state(self, state: WindowStateName, text: str) -> None:
+        """Show the window state to customers: SHOW_WINDOW_STATE on a version-2 link, the
+        text as SHOW_MESSAGE (open: CLEAR) on a version-1 one. Re-sent after a reconnect."""
+        self._window = (state, text)
+        self._send_window_state()
+
+    def _send_window_state(self) -> None:
+        state, text = self._window
+        if self._version == VERSION_2:
+            self._send(ShowWindowState(STATE_CODES[state], fit_utf8(text, STATE_TEXT_MAX_BYTES)))
+        elif state == "open":
+            self._send(Clear())
+        else:
+            self._send(ShowMessage(fit_utf8(text or state, TEXT_MAX_BYTES)))
+
     # --- extras -------------------------------------------------------------------
 
     def set_brightness(self, percent: int) -> None:
@@ -216,6 +240,7 @@ class SerialKeypad:
             pongs=c["pong"],
             version=self._version,
             gate=dataclasses.replace(self._gate.stats),
+            state_keys_v1=c["state_v1"],
         )
 
     # --- transmit -------------------------------------------------------------------
@@ -252,6 +277,8 @@ class SerialKeypad:
         # every keypad reads; a version-2 keypad answers in version 2 and the link follows.
         if self._card is not None:
             self._send(self._card_message(self._card))
+        if self._window[0] != "open":
+            self._send_window_state()  # as a version-1 message; again once v2 is heard
         self._send(Ping())
 
     def _on_data(self, data: bytes) -> None:
@@ -267,6 +294,8 @@ class SerialKeypad:
             # back to the weaker CRC-16; the port reopening starts over at version 1.
             self._version = self._parser.min_version = VERSION_2
             log.info("keypad %s: speaks protocol version 2", self.url)
+            if self._window[0] != "open":
+                self._send_window_state()
         self._handle(items)
 
     def _on_poll(self) -> None:
@@ -317,6 +346,12 @@ class SerialKeypad:
             return
         if not isinstance(msg, _PRESSES):
             return
+        if isinstance(msg, WindowStateKey) and self._version != VERSION_2:
+            # Version 2 only (docs/keypad-protocol.md, 5.4): a CRC-16 frame never moves
+            # the window's state.
+            self._counts["state_v1"] += 1
+            self._send(Ack(msg.seq, AckStatus.UNSUPPORTED))
+            return
         self._send(Ack(msg.seq))
         now = self._mono()
         # A keypad that missed our ACK re-sends the frame unchanged: count it once.
@@ -336,6 +371,9 @@ class SerialKeypad:
             self._push(KeypadEvent("please_rate", t, seq=msg.seq))
         elif isinstance(msg, ManualRecord):
             self._push(KeypadEvent("manual_record", t, seq=msg.seq))
+        elif isinstance(msg, WindowStateKey):
+            state = cast(WindowStateName, WINDOW_STATES[msg.state])
+            self._push(KeypadEvent("window_state", t, seq=msg.seq, state=state))
         else:
             self._push(KeypadEvent("fault", t, seq=msg.seq, detail=f"{msg.code}: {msg.text}"))
 

@@ -8,10 +8,15 @@ block grid, so consecutive reads join without gaps or overlaps.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from hal.mic.base import AudioBlock
+
+if TYPE_CHECKING:
+    from hal.mic.config import SilentMicConfig
 
 # Tolerance, in samples, for "(t - start) * rate is a whole number" after float
 # rounding; clock-based times around 1e6 s carry ~1e-10 s of noise.
@@ -55,6 +60,12 @@ class SilentMicrophone:
     ``start_t`` is the time of the first sample: 0 for replays in media time,
     the clock value at start for real-time replays.
     """
+
+    @classmethod
+    def from_config(cls, cfg: SilentMicConfig, clock: Callable[[], float]) -> SilentMicrophone:
+        """From its ``[microphone]`` section; nothing opens until start()."""
+        # Live, the unit clock is monotonic time: silence starts now, not at 0.
+        return cls(sample_rate=cfg.sample_rate, start_t=clock())
 
     def __init__(self, sample_rate: int = 16000, *, block_s: float = 0.1, start_t: float = 0.0):
         if sample_rate <= 0:

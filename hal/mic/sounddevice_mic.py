@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,6 +35,9 @@ from hal.mic.sounddevice_parts import (
     mix_to_mono,
     resolve_device,
 )
+
+if TYPE_CHECKING:
+    from hal.mic.config import SounddeviceMicConfig
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,16 @@ class SounddeviceMicrophone:
     naming the device asked for and the input devices found; a device lost later
     is reopened in the background, and read() returns nothing meanwhile.
     """
+
+    @classmethod
+    def from_config(cls, cfg: SounddeviceMicConfig,
+                    clock: Callable[[], float]) -> SounddeviceMicrophone:
+        """From its ``[microphone]`` section; nothing opens until start()."""
+        return cls(
+            cfg.device, sample_rate=cfg.sample_rate, block_s=cfg.block_ms / 1000,
+            queue_s=cfg.queue_s, mix_channels=cfg.mix_channels,
+            lost_after_s=cfg.lost_after_s, clock=clock,
+        )
 
     def __init__(self, device: Device = None, *, sample_rate: int = 16000,
                  block_s: float = 0.1, queue_s: float = 5.0,

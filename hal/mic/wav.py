@@ -14,11 +14,15 @@ import time
 import wave
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from hal.mic.base import AudioBlock, MicrophoneError
 from hal.mic.silent import block_size, block_spans, samples_before
+
+if TYPE_CHECKING:
+    from hal.mic.config import WavMicConfig
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +38,11 @@ class WavMicrophone:
     returns samples from the future (it stops at ``min(until, clock())``), as a
     live microphone would.
     """
+
+    @classmethod
+    def from_config(cls, cfg: WavMicConfig, clock: Callable[[], float]) -> WavMicrophone:
+        """From its ``[microphone]`` section; nothing opens until start()."""
+        return cls(cfg.path, realtime=cfg.realtime, clock=clock)
 
     def __init__(
         self,

@@ -13,9 +13,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hal.queue.base import QueueReading, ReadingQueue
 from hal.queue.snapshot import CallCursor, SnapshotError, parse_snapshot
+
+if TYPE_CHECKING:
+    from hal.queue.config import HttpQueueConfig
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +35,12 @@ class PollStats:
 
 class HttpQueueFeed:
     """hal.queue.base.QueueFeed over an HTTP JSON poll."""
+
+    @classmethod
+    def from_config(cls, cfg: HttpQueueConfig, clock: Callable[[], float]) -> HttpQueueFeed:
+        """From its ``[queue]`` section; nothing opens until start()."""
+        return cls(cfg.url, clock=clock, poll_s=cfg.poll_s, timeout_s=cfg.timeout_s,
+                   max_bytes=cfg.max_bytes)
 
     def __init__(self, url: str, *, clock: Callable[[], float], poll_s: float = 5.0,
                  timeout_s: float = 3.0, max_bytes: int = 256 * 1024,

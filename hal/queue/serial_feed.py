@@ -9,16 +9,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from hal.queue.base import QueueReading, ReadingQueue
 from hal.queue.lines import Called, Heartbeat, LineError, LineParser, LineStats, Record, Waiting
 from hal.serial_link import LinkStats, PortFactory, SerialLink, url_port_factory
+
+if TYPE_CHECKING:
+    from hal.queue.config import SerialQueueConfig
 
 log = logging.getLogger(__name__)
 
 
 class SerialQueueFeed:
     """hal.queue.base.QueueFeed over ``$...*CRC`` lines."""
+
+    @classmethod
+    def from_config(cls, cfg: SerialQueueConfig, clock: Callable[[], float]) -> SerialQueueFeed:
+        """From its ``[queue]`` section; nothing opens until start()."""
+        return cls(cfg.url, clock=clock, baudrate=cfg.baudrate)
 
     def __init__(self, url: str, *, clock: Callable[[], float], baudrate: int = 9600,
                  reconnect_s: float = 1.0, queue_size: int = 1024,

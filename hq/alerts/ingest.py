@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from hq.alerts import schema
+from hq.alerts.queue_signals import queue_signal
 from hq.alerts.signals import Signal, signal_of
 from hq.alerts.threads import Outcome, ThreadState, advance
 from hq.storage.models import parse_utc, utc_text
@@ -21,7 +22,7 @@ from sync.schema import EventEnvelope
 
 def apply(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None) -> None:
     """Update the alert thread an event belongs to, if it belongs to one."""
-    sig = signal_of(env)
+    sig = signal_of(env) or queue_signal(env)  # queue_length threads (queue_signals.py)
     if sig is not None:
         record(conn, sig, window_id, source="unit")
 

@@ -64,8 +64,14 @@ class Address(Strict):
 
 
 class Recipients(Strict):
-    """People of a level: by role in the thread's scope, by name, or by address."""
+    """People of a level: the staff member the alert is about, by role in the thread's
+    scope, by name, or by address."""
 
+    staff: bool = Field(False, description=(
+        "The staff member the alert is about (the thread's staff number), reached at the "
+        "phone, email or im_id of their record in the organisation's staff list. A personal "
+        "channel they have no contact for is recorded as a skipped delivery with the "
+        "reason; a thread naming no staff member (a disk or silent-unit alert) has none."))
     roles: list[Role] = Field(default_factory=list, max_length=6, description=(
         "Users with this role whose scope covers the thread's window."))
     users: list[str] = Field(default_factory=list, max_length=100,
@@ -79,7 +85,8 @@ class LevelPolicy(Strict):
 
     channels: list[str] = Field(default_factory=list, max_length=20, description=(
         "Names of channels to use (the dashboard is always used as well)."))
-    recipients: Recipients = Field(default_factory=Recipients, description="Who is told.")
+    recipients: Recipients = Field(default_factory=lambda: Recipients.model_validate({}),
+                                     description="Who is told.")
     plan: str = Field("", max_length=4000, description=(
         "The emergency plan shown with the alert at this level (seed function 21)."))
     escalate_after_min: int | None = Field(None, ge=1, le=1440, description=(

@@ -22,7 +22,7 @@ KIND_TITLES = {
     "config_refused": "Unit refused its configuration", "silent": "Unit silent",
     "hq_disk": "HQ disk low", "disk_full": "HQ disk full",
     "storage_failing": "HQ storage failing", "item": "Item left or taken", "crowd": "Crowd density",
-    "queue": "Queue length",
+    "queue": "Queue length", "queue_length": "Queue too long",
 }
 
 _SELECT = (

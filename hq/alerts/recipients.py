@@ -1,17 +1,26 @@
-"""Who the people of a policy are: HQ users by role in scope, by name, or addresses.
+"""Who the people of a policy are: the staff member an alert is about, HQ users by role in
+scope, by name, or addresses.
 
 :class:`RecipientDirectory` is what the planner needs; :class:`UsersDirectory` reads HQ's
 user store (roles scoped to branches/halls, contact fields), :class:`StaticDirectory`
-holds a fixed list (tests, and HQs without user accounts).
+holds a fixed list (tests, and HQs without user accounts). The staff member is no HQ
+user: :func:`staff_person` reads their contacts from ``org_staff`` in events.db.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hq.alerts.policy import Recipients
+from hq.storage.org_schema import STAFF_CONTACT_COLUMNS
+
+STAFF_PREFIX = "staff:"
+# What a channel placeholder asks of a person, in words for a skipped delivery's reason.
+FIELD_WORDS = {"email": "e-mail address", "phone": "phone number", "im": "IM id",
+               "username": "HQ user name"}
 
 
 @dataclass(frozen=True)
@@ -24,6 +33,11 @@ class Person:
     phone: str | None = None
     im: str | None = None
     language: str | None = None  # None: the policy's language
+    # A staff member an alert is about: a channel they cannot be reached on is recorded
+    # as a skipped delivery (people on duty chose to be told; users without a contact
+    # are left out as before).
+    report_missing: bool = False
+    listed: bool = True  # False: the staff number is not in the staff list at all
 
     def field(self, name: str) -> str | None:
         """A contact field (or the username, for ``username``)."""
@@ -85,7 +99,7 @@ def _person(user: Any) -> Person:
 
 
 class UsersDirectory:
-    """HQ's user store (``hq.users.UserStore``) as a directory.
+    """HQ's user store (``hq.accounts.users.UserStore``) as a directory.
 
     Uses ``UserStore.in_scope(role, branch_id, hall_id)`` and the contact fields where the
     store has them; a store without scoped roles yields only named users.
@@ -109,10 +123,44 @@ class UsersDirectory:
         return _person(user) if getattr(user, "enabled", True) else None
 
 
+def staff_person(conn: sqlite3.Connection, staff_no: str) -> Person:
+    """The staff member ``staff_no`` with the contacts of their ``org_staff`` row.
+
+    A number not in the staff list is still a person (``listed`` False, no contacts), so
+    the deliveries meant for them are recorded as skipped rather than vanish. An events.db
+    whose ``org_staff`` predates the contact columns reads as having none.
+    """
+    have = {r[1] for r in conn.execute("PRAGMA table_info(org_staff)")}
+    # Column names from the fixed tuple, never user text.
+    cols = ", ".join(c if c in have else f"NULL AS {c}" for c in STAFF_CONTACT_COLUMNS)
+    row = conn.execute(f"SELECT name, {cols} FROM org_staff WHERE staff_no = ?",
+                       [staff_no]).fetchone() if have else None
+    key = STAFF_PREFIX + staff_no
+    if row is None:
+        return Person(key, staff_no, report_missing=True, listed=False)
+    return Person(key, row[0], email=row[2] or None, phone=row[1] or None, im=row[3] or None,
+                  report_missing=True)
+
+
+def missing_reason(person: Person, field: str) -> str:
+    """Why ``person`` gets nothing on a channel needing ``field`` (a skipped delivery)."""
+    words = FIELD_WORDS.get(field, field)
+    number = person.key.removeprefix(STAFF_PREFIX)
+    if not person.listed:
+        return f"skipped: staff {number} is not in the staff list, so has no {words}"
+    if person.key.startswith(STAFF_PREFIX):
+        return (f"skipped: staff {number} ({person.name}) has no {words} in the staff "
+                "record (set it on the Staff page or in the staff import)")
+    return f"skipped: {person.name} has no {words}"
+
+
 def people(directory: RecipientDirectory, who: Recipients, branch_id: str | None,
-           hall_id: str | None) -> list[Person]:
-    """Everyone ``who`` names, once each, in a stable order."""
+           hall_id: str | None, staff: Person | None = None) -> list[Person]:
+    """Everyone ``who`` names, once each, in a stable order: the staff member the alert is
+    about first (``staff``, when ``who.staff`` asks for them), then roles, users, addresses."""
     found: dict[str, Person] = {}
+    if who.staff and staff is not None:
+        found[staff.key] = staff
     for role in who.roles:
         for p in directory.in_scope(role, branch_id, hall_id):
             found.setdefault(p.key, p)

@@ -17,8 +17,9 @@ from pathlib import Path
 from hq.alerts import checks, schema
 from hq.alerts.delivery import links
 from hq.alerts.delivery.channels import send
-from hq.alerts.delivery.worker import Clock, Outbox, Sender, utcnow
+from hq.alerts.delivery.worker import Clock, Outbox, Sender
 from hq.alerts.recipients import RecipientDirectory, UsersDirectory
+from hq.clock import utc_now
 from hq.storage.sqlite import connect
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ class AlertService:
     """Everything alerts need at run time, under one HQ data folder."""
 
     def __init__(self, db_path: Path, key_dir: Path, directory: RecipientDirectory, *,
-                 clock: Clock = utcnow, sender: Sender | None = None) -> None:
+                 clock: Clock = utc_now, sender: Sender | None = None) -> None:
         self.db_path = db_path
         self.key = links.load_key(key_dir)
         self.directory = directory
@@ -40,15 +41,16 @@ class AlertService:
         self._sender = sender
         self._conn = connect(db_path)
         self._conn.executescript(";\n".join(schema.STATEMENTS))
+        schema.allow_skipped(self._conn)
         self._lock = threading.Lock()
         self.outbox: Outbox | None = None
 
     @classmethod
     def open(cls, root: Path, directory: RecipientDirectory | None = None, *,
-             clock: Clock = utcnow) -> AlertService:
+             clock: Clock = utc_now) -> AlertService:
         """Alerts of the HQ data folder ``root`` (users from ``root/users.db``)."""
         if directory is None:
-            from hq.users import UserStore
+            from hq.accounts.users import UserStore
 
             directory = UsersDirectory(UserStore(root / "users.db"))
         return cls(root / "events.db", root / "alerts", directory, clock=clock)

@@ -12,11 +12,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from hq import roles as perm
-from hq.api.bearer import Bearer, BearerGate, Refused
-from hq.passwords import MAX_PASSWORD, MIN_PASSWORD
-from hq.storage.scope import Scope
-from hq.users import (
+from hq.accounts import roles as perm
+from hq.accounts.passwords import MAX_PASSWORD, MIN_PASSWORD
+from hq.accounts.users import (
     DEFAULT_LANGUAGE,
     Contact,
     InvalidAccount,
@@ -25,6 +23,8 @@ from hq.users import (
     UserExists,
     UserStore,
 )
+from hq.api.bearer import Bearer, BearerGate, Refused
+from hq.storage.scope import Scope
 
 USER_CREATE = "user_create"
 ACTIONS = ("disable", "enable", "unlock", "revoke")

@@ -19,14 +19,15 @@ from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
-from hq import roles
+from hq.accounts import roles
+from hq.accounts.users import User
 from hq.alerts import policy_store
 from hq.alerts.delivery import links
 from hq.alerts.policy import PolicyDoc
 from hq.alerts.queries import UnknownThread, acknowledge, add_comment, detail, list_threads
 from hq.api.deps import HQDeps
 from hq.api.errors import ApiError
-from hq.users import User
+from hq.clock import utc_now
 
 _bearer = HTTPBearer(auto_error=False, description="Token from POST /v1/auth/token")
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
@@ -46,12 +47,8 @@ class Comment(BaseModel):
     text: str = Field(..., min_length=1, max_length=2000, description="The comment.")
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def build_alerts_router(deps: HQDeps, *,
-                        clock: Callable[[], dt.datetime] = _utcnow) -> APIRouter:
+                        clock: Callable[[], dt.datetime] = utc_now) -> APIRouter:
     """The /v1/alerts routes over ``deps.alert_service()``."""
     router = APIRouter(prefix="/v1/alerts", tags=["hq-alerts"])
 

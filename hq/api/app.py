@@ -23,10 +23,14 @@ from hq.api.org import build_org_router
 from hq.api.unit_status import build_unit_status_router
 from hq.api.units import build_units_router
 from hq.api.uploads import build_uploads_router
-from hq.asgi_tls import ASGIApp
-from hq.ca import CERT_FILE
-from hq.server_guard import GuardedServer, GuardStats, guarded_protocol
-from hq.server_settings import HQServerSettings
+from hq.api.users import build_users_router
+from hq.metrics import LatencyMiddleware, metrics_router
+from hq.pki.ca import CERT_FILE
+from hq.retention.run import RetentionRun
+from hq.retention.schedule import RetentionSchedule
+from hq.server.guard import GuardedServer, GuardStats, guarded_protocol
+from hq.server.settings import HQServerSettings
+from hq.server.tls import ASGIApp
 from hq.web import mount_web
 from hq.web.docs import mount_docs
 
@@ -46,21 +50,14 @@ def create_app(deps: HQDeps) -> FastAPI:
     app.include_router(build_uploads_router(deps))
     app.include_router(build_unit_status_router(deps))
     app.include_router(build_org_router(deps))
-    # hq/api/users.py is written concurrently by another engineer; until it lands the
-    # unit-facing API must still start, so its absence (and only that) is tolerated here.
-    try:
-        from hq.api.users import build_users_router
-    except ImportError as exc:
-        if exc.name != "hq.api.users":
-            raise
-        log.info("hq.api.users is not available; serving the unit API only")
-    else:
-        app.include_router(build_users_router(deps, deps.user_store()))
+    app.include_router(build_users_router(deps, deps.user_store()))
     app.include_router(build_alerts_router(deps))
+    app.include_router(metrics_router(deps))  # GET /metrics (hq/metrics.py)
     mount_web(app, deps, deps.user_store())  # pages at /, after the API
     # Added last means outermost: the tus header also lands on the guard's 413.
     app.add_middleware(BodySizeGuard, limits=deps.limits)
     app.add_middleware(TusResumableHeader)
+    app.add_middleware(LatencyMiddleware)
     return app
 
 
@@ -69,7 +66,7 @@ def server_config(app: ASGIApp, host: str, port: int, server_cert: Path, server_
                   settings: HQServerSettings | None = None,
                   stats: GuardStats | None = None) -> uvicorn.Config:
     """uvicorn settings for HQ: TLS, client certificates of ``ca_pem`` optional, TLS
-    extension, and the timeouts and limits of ``settings`` (hq/server_guard.py)."""
+    extension, and the timeouts and limits of ``settings`` (hq/server/guard.py)."""
     settings = settings or HQServerSettings.model_validate({})
     return uvicorn.Config(
         app, host=host, port=port, http=guarded_protocol(settings, stats),
@@ -90,6 +87,11 @@ def apply_settings(deps: HQDeps, settings: HQServerSettings) -> UploadExpiry:
     return UploadExpiry(deps.clips, settings.upload_expiry_every_s)
 
 
+def retention_schedule(deps: HQDeps) -> RetentionSchedule:
+    """The hourly retention run (hq/retention/), not started."""
+    return RetentionSchedule(RetentionRun(deps.retention, deps.clips, deps.audit))
+
+
 def serve(root: Path, host: str, port: int, server_cert: Path, server_key: Path,
           settings: HQServerSettings | None = None) -> None:
     """Run HQ on ``host:port`` with the data folder ``root`` until interrupted."""
@@ -105,6 +107,8 @@ def serve(root: Path, host: str, port: int, server_cert: Path, server_key: Path,
              settings.header_timeout_s, settings.body_timeout_s,
              settings.tls_handshake_timeout_s)
     expiry.start()
+    retention = retention_schedule(deps)
+    retention.start()
     deps.alert_service().start()
     # HQ's own conditions (disk full) become alert threads (hq/alerts/service.py).
     deps.conditions.hooks.append(deps.alert_service().condition_hook)
@@ -112,6 +116,7 @@ def serve(root: Path, host: str, port: int, server_cert: Path, server_key: Path,
         guarded_server(config, settings, stats).run()
     finally:
         expiry.stop()
+        retention.stop()
         deps.alert_service().close()
         for store in (deps.events, deps.clips, deps.audit):
             store.close()

@@ -17,10 +17,10 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
+from hq.accounts.logins import printable
+from hq.accounts.users import User, UserStore
 from hq.api.errors import error_response
-from hq.logins import printable
 from hq.storage import AuditLog, StorageError
-from hq.users import User, UserStore
 
 log = logging.getLogger(__name__)
 

@@ -7,16 +7,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hq.ca import DB_FILE, CertificateAuthority
+from hq.accounts.users import UserStore
 from hq.conditions import HQConditions
-from hq.enrollment import EnrollmentCodes
 from hq.org.store import OrgStore
+from hq.pki.ca import DB_FILE, CertificateAuthority
+from hq.pki.enrollment import EnrollmentCodes
 from hq.storage import LocalClipStore, SqliteAuditLog, SqliteEventStore
+from hq.storage.db.backend import open_data
 from hq.storage.sqlite import private_dir, private_file
-from hq.users import UserStore
 
 if TYPE_CHECKING:
     from hq.alerts.service import AlertService
+    from hq.retention.store import RetentionStore
 
 
 @dataclass
@@ -69,14 +71,27 @@ class HQDeps:
         """Authoring of the organisation, over the events database's connection."""
         return OrgStore.sharing(self.events)
 
+    @functools.cached_property
+    def retention(self) -> RetentionStore:
+        """Retention periods and legal holds, over the events database's connection."""
+        from hq.retention.store import RetentionStore
+
+        return RetentionStore(self.events)
+
     def __post_init__(self) -> None:
         if self.conditions.audit is None:
             self.conditions.audit = self.audit
 
     @classmethod
-    def open(cls, root: Path, deployment: str = "hq") -> HQDeps:
-        """Open (creating on first use) everything under one HQ data folder."""
+    def open(cls, root: Path, deployment: str = "hq", config_file: Path | None = None
+             ) -> HQDeps:
+        """Open (creating on first use) everything under one HQ data folder.
+
+        ``hq.toml`` (or ``config_file``) chooses the database: SQLite files here, or
+        PostgreSQL (hq/storage/db); a schema revision HQ does not know is refused.
+        """
         private_dir(root)  # every database and key below is 0600, every folder 0700
+        open_data(root, config_file)
         ca_dir = root / "ca"
         for db in (root / "enrollment.db", ca_dir / DB_FILE):  # opened without connect()
             private_file(db)

@@ -1,6 +1,6 @@
 """Every refusal of HQ's API as one JSON shape, ``{"error": code, "detail": text}``, with a 4xx.
 
-Domain errors of hq.storage, hq.ca and hq.enrollment map to a status and a stable error
+Domain errors of hq.storage, hq.pki.ca and hq.pki.enrollment map to a status and a stable error
 code here, in one table, so routers just let them propagate.
 """
 
@@ -19,9 +19,10 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hq.api.unit_auth import peer_certificate
-from hq.ca import CAError, CSRRefused, InvalidUnitId, NotAUnitCertificate, UnitRevoked
 from hq.conditions import DISK_FULL, HQConditions
-from hq.enrollment import (
+from hq.pki.ca import CAError, CSRRefused, InvalidUnitId, NotAUnitCertificate, UnitRevoked
+from hq.pki.certs import unit_id_from_cert
+from hq.pki.enrollment import (
     CodeExpired,
     CodeMalformed,
     CodeReused,
@@ -29,7 +30,6 @@ from hq.enrollment import (
     CodeWrongUnit,
     EnrollmentError,
 )
-from hq.pki import unit_id_from_cert
 from hq.storage import (
     AmbiguousId,
     BeyondLength,
@@ -46,6 +46,7 @@ from hq.storage import (
     UploadTooLarge,
     UuidTaken,
 )
+from hq.storage.db.engine import DatabaseUnavailable
 from hq.storage.errors import StorageFull
 
 log = logging.getLogger(__name__)
@@ -73,13 +74,13 @@ ERROR_TABLE: Mapping[type[Exception], tuple[int, str]] = {
     RangeNotSatisfiable: (416, "range_not_satisfiable"),
     StorageFull: (507, "insufficient_storage"),
     StorageError: (400, "storage_refused"),
-    # hq.ca
+    # hq.pki.ca
     NotAUnitCertificate: (401, "not_a_unit"),
     UnitRevoked: (403, "unit_revoked"),
     CSRRefused: (400, "csr_refused"),
     InvalidUnitId: (400, "invalid_unit_id"),
     CAError: (400, "ca_refused"),
-    # hq.enrollment
+    # hq.pki.enrollment
     CodeMalformed: (400, "code_malformed"),
     CodeUnknown: (403, "code_unknown"),
     CodeExpired: (403, "code_expired"),
@@ -116,6 +117,7 @@ class ApiError(Exception):
 
 
 RETRY_AFTER_FULL_S = 60
+RETRY_AFTER_DB_S = 5  # a PostgreSQL restart or failover takes seconds
 
 
 def is_disk_full(exc: BaseException) -> bool:
@@ -132,6 +134,10 @@ def storage_unavailable(conditions: HQConditions, what: str, exc: BaseException)
     if is_disk_full(exc):
         conditions.raise_hq_condition(DISK_FULL, f"{what}: {exc}")
         detail = "HQ's disk is full; nothing of this request was stored, try again later"
+    elif isinstance(exc, DatabaseUnavailable):
+        return ApiError(503, "database_unavailable", "HQ's database is restarting; nothing "
+                        "was stored, try again", headers={"Retry-After": str(RETRY_AFTER_DB_S)},
+                        note=f"{what}: {exc}")
     else:
         detail = "HQ's storage is busy or failing; nothing was stored, try again later"
     return ApiError(503, "storage_unavailable", detail,
@@ -223,6 +229,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(request, exc.status_code, error, str(exc.detail),
                               exc.headers)
 
+    async def on_database_lost(request: Request, exc: Exception) -> JSONResponse:
+        # PostgreSQL restarting or failing over: the open transaction was rolled back by
+        # the server, so the client retries the whole request (hq/storage/db/engine.py).
+        return error_response(request, 503, "database_unavailable",
+                              "HQ's database is restarting; nothing of this request was "
+                              "stored, try again", {"Retry-After": str(RETRY_AFTER_DB_S)},
+                              note=str(exc))
+
+    app.add_exception_handler(DatabaseUnavailable, on_database_lost)
     for cls in DOMAIN_ERRORS:
         app.add_exception_handler(cls, on_domain)
     app.add_exception_handler(ApiError, on_api)

@@ -19,17 +19,17 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
-from hq import roles
+from hq.accounts import roles
+from hq.accounts.users import User, UserStore
 from hq.api.deps import HQDeps
 from hq.api.errors import ApiError, ErrorBody, error_response
-from hq.enrollment import EnrollmentError, issue_for_window
 from hq.org import queries
 from hq.org.errors import OrgConflict, OrgError, OrgForbidden, OrgInvalid, OrgNotFound
 from hq.org.imports import ImportRefused, import_file, template_bytes
 from hq.org.overview import unit_overview
 from hq.org.versions import ConfigVersion, document, versions_of
+from hq.pki.enrollment import EnrollmentError, issue_for_window
 from hq.storage.scope import Scope
-from hq.users import User, UserStore
 
 log = logging.getLogger(__name__)
 

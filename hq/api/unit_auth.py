@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import Request
 
-from hq.ca import CertificateAuthority, NotAUnitCertificate, PeerIdentity
+from hq.pki.ca import CertificateAuthority, NotAUnitCertificate, PeerIdentity
 from hq.storage import SqliteAuditLog, StorageError
 
 log = logging.getLogger(__name__)

@@ -20,15 +20,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSche
 from hq.api.deps import HQDeps
 from hq.api.errors import ApiError, ErrorBody, storage_unavailable
 from hq.api.unit_auth import peer_certificate, unit_dependency
+from hq.clock import utc_now
 from hq.conditions import DISK_FULL
-from hq.pki import (
+from hq.metrics import count_ingest
+from hq.pki.certs import (
     CSRRefused,
     NotAUnitCertificate,
     check_claims,
     check_public_key,
     load_certificate,
     parse_csr,
-    utc_now,
     validate_unit_id,
 )
 from hq.storage import StorageError
@@ -273,6 +274,7 @@ def build_units_router(deps: HQDeps) -> APIRouter:
             raise storage_unavailable(deps.conditions, "events.db", exc) from None
         deps.conditions.clear_hq_condition(DISK_FULL, "events are stored again")
         refused += result.rejected
+        count_ingest(result.accepted, result.duplicates, len(refused))  # hq/metrics.py
         if refused:
             first = refused[0]
             log.warning("unit %s: %d of %d events refused (first %r, %s: %s)", unit_id,

@@ -22,6 +22,7 @@ from hq.api.errors import CHECKSUM_MISMATCH_STATUS, ApiError, ErrorBody, storage
 from hq.api.middleware import TUS_VERSION, UPLOADS_PREFIX
 from hq.api.unit_auth import unit_dependency
 from hq.conditions import DISK_FULL
+from hq.metrics import count_upload
 from hq.storage import ForeignUnit, OffsetConflict, Upload
 from hq.storage.errors import StorageFull
 
@@ -148,6 +149,7 @@ def build_uploads_router(deps: HQDeps) -> APIRouter:
             return Response(status_code=400)
         try:
             new = await run_in_threadpool(clips.append, upload_id, unit_id, offset, chunk)
+            count_upload(len(chunk))  # Prometheus (hq/metrics.py)
         except ForeignUnit as exc:
             raise not_found(upload_id, exc) from None
         except OffsetConflict as exc:

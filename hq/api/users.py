@@ -16,12 +16,17 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from hq import passwords
-from hq import roles as perm
+from hq.accounts import passwords
+from hq.accounts import roles as perm
+from hq.accounts.logins import attempt_login, printable
+from hq.accounts.users import (
+    DEFAULT_TOKEN_TTL,
+    User,
+    UserStore,
+)
 from hq.api.accounts import build_accounts_router
 from hq.api.bearer import ERRORS, Bearer, BearerGate, ErrorBody, Refused, client_of
 from hq.api.deps import HQDeps
-from hq.logins import attempt_login, printable
 from hq.storage import (
     CLIP_DOWNLOAD,
     CLIP_PLAY,
@@ -37,11 +42,6 @@ from hq.storage import (
     parse_range,
 )
 from hq.storage.models import MAX_PAGE
-from hq.users import (
-    DEFAULT_TOKEN_TTL,
-    User,
-    UserStore,
-)
 
 log = logging.getLogger(__name__)
 

@@ -51,6 +51,8 @@ class WindowLive:
     unit_id: str | None = None
     last_event_utc: dt.datetime | None = None
     at: tuple[tuple[str, dt.datetime], ...] = ()
+    # The unit's window state (docs/window-states.md): "closed", "away", or None (open).
+    window_state: str | None = None
 
     def stamp(self, aspect: str) -> dt.datetime | None:
         """The unit time of the event that last set ``aspect``, if any."""
@@ -65,6 +67,7 @@ ASPECT = {
     "counter_opened": "counter", "counter_closed": "counter",
     "rating": "rating",
     "alert_raised": "alert", "alert_cleared": "alert",
+    "window_state": "window",
 }
 
 
@@ -133,6 +136,9 @@ def _apply(live: WindowLive, type_: str, d: dict[str, Any],
         return replace(live, txn_id=None, txn_started=None)
     if type_ in ("counter_opened", "counter_closed"):
         return replace(live, counter_open=type_ == "counter_opened")
+    if type_ == "window_state":
+        state = _s(d, "state")
+        return replace(live, window_state=state if state in ("closed", "away") else None)
     if type_ == "rating":
         if _s(d, "outcome") != "rated":
             return None
@@ -194,6 +200,10 @@ class Tile:
 
 def status_of(live: WindowLive, plan: Plan) -> Status:
     """The one word a tile leads with; the order says which fact wins."""
+    if live.counter_open and live.window_state == "closed":
+        return "closed"  # staff closed the window (or HQ's schedule did)
+    if live.counter_open and live.window_state == "away":
+        return "business"
     if live.staff_id is not None:
         if not live.counter_open:
             return "closed"

@@ -1,6 +1,6 @@
 """The config document a window's units pull (pure): roster, opening hours and rules.
 
-Its format is the unit's :class:`firmware.hq_config.HQConfigDoc`; every document is checked
+Its format is the unit's :class:`firmware.config.from_hq.HQConfigDoc`; every document is checked
 against that model before it is stored, so HQ never serves one the unit would refuse.
 A section is included only when HQ authors it, because a section left out keeps the unit's
 local one (see :func:`build_document`).
@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from firmware.config import RulesConfig
-from firmware.hq_config import HQConfigDoc
+from firmware.config.from_hq import HQConfigDoc
+from firmware.config.unit import RulesConfig
 from hal.badge.uid import hash_badge_uid
 
 from .errors import OrgInvalid, problems_of
@@ -93,7 +93,7 @@ def build_document(version: str, roster: Sequence[dict[str, Any]] | None,
 
 
 SECTIONS = ("roster", "schedule", "rules", "zones")
-# The unit accepts a zones section only with both roles in it (firmware/hq_config.py).
+# The unit accepts a zones section only with both roles in it (firmware/config/from_hq.py).
 ZONE_ROLES = frozenset({"seat", "customer"})
 
 

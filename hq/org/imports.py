@@ -3,13 +3,15 @@ its row number and reason, and nothing written unless every row is good (one tra
 
 Kinds and their columns:
 
-- ``staff``: staff_no, name, badge_uid, home_branch_id, photo_id, active
+- ``staff``: staff_no, name, badge_uid, home_branch_id, photo_id, active, phone, email,
+  im_id (the last three: how alerts reach the staff member; all optional)
 - ``shifts``: window_id, staff_no, start, end and either ``date`` (one dated shift) or
   ``days`` (e.g. ``mon,tue,wed``) with ``valid_from``/``valid_to`` (a weekly template)
 - ``leave``: staff_no, kind (leave|business), start, end (dates, or date and HH:MM), note
 
 A row that names an existing id replaces that record, so importing the same file twice
-changes nothing the second time.
+changes nothing the second time. A staff file without the phone, email or im_id column
+(an older template) leaves those contacts as stored.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from hq.storage.org_schema import STAFF_CONTACT_COLUMNS
 from hq.storage.scope import Scope
 
 from .authority import check_write
@@ -31,7 +34,8 @@ Kind = Literal["staff", "shifts", "leave"]
 KINDS: tuple[Kind, ...] = ("staff", "shifts", "leave")
 
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "staff": ("staff_no", "name", "badge_uid", "home_branch_id", "photo_id", "active"),
+    "staff": ("staff_no", "name", "badge_uid", "home_branch_id", "photo_id", "active",
+              "phone", "email", "im_id"),
     "shifts": ("window_id", "staff_no", "date", "days", "start", "end", "valid_from",
                "valid_to"),
     "leave": ("staff_no", "kind", "start", "end", "note"),
@@ -48,6 +52,9 @@ NOTES = {
     "home_branch_id": "branch id the person belongs to; empty: every branch",
     "photo_id": "photo id shown on the keypad (optional)",
     "active": "true/false (default true); inactive staff are left out of rosters",
+    "phone": "mobile for SMS alerts, E.164 digits with optional +, e.g. +8613800000001",
+    "email": "e-mail address for alert mail (optional)",
+    "im_id": "IM user id (DingTalk/WeCom/Feishu) for IM alerts (optional)",
     "window_id": "window id",
     "date": "YYYY-MM-DD: one dated shift (leave days/valid_* empty)",
     "days": "weekdays mon,tue,...: a weekly template (leave date empty)",
@@ -60,7 +67,9 @@ NOTES = {
 }
 EXAMPLES = {
     "staff": {"staff_no": "1001", "name": "王芳", "badge_uid": "04A1B2C3",
-              "home_branch_id": "B1", "photo_id": "", "active": "true"},
+              "home_branch_id": "B1", "photo_id": "", "active": "true",
+              "phone": "+8613800000001", "email": "wang.fang@bank.example",
+              "im_id": "wangfang"},
     "shifts": {"window_id": "W1", "staff_no": "1001", "date": "", "days": "mon,tue,wed,thu,fri",
                "start": "09:00", "end": "17:00", "valid_from": "2026-12-07",
                "valid_to": "2027-03-31"},
@@ -166,6 +175,7 @@ def import_file(store: OrgStore, kind: str, data: bytes, filename: str = "",
         if key:
             first[key] = row.number
         parsed.append((row.number, item))
+    keep = tuple(c for c in STAFF_CONTACT_COLUMNS if c not in rows[0].cells)
     ids: list[str] = []
     # Rows are written even after a bad one, so every row's reference errors are reported;
     # raising inside the transaction rolls all of them back.
@@ -173,7 +183,7 @@ def import_file(store: OrgStore, kind: str, data: bytes, filename: str = "",
         for number, item in parsed:
             try:
                 check_write(conn, _KIND_OF[type(item)], item, scope or Scope.everything())
-                ids.append(str(_write(conn, item)))
+                ids.append(str(_write(conn, item, keep)))
             except OrgInvalid as exc:
                 errors.extend(RowError(number, p) for p in exc.problems)
             except OrgForbidden as exc:
@@ -187,9 +197,9 @@ def import_file(store: OrgStore, kind: str, data: bytes, filename: str = "",
     return ImportResult(kind, len(parsed), ids, versions)
 
 
-def _write(conn: Any, item: Any) -> str:
+def _write(conn: Any, item: Any, keep: tuple[str, ...] = ()) -> str:
     if isinstance(item, StaffIn):
-        write_staff(conn, item)
+        write_staff(conn, item, keep)
         return item.staff_no
     if isinstance(item, WeeklyShiftIn):
         return write_template(conn, item)

@@ -2,13 +2,14 @@
 
 Every model refuses unknown keys and bounds every field; :func:`check` turns pydantic's
 errors into :class:`~hq.org.errors.OrgInvalid` lines naming the field and the rule. Limits
-mirror what a unit accepts (firmware/config.py, firmware/roster.py) so that nothing
+mirror what a unit accepts (firmware/config/unit.py, firmware/daemon/roster.py) so that nothing
 authored here can produce a config the unit refuses.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -103,6 +104,29 @@ class WindowIn(Strict):
     name: Name
 
 
+_PHONE_SEPARATORS = str.maketrans("", "", " -().")
+PHONE_PATTERN = r"^\+?[0-9]{5,15}$"
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]+$"
+IM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@:+=-]*$"
+
+
+def _phone(v: Any) -> Any:
+    """Spaces, dashes, dots and brackets people type in phone numbers are dropped."""
+    v = _blank_none(v)
+    return v.strip().translate(_PHONE_SEPARATORS) if isinstance(v, str) else v
+
+
+def _email(v: Any) -> Any:
+    v = _blank_none(v)
+    return v.strip() if isinstance(v, str) else v
+
+
+# How an alert reaches the staff member it is about (hq.alerts recipients kind "staff").
+Phone = Annotated[str | None, BeforeValidator(_phone)]
+Email = Annotated[str | None, BeforeValidator(_email)]
+ImId = Annotated[str | None, BeforeValidator(_email)]
+
+
 class StaffIn(Strict):
     staff_no: StaffNo
     name: Name
@@ -111,6 +135,37 @@ class StaffIn(Strict):
     home_branch_id: OptId = None
     photo_id: OptId = None
     active: bool = Field(True, description="Inactive staff are left out of every roster.")
+    phone: Phone = Field(None, description=(
+        "Mobile number for SMS alerts: digits with an optional leading + (E.164, e.g. "
+        "+8613800000001), 5 to 15 digits; spaces, dashes, dots and brackets are dropped."))
+    email: Email = Field(None, max_length=254, description=(
+        "E-mail address for alert mail, name@domain."))
+    im_id: ImId = Field(None, max_length=128, description=(
+        "IM user id or handle (DingTalk userid, WeCom userid, Feishu open_id ...) that the "
+        "{im} of an IM channel URL is filled with; letters, digits and _ . @ : + = -."))
+
+    @field_validator("phone")
+    @classmethod
+    def _phone_rule(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(PHONE_PATTERN, v):
+            raise ValueError("must be digits with an optional leading + (E.164, e.g. "
+                             "+8613800000001), 5 to 15 digits")
+        return v
+
+    @field_validator("email")
+    @classmethod
+    def _email_rule(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(EMAIL_PATTERN, v):
+            raise ValueError("must be an e-mail address like name@bank.example")
+        return v
+
+    @field_validator("im_id")
+    @classmethod
+    def _im_rule(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(IM_PATTERN, v):
+            raise ValueError("must be an IM user id: letters, digits and _ . @ : + = - "
+                             "(no spaces)")
+        return v
 
     @field_validator("badge_uid")
     @classmethod

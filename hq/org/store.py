@@ -10,13 +10,15 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hq.clock import utc_now
+from hq.storage import org_schema
 from hq.storage.models import utc_text
-from hq.storage.org_schema import ORG_SCHEMA
+from hq.storage.org_schema import STAFF_CONTACT_COLUMNS
 from hq.storage.scope import Scope
 from hq.storage.sqlite import SqliteFile
 
@@ -39,10 +41,6 @@ from .models import (
 )
 from .schedule import dated_span, expand_weekly, local_to_utc, template_shift_prefix
 from .versions import ConfigVersion, refresh, served_document
-
-
-def _now(now: dt.datetime | None) -> dt.datetime:
-    return now or dt.datetime.now(dt.UTC)
 
 
 def exists(conn: sqlite3.Connection, table: str, column: str, value: str | None) -> bool:
@@ -101,7 +99,13 @@ def write_window(conn: sqlite3.Connection, w: WindowIn) -> None:
                  "name = excluded.name", [w.window_id, w.hall_id, w.name])
 
 
-def write_staff(conn: sqlite3.Connection, s: StaffIn) -> None:
+_STAFF_COLUMNS = ("name", "home_branch_id", "badge_uid", "photo_id", "active", "phone",
+                  "email", "im_id")
+
+
+def write_staff(conn: sqlite3.Connection, s: StaffIn, keep: Collection[str] = ()) -> None:
+    """Add or replace a staff member; ``keep``: contact columns (phone, email, im_id) an
+    existing record keeps as stored (an import file without those columns)."""
     problems: list[str] = []
     need(conn, problems, "home_branch_id", "branch", "org_branches", "branch_id",
          s.home_branch_id)
@@ -112,12 +116,14 @@ def write_staff(conn: sqlite3.Connection, s: StaffIn) -> None:
             problems.append(f"badge_uid: badge {s.badge_uid} already belongs to staff "
                             f"{other[0]} (one badge, one person)")
     _raise(problems)
+    kept = set(keep) & set(STAFF_CONTACT_COLUMNS)
+    # Column names come from the tuples above, never from user text.
+    updates = ", ".join(f"{c} = excluded.{c}" for c in _STAFF_COLUMNS if c not in kept)
     conn.execute("INSERT INTO org_staff (staff_no, name, home_branch_id, badge_uid, photo_id, "
-                 "active) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (staff_no) DO UPDATE SET "
-                 "name = excluded.name, home_branch_id = excluded.home_branch_id, "
-                 "badge_uid = excluded.badge_uid, photo_id = excluded.photo_id, "
-                 "active = excluded.active",
-                 [s.staff_no, s.name, s.home_branch_id, s.badge_uid, s.photo_id, int(s.active)])
+                 "active, phone, email, im_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                 f"ON CONFLICT (staff_no) DO UPDATE SET {updates}",
+                 [s.staff_no, s.name, s.home_branch_id, s.badge_uid, s.photo_id, int(s.active),
+                  s.phone, s.email, s.im_id])
 
 
 def shift_refs(conn: sqlite3.Connection, window_id: str, staff_no: str) -> None:
@@ -248,7 +254,9 @@ class OrgStore(SqliteFile):
     """Authoring over HQ's events database; each method is one transaction."""
 
     def __init__(self, path: Path) -> None:
-        super().__init__(path, ORG_SCHEMA)
+        super().__init__(path, org_schema.ORG_SCHEMA)
+        with self._lock:  # an older events.db gains the staff contact columns
+            org_schema.add_staff_contact(self._conn)
 
     @classmethod
     def sharing(cls, db: SqliteFile) -> OrgStore:
@@ -257,7 +265,7 @@ class OrgStore(SqliteFile):
         store = cls.__new__(cls)
         store._conn, store._lock = db._conn, db._lock
         with store._lock:  # the events store has a schema of its own; make sure of ours
-            store._conn.executescript(ORG_SCHEMA)
+            org_schema.ensure(store._conn)
         return store
 
     def served_config(self, unit_id: str) -> bytes | None:
@@ -287,7 +295,7 @@ class OrgStore(SqliteFile):
         with self.transaction() as conn:
             check_write(conn, kind, item, scope or Scope.everything())
             made = writer(conn, item)
-            versions = refresh(conn, _now(now))
+            versions = refresh(conn, utc_now(now))
         ident = made if made is not None else getattr(item, key) if key else kind
         return str(ident), versions
 
@@ -303,7 +311,7 @@ class OrgStore(SqliteFile):
                     _drop_instances(conn, ident)
                 if conn.execute(_DELETES[kind], [ident]).rowcount == 0:
                     raise OrgNotFound(f"no {kind} {ident!r}")
-                return refresh(conn, _now(now))
+                return refresh(conn, utc_now(now))
         except sqlite3.IntegrityError:
             raise OrgConflict(f"{kind} {ident!r} is still in use (halls, windows, staff, "
                               "shifts or units refer to it); move or remove those first"
@@ -312,7 +320,7 @@ class OrgStore(SqliteFile):
     def bind(self, unit_id: str, window_id: str, now: dt.datetime | None = None) -> None:
         """Bind a unit to a window (see :func:`bind_unit`)."""
         with self.transaction() as conn:
-            bind_unit(conn, unit_id, window_id, _now(now))
+            bind_unit(conn, unit_id, window_id, utc_now(now))
 
 
 AUTHORING: dict[str, tuple[type[Any], Any, str]] = {

@@ -36,7 +36,7 @@ from .errors import OrgInvalid
 from .models import DEFAULT_SALT, RULE_FIELDS
 from .schedule import opening_hours
 
-# org_zones columns a unit's zone takes (firmware.config.ZoneConfig; identity stays the
+# org_zones columns a unit's zone takes (firmware.config.unit.ZoneConfig; identity stays the
 # unit's default).
 ZONE_FIELDS = ("x0", "y0", "x1", "y1", "enter_dwell_s", "exit_hold_s")
 

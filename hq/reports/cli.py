@@ -86,7 +86,12 @@ def _seed(args: argparse.Namespace) -> int:
         print(f"cannot seed: {args.data / 'events.db'} exists; seed an empty data folder",
               file=sys.stderr)
         return 2
-    counts = seed(args.data, spec)
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("seeding (unit-months stored)", total=None)
+        counts = seed(args.data, spec,
+                      lambda done, total: bar.update(task, completed=done, total=total))
     print(f"seeded {counts['windows']} windows, {counts['shifts']} shifts, "
           f"{counts['events']} events into {args.data}")
     return 0

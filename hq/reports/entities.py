@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
+from . import wstate_table
 from .hist import bin_of
 from .periods import local_day, split_by_day
 from .rollup import Contribution, add
@@ -177,7 +178,10 @@ def shift(conn: sqlite3.Connection, shift_id: str) -> Contribution:
     :data:`LEAVE_SHARE` of the shift; else
     present if a session overlaps it, late if the first such login is more than
     :data:`ATTENDANCE_GRACE_S` after the start, left early if the last logout is more
-    than that before the end (a session still open is not early).
+    than that before the end (a session still open is not early). Time the staff
+    member's window reported *away on business* (docs/window-states.md) counts as
+    business: a shift without a session but mostly away is ``business_n``, and a logout
+    followed by away until the end is not leaving early.
     """
     c: Contribution = {}
     s = conn.execute("SELECT * FROM org_shifts WHERE shift_id = ?", [shift_id]).fetchone()
@@ -207,6 +211,9 @@ def shift(conn: sqlite3.Connection, shift_id: str) -> Contribution:
         "login_utc < ? AND (logout_utc IS NULL OR logout_utc > ?)",
         [staff, s["end_utc"], s["start_utc"]]).fetchall()
     if not sessions:
+        if wstate_table.away_seconds(conn, staff, start, end) >= LEAVE_SHARE * (
+                end - start).total_seconds():
+            add(c, day, w, staff, "business_n")
         return c
     add(c, day, w, staff, "present_n")
     first = min(parse_utc(r[0]) for r in sessions)
@@ -214,6 +221,8 @@ def shift(conn: sqlite3.Connection, shift_id: str) -> Contribution:
         add(c, day, w, staff, "late_n")
     if all(r[1] for r in sessions):
         last = max(parse_utc(r[1]) for r in sessions)
-        if (end - last).total_seconds() > ATTENDANCE_GRACE_S:
+        gone = (end - last).total_seconds()
+        if gone > ATTENDANCE_GRACE_S and gone - wstate_table.away_seconds(
+                conn, staff, last, end) > ATTENDANCE_GRACE_S:
             add(c, day, w, staff, "early_n")
     return c

@@ -60,6 +60,13 @@ class Figures:
     session_s: float
     scheduled_s: float
     closed_s: float
+    # Time in each window state (docs/window-states.md), from the units' window_state events.
+    state_open_s: float = 0.0
+    state_closed_s: float = 0.0
+    state_away_s: float = 0.0
+    # Queue threshold episodes (hq/reports/queue_events.py) and seconds over the threshold.
+    queue_alerts: int = 0
+    queue_over_s: float = 0.0
 
     @property
     def off_seat_min(self) -> float:
@@ -101,7 +108,11 @@ def figures_of(key: str, label: str, branch: str, m: Metrics) -> Figures:
         absent=max(0, shifts - present - leave - business), on_leave=leave,
         business=business, attendance_pct=_pct(present, shifts - leave - business),
         session_s=round(m.get("session_s", 0.0), 3),
-        scheduled_s=round(m.get("sched_s", 0.0), 3), closed_s=round(m.get("closed_s", 0.0), 3))
+        scheduled_s=round(m.get("sched_s", 0.0), 3), closed_s=round(m.get("closed_s", 0.0), 3),
+        state_open_s=round(m.get("ws_open_s", 0.0), 3),
+        state_closed_s=round(m.get("ws_closed_s", 0.0), 3),
+        state_away_s=round(m.get("ws_away_s", 0.0), 3),
+        queue_alerts=_i(m, "q_alert_n"), queue_over_s=round(m.get("q_over_s", 0.0), 3))
 
 
 @dataclass(frozen=True)

@@ -23,19 +23,10 @@ from hq.storage.models import parse_utc, utc_text
 from sync.schema import EventEnvelope
 
 from . import entities
+from .event_fields import number_of, text_of
 from .periods import local_day
 from .rollup import Contribution, add, apply_delta, settle
 from .schema import ensure_schema
-
-
-def _s(d: dict[str, Any], key: str) -> str | None:
-    v = d.get(key)
-    return v if isinstance(v, str) and v else None
-
-
-def _n(d: dict[str, Any], key: str) -> float | None:
-    v = d.get(key)
-    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
 
 
 def apply(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None) -> None:
@@ -48,8 +39,8 @@ def apply(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None) -
     kind = env.type
     _synced(conn, env, window_id)
     if kind in ("transaction_started", "transaction_ended") or (
-            kind == "rating" and _s(d, "txn_id")):
-        txn_id = _s(d, "txn_id")
+            kind == "rating" and text_of(d, "txn_id")):
+        txn_id = text_of(d, "txn_id")
         if txn_id:
             settle(conn, f"txn:{env.unit_id}:{txn_id}",
                    entities.transaction(conn, env.unit_id, txn_id))
@@ -75,7 +66,7 @@ def _synced(conn: sqlite3.Connection, env: EventEnvelope, window_id: str) -> Non
 def _point(conn: sqlite3.Connection, env: EventEnvelope, window_id: str) -> None:
     d, c = env.data, Contribution()
     day = local_day(env.utc, entities.window_tz(conn, window_id))
-    staff = _s(d, "staff_id")
+    staff = text_of(d, "staff_id")
     if env.type == "rating":
         rating = d.get("rating")
         if d.get("outcome") == "rated" and isinstance(rating, int):
@@ -85,7 +76,7 @@ def _point(conn: sqlite3.Connection, env: EventEnvelope, window_id: str) -> None
     if env.type in ("rating", "key_ignored") and d.get("suspect") is True:
         add(c, day, window_id, staff, "e_suspect")
     if env.type == "alert_raised":
-        alert = _s(d, "alert") or "other"
+        alert = text_of(d, "alert") or "other"
         level = d.get("level") if isinstance(d.get("level"), int) else 0
         add(c, day, window_id, staff, f"e_alert_{alert}")
         add(c, day, window_id, staff, f"e_alert_{alert}_l{level}")
@@ -94,7 +85,7 @@ def _point(conn: sqlite3.Connection, env: EventEnvelope, window_id: str) -> None
 
 def _absence(conn: sqlite3.Connection, env: EventEnvelope, window_id: str, utc: str) -> None:
     d = env.data
-    absence_id = _s(d, "absence_id")
+    absence_id = text_of(d, "absence_id")
     if absence_id is None:
         return
     if env.type == "absence_started":
@@ -105,11 +96,11 @@ def _absence(conn: sqlite3.Connection, env: EventEnvelope, window_id: str, utc: 
             "(unit_id, absence_id) DO UPDATE SET start_utc = excluded.start_utc, "
             "counter_open = excluded.counter_open, clip_id = excluded.clip_id, "
             "staff_no = COALESCE(rpt_absences.staff_no, excluded.staff_no)",
-            [env.unit_id, absence_id, _s(d, "staff_id"), window_id, utc,
+            [env.unit_id, absence_id, text_of(d, "staff_id"), window_id, utc,
              int(counter_open) if isinstance(counter_open, bool) else None,
-             _s(d, "clip_id")])
+             text_of(d, "clip_id")])
     else:
-        duration = _n(d, "duration_s") or 0.0
+        duration = number_of(d, "duration_s") or 0.0
         start = utc_text(env.utc - dt.timedelta(seconds=duration))
         level = d.get("max_level") if isinstance(d.get("max_level"), int) else 0
         conn.execute(
@@ -119,7 +110,7 @@ def _absence(conn: sqlite3.Connection, env: EventEnvelope, window_id: str, utc: 
             "duration_s = excluded.duration_s, max_level = excluded.max_level, "
             "start_utc = COALESCE(rpt_absences.start_utc, excluded.start_utc), "
             "staff_no = COALESCE(rpt_absences.staff_no, excluded.staff_no)",
-            [env.unit_id, absence_id, _s(d, "staff_id"), window_id, start, utc,
+            [env.unit_id, absence_id, text_of(d, "staff_id"), window_id, start, utc,
              duration, level])
     settle(conn, f"abs:{env.unit_id}:{absence_id}",
            entities.absence(conn, env.unit_id, absence_id))
@@ -127,7 +118,7 @@ def _absence(conn: sqlite3.Connection, env: EventEnvelope, window_id: str, utc: 
 
 def _session(conn: sqlite3.Connection, env: EventEnvelope, window_id: str, utc: str) -> None:
     d = env.data
-    session_id, staff = _s(d, "session_id"), _s(d, "staff_id")
+    session_id, staff = text_of(d, "session_id"), text_of(d, "staff_id")
     if session_id is None:
         return
     old = conn.execute("SELECT login_utc, logout_utc FROM rpt_sessions WHERE unit_id = ? "
@@ -139,7 +130,7 @@ def _session(conn: sqlite3.Connection, env: EventEnvelope, window_id: str, utc: 
             "login_utc = excluded.login_utc, staff_no = excluded.staff_no",
             [env.unit_id, session_id, staff, window_id, utc])
     else:
-        duration = _n(d, "duration_s")
+        duration = number_of(d, "duration_s")
         login = utc_text(env.utc - dt.timedelta(seconds=duration)) if duration else None
         conn.execute(
             "INSERT INTO rpt_sessions (unit_id, session_id, staff_no, window_id, login_utc, "

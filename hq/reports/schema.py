@@ -14,6 +14,7 @@ their events; ``rpt_score_*`` hold scoring rules and managers' inputs. Triggers 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
 _TABLE = {"shift": "org_shifts", "leave": "org_leave"}
 
@@ -80,3 +81,16 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
         for statement in STATEMENTS:
             conn.execute(statement)
     _READY[id(conn)] = conn
+
+
+def ensure_tables(conn: sqlite3.Connection, statements: Sequence[str],
+                  ready: dict[int, sqlite3.Connection]) -> None:
+    """Run ``statements`` (CREATE ... IF NOT EXISTS) once per connection, ``ready``
+    remembering which; safe inside an open transaction."""
+    if ready.get(id(conn)) is conn:
+        return
+    if len(ready) > 64:
+        ready.clear()
+    for statement in statements:
+        conn.execute(statement)
+    ready[id(conn)] = conn

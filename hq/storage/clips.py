@@ -21,6 +21,8 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from sync.durable import fsync_dir
+
 from .errors import (
     AmbiguousId,
     BeyondLength,
@@ -74,14 +76,6 @@ _FREE = threading.Lock()  # stands for "no chunk in flight" in _expire_locked
 
 def _now() -> str:
     return _utc_text(dt.datetime.now(dt.UTC))
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _hash_prefix(path: Path, size: int) -> hashlib._Hash:
@@ -286,18 +280,18 @@ class LocalClipStore:
         return len(stale)
 
     def delete(self, unit_id: str, clip_id: str) -> bool:
-        """Delete a completed clip (retention); False if HQ holds no such clip.
+        """Remove a completed clip (its bytes and its row); False if HQ holds no such clip.
 
-        The row goes first (in one transaction with the tombstone), so no reader finds a
-        clip whose file is gone; a file left by a crash right after is removed at start-up.
-        The upload stays as a tombstone (``deleted``): a unit announcing the clip again is
-        told HQ has it, rather than asked to send back what retention removed.
+        Used by retention (hq/retention/), which has checked legal holds and written the
+        audit record first. The upload row stays as a tombstone (``deleted``): a unit
+        announcing the clip again is told HQ has it, rather than asked to send back what
+        retention removed.
         """
         check_unit_id(unit_id)
         check_clip_id(clip_id)
         with self._lock:
-            row = self._conn.execute("SELECT upload_id FROM clips WHERE unit_id = ? "
-                                     "AND clip_id = ?", [unit_id, clip_id]).fetchone()
+            row = self._conn.execute("SELECT upload_id FROM clips WHERE unit_id = ? AND "
+                                     "clip_id = ?", [unit_id, clip_id]).fetchone()
             if row is None:
                 return False
             self._conn.execute("BEGIN IMMEDIATE")
@@ -310,8 +304,10 @@ class LocalClipStore:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
-        with contextlib.suppress(FileNotFoundError):
-            (self._clips / row["upload_id"]).unlink()
+            # After the commit: a crash in between leaves an unreferenced file, never a
+            # row pointing at missing bytes.
+            with contextlib.suppress(FileNotFoundError):
+                (self._clips / row["upload_id"]).unlink()
         log.info("clip %s of %s deleted", clip_id, unit_id)
         return True
 
@@ -402,8 +398,8 @@ class LocalClipStore:
         part = self._partial / upload_id
         if part.exists():
             os.replace(part, final)
-            _fsync_dir(self._clips)
-            _fsync_dir(self._partial)
+            fsync_dir(self._clips)
+            fsync_dir(self._partial)
         now = _now()
         self._conn.execute("BEGIN IMMEDIATE")
         try:

@@ -42,7 +42,7 @@ _SELECT = (
 # What binding an unvalidated value raises: an int past int64 (OverflowError), NaN into a
 # NOT NULL REAL (IntegrityError), a datetime out of range (ValueError/OverflowError).
 # Disk full and I/O errors (OperationalError) are not among them: they fail the batch.
-_UNSTORABLE = (OverflowError, ValueError, TypeError, sqlite3.IntegrityError,
+_UNSTORABLE = (OverflowError, ValueError, TypeError, sqlite3.IntegrityError, sqlite3.DataError,
                sqlite3.InterfaceError)
 
 

@@ -14,7 +14,10 @@ status it posts (``POST /v1/units/status``). Written by :mod:`hq.org`.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+
+log = logging.getLogger(__name__)
 
 ORG_SCHEMA = """
 CREATE TABLE IF NOT EXISTS org_branches (
@@ -41,7 +44,8 @@ CREATE INDEX IF NOT EXISTS org_unit_windows_window ON org_unit_windows (window_i
 CREATE TABLE IF NOT EXISTS org_staff (
     staff_no TEXT PRIMARY KEY, name TEXT NOT NULL,
     home_branch_id TEXT REFERENCES org_branches (branch_id),
-    badge_uid TEXT, photo_id TEXT, active INTEGER NOT NULL DEFAULT 1
+    badge_uid TEXT, photo_id TEXT, active INTEGER NOT NULL DEFAULT 1,
+    phone TEXT, email TEXT, im_id TEXT
 );
 CREATE TABLE IF NOT EXISTS org_shifts (
     shift_id TEXT PRIMARY KEY,
@@ -107,6 +111,32 @@ CREATE TABLE IF NOT EXISTS unit_status (
     clock_synced INTEGER, config_etag TEXT
 );
 """
+
+
+# Columns added to org_staff after its first release: how an alert reaches the staff
+# member it is about. CREATE TABLE above has them for new files; older files get them here.
+STAFF_CONTACT_COLUMNS = ("phone", "email", "im_id")
+
+
+def add_staff_contact(conn: sqlite3.Connection) -> list[str]:
+    """Add the contact columns an older ``org_staff`` lacks (idempotent); returns those added.
+
+    One small step on its own so that it can become a migration revision as it stands.
+    Safe inside an open transaction (ALTER TABLE ADD COLUMN, no executescript).
+    """
+    have = {r[1] for r in conn.execute("PRAGMA table_info(org_staff)")}
+    added = [c for c in STAFF_CONTACT_COLUMNS if have and c not in have]
+    for column in added:  # names from the tuple above, never user text
+        conn.execute(f"ALTER TABLE org_staff ADD COLUMN {column} TEXT")
+    if added:
+        log.info("org_staff upgraded in place: added contact column(s) %s", ", ".join(added))
+    return added
+
+
+def ensure(conn: sqlite3.Connection) -> None:
+    """Create the organisation's tables if missing and bring older ones up to date."""
+    conn.executescript(ORG_SCHEMA)
+    add_staff_contact(conn)
 
 
 def window_of_unit(conn: sqlite3.Connection, unit_id: str) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 from hq.alerts import ingest as alerts_ingest
 from hq.live import store as live
 from hq.org import unit_state
+from hq.reports import states_ingest
 from hq.reports.ingest import apply as apply_reports
 from sync.schema import EventEnvelope
 
@@ -113,6 +114,7 @@ def project(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None)
                 [env.unit_id, clip_id, env.type.removeprefix("clip_"), _str(d, "sha256"),
                  _int(d, "size"), _float(d, "duration_s"), utc])
     apply_reports(conn, env, window_id)
+    states_ingest.apply(conn, env, window_id)
 
 
 def _started(conn: sqlite3.Connection, env: EventEnvelope, txn_id: str, utc: str,

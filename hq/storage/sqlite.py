@@ -8,6 +8,9 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
+
+from .db.engine import PgConnection, routed
 
 PRIVATE_FILE, PRIVATE_DIR = 0o600, 0o700
 
@@ -44,7 +47,13 @@ def connect(path: Path) -> sqlite3.Connection:
     FULL because in WAL mode NORMAL may lose an acknowledged commit on power loss, and
     HQ acknowledging an event it then loses would break exactly-once.
     ``check_same_thread`` is off: callers serialise access with their own lock.
+
+    A file that HQ's config placed in PostgreSQL (:func:`hq.storage.db.engine.route`) opens
+    its PostgreSQL schema instead, behind the same surface.
     """
+    target = routed(path)
+    if target is not None:
+        return cast(sqlite3.Connection, PgConnection(target))
     private_file(path)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
     conn.row_factory = sqlite3.Row

@@ -18,9 +18,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hq.accounts.roles import FIGURES
+from hq.accounts.users import User, UserStore
 from hq.api.deps import HQDeps
-from hq.roles import FIGURES
-from hq.users import User, UserStore
 from hq.web.auth import LoginRequired, PageError, WebContext, require, wants_html
 from hq.web.i18n import gettext_for
 from hq.web.render import STATIC_DIR, language_of, render
@@ -37,20 +37,21 @@ _PAGE_HEADERS = [(b"content-security-policy", CSP.encode()),
 
 def page_routers(deps: HQDeps) -> list[APIRouter]:
     """Every page router; each part of HQ adds its ``build_X_router(deps)`` here."""
-    from hq.web.alerts import build_alerts_router
-    from hq.web.alerts_policy import build_alerts_policy_router
-    from hq.web.audit_page import build_audit_router
-    from hq.web.clips_page import build_clips_page_router
-    from hq.web.dashboard import build_dashboard_router
-    from hq.web.event_counts import build_event_counts_router
+    from hq.web.admin.audit import build_audit_router
+    from hq.web.admin.org_pages import build_org_pages_router
+    from hq.web.admin.users import build_users_admin_router
+    from hq.web.alerts.pages import build_alerts_router
+    from hq.web.alerts.policy import build_alerts_policy_router
+    from hq.web.live.dashboard import build_dashboard_router
+    from hq.web.live.event_counts import build_event_counts_router
+    from hq.web.live.units import build_units_router
+    from hq.web.live.windows import build_windows_router
     from hq.web.login import build_login_router
-    from hq.web.org_pages import build_org_pages_router
-    from hq.web.reports import build_reports_router
-    from hq.web.reports_inputs import build_reports_inputs_router
-    from hq.web.transactions import build_transactions_router
-    from hq.web.units import build_units_router
-    from hq.web.users_admin import build_users_admin_router
-    from hq.web.windows import build_windows_router
+    from hq.web.reports.inputs import build_reports_inputs_router
+    from hq.web.reports.pages import build_reports_router
+    from hq.web.transactions.clips import build_clips_page_router
+    from hq.web.transactions.legal_hold import build_legal_hold_router
+    from hq.web.transactions.pages import build_transactions_router
 
     return [
         build_login_router(),
@@ -59,6 +60,7 @@ def page_routers(deps: HQDeps) -> list[APIRouter]:
         build_org_pages_router(deps),
         build_dashboard_router(deps),
         build_transactions_router(deps),
+        build_legal_hold_router(deps),
         build_clips_page_router(deps),
         build_windows_router(deps),
         build_event_counts_router(deps),

@@ -19,8 +19,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from hq.accounts.users import User, UserStore
 from hq.api.deps import HQDeps
-from hq.users import User, UserStore
+from hq.clock import utc_now
 from hq.web.render import CSRF_FIELD
 
 log = logging.getLogger(__name__)
@@ -32,17 +33,13 @@ CSRF_HEADER = "x-csrf-token"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 @dataclass
 class WebContext:
     """What the page routers share, kept on ``app.state.web``."""
 
     deps: HQDeps
     users: UserStore
-    clock: Callable[[], dt.datetime] = field(default=_utcnow)
+    clock: Callable[[], dt.datetime] = field(default=utc_now)
 
 
 class LoginRequired(Exception):

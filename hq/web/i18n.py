@@ -22,7 +22,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-from hq.users import DEFAULT_LANGUAGE, LANGUAGES
+from hq.accounts.users import DEFAULT_LANGUAGE, LANGUAGES
 
 log = logging.getLogger(__name__)
 

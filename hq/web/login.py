@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from hq.logins import attempt_login
-from hq.users import LANGUAGES, User
+from hq.accounts.logins import attempt_login
+from hq.accounts.users import LANGUAGES, User
 from hq.web.auth import (
     LANG_COOKIE,
     LOGIN_COOKIE,

@@ -9,7 +9,6 @@ unchanged. Undefined template variables are errors (StrictUndefined), not blanks
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,17 +18,14 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from hq import roles
-from hq.users import User
+from hq.accounts import roles
+from hq.accounts.users import User
+from hq.text import visible
 from hq.web.i18n import LANGUAGE_NAMES, gettext_for, local_time, ngettext_for, pick_language
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 CSRF_FIELD = "csrf_token"
-
-# Characters that change how text around them is shown, or are not shown at all.
-_HIDDEN = {"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"}
-_KEEP = {"\n", "\t"}
 
 
 @dataclass(frozen=True)
@@ -55,16 +51,6 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/users", "Users", roles.MANAGE_USERS),
     NavItem("/audit", "Audit log", roles.READ_AUDIT),
 )
-
-
-def visible(value: Any) -> Any:
-    """Text with control/format/bidi characters replaced by ``[U+XXXX]``; else unchanged."""
-    if isinstance(value, Markup) or not isinstance(value, str):
-        return value
-    if value.isprintable():
-        return value
-    return "".join(c if c in _KEEP or unicodedata.category(c) not in _HIDDEN
-                   else f"[U+{ord(c):04X}]" for c in value)
 
 
 def _environment() -> jinja2.Environment:

@@ -193,7 +193,7 @@ def build_project_wheel(dest: Path) -> Path:
 def default_config() -> str:
     """docs/unit.example.toml with the appliance's model folder; validated here."""
     sys.path.insert(0, str(ROOT))
-    from firmware.config import parse_config
+    from firmware.config.unit import parse_config
 
     text = (ROOT / "docs" / "unit.example.toml").read_text()
     if "vision" in tomllib.loads(text):

@@ -17,8 +17,8 @@ from typing import Any
 import av
 import numpy as np
 
-from hq.embedded import EmbeddedHQ
-from hq.enrollment import issue_for_window
+from hq.pki.enrollment import issue_for_window
+from hq.server.embedded import EmbeddedHQ
 from sync.enroll import enroll
 from sync.hq_client import HQClient
 from sync.identity import UnitIdentity

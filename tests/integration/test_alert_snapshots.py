@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from firmware.clock import MediaClock
-from firmware.config import SyncConfig, parse_config
-from firmware.runner import open_unit
-from firmware.snapshots import save_durably, stamp_text, stamped_jpeg
-from firmware.sync_runner import SyncRunner
+from firmware.config.unit import SyncConfig, parse_config
+from firmware.daemon.snapshots import save_durably, stamp_text, stamped_jpeg
+from firmware.syncd.runner import SyncRunner
+from firmware.system.clock import MediaClock
+from firmware.wiring.runner import open_unit
 from sync.hq_client import HQClient
 from sync.outbox import Outbox
 from tests.hq_server import running_hq

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import requests
 
+from hq.accounts.users import Contact
 from hq.storage.scope import Scope
-from hq.users import Contact
 from tests.alerts_receivers import HttpReceiver
 from tests.alerts_support import off_seat, seed_org
 from tests.hq_server import HQServer, running_hq

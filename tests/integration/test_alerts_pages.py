@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hq.alerts import policy_store
-from hq.embedded import EmbeddedHQ, running_hq
+from hq.server.embedded import EmbeddedHQ, running_hq
 from hq.storage.scope import Scope
 from tests.alerts_support import off_seat, seed_org
 from tests.hq_web_support import page_session, post_form

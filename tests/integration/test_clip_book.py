@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from audio.encoder import AacEncoder
-from firmware.clips import ClipBook
-from firmware.clock import UnitClock
+from firmware.daemon.clips import ClipBook
 from firmware.recorder import RecorderError
 from firmware.recorder.writer import ClipWriter
 from firmware.store import EventContext, Store
+from firmware.system.clock import UnitClock
 from hal.camera.base import Packet
 from hal.camera.file import FileCamera
 from hal.mic.silent import SilentMicrophone

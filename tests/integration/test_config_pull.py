@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from firmware.clock import MediaClock, UnitClock
-from firmware.config import SyncConfig, UnitConfig, parse_config
-from firmware.hq_config import ConfigInbox
-from firmware.runner import open_unit
+from firmware.config.from_hq import ConfigInbox
+from firmware.config.unit import SyncConfig, UnitConfig, parse_config
 from firmware.store import EventContext, Store
-from firmware.sync_runner import SyncRunner
+from firmware.syncd.runner import SyncRunner
+from firmware.system.clock import MediaClock, UnitClock
+from firmware.wiring.runner import open_unit
 from sync.hq_client import HQClient
 from sync.outbox import Outbox
 from tests.hq_server import HQServer, running_hq

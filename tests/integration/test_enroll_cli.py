@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware.cli import main
+from firmware.cli.app import main
 from hq.cli import main as hq_main
 from sync.hq_client import HQClient
 from sync.identity import UnitIdentity
@@ -59,7 +59,7 @@ def test_reused_code_fails_cleanly(hq: HQServer, tmp_path: Path,
 
 def test_wrong_ca_file_is_refused_before_sending_the_code(
         hq: HQServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from hq.ca import CertificateAuthority
+    from hq.pki.ca import CertificateAuthority
 
     other = CertificateAuthority.create(tmp_path / "other", "other")
     (tmp_path / "other.pem").write_bytes(other.cert_pem)
@@ -69,7 +69,7 @@ def test_wrong_ca_file_is_refused_before_sending_the_code(
 
 
 def test_first_admin_from_the_cli(hq: HQServer, capsys: pytest.CaptureFixture[str]) -> None:
-    from hq.users import UserStore
+    from hq.accounts.users import UserStore
 
     data = str(hq.root / "data")
     assert hq_main(["user-add", "--data", data, "--username", "root-admin", "--role", "admin",

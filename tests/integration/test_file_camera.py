@@ -110,16 +110,13 @@ def test_record_stream_is_scaled_to_fit(tmp_path: Path) -> None:
     assert first.image.shape == (180, 320, 3)
 
 
-def test_720p_is_encoded_well_above_real_time(tmp_path: Path) -> None:
+def test_720p_is_encoded_whole(tmp_path: Path) -> None:
+    # Its speed is a bench figure (bench/bench_unit.py records 720p), not a timed test.
     src = bars_video(tmp_path / "hd.mp4", 2.0, fps=30, width=1280, height=720)
     cam = FileCamera(src)
-    began = time.perf_counter()
     captures = run(cam)
-    elapsed = time.perf_counter() - began
     assert len(packets_of(captures)) == 60
     assert (cam.video_info.width, cam.video_info.height) == (1280, 720)
-    # Typically 5-6x on 2 cores; 1.5x leaves room for a loaded test machine.
-    assert 2.0 / elapsed > 1.5, f"{2.0 / elapsed:.1f}x real time"
 
 
 def test_realtime_paces_by_timestamps_on_the_clock(tmp_path: Path) -> None:

@@ -20,13 +20,13 @@ import requests
 
 from hq.api.app import OPENAPI_URL
 from hq.api.units import etag_of
-from hq.enrollment import generate_code
+from hq.pki.enrollment import generate_code
 from hq.storage.scope import Scope
 from tests.hq_api_support import HQ, LIMITS, enrolled, event, hq_fixture, identity, raw_request, tls
 
 ALL = Scope.everything()  # these tests are about storage, not scope
 
-hq = hq_fixture()
+hq = hq_fixture(backends=True)
 
 
 # ---- enrollment -------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import requests
 from sync.identity import UnitIdentity
 from tests.hq_api_support import HQ, LIMITS, MAX_CLIP, TUS, enrolled, hq_fixture, raw_request, tls
 
-hq = hq_fixture()
+hq = hq_fixture(backends=True)
 
 
 # ---- helpers -------------------------------------------------------------------------------

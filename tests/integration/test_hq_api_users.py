@@ -14,11 +14,12 @@ import pytest
 import requests
 
 from hq.api.users import build_users_router
+from hq.storage.db.engine import routed
 from hq.storage.scope import Scope
 from tests.hq_api_support import hq_fixture
 from tests.hq_users_support import HQ, PW, users_hq
 
-hq = hq_fixture(users_hq)
+hq = hq_fixture(users_hq, backends=True)
 
 
 # ---- tokens ---------------------------------------------------------------------------
@@ -52,7 +53,9 @@ def test_logout_revokes_the_token(hq: HQ) -> None:
 
 def test_default_user_store_lives_beside_the_config_folder(hq: HQ) -> None:
     build_users_router(hq.deps)
-    assert (hq.deps.config_dir.parent / "users.db").exists()
+    users_db = hq.deps.config_dir.parent / "users.db"
+    target = routed(users_db)  # on PostgreSQL: that file's schema, hq_users
+    assert users_db.exists() if target is None else target.schema == "hq_users"
 
 
 def test_disabled_user_cannot_log_in_and_loses_its_tokens(hq: HQ) -> None:

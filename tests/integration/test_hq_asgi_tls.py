@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import uvicorn
 
-from hq.asgi_tls import TLSExtensionH11Protocol
-from hq.ca import CAError, CertificateAuthority
+from hq.pki.ca import CAError, CertificateAuthority
+from hq.server.tls import TLSExtensionH11Protocol
 from sync.identity import UnitIdentity
 from tests.conftest import wait_for
 

@@ -13,7 +13,7 @@ import requests
 
 from tests.hq_api_support import HQ, enrolled, event, hq_fixture, tls
 
-hq = hq_fixture()
+hq = hq_fixture(backends=True)
 
 # Each poison: (what to change in a good event, the field HQ must name). Raw JSON text is
 # used where Python's json would not write the value (NaN) or the value's type matters.

@@ -29,10 +29,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from hq.accounts.users import UserStore
 from hq.api.deps import HQDeps
-from hq.embedded import running_hq
-from hq.server_settings import HQServerSettings
-from hq.users import UserStore
+from hq.server.embedded import running_hq
+from hq.server.settings import HQServerSettings
 from sync.identity import UnitIdentity
 
 NOFILE = 256

@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from hq.conditions import DISK_FULL
-from hq.embedded import EmbeddedHQ, running_hq
+from hq.server.embedded import EmbeddedHQ, running_hq
 from tests.hq_api_support import enrolled, event, tls
 
 TUS = {"Tus-Resumable": "1.0.0"}

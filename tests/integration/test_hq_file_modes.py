@@ -15,7 +15,7 @@ from pathlib import Path
 import requests
 
 from hq.cli import main as hq_main
-from hq.embedded import running_hq
+from hq.server.embedded import running_hq
 from hq.storage.sqlite import private_file
 from tests.hq_api_support import enrolled, event, tls
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from hq.embedded import EmbeddedHQ, running_hq
+from hq.server.embedded import EmbeddedHQ, running_hq
 from hq.storage.scope import Scope
 from tests.hq_web_support import browser, login_response
 

@@ -31,8 +31,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.core import NotSet
 
-from hq.embedded import EmbeddedHQ, running_hq
-from hq.users import UserStore
+from hq.accounts.users import UserStore
+from hq.server.embedded import EmbeddedHQ, running_hq
 from sync.identity import UnitIdentity
 from sync.schema import EventEnvelope
 

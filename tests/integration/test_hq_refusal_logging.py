@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 import requests
 
+from hq.accounts.users import UserStore
 from hq.api.deps import HQLimits
 from hq.storage import ForeignUnit
-from hq.users import UserStore
 from sync.identity import UnitIdentity
 from sync.schema import EventEnvelope
 from tests.hq_server import HQServer, running_hq

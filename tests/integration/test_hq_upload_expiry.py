@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from hq.embedded import EmbeddedHQ, running_hq
+from hq.server.embedded import EmbeddedHQ, running_hq
 from hq.storage import DEFAULT_MAX_OPEN_UPLOADS
 from tests.hq_api_support import enrolled, tls
 

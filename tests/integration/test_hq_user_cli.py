@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from hq.accounts.users import UserStore
 from hq.cli import main
 from hq.storage import SqliteAuditLog
-from hq.users import UserStore
 
 PW = "a long enough password"
 

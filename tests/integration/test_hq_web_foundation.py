@@ -1,6 +1,6 @@
 """HQ's page foundation over real HTTPS: login form, session cookie, CSRF, language, docs.
 
-One embedded HQ (hq/embedded.py, real uvicorn and TLS) for the module; users are made in
+One embedded HQ (hq/server/embedded.py, real uvicorn and TLS) for the module; users are made in
 its own users.db; requests.Session plays the browser.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from hq.embedded import EmbeddedHQ, running_hq
+from hq.server.embedded import EmbeddedHQ, running_hq
 from hq.storage.scope import Scope
 from tests.hq_web_support import HTML, browser, csrf, login_response, page_session, post_form
 

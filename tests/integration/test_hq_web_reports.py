@@ -14,7 +14,7 @@ import requests
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from hq.embedded import EmbeddedHQ, running_hq
+from hq.server.embedded import EmbeddedHQ, running_hq
 from hq.storage.scope import Scope
 from tests import reports_fixture as fx
 from tests.hq_web_support import page_session, post_form

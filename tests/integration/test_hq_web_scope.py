@@ -22,9 +22,9 @@ from typing import Literal
 import pytest
 import requests
 
-from hq import roles
-from hq.embedded import EmbeddedHQ, running_hq
-from hq.roles import allowed
+from hq.accounts import roles
+from hq.accounts.roles import allowed
+from hq.server.embedded import EmbeddedHQ, running_hq
 from hq.storage.scope import Scope
 from tests.hq_scope_support import seed_transactions, seed_tree
 from tests.hq_web_support import page_session
@@ -43,7 +43,7 @@ class Case:
     name: str
     kind: Literal["page", "api"]
     path: str  # may use {unit}, {txn}, {branch}
-    permission: str  # from hq.roles
+    permission: str  # from hq.accounts.roles
     node: bool = False  # names one object: 404 outside the scope
     marker: str | None = None  # text present for inside rows; for outside, never shown
     filtered: bool = False  # the path itself asks for the node's rows (e.g. ?branch=)

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from hq.api.deps import HQDeps
-from hq.embedded import EmbeddedHQ, running_hq
+from hq.server.embedded import EmbeddedHQ, running_hq
 from hq.storage.scope import Scope
 from tests.hq_scope_support import seed_transactions, seed_tree
 from tests.hq_web_support import HTML, browser, login_response, page_session, post_form
@@ -174,7 +174,7 @@ def test_page_audit_trail_records_and_fails_closed(hq: EmbeddedHQ) -> None:
     from starlette.requests import Request as StarletteRequest
 
     from hq.storage import SqliteAuditLog
-    from hq.web.audit_trail import record
+    from hq.web.admin.audit_trail import record
     from hq.web.auth import PageError, WebContext
 
     users = hq.deps.user_store()

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from firmware.clock import MediaClock
-from firmware.config import ConfigError, UnitConfig, parse_config
-from firmware.hq_config import ConfigInbox, merge, parse_hq_config, zone_problems
-from firmware.runner import open_unit
+from firmware.config.from_hq import ConfigInbox, merge, parse_hq_config, zone_problems
+from firmware.config.unit import ConfigError, UnitConfig, parse_config
+from firmware.system.clock import MediaClock
+from firmware.wiring.runner import open_unit
 
 ZONES = {
     "seat": {"x0": 0.0, "y0": 0.1, "x1": 0.4, "y1": 1.0, "enter_dwell_s": 1.5, "exit_hold_s": 6},

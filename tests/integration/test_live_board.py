@@ -18,7 +18,7 @@ from hq.org.store import OrgStore
 from hq.storage import SqliteEventStore
 from hq.storage.scope import Scope
 from hq.storage.sqlite import connect
-from hq.web.live_feed import poll
+from hq.web.live.feed import poll
 from sync.schema import EventEnvelope
 
 DAY = dt.date(2026, 3, 2)  # a Monday; Asia/Shanghai is UTC+8

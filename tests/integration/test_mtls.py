@@ -16,8 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from hq.ca import CAError, CertificateAuthority, UnitRevoked, load_certificate, server_ssl_context
-from hq.enrollment import EnrollmentCodes
+from hq.pki.ca import (
+    CAError,
+    CertificateAuthority,
+    UnitRevoked,
+    load_certificate,
+    server_ssl_context,
+)
+from hq.pki.enrollment import EnrollmentCodes
 from sync.identity import UnitIdentity
 
 TIMEOUT_S = 5.0

@@ -19,13 +19,13 @@ import openpyxl
 import pytest
 import requests
 
-from firmware.clock import UnitClock
-from firmware.config import SyncConfig
-from firmware.hq_config import ConfigInbox
+from firmware.config.from_hq import ConfigInbox
+from firmware.config.unit import SyncConfig
 from firmware.store import EventContext, Store
-from firmware.sync_runner import SyncRunner
+from firmware.syncd.runner import SyncRunner
+from firmware.system.clock import UnitClock
 from hq.cli import main as hq_main
-from hq.embedded import EmbeddedHQ
+from hq.server.embedded import EmbeddedHQ
 from hq.storage.scope import Scope
 from sync.enroll import enroll
 from sync.hq_client import HQClient
@@ -36,7 +36,7 @@ from sync.unit_status import FIRST_AFTER_S, INTERVAL_S, report_status
 from tests.hq_api_support import enrolled, hq_fixture, tls
 from tests.hq_users_support import PW, ev, txn
 
-hq = hq_fixture()
+hq = hq_fixture(backends=True)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 import requests
 
-from hq.embedded import EmbeddedHQ, running_hq
+from hq.server.embedded import EmbeddedHQ, running_hq
 from hq.storage.org_schema import window_of_unit
 from hq.storage.scope import Scope
 from tests.hq_users_support import ev

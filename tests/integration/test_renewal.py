@@ -22,7 +22,7 @@ from cryptography.x509.oid import NameOID
 
 from hq.api.unit_auth import CERT_SUPERSEDED
 from hq.api.units import CERT_RENEW, renewal_opens
-from hq.ca import CertificateAuthority, UnitRevoked
+from hq.pki.ca import CertificateAuthority, UnitRevoked
 from sync.hq_client import HQClient, HQRejected
 from sync.identity import UNIT_URI_PREFIX, UnitIdentity
 from sync.renew import maybe_renew

@@ -10,8 +10,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from firmware.config import RetentionConfig
-from firmware.retention_keeper import RetentionKeeper
+from firmware.config.unit import RetentionConfig
+from firmware.daemon.retention import RetentionKeeper
 from firmware.store import Store
 from sync.outbox import Outbox
 from sync.retention import ALERT_DISK_FULL, ALERT_UNSYNCED, REASON_EMERGENCY, REASON_EXPIRED

@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from firmware.cli_status import main as status_main
-from firmware.config import load_config
-from firmware.live_status import read_json, write_json_atomic
-from firmware.status import build_report
-from firmware.status_render import render
+from firmware.cli.status import main as status_main
+from firmware.config.unit import load_config
+from firmware.status.publish import read_json, write_json_atomic
+from firmware.status.render import render
+from firmware.status.report import build_report
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +46,7 @@ def replayed(scene_video: Callable[[str], tuple[Path, Any]],
     base.write_text(f'[camera]\ntype = "file"\npath = "{video}"\n'
                     f'[roster]\npath = "{roster}"\nuid_salt = "salt-1"\n')
     script = tmp / "script.jsonl"
-    from firmware.config import ZoneConfig
+    from firmware.config.unit import ZoneConfig
 
     hold = ZoneConfig.model_fields["exit_hold_s"].default
     prompt_at = end + hold + 1  # the prompt follows the confirmed departure (exit hold)

@@ -123,7 +123,7 @@ def test_unenrolled_identity_is_refused_before_any_request(hq: HQServer, tmp_pat
 def test_environment_cannot_replace_the_pinned_ca(hq: HQServer, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """REQUESTS_CA_BUNDLE naming HQ's CA must not make a client pinned elsewhere trust HQ."""
-    from hq.ca import CertificateAuthority
+    from hq.pki.ca import CertificateAuthority
 
     other = CertificateAuthority.create(tmp_path / "other-ca", "other")
     (tmp_path / "other.pem").write_bytes(other.cert_pem)

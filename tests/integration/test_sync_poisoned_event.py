@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from firmware.clock import UnitClock
-from firmware.config import SyncConfig
-from firmware.status_db import read_db
+from firmware.config.unit import SyncConfig
+from firmware.status.db import read_db
 from firmware.store import EventContext, Store
-from firmware.sync_refusals import EVENT_REFUSED, StoreRefusalAlarm
-from firmware.sync_runner import SyncRunner
+from firmware.syncd.refusals import EVENT_REFUSED, StoreRefusalAlarm
+from firmware.syncd.runner import SyncRunner
+from firmware.system.clock import UnitClock
 from sync.hq_client import HQClient
 from sync.outbox import Outbox
 from sync.schema import EventEnvelope

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from firmware.clock import UnitClock
-from firmware.config import SyncConfig, UploadWindow
+from firmware.config.unit import SyncConfig, UploadWindow
 from firmware.store import EventContext, Store
-from firmware.sync_runner import SyncRunner, in_windows
+from firmware.syncd.runner import SyncRunner, in_windows
+from firmware.system.clock import UnitClock
 from hq.api.deps import HQLimits
 from sync.hq_client import HQClient
 from sync.outbox import Outbox

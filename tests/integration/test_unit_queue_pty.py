@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 
 from evaluator.queue_sim import QueueLineSim
-from firmware.clock import MediaClock
-from firmware.config import parse_config
-from firmware.runner import open_unit
+from firmware.config.unit import parse_config
+from firmware.system.clock import MediaClock
+from firmware.wiring.runner import open_unit
 from hal.pty import PtyPair
 from hal.queue.serial_feed import SerialQueueFeed
 from tests.conftest import wait_for
 from tests.integration.test_unit_serial_pty import SteppedCamera
-from vision.scenes import Appearance, SceneSpec, compose
+from vision.compose.scenes import Appearance, SceneSpec, compose
 
 pytestmark = pytest.mark.slow
 SCENE = SceneSpec(30, fps=5, appearances=(

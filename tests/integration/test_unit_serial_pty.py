@@ -17,16 +17,16 @@ from typing import Any
 import pytest
 
 from evaluator.sim import BadgeSim, KeypadSim
-from firmware.clock import MediaClock
-from firmware.config import parse_config
-from firmware.runner import open_unit
-from firmware.unit import CounterUnit
+from firmware.config.unit import parse_config
+from firmware.daemon.unit import CounterUnit
+from firmware.system.clock import MediaClock
+from firmware.wiring.runner import open_unit
 from hal.badge.uid import hash_badge_uid
 from hal.camera.base import Camera, Capture
 from hal.pty import PtyPair
 from tests.camera_checks import CameraWrapper
 from tests.conftest import wait_for
-from vision.scenes import Appearance, SceneSpec, compose
+from vision.compose.scenes import Appearance, SceneSpec, compose
 
 pytestmark = pytest.mark.slow
 STAFF_UID, SALT = "04A1B2C3D4", "s"

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vision.scene_render import Renderer
-from vision.scenes import Appearance, SceneError, SceneSpec, compose, read_frames
+from vision.compose.render import Renderer
+from vision.compose.scenes import Appearance, SceneError, SceneSpec, compose, read_frames
 
 SPEC = SceneSpec(3.0, fps=10, size=(320, 180), appearances=(
     Appearance("astronaut", "seat", 0, 3, enter_s=0.0),

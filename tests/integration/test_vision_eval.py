@@ -27,9 +27,9 @@ from pathlib import Path
 import pytest
 
 from vision.analyzer import AnalyzerParams, SceneAnalyzer
+from vision.compose.scenes import SCENES, GroundTruth, compose, read_frames, scene
 from vision.evidence import EvidenceMode, ModelScorer
 from vision.presence import PresenceChange, intervals
-from vision.scenes import SCENES, GroundTruth, compose, read_frames, scene
 
 log = logging.getLogger(__name__)
 

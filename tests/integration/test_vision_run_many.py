@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 
 from vision.analyzer import SceneAnalyzer
+from vision.compose.render import Renderer
+from vision.compose.scenes import scene
 from vision.detector import PoseDetector
 from vision.evidence import Evidence, ModelScorer, Scorer
 from vision.landmark import PoseLandmark
 from vision.model_files import ModelFiles, Precision, resolve_model_files
 from vision.params import AnalyzerParams
-from vision.scene_render import Renderer
-from vision.scenes import scene
 from vision.zones import DEFAULT_ZONES
 
 SIZE = (640, 360)

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from firmware.clock import MediaClock
-from firmware.config import parse_config
-from firmware.notify import Notifier
-from firmware.runner import open_unit
+from firmware.config.unit import parse_config
+from firmware.system.clock import MediaClock
+from firmware.system.notify import Notifier
+from firmware.wiring.runner import open_unit
 from hal.camera.base import Camera, Capture
 from tests.camera_checks import CameraWrapper
 

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from firmware.cli_install import add_parsers
-from firmware.config import parse_config
-from firmware.zones_snapshot import (
+from firmware.cli.install import add_parsers
+from firmware.config.unit import parse_config
+from firmware.tools.zones_snapshot import (
     DETECTION_COLOUR,
     ZONE_COLOURS,
     ZONE_LINE,
@@ -30,7 +30,7 @@ from firmware.zones_snapshot import (
     take_snapshot,
 )
 from hal.camera.base import Capture, Frame
-from vision.scenes import Appearance, SceneSpec, compose
+from vision.compose.scenes import Appearance, SceneSpec, compose
 
 SIZE = (640, 360)
 SPEC = SceneSpec(2.0, fps=10, size=SIZE, appearances=(

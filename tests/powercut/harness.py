@@ -1,8 +1,9 @@
 """Boot, run a random while, cut, roll back, check; N times over one data folder.
 
-Each boot's programs run under the shim; the cut lands at a uniformly random moment
-from 0.2 s after the start (so some land during start-up and salvage) to
-``max_run_s``. After the last cut one clean boot settles the clips the cuts left
+Each boot's programs run under the shim, forked from a warm interpreter
+(tests/powercut/warm.py) unless ``warm=False``; the cut lands at a uniformly random
+moment from ``min_run_s`` after the start (so some land during start-up and salvage)
+to ``max_run_s``. After the last cut one clean boot settles the clips the cuts left
 open, and the store is checked once more after that.
 """
 
@@ -18,7 +19,7 @@ from typing import Literal
 
 from tests.powercut.checks import ClipWatch, Tally, check_after_cut, origins, read_store
 from tests.powercut.rig import UNIT_ID, Rig, SyncTarget
-from vision.scenes import Appearance, SceneSpec, compose
+from vision.compose.scenes import Appearance, SceneSpec, compose
 
 
 def make_video(path: Path, seconds: int = 40) -> Path:
@@ -48,6 +49,8 @@ class Figures:
     early_exits: int = 0
     events_committed: int = 0
     wall_s: float = 0.0
+    cut_s: float = 0.0  # kill, wait and roll back, summed over cuts
+    check_s: float = 0.0  # HQ's events, the store and the clips checked, summed
     logs: list[Path] = field(default_factory=list)
 
 
@@ -62,10 +65,10 @@ def hq_event_uuids(hq_db: Path, unit_id: str = UNIT_ID) -> set[str]:
 
 
 def run_cuts(work: Path, video: Path, shim: Path, cuts: int, *, seed: int = 1,
-             min_run_s: float = 0.2, max_run_s: float = 8.0, prefix_share: float = 0.3,
+             min_run_s: float = 0.0, max_run_s: float = 8.0, prefix_share: float = 0.3,
              synchronous: Literal["FULL", "NORMAL"] = "FULL",
              sync: SyncTarget | None = None, hq_events: Callable[[], set[str]] | None = None,
-             settle: bool = True, deadline: float | None = None,
+             settle: bool = True, deadline: float | None = None, warm: bool = True,
              progress: Callable[[int, Tally], None] | None = None) -> tuple[Tally, Figures]:
     """Run ``cuts`` boot-and-cut rounds in ``work``; returns the tally and the figures.
 
@@ -76,7 +79,7 @@ def run_cuts(work: Path, video: Path, shim: Path, cuts: int, *, seed: int = 1,
     cut after it (the tally says how many ran).
     """
     rng = random.Random(seed)
-    rig = Rig(work, video, shim, synchronous=synchronous, sync=sync)
+    rig = Rig(work, video, shim, synchronous=synchronous, sync=sync, warm=warm)
     tally, figures, watch = Tally(), Figures(), ClipWatch()
     t0 = time.monotonic()
     try:
@@ -88,9 +91,11 @@ def run_cuts(work: Path, video: Path, shim: Path, cuts: int, *, seed: int = 1,
             keep: Literal["none", "prefix"] = ("prefix" if rng.random() < prefix_share
                                                else "none")
             stats = rig.cut(b, rng, keep)
+            t_checks = time.monotonic()
+            assert b.cut_at is not None
+            figures.cut_s += t_checks - b.cut_at
             if hq_events is not None:
                 rig.committed |= hq_events()
-            assert b.cut_at is not None
             figures.seconds += b.cut_at - b.started
             figures.bytes_written += stats.bytes_written
             figures.writes += stats.writes
@@ -108,7 +113,8 @@ def run_cuts(work: Path, video: Path, shim: Path, cuts: int, *, seed: int = 1,
             tally.cuts += 1
             check_after_cut(read_store(rig.db), rig.committed, rig.data, watch, tally,
                             b.cut_at, f"cut {i + 1} ({keep}, {b.cut_at - b.started:.2f} s)")
-            b.journal.unlink()
+            rig.forget(b)
+            figures.check_s += time.monotonic() - t_checks
             if progress is not None:
                 progress(i + 1, tally)
         if settle:

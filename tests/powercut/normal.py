@@ -29,9 +29,15 @@ def _connect_normal(*args: Any, **kwargs: Any) -> sqlite3.Connection:
     return _connect(*args, **kwargs)
 
 
-def main() -> int:
+def install() -> None:
+    """Make every later ``sqlite3.connect`` in this process run NORMAL; before the
+    firmware's imports (the warm interpreter calls it too, tests/powercut/warm.py)."""
     sqlite3.connect = _connect_normal  # type: ignore[assignment]
-    from firmware.cli import main as cli_main
+
+
+def main() -> int:
+    install()
+    from firmware.cli.app import main as cli_main
 
     return cli_main(sys.argv[1:])
 

@@ -1,10 +1,12 @@
 """One unit (daemon, and sync when HQ is given) run under the shim, then cut.
 
 ``boot`` starts the programs in one new process group with the shim preloaded and a
-fresh journal; ``watch`` polls a read-only connection for events the store has
-committed (a reader sees a transaction only once its COMMIT has done its work, so
-whatever it saw must survive the cut); ``cut`` takes a last look, kills the whole
-group with SIGKILL and rolls the data folder back to what the disk would hold.
+fresh journal (forked from a warm interpreter, tests/powercut/warm.py, unless
+``warm=False``: then each is a new ``python -m firmware.cli``); ``watch`` polls a
+read-only connection for events the store has committed (a reader sees a transaction
+only once its COMMIT has done its work, so whatever it saw must survive the cut);
+``cut`` takes a last look, kills the whole group with SIGKILL and rolls the data
+folder back to what the disk would hold.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import IO, Literal
 
 from tests.powercut.journal import Stats, rollback
+from tests.powercut.warm import WarmProcess, Zygote
 
 UNIT_ID = "unit-powercut"
 REPO = Path(__file__).resolve().parents[2]
@@ -62,7 +65,7 @@ class Boot:
     journal: Path
     log_path: Path
     started: float
-    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    procs: list[subprocess.Popen[bytes] | WarmProcess] = field(default_factory=list)
     log: IO[bytes] | None = None
     cut_at: float | None = None  # time.monotonic() just before SIGKILL
     exited_early: list[int] = field(default_factory=list)
@@ -73,7 +76,7 @@ class Rig:
 
     def __init__(self, work: Path, video: Path, shim: Path, *,
                  synchronous: Literal["FULL", "NORMAL"] = "FULL",
-                 sync: SyncTarget | None = None) -> None:
+                 sync: SyncTarget | None = None, warm: bool = True) -> None:
         self.work = work
         self.data = work / "data"
         # The data partition exists before the first boot, as on the unit.
@@ -89,13 +92,17 @@ class Rig:
         self.committed: set[str] = set()
         self._last_rowid = 0
         self.boots = 0
+        # Warm: one journal for all boots (the shim opens it once, in the zygote).
+        self.journal = work / "journal"
+        self.zygote = (Zygote(self._env(self.journal, False), REPO,
+                              synchronous == "NORMAL", work / "warm.log") if warm else None)
 
     @property
     def db(self) -> Path:
         return self.data / "counterunit.db"
 
     def _command(self, sub: str) -> list[str]:
-        module = "firmware.cli" if self.synchronous == "FULL" else "tests.powercut.normal"
+        module = "firmware.cli.app" if self.synchronous == "FULL" else "tests.powercut.normal"
         return [sys.executable, "-m", module, sub, "--config", str(self.config)]
 
     def _env(self, journal: Path, notify: bool) -> dict[str, str]:
@@ -110,8 +117,14 @@ class Rig:
         it reports READY to ``self.notify``."""
         self.boots += 1
         n = self.boots
-        b = Boot(n, self.work / f"journal-{n}", self.work / f"boot-{n}.log", time.monotonic())
+        journal = self.journal if self.zygote else self.work / f"journal-{n}"
+        b = Boot(n, journal, self.work / f"boot-{n}.log", time.monotonic())
         b.log = open(b.log_path, "wb")  # noqa: SIM115 (closed in cut)
+        if self.zygote is not None:
+            b.procs.append(self.zygote.spawn(
+                ["run", "--config", str(self.config)], b.log_path,
+                {"NOTIFY_SOCKET": self.notify_path if notify else ""}))
+            return b
         b.procs.append(subprocess.Popen(
             self._command("run"), env=self._env(b.journal, notify), cwd=REPO,
             stdout=b.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -120,6 +133,11 @@ class Rig:
 
     def _start_sync(self, b: Boot) -> None:
         assert b.log is not None
+        if self.zygote is not None:
+            b.procs.append(self.zygote.spawn(["sync", "--config", str(self.config)],
+                                             b.log_path, {"NOTIFY_SOCKET": ""},
+                                             pgid=b.procs[0].pid))
+            return
         b.procs.append(subprocess.Popen(
             self._command("sync"), env=self._env(b.journal, False), cwd=REPO,
             stdout=b.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -206,5 +224,14 @@ class Rig:
         self.look()
         return max(codes, key=abs), b.log_path.read_bytes()
 
+    def forget(self, b: Boot) -> None:
+        """Drop a boot's journal once it has been rolled back and checked."""
+        if b.journal != self.journal:
+            b.journal.unlink(missing_ok=True)
+        elif b.journal.exists():  # the zygote keeps it open, O_APPEND
+            os.truncate(b.journal, 0)
+
     def close(self) -> None:
         self.notify.close()
+        if self.zygote is not None:
+            self.zygote.close()

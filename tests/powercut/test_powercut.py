@@ -93,9 +93,13 @@ def test_full_loses_nothing_over_random_cuts_with_sync(shim: Path, video: Path, 
     assert hq_event_uuids(hq_db), "sync ran: HQ has events"
 
 
-def test_normal_loses_committed_events(shim: Path, video: Path, tmp_path: Path) -> None:
-    """The same harness with synchronous=NORMAL: commits that readers saw are gone."""
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_normal_loses_committed_events(shim: Path, video: Path, tmp_path: Path,
+                                       warm: bool) -> None:
+    """The same harness with synchronous=NORMAL: commits that readers saw are gone,
+    whether the programs are forked from the warm interpreter or started cold."""
     tally, figures = run_cuts(tmp_path, video, shim, 1, seed=3, min_run_s=4.0, max_run_s=5.0,
-                              prefix_share=0.0, synchronous="NORMAL", settle=False)
+                              prefix_share=0.0, synchronous="NORMAL", settle=False,
+                              warm=warm)
     assert figures.events_committed > 0
     assert tally.lost_events > 0 and not tally.ok, tally

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from firmware.probe import probe_clip
+from firmware.tools.probe import probe_clip
 from tests.conftest import wait_for
 from tests.daemon_proc import DaemonProcess
-from vision.scenes import Appearance, SceneSpec, compose
+from vision.compose.scenes import Appearance, SceneSpec, compose
 
 pytestmark = pytest.mark.slow
 

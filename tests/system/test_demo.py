@@ -3,6 +3,7 @@ and all of it at the embedded HQ."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware.probe import probe_clip
+from firmware.tools.probe import probe_clip
 from tests.system.demo_handover import check_hq_handover
 
 pytestmark = pytest.mark.slow
@@ -31,6 +32,15 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
                  "audit log holds"):
         assert line in hq_part, hq_part
     check_hq_handover(out, proc.stdout)  # demo-output/hq is a whole HQ, served as printed
+    # The demo's HQ has a config for its unit (the window's rules), which the unit applies.
+    assert "no_config" not in proc.stdout + proc.stderr
+    assert "HQ config" in (out / "sync.log").read_text()
+    # Its day is dated to end when the demo ends: status right after is not "from now".
+    status = subprocess.run([sys.executable, "-m", "firmware.cli", "status", "--config",
+                             str(out / "sync.toml")], capture_output=True, text=True,
+                            timeout=60, check=False, env={**os.environ, "COLUMNS": "200"})
+    assert "last status" in status.stdout, status.stdout
+    assert "from now" not in status.stdout and "future" not in status.stdout, status.stdout
 
     conn = sqlite3.connect(out / "data" / "counterunit.db")
     txns = conn.execute("SELECT t.duration_s, t.rating, c.path, t.staff_id FROM transactions t "
@@ -45,7 +55,7 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     assert logins == [("s-001",)]
     assert [r[1] for r in txns] == [5, 4, 2]  # the simulator's scripted ratings, in order
     assert all(staff == "s-001" for *_, staff in txns)
-    from firmware.config import RecordingConfig
+    from firmware.config.unit import RecordingConfig
 
     post = RecordingConfig.model_fields["post_roll_s"].default  # pre-roll is 3 s
     for duration, _, path, _ in txns:

@@ -1,6 +1,6 @@
 """``counterunit doctor`` through the real command line on this machine (no camera attached).
 
-Runs ``python -m firmware.cli_install`` (the installer subcommands' own entry) and the
+Runs ``python -m firmware.cli.install`` (the installer subcommands' own entry) and the
 same through ``python -m firmware.cli``, the console script: a ``doctor`` missing from
 the console script fails here (it used to skip).
 """
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from firmware.config_base import DEFAULT_CONFIG_PATH
-from firmware.doctor import CHECK_NAMES
+from firmware.config.base import DEFAULT_CONFIG_PATH
+from firmware.doctor.report import CHECK_NAMES
 
 
 def run(module: str, *args: str | Path, columns: int = 400) -> subprocess.CompletedProcess[str]:
@@ -27,12 +27,12 @@ def run(module: str, *args: str | Path, columns: int = 400) -> subprocess.Comple
 
 
 def test_console_script_offers_doctor() -> None:
-    from firmware.cli import build_parser
+    from firmware.cli.app import build_parser
 
     assert "doctor" in build_parser().format_help()
 
 
-ENTRIES = ["firmware.cli_install", "firmware.cli"]
+ENTRIES = ["firmware.cli.install", "firmware.cli.app"]
 
 
 @pytest.mark.parametrize("module", ENTRIES)
@@ -56,7 +56,7 @@ def test_doctor_json_with_a_config(tmp_path: Path) -> None:
     cfg.write_text(f'[unit]\ndata_dir = "{tmp_path / "data"}"\n'
                    f'[camera]\ntype = "file"\npath = "{tmp_path / "missing.mp4"}"\n'
                    '[keypad]\nurl = "loop://"\n')
-    proc = run("firmware.cli_install", "doctor", "--config", cfg, "--json")
+    proc = run("firmware.cli.install", "doctor", "--config", cfg, "--json")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     doc = json.loads(proc.stdout)
     by = {c["check"]: c for c in doc["checks"]}
@@ -75,7 +75,7 @@ def test_doctor_lists_every_config_problem(tmp_path: Path) -> None:
     cfg = tmp_path / "unit.toml"
     cfg.write_text('[camera]\ntype = "file"\npath = "/x.mp4"\nrecord_bitrate = 1\n'
                    '[unit]\nunit_idd = "u"\n')
-    proc = run("firmware.cli_install", "doctor", "--config", cfg)
+    proc = run("firmware.cli.install", "doctor", "--config", cfg)
     assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr
     assert "2 problem(s)" in proc.stdout
     assert "unit.unit_idd: unknown key" in proc.stdout
@@ -83,7 +83,7 @@ def test_doctor_lists_every_config_problem(tmp_path: Path) -> None:
 
 
 def test_doctor_table_fits_a_narrow_terminal() -> None:
-    proc = run("firmware.cli_install", "doctor", columns=100)
+    proc = run("firmware.cli.install", "doctor", columns=100)
     lines = proc.stdout.splitlines()
     assert max(len(line) for line in lines) <= 100
     for name in CHECK_NAMES:  # names never wrap

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware.cli import main
+from firmware.cli.app import main
 
 CASES = ["back_to_back_3s", "ducks_6s", "companion"]
 

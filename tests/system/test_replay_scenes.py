@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from firmware.cli import main
-from firmware.probe import probe_clip
+from firmware.cli.app import main
+from firmware.tools.probe import probe_clip
 
 pytestmark = pytest.mark.slow
 TOLERANCE_S = 1.0
@@ -96,7 +96,7 @@ def test_replay_cli_with_script_logs_in_and_rates(
     cfg.write_text(f'[camera]\ntype = "file"\npath = "{video}"\n'
                    f'[roster]\npath = "{roster}"\nuid_salt = "salt-1"\n')
     script = tmp_path / "script.jsonl"
-    from firmware.config import ZoneConfig
+    from firmware.config.unit import ZoneConfig
 
     hold = ZoneConfig.model_fields["exit_hold_s"].default
     prompt_at = end + hold + 1  # the prompt follows the confirmed departure (exit hold)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from firmware.clock import UnitClock
 from firmware.store import EventContext, Store
+from firmware.system.clock import UnitClock
 from tests.conftest import wait_for
 from tests.hq_server import HQServer, running_hq
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from firmware.live_status import read_json
+from firmware.status.publish import read_json
 from hq.api.deps import HQLimits
 from sync.outbox import read_backlog
 from tests.conftest import wait_for

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from firmware.build_camera import build_camera
-from firmware.config import ConfigError, parse_config
+from firmware.config.unit import ConfigError, parse_config
+from firmware.wiring.camera import build_camera
 from hal.camera.v4l2_cam import V4l2Camera, ffmpeg_rate
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware.camera_watch import CameraHealth, EpisodeMarker, stall_after
+from firmware.daemon.camera_watch import CameraHealth, EpisodeMarker, stall_after
 
 
 @pytest.mark.parametrize("steps,expected", [

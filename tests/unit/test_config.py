@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from firmware.cli import main
-from firmware.config import ConfigError, load_config, parse_config
+from firmware.cli.app import main
+from firmware.config.unit import ConfigError, load_config, parse_config
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "unit.example.toml"
 MINIMAL = {"camera": {"type": "file", "path": "/tmp/x.mp4"}}
@@ -101,7 +101,7 @@ def test_check_config_cli_ok(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_pre_roll_ring_reaches_back_past_the_slowest_decision() -> None:
-    from firmware.unit import ring_seconds
+    from firmware.daemon.unit import ring_seconds
 
     cfg = parse_config(MINIMAL)
     # seat exit-hold 5 s is the slowest decision; off-seat clips start 3 s before it.

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from firmware.config import ConfigError, parse_config
-from firmware.config_camera import Picamera2CameraConfig, V4l2CameraConfig
+from firmware.config.unit import ConfigError, parse_config
+from hal.camera.config import Picamera2CameraConfig, V4l2CameraConfig
 
 PI: dict[str, Any] = {"type": "picamera2"}
 USB: dict[str, Any] = {"type": "v4l2"}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from firmware.build_mic import build_microphone
-from firmware.config import ConfigError, parse_config
-from firmware.config_mic import SounddeviceMicConfig
+from firmware.config.unit import ConfigError, parse_config
+from firmware.wiring.mic import build_microphone
+from hal.mic.config import SounddeviceMicConfig
 from hal.mic.sounddevice_mic import SounddeviceMicrophone
 
 CAMERA = {"type": "file", "path": "/tmp/x.mp4"}

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from firmware.config import ConfigError, parse_config
-from firmware.config_queue import HttpQueueConfig, SerialQueueConfig
+from firmware.config.unit import ConfigError, parse_config
+from hal.queue.config import HttpQueueConfig, SerialQueueConfig
 
 BASE: dict[str, Any] = {"camera": {"type": "file", "path": "/tmp/x.mp4"}}
 

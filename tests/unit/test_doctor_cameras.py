@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from firmware.config import FileCameraConfig
-from firmware.doctor_cameras import (
+from firmware.config.unit import FileCameraConfig
+from firmware.doctor.cameras import (
     CameraInventory,
     check_configured_camera,
     check_libcamera,
@@ -25,8 +25,8 @@ from firmware.doctor_cameras import (
     check_v4l2,
     take_inventory,
 )
-from firmware.doctor_host import Host
-from firmware.doctor_v4l2 import VideoNode
+from firmware.doctor.host import Host
+from firmware.doctor.v4l2 import VideoNode
 
 
 def importer(modules: dict[str, Any]) -> Any:

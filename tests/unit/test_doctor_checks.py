@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from firmware.config import UnitConfig, parse_config
-from firmware.doctor_checks import (
+from firmware.config.unit import UnitConfig, parse_config
+from firmware.doctor.checks import (
     FREE_FAIL_BYTES,
     FREE_WARN_BYTES,
     GIB,
@@ -20,8 +20,8 @@ from firmware.doctor_checks import (
     check_models,
     grade_free_space,
 )
-from firmware.doctor_host import CheckResult, Host
-from hq.ca import CertificateAuthority
+from firmware.doctor.host import CheckResult, Host
+from hq.pki.ca import CertificateAuthority
 from sync.identity import UnitIdentity
 from vision.analyzer import default_models_dir
 

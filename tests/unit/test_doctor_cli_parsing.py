@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware.cli_install import add_parsers
+from firmware.cli.install import add_parsers
 
 
 def parser() -> argparse.ArgumentParser:

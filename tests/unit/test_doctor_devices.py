@@ -16,14 +16,14 @@ from typing import Any, ClassVar
 
 import pytest
 
-from firmware.config import (
+from firmware.config.unit import (
     EvdevBadgeConfig,
     KeypadConfig,
     SerialBadgeConfig,
     SilentMicConfig,
     WavMicConfig,
 )
-from firmware.doctor_devices import (
+from firmware.doctor.devices import (
     alsa_inputs,
     check_audio,
     check_badge,
@@ -31,7 +31,7 @@ from firmware.doctor_devices import (
     check_keypad,
     check_serial_ports,
 )
-from firmware.doctor_host import Host
+from firmware.doctor.host import Host
 
 CARDS = """\
  0 [PCH            ]: HDA-Intel - HDA Intel PCH

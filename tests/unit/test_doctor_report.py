@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from firmware.doctor import CHECK_NAMES, doctor, exit_code, render_table, run_doctor, summary
-from firmware.doctor_host import CheckResult, Host
+from firmware.doctor.host import CheckResult, Host
+from firmware.doctor.report import CHECK_NAMES, doctor, exit_code, render_table, run_doctor, summary
 
 T0 = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
 

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from firmware.doctor_host import Host
-from firmware.doctor_v4l2 import (
+from firmware.doctor.host import Host
+from firmware.doctor.v4l2 import find_video_nodes
+from firmware.doctor.v4l2_caps import (
     CAP_DEVICE_CAPS,
     CAP_META_CAPTURE,
     CAP_VIDEO_CAPTURE,
@@ -26,7 +27,6 @@ from firmware.doctor_v4l2 import (
     VIDIOC_QUERYCAP,
     classify,
     decode_querycap,
-    find_video_nodes,
     querycap,
 )
 

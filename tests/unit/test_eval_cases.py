@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from vision.compose.render import Renderer
 from vision.evalsuite.cases import TAIL_S, case_names, cases
 from vision.evalsuite.truth import parse_truth
-from vision.scene_render import Renderer
 
 
 def test_suite_covers_the_hard_situations() -> None:

@@ -13,8 +13,8 @@ from hq.api.middleware import body_limit
 from hq.api.unit_auth import peer_certificate
 from hq.api.units import etag_matches
 from hq.api.uploads import parse_metadata
-from hq.ca import CSRRefused, UnitRevoked
-from hq.enrollment import CodeReused
+from hq.pki.ca import CSRRefused, UnitRevoked
+from hq.pki.enrollment import CodeReused
 from hq.storage import BeyondLength, ChecksumMismatch, ForeignUnit, InvalidInput
 
 LIMITS = HQLimits(max_event_batch=20, max_body_bytes=64 * 1024, max_chunk_bytes=128 * 1024)

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from hq.login_guard import GuardPolicy, Recent, decide
+from hq.accounts.login_guard import GuardPolicy, Recent, decide
+from hq.accounts.users import UserStore
 from hq.storage.scope import Scope
-from hq.users import UserStore
+from tests.servers.postgres_fixtures import Backend
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 PW = "a long enough password"
@@ -34,8 +35,8 @@ def test_decide(recent: Recent, reason: str, retry: int) -> None:
 
 
 @pytest.fixture
-def users(tmp_path: Path) -> Iterator[UserStore]:
-    s = UserStore(tmp_path / "users.db")
+def users(tmp_path: Path, backend: Backend) -> Iterator[UserStore]:
+    s = UserStore(backend.use(tmp_path) / "users.db")
     s.create_user("ann", PW, "viewer", scope=Scope.parse("branch:b1"))
     s.create_user("bob", PW, "viewer", scope=Scope.parse("branch:b1"))
     yield s

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from hq.roles import covers, scope_rule
+from hq.accounts.roles import covers, scope_rule
+from hq.accounts.users import InvalidAccount, UserStore
 from hq.storage import SqliteEventStore, TransactionQuery
 from hq.storage.scope import Scope
-from hq.users import InvalidAccount, UserStore
 from tests.hq_scope_support import seed_transactions, seed_tree
 
 PW = "a long enough password"
@@ -99,7 +99,7 @@ def test_in_scope_finds_the_users_a_node_concerns(tmp_path: Path) -> None:
 
 
 def test_contact_and_language_are_checked_and_kept(tmp_path: Path) -> None:
-    from hq.users import Contact
+    from hq.accounts.users import Contact
 
     users = UserStore(tmp_path / "users.db")
     try:

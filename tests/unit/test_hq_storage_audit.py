@@ -17,13 +17,14 @@ from hq.storage import (
     InvalidInput,
     SqliteAuditLog,
 )
+from tests.servers.postgres_fixtures import Backend
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def audit(tmp_path: Path) -> Iterator[SqliteAuditLog]:
-    log = SqliteAuditLog(tmp_path / "audit.sqlite")
+def audit(tmp_path: Path, backend: Backend) -> Iterator[SqliteAuditLog]:
+    log = SqliteAuditLog(backend.use(tmp_path) / "audit.sqlite")
     yield log
     log.close()
 

@@ -26,6 +26,7 @@ from hq.storage import (
 )
 from hq.storage.scope import Scope
 from sync.schema import EventEnvelope
+from tests.servers.postgres_fixtures import Backend
 
 ALL = Scope.everything()  # these tests are about storage, not scope
 
@@ -54,8 +55,8 @@ def txn(txn_id: str, unit: str = "unit-a", minute: float = 0.0, staff: str = "s1
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteEventStore]:
-    s = SqliteEventStore(tmp_path / "events.sqlite")
+def store(tmp_path: Path, backend: Backend) -> Iterator[SqliteEventStore]:
+    s = SqliteEventStore(backend.use(tmp_path) / "events.sqlite")
     yield s
     s.close()
 

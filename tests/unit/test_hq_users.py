@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from hq.users import (
+from hq.accounts.users import (
     PERMISSIONS,
     InvalidAccount,
     UnknownUser,
@@ -19,14 +18,16 @@ from hq.users import (
     hash_password,
     verify_password,
 )
+from hq.storage.sqlite import connect
+from tests.servers.postgres_fixtures import Backend
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 PW = "correct horse battery"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[UserStore]:
-    s = UserStore(tmp_path / "users.db")
+def store(tmp_path: Path, backend: Backend) -> Iterator[UserStore]:
+    s = UserStore(backend.use(tmp_path) / "users.db")
     yield s
     s.close()
 
@@ -69,7 +70,7 @@ def test_password_is_stored_as_salted_scrypt_not_plaintext(
         store: UserStore, tmp_path: Path) -> None:
     store.create_user("ann", PW, "hall_supervisor", now=T0)
     store.create_user("bob", PW, "hall_supervisor", now=T0)
-    conn = sqlite3.connect(tmp_path / "users.db")
+    conn = connect(tmp_path / "users.db")  # the stored rows, on either back-end
     rows = dict(conn.execute("SELECT username, password FROM users").fetchall())
     conn.close()
     assert all(PW not in v for v in rows.values())
@@ -174,7 +175,7 @@ def test_unknown_tokens_find_nobody(store: UserStore, token: str) -> None:
 def test_token_is_stored_hashed(store: UserStore, tmp_path: Path) -> None:
     store.create_user("ann", PW, "hall_supervisor", now=T0)
     token = store.issue_token("ann", now=T0).token
-    conn = sqlite3.connect(tmp_path / "users.db")
+    conn = connect(tmp_path / "users.db")  # the stored rows, on either back-end
     stored = [r[0] for r in conn.execute("SELECT token_sha256 FROM tokens")]
     conn.close()
     assert len(stored) == 1 and token not in stored[0] and len(stored[0]) == 64

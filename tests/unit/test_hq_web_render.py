@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hq.users import UserStore
+from hq.accounts.users import UserStore
 from hq.web.i18n import gettext_for, local_time, ngettext_for, pick_language
 from hq.web.render import ENV, visible
 

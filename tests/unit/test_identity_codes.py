@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hq.enrollment import (
+from hq.pki.enrollment import (
     ALPHABET,
     CodeExpired,
     CodeMalformed,

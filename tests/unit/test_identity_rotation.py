@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from hq.ca import CertificateAuthority
+from hq.pki.ca import CertificateAuthority
 from sync.identity import (
     CertificateRejected,
     IdentityError,
@@ -194,7 +194,7 @@ def test_recover_refuses_a_mismatched_pair(unit: UnitIdentity, ca: CertificateAu
 CHILD = textwrap.dedent("""
     import datetime as dt, os, sys
     from pathlib import Path
-    from hq.ca import CertificateAuthority
+    from hq.pki.ca import CertificateAuthority
     from sync.identity import UnitIdentity
 
     crash_at, when = int(sys.argv[1]), sys.argv[2]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from hq.ca import CertificateAuthority, unit_id_from_cert
+from hq.pki.ca import CertificateAuthority, unit_id_from_cert
 from sync.identity import (
     CertificateRejected,
     IdentityError,

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from firmware.logsetup import setup_logging
+from firmware.system.logsetup import setup_logging
 
 
 def test_journald_handler_under_systemd(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -19,7 +19,7 @@ def test_journald_handler_under_systemd(monkeypatch: pytest.MonkeyPatch) -> None
         assert isinstance(handler, journal.JournalHandler)
         # Capture what would go to the journal socket.
         handler.send = lambda *args, **fields: sent.append({"MESSAGE": args[0], **fields})
-        logging.getLogger("firmware.unit").info(
+        logging.getLogger("firmware.daemon.unit").info(
             "alert_raised", extra={"COUNTERUNIT_EVENT": "alert_raised", "COUNTERUNIT_LEVEL": 2})
     finally:
         logging.getLogger().handlers.clear()

@@ -206,8 +206,8 @@ def test_stop_before_start_and_twice_is_harmless() -> None:
 def test_nothing_imports_sounddevice_before_start() -> None:
     code = (
         "import sys\n"
-        "from firmware.build_mic import build_microphone\n"
-        "from firmware.config import parse_config\n"
+        "from firmware.wiring.mic import build_microphone\n"
+        "from firmware.config.unit import parse_config\n"
         "cfg = parse_config({'camera': {'type': 'file', 'path': '/x.mp4'},\n"
         "                    'microphone': {'type': 'sounddevice', 'device': 'usb'}})\n"
         "mic = build_microphone(cfg, lambda: 0.0)\n"

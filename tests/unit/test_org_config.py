@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from firmware.hq_config import parse_hq_config
-from firmware.roster import Roster
+from firmware.config.from_hq import parse_hq_config
+from firmware.daemon.roster import Roster
 from hq.org.configdoc import resolve_rules
 from hq.org.errors import OrgInvalid
 from hq.org.schedule import Instance, expand_weekly, opening_hours

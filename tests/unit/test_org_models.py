@@ -79,7 +79,7 @@ GOOD: list[tuple[type[Any], dict[str, Any], dict[str, Any]]] = [
     (StaffIn, {"staff_no": "1001", "name": "王芳", "badge_uid": "04:a1:b2:c3",
                "home_branch_id": "", "photo_id": ""},
      {"staff_no": "1001", "name": "王芳", "badge_uid": "04A1B2C3", "home_branch_id": None,
-      "photo_id": None, "active": True}),
+      "photo_id": None, "active": True, "phone": None, "email": None, "im_id": None}),
     (WeeklyShiftIn, {**WEEKLY, "days": "Mon; tue"},
      {**WEEKLY, "template_id": None, "days": ("mon", "tue"), "start": dt.time(9),
       "end": dt.time(12), "valid_from": dt.date(2026, 12, 7), "valid_to": dt.date(2026, 12, 31)}),

@@ -6,11 +6,11 @@ import logging
 
 import pytest
 
-from firmware.config import parse_config
-from firmware.config_queue import SerialQueueConfig
+from firmware.config.unit import parse_config
 from firmware.machine.model import Emit, OpenTransaction
 from firmware.queue_link.link import QueueLink
 from hal.queue.base import QueueReading
+from hal.queue.config import SerialQueueConfig
 
 
 def link() -> QueueLink:

@@ -67,3 +67,14 @@ def test_refuses_a_used_folder(seeded: tuple[Path, list[figures.Figures]],
     assert main(["seed-demo", "--data", str(seeded[0]), *ARGS]) == 2
     assert "exists" in capsys.readouterr().err
     assert main(["seed-demo", "--data", str(seeded[0] / "x"), "--windows", "0"]) == 2
+
+
+def test_progress_counts_every_unit_month(tmp_path: Path) -> None:
+    from hq.reports.demo.seed import SeedSpec, seed
+
+    told: list[tuple[int, int]] = []
+    spec = SeedSpec(branches=1, halls=1, windows=2, days=40, seed=3, txn_per_day=2,
+                    end=dt.date(2026, 3, 15))
+    seed(tmp_path, spec, lambda done, total: told.append((done, total)))
+    # 2026-02-04 .. 2026-03-15 spans February and March: 2 windows x 2 months.
+    assert told == [(1, 4), (2, 4), (3, 4), (4, 4)]

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from firmware.config import Shift
-from firmware.notify import Notifier
-from firmware.schedule import is_open
-from firmware.script import ScriptedBadgeReader, ScriptedKeypad, ScriptError, load_script
+from firmware.config.unit import Shift
+from firmware.daemon.schedule import is_open
+from firmware.system.notify import Notifier
+from firmware.tools.script import ScriptedBadgeReader, ScriptedKeypad, ScriptError, load_script
 
 WEEKDAYS = (Shift(days=("mon", "tue", "wed", "thu", "fri"), start=dt.time(9), end=dt.time(17)),)
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from firmware import status_db
-from firmware.clock import UnitClock
-from firmware.status_db import DB_NAME, read_db, summarize
+from firmware.status import db as status_db
+from firmware.status.db import DB_NAME, read_db, summarize
 from firmware.store import EventContext, Store
+from firmware.system.clock import UnitClock
 from sync.outbox import Outbox
 
 MIDNIGHT = dt.datetime(2026, 11, 22, 0, 0, tzinfo=dt.UTC)

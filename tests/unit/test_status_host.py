@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from firmware.status_format import ago, duration, local, size, until
-from firmware.status_host import Usage, certificate, check_models, disk_facts
+from firmware.status.format import ago, duration, local, size, until
+from firmware.status.host import Usage, certificate, check_models, disk_facts
 from vision.models.fetch import MODELS_DIR, load_manifest
 
 GIB = 1 << 30

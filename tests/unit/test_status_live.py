@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from firmware.status_live import (
+from firmware.status.live import (
     DAEMON_FRESH_S,
     SYNC_FRESH_S,
     assess,

@@ -6,8 +6,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from firmware.status import build_report
-from firmware.status_render import report_dict
+from firmware.status.render import report_dict
+from firmware.status.report import build_report
 from sync.outbox import Outbox, Refusal
 from tests.unit.test_status_report import (
     config,

@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from firmware.cli_status import main as status_main
-from firmware.clock import UnitClock
-from firmware.config import UnitConfig, parse_config
-from firmware.live_status import write_json_atomic
-from firmware.status import Probes, StatusReport, build_report, day_start
-from firmware.status_host import ModelCheck, Usage, Versions
-from firmware.status_render import render, report_dict
+from firmware.cli.status import main as status_main
+from firmware.config.unit import UnitConfig, parse_config
+from firmware.status.host import ModelCheck, Usage, Versions
+from firmware.status.publish import write_json_atomic
+from firmware.status.render import render, report_dict
+from firmware.status.report import Probes, StatusReport, build_report, day_start
 from firmware.store import EventContext, Store
+from firmware.system.clock import UnitClock
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 DAEMON_PID, SYNC_PID = 4100, 4200

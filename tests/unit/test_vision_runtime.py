@@ -72,7 +72,7 @@ def test_falls_back_to_tflite_runtime(monkeypatch: pytest.MonkeyPatch, tmp_path:
 def test_importing_vision_loads_no_runtime_or_model() -> None:
     code = (
         "import sys\n"
-        "import vision.analyzer, vision.scenes, vision.detector, vision.landmark\n"
+        "import vision.analyzer, vision.compose.scenes, vision.detector, vision.landmark\n"
         "bad = [m for m in ('ai_edge_litert', 'tflite_runtime', 'firmware') if m in sys.modules]\n"
         "print(','.join(bad))\n"
     )

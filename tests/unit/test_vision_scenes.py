@@ -7,9 +7,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from vision.actors import ACTORS, ActorError, actor
-from vision.scene_render import Renderer
-from vision.scenes import (
+from vision.compose.actors import ACTORS, ActorError, actor
+from vision.compose.render import Renderer
+from vision.compose.scenes import (
     SCENES,
     Appearance,
     Lighting,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from hq.web.transactions_clip import media_of
+from hq.web.transactions.clip import media_of
 
 
 @pytest.mark.parametrize(("clip_id", "expected"), [
-    ("0f3a9c-abs-snap1", ("image/jpeg", "jpg")),     # firmware/snapshots.py: <absence>-snap<level>
+    # firmware/daemon/snapshots.py: <absence>-snap<level>
+    ("0f3a9c-abs-snap1", ("image/jpeg", "jpg")),
     ("0f3a9c-abs-snap3", ("image/jpeg", "jpg")),
     ("6f4d1a7f-a4-clip", ("video/mp4", "mp4")),
     ("snapshot-clip", ("video/mp4", "mp4")),         # only the unit's suffix counts

@@ -1,4 +1,4 @@
-"""hq.web.windows_bars: server-drawn SVG bar charts."""
+"""hq.web.live.windows_bars: server-drawn SVG bar charts."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from hq.web.windows_bars import Series, _nice_max, bar_chart
+from hq.web.live.windows_bars import Series, _nice_max, bar_chart
 
 
 @pytest.mark.parametrize(("value", "top"), [(0, 1), (1, 1), (3, 5), (7, 10), (12, 20),

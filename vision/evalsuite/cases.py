@@ -1,6 +1,6 @@
 """The presence suite: composed counter scenes that are hard for presence, with their truth.
 
-Each case is a SceneSpec built from packaged photographs (vision/actors.py)
+Each case is a SceneSpec built from packaged photographs (vision/compose/actors.py)
 and the truth that follows from it: one transaction per customer visit
 (a companion beside the customer belongs to the visit; a staff member
 leaning into the customer zone and people walking past are no visit), and
@@ -14,8 +14,8 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from vision.compose.spec import Appearance, Lighting, Passer, SceneSpec, ground_truth
 from vision.evalsuite.truth import Interval, Truth
-from vision.scene_spec import Appearance, Lighting, Passer, SceneSpec, ground_truth
 
 SIZE = (640, 360)
 FPS = 5

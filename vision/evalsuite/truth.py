@@ -102,13 +102,17 @@ def parse_truth(data: Any, where: str) -> Truth:
     )
 
 
-def load_truth(path: Path) -> Truth:
-    """Read and check one truth file."""
+def read_truth_json(path: Path) -> Any:
+    """A truth file's JSON, every suite's; TruthError naming the file if unreadable."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise TruthError(f"{path}: cannot read JSON ({exc})") from exc
-    return parse_truth(data, str(path))
+
+
+def load_truth(path: Path) -> Truth:
+    """Read and check one truth file."""
+    return parse_truth(read_truth_json(path), str(path))
 
 
 def save_truth(truth: Truth, path: Path) -> None:

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from vision.actors import ACTORS, OPENCV_DATA, ActorError
-from vision.scene_render import render_background
-from vision.scene_spec import Background
+from vision.compose.actors import ACTORS, OPENCV_DATA, ActorError
+from vision.compose.render import render_background
+from vision.compose.spec import Background
 
 # Whole photographs, in addition to every scene actor's own crop.
 SKIMAGE = ("astronaut", "camera", "coffee", "chelsea")

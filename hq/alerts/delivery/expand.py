@@ -16,7 +16,7 @@ from hq.alerts.delivery.plan import DASHBOARD, GROUP, plan
 from hq.alerts.ingest import save, state_of
 from hq.alerts.policy import PolicyDoc, quiet_until, resolve
 from hq.alerts.queries import ThreadView, thread
-from hq.alerts.recipients import RecipientDirectory, people
+from hq.alerts.recipients import RecipientDirectory, people, staff_person
 from hq.alerts.threads import escalate, escalation_due
 from hq.storage.models import utc_text
 from hq.storage.scope import Scope
@@ -37,8 +37,9 @@ def expand_one(conn: sqlite3.Connection, thread_id: int, level: int,
     doc = stored.doc
     view = thread(conn, ALL, thread_id)
     resolved = resolve(doc, view.kind, level, view.branch_id, view.hall_id)
-    who = people(directory, resolved.level.recipients, view.branch_id, view.hall_id) \
-        if resolved else []
+    staff = staff_person(conn, view.staff_no) if resolved and view.staff_no else None
+    who = people(directory, resolved.level.recipients, view.branch_id, view.hall_id,
+                 staff) if resolved else []
     quiet_end = None
     if resolved is not None and resolved.level.during_quiet == "defer":
         quiet_end = quiet_until(now, view.branch_tz or "UTC", resolved.quiet_hours)
@@ -51,16 +52,18 @@ def expand_one(conn: sqlite3.Connection, thread_id: int, level: int,
                               doc.hq_url, ack, p.language)
         if p.channel == DASHBOARD:
             status, next_utc, done = "delivered", now, utc_text(now)
+        elif p.skipped:
+            status, next_utc, done = "skipped", now, utc_text(now)
         elif quiet_end is not None:
             status, next_utc, done = "deferred", quiet_end, None
         else:
             status, next_utc, done = "pending", now, None
         cur = conn.execute(
             "INSERT OR IGNORE INTO alert_deliveries (idem_key, thread_id, level, channel, "
-            "recipient, url, title, body, status, next_utc, created_utc, done_utc) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "recipient, url, title, body, status, next_utc, created_utc, done_utc, last_error) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [p.idem_key, thread_id, level, p.channel, p.recipient, p.url, title, body,
-             status, utc_text(next_utc), utc_text(now), done])
+             status, utc_text(next_utc), utc_text(now), done, p.skipped])
         made += cur.rowcount
     conn.execute("UPDATE alert_dispatch SET expanded_utc = ?, policy_version = ? "
                  "WHERE thread_id = ? AND level = ?",

@@ -2,7 +2,9 @@
 
 One delivery per (thread, level, channel, recipient), named by an idempotency key, so
 expanding the same level twice (a restart, a unit resending) makes no second message.
-The dashboard is always one of them; it needs no sending.
+The dashboard is always one of them; it needs no sending. A staff member the policy names
+but a personal channel cannot reach (no phone for SMS ...) gets a *skipped* delivery
+carrying the reason, recorded once and never sent.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from hq.alerts.policy import PolicyDoc, Resolved
-from hq.alerts.recipients import Person
+from hq.alerts.recipients import Person, missing_reason
 
 DASHBOARD = "dashboard"
 GROUP = "group"
@@ -27,6 +29,7 @@ class Planned:
     recipient: str
     url: str
     language: str = "en"
+    skipped: str = ""  # not sent, and why (a staff member with no contact for the channel)
 
 
 def idem_key(thread_id: int, level: int, channel: str, recipient: str) -> str:
@@ -62,7 +65,12 @@ def plan(thread_id: int, level: int, doc: PolicyDoc, resolved: Resolved | None,
             continue
         for person in who:
             url = fill(channel.url, person, fields)
+            key = idem_key(thread_id, level, name, person.key)
+            language = person.language or doc.language
             if url is not None:
-                out.append(Planned(idem_key(thread_id, level, name, person.key), name,
-                                   person.key, url, person.language or doc.language))
+                out.append(Planned(key, name, person.key, url, language))
+            elif person.report_missing:
+                lacking = next(f for f in fields if person.field(f) is None)
+                out.append(Planned(key, name, person.key, "", language,
+                                   missing_reason(person, lacking)))
     return out

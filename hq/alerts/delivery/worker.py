@@ -25,6 +25,7 @@ from hq.alerts.delivery import expand
 from hq.alerts.delivery.channels import SendResult, send
 from hq.alerts.policy import backoff
 from hq.alerts.recipients import RecipientDirectory
+from hq.clock import utc_now
 from hq.storage.models import parse_utc, utc_text
 from hq.storage.sqlite import connect, immediate
 
@@ -32,10 +33,6 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
 Sender = Callable[..., SendResult]
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass
@@ -52,10 +49,11 @@ class Outbox:
     """The delivery worker over HQ's events.db."""
 
     def __init__(self, db_path: Path, directory: RecipientDirectory, key: bytes, *,
-                 clock: Clock = utcnow, sender: Sender = send, threads: int = 4,
+                 clock: Clock = utc_now, sender: Sender = send, threads: int = 4,
                  maintenance_s: float = 5.0) -> None:
         self.conn = connect(db_path)
         schema.ensure(self.conn)
+        schema.allow_skipped(self.conn)  # an older events.db: skipped deliveries
         self.directory = directory
         self.key = key
         self.clock = clock

@@ -19,6 +19,7 @@ import datetime as dt
 import math
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -290,8 +291,12 @@ def _day(u: _Unit, w: _Window, day0: dt.datetime, spec: SeedSpec, what: str | No
            duration_s=round(logout - login, 3))
 
 
-def seed(data: Path, spec: SeedSpec) -> dict[str, int]:
-    """Fill the HQ in ``data`` per ``spec``; returns counts (windows, shifts, events)."""
+def seed(data: Path, spec: SeedSpec,
+         progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+    """Fill the HQ in ``data`` per ``spec``; returns counts (windows, shifts, events).
+
+    ``progress(done, total)`` is told after each unit's month is stored.
+    """
     rng = random.Random(spec.seed)
     end = spec.end or (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1))
     days = [end - dt.timedelta(days=i) for i in range(spec.days - 1, -1, -1)]
@@ -315,6 +320,7 @@ def seed(data: Path, spec: SeedSpec) -> dict[str, int]:
     months: dict[tuple[int, int], list[dt.date]] = {}
     for d in days:
         months.setdefault((d.year, d.month), []).append(d)
+    total, done = len(months) * len(wins), 0
     for chunk in months.values():
         for i, (w, u) in enumerate(zip(wins, units, strict=True)):
             for d in chunk:
@@ -326,5 +332,8 @@ def seed(data: Path, spec: SeedSpec) -> dict[str, int]:
                 store.ingest(u.unit_id, u.events[k:k + spec.batch])
             events += len(u.events)
             u.events = []
+            done += 1
+            if progress is not None:
+                progress(done, total)
     store.close()
     return {"windows": len(wins), "shifts": shifts, "events": events}

@@ -5,12 +5,19 @@ zones, when it was computed, the scoring rules version where it applies, and whe
 data may be incomplete with each reason. CSV keeps the machine header (column keys) on
 its first line, rows after it, then the facts as ``#`` lines; XLSX and PDF name columns
 in the chosen language (zh-CN default, or en).
+
+Text cells come from units and imports: every writer shows control and bidirectional
+characters as ``[U+XXXX]`` (:func:`hq.text.visible`), and the spreadsheet formats keep a
+text cell that starts like a formula from being one (a leading apostrophe in CSV, a
+quote-prefixed string cell in XLSX). Numbers, dates and Chinese text pass unchanged.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+
+from hq.text import cell_text
 
 from .labels import label
 from .tables import Table
@@ -44,11 +51,17 @@ def to_csv(table: Table, lang: str = "zh-CN") -> bytes:
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow([c.key for c in table.columns])
     for row in table.rows:
-        w.writerow(["" if v is None else v for v in row])
+        w.writerow([_csv_cell(v) for v in row])
     buf.write("\r\n")
     for name, value in facts(table, lang):
-        w.writerow([f"# {name}", value])
+        w.writerow([f"# {name}", _csv_cell(value)])
     return buf.getvalue().encode("utf-8")
+
+
+def _csv_cell(v: object) -> object:
+    if v is None:
+        return ""
+    return cell_text(v) if isinstance(v, str) else v
 
 
 def render(table: Table, fmt: str, lang: str = "zh-CN") -> bytes:

@@ -3,6 +3,9 @@
 Chinese text needs a CJK font: Debian's fonts-wqy-zenhei (a .ttc, read with
 ``subfontIndex``), found at :data:`FONT_PATHS`. Wide tables are split into column
 groups that repeat the first column, so every page fits A4.
+
+Text is :func:`hq.text.visible` and then XML-escaped: a Paragraph reads its text as
+markup, so a name with ``<`` or ``&`` would otherwise fail the export or turn into tags.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.shapes import Drawing, String
@@ -27,6 +31,8 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+
+from hq.text import visible
 
 from . import facts, tables
 from .labels import cell, label
@@ -50,13 +56,14 @@ def _font() -> str:
 
 
 def _text(v: object) -> str:
+    """A value as it reads in a cell (Paragraph markup, escaped)."""
     if v is None:
         return ""
     if isinstance(v, float):
         return f"{v:g}"
     if isinstance(v, dt.datetime):
         return v.strftime("%Y-%m-%d %H:%M:%S")
-    return str(v)
+    return escape(visible(str(v)))
 
 
 def _chart(chart: tables.Chart, lang: str, font: str, width: float) -> Drawing:
@@ -68,7 +75,7 @@ def _chart(chart: tables.Chart, lang: str, font: str, width: float) -> Drawing:
     bc = VerticalBarChart()
     bc.x, bc.y, bc.width, bc.height = 30, 28, width - 40, height - 48
     bc.data = [chart.values[:40]]
-    bc.categoryAxis.categoryNames = [s[:8] for s in chart.labels[:40]]
+    bc.categoryAxis.categoryNames = [visible(s)[:8] for s in chart.labels[:40]]
     bc.categoryAxis.labels.fontName = font
     bc.categoryAxis.labels.fontSize = 6
     bc.categoryAxis.labels.angle = 30 if len(chart.labels) > 8 else 0
@@ -98,8 +105,8 @@ def to_pdf(table: tables.Table, lang: str = "zh-CN") -> bytes:
     cellstyle = ParagraphStyle("c", fontName=font, fontSize=7, leading=9)
     width = PAGE[0] - 2 * MARGIN
     title = label(f"report_{table.kind}", lang)
-    story: list[Flowable] = [Paragraph(title, head), Spacer(1, 3 * mm)]
-    fact_rows = [[Paragraph(k, small), Paragraph(_text(v), small)]
+    story: list[Flowable] = [Paragraph(_text(title), head), Spacer(1, 3 * mm)]
+    fact_rows = [[Paragraph(_text(k), small), Paragraph(_text(v), small)]
                  for k, v in facts(table, lang)]
     ft = Table(fact_rows, colWidths=[45 * mm, width - 45 * mm])
     ft.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
@@ -108,7 +115,8 @@ def to_pdf(table: tables.Table, lang: str = "zh-CN") -> bytes:
     for chart in table.charts:
         story += [_chart(chart, lang, font, width), Spacer(1, 3 * mm)]
     for group in _groups(len(table.columns)):
-        data = [[Paragraph(label(table.columns[i].key, lang), cellstyle) for i in group]]
+        data = [[Paragraph(_text(label(table.columns[i].key, lang)), cellstyle)
+                 for i in group]]
         for row in table.rows:
             data.append([Paragraph(_text(cell(table.columns[i].key, row[i], lang)), cellstyle)
                          for i in group])

@@ -18,6 +18,7 @@ from hq.storage.scope import Scope
 from ..figures import Figures, Report, compare, report
 from ..honesty import ReportMeta
 from ..inputs import inputs_for
+from ..queue_events import peaks
 from ..scoring import Inputs, current_rules, score
 from ..usage import event_counts_days, window_usage_days
 
@@ -54,6 +55,16 @@ class Table:
     facts: dict[str, str] = field(default_factory=dict)
 
 
+# Time in each window state (docs/window-states.md), in hours.
+STATE_COLUMNS = [Column("state_open_h", "float"), Column("state_closed_h", "float"),
+                 Column("state_away_h", "float")]
+
+
+def _state_hours(f: Figures) -> list[object]:
+    return [round(f.state_open_s / 3600, 2), round(f.state_closed_s / 3600, 2),
+            round(f.state_away_s / 3600, 2)]
+
+
 STAFF_COLUMNS = [
     Column("staff_no", "text"), Column("name", "text"), Column("branch", "text"),
     Column("transactions", "int"), Column("handling_mean_s", "float"),
@@ -63,7 +74,7 @@ STAFF_COLUMNS = [
     Column("handling_median_s", "float"), Column("handling_p90_s", "float"),
     Column("unrated_pct", "float"), Column("suspect", "int"),
     Column("unexcused_off_seat_min", "float"), Column("missing_inputs", "text"),
-    Column("rules_version", "int"), Column("data_incomplete", "int")]
+    Column("rules_version", "int"), *STATE_COLUMNS, Column("data_incomplete", "int")]
 
 
 def _unexcused_min(f: Figures) -> float:
@@ -82,7 +93,7 @@ def _staff(conn: sqlite3.Connection, scope: Scope, first: dt.date, last: dt.date
                      f.satisfaction_pct, f.off_seat_count, f.off_seat_min, f.attendance_pct,
                      s.score, s.grade, f.handling_median_s, f.handling_p90_s, f.unrated_pct,
                      f.suspect, _unexcused_min(f), " ".join(s.missing), version,
-                     int(rep.incomplete(f.key))])
+                     *_state_hours(f), int(rep.incomplete(f.key))])
     charts = [Chart("chart_transactions", [f.label for f in rep.rows],
                     [float(f.transactions) for f in rep.rows]),
               Chart("chart_satisfaction", [f.label for f in rep.rows],
@@ -105,7 +116,8 @@ def _window(conn: sqlite3.Connection, scope: Scope, first: dt.date, last: dt.dat
             Column("off_seat_min", "float"), Column("unexcused_off_seat_min", "float"),
             Column("scheduled_h", "float"), Column("staffed_h", "float"),
             Column("closed_h", "float"), Column("business_h", "float"),
-            Column("customers_per_staffed_hour", "float"), Column("data_incomplete", "int")]
+            Column("customers_per_staffed_hour", "float"), *STATE_COLUMNS,
+            Column("data_incomplete", "int")]
     by_key = {f.key: f for f in rep.rows}
     rows: list[list[object]] = []
     for w_id, u in use.items():
@@ -120,7 +132,7 @@ def _window(conn: sqlite3.Connection, scope: Scope, first: dt.date, last: dt.dat
                      _unexcused_min(f), round(u.scheduled_s / 3600, 2),
                      round(u.staffed_s / 3600, 2), round(u.closed_s / 3600, 2),
                      round(u.business_s / 3600, 2), u.customers_per_staffed_hour,
-                     int(rep.meta.period_open or any(g.window_id == w_id
+                     *_state_hours(f), int(rep.meta.period_open or any(g.window_id == w_id
                                                      for g in rep.meta.gaps))])
     charts = [Chart("chart_transactions", [str(r[1]) for r in rows],
                     [float(r[4]) for r in rows])]  # type: ignore[arg-type]
@@ -148,13 +160,17 @@ def _branch(conn: sqlite3.Connection, scope: Scope, first: dt.date, last: dt.dat
             Column("unrated_pct", "float"), Column("suspect", "int"),
             Column("off_seat_count", "int"), Column("off_seat_min", "float"),
             Column("unexcused_off_seat_min", "float"), Column("attendance_pct", "float"),
-            Column("data_incomplete", "int")]
+            *STATE_COLUMNS, Column("queue_alerts", "int"), Column("queue_over_min", "float"),
+            Column("queue_peak_waiting", "int"), Column("data_incomplete", "int")]
+    peak = peaks(conn, scope, first, last)
     rows: list[list[object]] = [
         [f.key, f.label, len(rep.windows_of.get(f.key, ())), f.transactions,
          _txn_of(prev, f.key), _txn_of(ly, f.key), f.handling_mean_s, f.handling_median_s,
          f.handling_p90_s, f.rated, f.satisfaction_pct, _pct_of(prev, f.key),
          _pct_of(ly, f.key), f.unrated_pct, f.suspect, f.off_seat_count, f.off_seat_min,
-         _unexcused_min(f), f.attendance_pct, int(rep.incomplete(f.key))] for f in rep.rows]
+         _unexcused_min(f), f.attendance_pct, *_state_hours(f), f.queue_alerts,
+         round(f.queue_over_s / 60, 1), peak.get(f.key), int(rep.incomplete(f.key))]
+        for f in rep.rows]
     charts = [Chart("chart_transactions", [f.label for f in rep.rows],
                     [float(f.transactions) for f in rep.rows])]
     return Table("branch", cols, rows, rep.meta, charts)

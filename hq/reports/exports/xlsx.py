@@ -1,4 +1,9 @@
-"""XLSX export: typed cells, a header row, frozen panes, the facts on their own sheet."""
+"""XLSX export: typed cells, a header row, frozen panes, the facts on their own sheet.
+
+Text cells are :func:`hq.text.visible` (openpyxl refuses control characters outright,
+which would fail the whole export), and one that starts like a formula is written as a
+string cell with Excel's quote prefix, so it shows exactly and never runs.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,24 @@ import io
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
+
+from hq.text import looks_like_formula, visible
 
 from . import facts
 from .labels import cell, label
 from .tables import Table
 
 _FORMATS = {"int": "0", "float": "0.0#", "date": "yyyy-mm-dd"}
+
+
+def _append(ws: Worksheet, values: list[object]) -> None:
+    """Append a row; text as plain, visible strings (never formulas)."""
+    ws.append([visible(v) for v in values])
+    for c in ws[ws.max_row]:
+        if isinstance(c.value, str) and looks_like_formula(c.value):
+            c.data_type = "s"  # openpyxl made "=..." a formula
+            c.quotePrefix = True
 
 
 def to_xlsx(table: Table, lang: str = "zh-CN") -> bytes:
@@ -25,7 +42,7 @@ def to_xlsx(table: Table, lang: str = "zh-CN") -> bytes:
     for c in ws[1]:
         c.font = Font(bold=True)
     for row in table.rows:
-        ws.append([cell(col.key, v, lang) for col, v in zip(table.columns, row, strict=True)])
+        _append(ws, [cell(col.key, v, lang) for col, v in zip(table.columns, row, strict=True)])
     for i, col in enumerate(table.columns, start=1):
         fmt = _FORMATS.get(col.kind)
         letter = ws.cell(row=1, column=i).column_letter
@@ -36,7 +53,7 @@ def to_xlsx(table: Table, lang: str = "zh-CN") -> bytes:
     ws.freeze_panes = "B2"
     meta = wb.create_sheet(label("filters", lang)[:31])
     for name, value in facts(table, lang):
-        meta.append([name, value])
+        _append(meta, [name, value])
         c = meta.cell(row=meta.max_row, column=2)
         if isinstance(value, dt.datetime):
             c.number_format = "yyyy-mm-dd hh:mm:ss"

@@ -1,0 +1,40 @@
+"""Per-frame cost of the hall count on vtest.avi at the camera's analysis size (640 wide).
+
+``python -m bench.bench_hall``: learning (exact median) and steady state
+(running median + mask + blobs) separately, in ms per frame the monitor takes.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PIL import Image
+
+from firmware.hall.config import HallConfig
+from firmware.hall.monitor import HallMonitor
+from vision.hall.compose import VTEST
+
+
+def main() -> None:
+    import av
+
+    monitor = HallMonitor(HallConfig.model_validate({}), "bench")
+    learn: list[float] = []
+    steady: list[float] = []
+    with av.open(str(VTEST)) as c:
+        for i, f in enumerate(c.decode(video=0)):
+            t = i / 10
+            if not monitor.wants(t):
+                continue
+            image = np.asarray(f.to_image().resize((640, 480), Image.Resampling.BILINEAR))
+            start = time.perf_counter()
+            monitor.observe(image, t)
+            (learn if t < 10.0 else steady).append(1000 * (time.perf_counter() - start))
+    print(f"hall count: learning {np.mean(learn):.1f} ms/frame ({len(learn)} frames), "
+          f"steady {np.mean(steady):.1f} ms/frame mean, p95 {np.percentile(steady, 95):.1f} "
+          f"({len(steady)} frames; 3 frames a second taken: 2 samples, 1 count)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The counter daemon: the unit loop and what it keeps on disk."""

@@ -1,0 +1,1 @@
+"""``counterunit demo``: a composed counter day against an embedded HQ."""

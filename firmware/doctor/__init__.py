@@ -1,0 +1,1 @@
+"""``counterunit doctor``: checks of cameras, devices, host, models and HQ."""

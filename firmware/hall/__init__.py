@@ -1,0 +1,1 @@
+"""The hall-unit role (seed function 4): people per waiting area, crowd alerts."""

@@ -1,0 +1,1 @@
+"""``counterunit status``: what the processes publish, and how it is shown."""

@@ -1,0 +1,1 @@
+"""The sync process: events and clips to HQ, HQ's config back."""

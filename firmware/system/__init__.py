@@ -1,0 +1,1 @@
+"""The host system: clock, logging, systemd notifications."""

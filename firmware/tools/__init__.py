@@ -1,0 +1,1 @@
+"""Tools over recorded media: replay, evaluation, zone snapshots, ffprobe."""

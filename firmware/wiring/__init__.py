@@ -1,0 +1,1 @@
+"""From config to a running unit: back-ends, models, the loop."""

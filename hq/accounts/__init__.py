@@ -1,0 +1,1 @@
+"""HQ's users: accounts, passwords, sessions, login throttling, roles."""

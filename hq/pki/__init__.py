@@ -1,0 +1,1 @@
+"""HQ's certificate authority, unit certificates and enrollment codes."""

@@ -1,0 +1,1 @@
+"""HQ's HTTPS server: TLS with unit client certificates, limits, embedded HQ."""

@@ -1,0 +1,382 @@
+"""HQ's databases on PostgreSQL behind the sqlite3 surface HQ's modules already use.
+
+:class:`PgConnection` offers what HQ calls on a ``sqlite3.Connection`` (``execute`` and
+``executemany`` with ``?`` arguments, ``executescript``, rows by name and by index,
+``lastrowid``, ``in_transaction``, explicit ``BEGIN IMMEDIATE``/``COMMIT``/``ROLLBACK``,
+savepoints) and raises sqlite3's exception classes, so a store written for SQLite runs
+unchanged: each statement goes through :mod:`hq.storage.db.dialect` on its way.
+
+Each SQLite file of the data folder (events.db, audit.db, users.db, ...) becomes one
+PostgreSQL *schema* of one database (``hq_events``, ``hq_audit``, ...): table names that
+repeat across files stay apart, and code that opened a file opens its schema.
+``BEGIN IMMEDIATE`` takes a transaction-scoped advisory lock per schema, which gives
+exactly SQLite's one-writer-per-file semantics (reads never wait), across every worker.
+
+Losing the server (a restart, a failover) raises :class:`DatabaseUnavailable`, a
+``sqlite3.OperationalError``, which HQ's API already answers with 503 + Retry-After; the
+next statement outside a transaction reconnects. An interrupted transaction is rolled
+back by the server, so a retried request neither loses nor doubles anything.
+
+:func:`route` tells :func:`hq.storage.sqlite.connect` that a data-folder file lives in
+PostgreSQL, so the modules that open their own connection by path follow the config.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import psycopg
+import psycopg.errors
+from psycopg.adapt import Dumper
+from psycopg.pq import TransactionStatus
+from psycopg.types.numeric import NumericLoader
+
+from . import dialect
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseUnavailable(sqlite3.OperationalError):
+    """The PostgreSQL server cannot be reached now (restart, failover, network)."""
+
+
+@dataclass(frozen=True)
+class PgTarget:
+    """Where one former SQLite file lives: a DSN and the schema standing for the file."""
+
+    dsn: str
+    schema: str
+    connect_timeout_s: float = 5.0
+
+
+_ROUTES: dict[Path, PgTarget] = {}
+_FOLDERS: dict[Path, PgTarget] = {}  # data folder -> dsn (its schema is per file)
+_ROUTES_LOCK = threading.Lock()
+
+
+def schema_of(path: Path) -> str:
+    """The PostgreSQL schema standing for a data-folder file: ``events.db`` -> hq_events."""
+    stem = Path(path).name.split(".")[0].replace("-", "_")
+    return f"hq_{stem}"
+
+
+def route_folder(root: Path, dsn: str, connect_timeout_s: float = 5.0) -> None:
+    """Every database file opened through ``connect`` under ``root`` lives in PostgreSQL
+    (``dsn``), each in its own schema (:func:`schema_of`)."""
+    with _ROUTES_LOCK:
+        _FOLDERS[Path(root).resolve()] = PgTarget(dsn, "", connect_timeout_s)
+
+
+def route(path: Path, target: PgTarget) -> None:
+    """From now on in this process, ``connect(path)`` opens ``target`` instead."""
+    with _ROUTES_LOCK:
+        _ROUTES[Path(path).resolve()] = target
+
+
+def unroute(paths: Iterable[Path]) -> None:
+    """Forget routes (a data folder closed)."""
+    with _ROUTES_LOCK:
+        for p in paths:
+            _ROUTES.pop(Path(p).resolve(), None)
+            _FOLDERS.pop(Path(p).resolve(), None)
+
+
+def routed(path: Path) -> PgTarget | None:
+    """The PostgreSQL target standing for ``path``, if it or its folder was routed."""
+    with _ROUTES_LOCK:
+        if not _ROUTES and not _FOLDERS:
+            return None
+        resolved = Path(path).resolve()
+        if resolved in _ROUTES:
+            return _ROUTES[resolved]
+        for folder, target in _FOLDERS.items():
+            if resolved.is_relative_to(folder):
+                return PgTarget(target.dsn, schema_of(resolved), target.connect_timeout_s)
+        return None
+
+
+class Row(tuple[Any, ...]):
+    """A result row by index and by (case-insensitive) column name, like sqlite3.Row."""
+
+    _names: ClassVar[dict[str, int]] = {}
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._names[key.lower()])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+
+_ROW_CLASSES: dict[tuple[str, ...], type[Row]] = {}
+
+
+def _row_factory(cursor: Any) -> Any:
+    names = tuple(c.name.lower() for c in (cursor.description or ()))
+    cls = _ROW_CLASSES.get(names)
+    if cls is None:
+        cls = type("Row", (Row,), {"_names": {n: i for i, n in enumerate(names)}})
+        _ROW_CLASSES[names] = cls
+    return lambda values: cls(values)
+
+
+class _Unknown(Dumper):
+    """Numbers sent untyped (like SQLite, which compares by value), so the server infers
+    each parameter's type from where it stands: ``text_col = ?`` and ``LIMIT ?`` alike."""
+
+    oid = 0
+
+    def dump(self, obj: Any) -> bytes:
+        if isinstance(obj, bool):
+            return b"1" if obj else b"0"
+        return repr(obj).encode() if isinstance(obj, float) else str(obj).encode()
+
+
+class _Number(NumericLoader):
+    """``numeric`` results (SUM of integers, AVG) as int or float, as sqlite3 returns."""
+
+    def load(self, data: Any) -> Any:
+        text = bytes(data).decode()
+        return int(text) if text.lstrip("-").isdigit() else float(text)
+
+
+@contextlib.contextmanager
+def _mapped() -> Iterator[None]:
+    """psycopg's errors as the sqlite3 classes HQ's modules catch."""
+    try:
+        yield
+    except psycopg.errors.RaiseException as exc:  # a trigger's RAISE (append-only tables)
+        raise sqlite3.IntegrityError(str(exc).strip()) from exc
+    except psycopg.IntegrityError as exc:
+        raise sqlite3.IntegrityError(str(exc).strip()) from exc
+    except psycopg.DataError as exc:
+        raise sqlite3.DataError(str(exc).strip()) from exc
+    except (psycopg.OperationalError, psycopg.errors.AdminShutdown,
+            psycopg.errors.CannotConnectNow) as exc:
+        raise DatabaseUnavailable(f"PostgreSQL unavailable: {str(exc).strip()}") from exc
+    except psycopg.errors.InFailedSqlTransaction as exc:
+        raise sqlite3.OperationalError(str(exc).strip()) from exc
+    except psycopg.Error as exc:
+        raise sqlite3.ProgrammingError(f"{str(exc).strip()}") from exc
+
+
+class PgCursor:
+    """The part of sqlite3.Cursor HQ uses."""
+
+    def __init__(self, cur: Any | None, lastrowid: int | None = None) -> None:
+        self._cur = cur
+        self.lastrowid = lastrowid
+        self.rowcount = cur.rowcount if cur is not None else -1
+        self.description = cur.description if cur is not None else None
+
+    def fetchone(self) -> Any:
+        if self._cur is None or self._cur.description is None:
+            return None
+        with _mapped():
+            return self._cur.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        if self._cur is None or self._cur.description is None:
+            return []
+        with _mapped():
+            return list(self._cur.fetchall())
+
+    def fetchmany(self, size: int = 1) -> list[Any]:
+        if self._cur is None or self._cur.description is None:
+            return []
+        with _mapped():
+            return list(self._cur.fetchmany(size))
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.fetchall())
+
+    def close(self) -> None:
+        if self._cur is not None:
+            self._cur.close()
+
+
+_MASTER_VIEW = (
+    "CREATE OR REPLACE VIEW hq_sqlite_master AS "
+    "SELECT 'table'::text AS type, table_name::text AS name, table_name::text AS tbl_name "
+    "FROM information_schema.tables WHERE table_schema = current_schema() UNION ALL "
+    "SELECT 'index', indexname::text, tablename::text FROM pg_indexes "
+    "WHERE schemaname = current_schema()")
+
+
+class PgConnection:
+    """One PostgreSQL session standing in for a ``sqlite3.Connection`` (autocommit, with
+    explicit transactions as HQ's stores write them). Not shared between threads without
+    the caller's lock, as HQ's stores already hold one."""
+
+    row_factory: Any = None  # assigned by callers used to sqlite3; rows are always Row
+
+    def __init__(self, target: PgTarget) -> None:
+        self.target = target
+        self._conn: psycopg.Connection[Any] | None = None
+        self._keys: dict[str, list[str]] = {}
+        self._identity: dict[str, str | None] = {}
+        self._columns: dict[str, list[str]] = {}
+        self._connect()
+
+    # ---- the session ------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        with _mapped():
+            conn = psycopg.connect(self.target.dsn, autocommit=True,
+                                   connect_timeout=max(1, round(self.target.connect_timeout_s)),
+                                   row_factory=_row_factory)
+        conn.adapters.register_dumper(int, _Unknown)
+        conn.adapters.register_dumper(bool, _Unknown)
+        conn.adapters.register_dumper(float, _Unknown)
+        conn.adapters.register_loader("numeric", _Number)
+        schema = self.target.schema
+        with _mapped():
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext('hq schema create'))")
+                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+                conn.execute(f'SET search_path TO "{schema}"')
+                conn.execute(_MASTER_VIEW)
+            conn.execute(f'SET search_path TO "{schema}"')
+        self._conn = conn
+
+    def _session(self) -> psycopg.Connection[Any]:
+        conn = self._conn
+        if conn is None or conn.closed or conn.broken:
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    conn.close()
+                log.info("PostgreSQL session for %s reconnecting", self.target.schema)
+            self._conn = None
+            self._connect()
+            conn = self._conn
+            assert conn is not None
+        return conn
+
+    @property
+    def in_transaction(self) -> bool:
+        conn = self._conn
+        if conn is None or conn.broken or conn.closed:
+            return False
+        return conn.info.transaction_status != TransactionStatus.IDLE
+
+    # ---- statements -------------------------------------------------------------------
+
+    def _primary_key(self, table: str) -> list[str]:
+        if table not in self._keys:
+            rows = self._raw(
+                "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = "
+                "i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indisprimary AND "
+                "i.indrelid = to_regclass(%s) ORDER BY array_position(i.indkey, a.attnum)",
+                [table]).fetchall()
+            self._keys[table] = [r[0] for r in rows]
+        return self._keys[table]
+
+    def _columns_of(self, table: str) -> list[str]:
+        if table not in self._columns:
+            rows = self._raw(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                "current_schema() AND table_name = %s", [table]).fetchall()
+            self._columns[table] = [r[0] for r in rows]
+        return self._columns[table]
+
+    def _identity_of(self, table: str) -> str | None:
+        if table not in self._identity:
+            row = self._raw(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                "current_schema() AND table_name = %s AND is_identity = 'YES'",
+                [table]).fetchone()
+            self._identity[table] = row[0] if row else None
+        return self._identity[table]
+
+    def _raw(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        conn = self._session() if not self.in_transaction else self._conn
+        assert conn is not None
+        with _mapped():
+            return conn.execute(sql, params)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> PgCursor:
+        """One statement (SQLite dialect, ``?`` placeholders)."""
+        head = sql.strip().rstrip(";").upper()
+        if head in ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE"):
+            self._raw("BEGIN")
+            self._raw("SELECT pg_advisory_xact_lock(hashtext(%s))", [self.target.schema])
+            return PgCursor(None)
+        if head in ("ROLLBACK", "END", "COMMIT") and (self._conn is None or self._conn.broken):
+            if head == "ROLLBACK":  # the server already dropped the transaction
+                return PgCursor(None)
+            raise DatabaseUnavailable("PostgreSQL connection lost before COMMIT")
+        if dialect.is_ddl(sql):
+            for stmt in dialect.translate_ddl(sql):
+                self._raw(stmt)
+            self._keys.clear()
+            self._identity.clear()
+            self._columns.clear()
+            return PgCursor(None)
+        text = dialect.translate(sql, self._primary_key, self._columns_of)
+        if text is None:
+            return PgCursor(None)
+        table = dialect.is_insert(text)
+        ident = self._identity_of(table) if table else None
+        if ident and "RETURNING" not in text.upper():
+            text = f"{text.rstrip().rstrip(';')} RETURNING {ident}"
+        cur = self._raw(dialect.placeholders(text), list(params))
+        if ident:
+            row = cur.fetchone() if cur.description else None
+            return PgCursor(None, int(row[0]) if row else None)
+        return PgCursor(cur)
+
+    def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> PgCursor:
+        """The same statement for each argument list."""
+        cur = PgCursor(None)
+        for params in seq:
+            cur = self.execute(sql, params)
+        return cur
+
+    def executescript(self, script: str) -> PgCursor:
+        """Every statement of ``script`` in one transaction (a schema: all or nothing)."""
+        own = not self.in_transaction
+        if own:
+            self._raw("BEGIN")
+            self._raw("SELECT pg_advisory_xact_lock(hashtext(%s))", [self.target.schema])
+        try:
+            for stmt in dialect.split_script(script):
+                self.execute(stmt)
+        except BaseException:
+            if own:
+                self.execute("ROLLBACK")
+            raise
+        if own:
+            self._raw("COMMIT")
+        return PgCursor(None)
+
+    def commit(self) -> None:
+        """COMMIT if a transaction is open (sqlite3 in autocommit mode does the same)."""
+        if self.in_transaction:
+            self._raw("COMMIT")
+
+    def rollback(self) -> None:
+        if self.in_transaction:
+            self._raw("ROLLBACK")
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> PgConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            self.commit()
+        else:
+            self.rollback()

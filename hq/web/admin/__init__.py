@@ -1,0 +1,1 @@
+"""Administration pages: users, the audit log, the organisation."""

@@ -1,0 +1,1 @@
+"""Alert threads and alert policies."""

@@ -1,0 +1,1 @@
+"""The live hall: dashboard, windows, units, event counts."""

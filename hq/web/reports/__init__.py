@@ -1,0 +1,1 @@
+"""Report pages: monthly figures, charts, the inputs behind them."""

@@ -1,0 +1,1 @@
+"""Transaction search, a transaction's page and its recordings."""

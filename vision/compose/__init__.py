@@ -1,0 +1,1 @@
+"""Composed test scenes from packaged photographs: actors, catalog, video."""

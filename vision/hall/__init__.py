@@ -1,0 +1,1 @@
+"""Counting people in a waiting hall (seed function 4): areas, background, blobs, scoring."""

@@ -1,0 +1,1 @@
+"""Items left on or taken from the counter: rules, image comparison, cases."""
