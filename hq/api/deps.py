@@ -12,8 +12,10 @@ from hq.conditions import HQConditions
 from hq.org.store import OrgStore
 from hq.pki.ca import DB_FILE, CertificateAuthority
 from hq.pki.enrollment import EnrollmentCodes
-from hq.storage import LocalClipStore, SqliteAuditLog, SqliteEventStore
+from hq.storage import SqliteAuditLog, SqliteEventStore
+from hq.storage.base import ClipStore
 from hq.storage.db.backend import open_data
+from hq.storage.s3_config import open_clip_store
 from hq.storage.sqlite import private_dir, private_file
 
 if TYPE_CHECKING:
@@ -40,7 +42,7 @@ class HQDeps:
     """Stores and authorities shared by every request."""
 
     events: SqliteEventStore
-    clips: LocalClipStore
+    clips: ClipStore  # hq.toml [clips]: files (LocalClipStore) or s3 (S3ClipStore)
     audit: SqliteAuditLog
     ca: CertificateAuthority
     codes: EnrollmentCodes
@@ -91,7 +93,7 @@ class HQDeps:
         PostgreSQL (hq/storage/db); a schema revision HQ does not know is refused.
         """
         private_dir(root)  # every database and key below is 0600, every folder 0700
-        open_data(root, config_file)
+        config = open_data(root, config_file)
         ca_dir = root / "ca"
         for db in (root / "enrollment.db", ca_dir / DB_FILE):  # opened without connect()
             private_file(db)
@@ -101,7 +103,7 @@ class HQDeps:
         private_dir(root / "alerts")  # the alerts service's folder (its link key)
         return cls(
             events=SqliteEventStore(root / "events.db"),
-            clips=LocalClipStore(root / "clips"),
+            clips=open_clip_store(root, config.clips),
             audit=SqliteAuditLog(root / "audit.db"),
             ca=ca,
             codes=EnrollmentCodes(root / "enrollment.db"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from sync.schema import EventEnvelope
 
@@ -97,6 +97,13 @@ class ClipStore(Protocol):
     def delete(self, unit_id: str, clip_id: str) -> bool:
         """Delete a completed clip (retention); False if there is none. The upload stays
         as a tombstone, so a unit announcing the clip again is told HQ has it."""
+        ...
+
+    def import_clip(self, clip: StoredClip, source: BinaryIO) -> bool:
+        """Store a finished clip's bytes (``hq copy``) under ``clip``'s unit_id/clip_id,
+        its sha256 checked while writing. True when stored; False when an identical clip
+        (same sha256) is already there (re-runs are no-ops). ChecksumMismatch (nothing left
+        behind) on a wrong digest; ClipConflict when another digest is stored."""
         ...
 
     def close(self) -> None:

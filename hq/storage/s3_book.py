@@ -240,6 +240,19 @@ class UploadBook:
                       [row.unit_id, row.clip_id, row.upload_id, row.object_key, row.length,
                        row.sha256, now])
 
+    def record_import(self, row: UploadRow, completed_utc: str, now: str) -> None:
+        """A clip copied in whole (``hq copy``) is in S3 under ``row.object_key``."""
+        with self._tx() as c:
+            c.execute("INSERT INTO s3_uploads (upload_id, unit_id, clip_id, length, sha256, "
+                      "state, object_key, flushed, created_utc, moved_utc, finished_utc) "
+                      "VALUES (?, ?, ?, ?, ?, 'complete', ?, ?, ?, ?, ?)",
+                      [row.upload_id, row.unit_id, row.clip_id, row.length, row.sha256,
+                       row.object_key, row.length, now, now, now])
+            c.execute("INSERT INTO s3_clips (unit_id, clip_id, upload_id, object_key, size, "
+                      "sha256, completed_utc) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                      [row.unit_id, row.clip_id, row.upload_id, row.object_key, row.length,
+                       row.sha256, completed_utc])
+
     def reject(self, upload_id: str, now: str) -> None:
         """The upload is dead (checksum, re-announced, expired): forget its bytes."""
         with self._tx() as c:

@@ -27,7 +27,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, BinaryIO, NoReturn
 
 from .clips import DEFAULT_ABANDON_AFTER, DEFAULT_MAX_CLIP_BYTES, DEFAULT_MAX_OPEN_UPLOADS
 from .errors import (
@@ -132,9 +132,20 @@ class S3ClipStore:
             raise QuotaExceeded(f"unit {unit_id} has {open_now} unfinished uploads; "
                                 "finish or let them expire first")
         upload_id = secrets.token_hex(16)
-        key = f"{self.prefix}{unit_id}/{clip_id}/{upload_id}"
+        key = self.object_key(unit_id, clip_id, upload_id)
         self.book.insert(upload_id, unit_id, clip_id, length, sha256, key, self._now())
         return Upload(upload_id, unit_id, clip_id, length, sha256, 0, False)
+
+    def object_key(self, unit_id: str, clip_id: str, upload_id: str) -> str:
+        """Where an upload's object lives in the bucket (ids already checked)."""
+        return f"{self.prefix}{unit_id}/{clip_id}/{upload_id}"
+
+    def import_clip(self, clip: StoredClip, source: BinaryIO) -> bool:
+        """Store a finished clip whole (``hq copy``), sha256 checked while writing; False
+        if the identical clip is already here (see hq/storage/s3_import.py)."""
+        from .s3_import import import_clip
+
+        return import_clip(self, clip, source)
 
     def offset(self, upload_id: str, unit_id: str) -> Upload:
         """The upload's current state (tus HEAD)."""

@@ -24,6 +24,18 @@ class ClipObjects:
         self.bucket = bucket
         self.s3 = Reachability(f"S3 clip store (bucket {bucket})")
 
+    def bucket_exists(self) -> bool:
+        """Whether the bucket is there for this key (False: missing or forbidden)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            with self.s3.calling(f"head bucket {self.bucket}",
+                                 expected=("404", "NoSuchBucket", "403", "AccessDenied")):
+                self.client.head_bucket(Bucket=self.bucket)
+        except ClientError:
+            return False
+        return True
+
     def start_multipart(self, key: str, metadata: dict[str, str]) -> str:
         with self.s3.calling(f"start multipart upload {key}"):
             mp = self.client.create_multipart_upload(
