@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 
 RETRY_AFTER_S = 30  # what a unit is told while the store is down
 
+_SESSION: Any = None  # one boto3 session: its clients share the loaded API models
+_SESSION_LOCK = threading.Lock()  # a session's client() is not thread-safe
+
 
 def read_secret(path: Path) -> str:
     """The secret access key from a file only HQ's user may read."""
@@ -51,11 +54,14 @@ def make_client(*, endpoint_url: str | None, region: str, access_key_id: str | N
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required")
     secret = read_secret(secret_access_key_file) if secret_access_key_file else None
-    session = boto3.session.Session()
-    return session.client(
-        "s3", endpoint_url=endpoint_url, aws_access_key_id=access_key_id,
-        aws_secret_access_key=secret, config=config,
-        verify=str(ca_bundle) if ca_bundle else os.environ.get("AWS_CA_BUNDLE", True))
+    global _SESSION
+    with _SESSION_LOCK:
+        if _SESSION is None:
+            _SESSION = boto3.session.Session()
+        return _SESSION.client(
+            "s3", endpoint_url=endpoint_url, aws_access_key_id=access_key_id,
+            aws_secret_access_key=secret, config=config,
+            verify=str(ca_bundle) if ca_bundle else os.environ.get("AWS_CA_BUNDLE", True))
 
 
 def error_code(exc: BaseException) -> str:

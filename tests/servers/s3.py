@@ -49,6 +49,7 @@ class S3Server:
     proc: subprocess.Popen[str]
     _names: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _client: Any = None
 
     @property
     def endpoint(self) -> str:
@@ -81,14 +82,17 @@ class S3Server:
         return path
 
     def client(self) -> Any:
-        """A plain boto3 client of the endpoint (to look at the bucket from outside HQ)."""
+        """A plain boto3 client of the endpoint (to look at the bucket from outside HQ);
+        made once (a boto3 client takes a while to build)."""
         import boto3
         from botocore.config import Config
 
-        return boto3.session.Session().client(
-            "s3", endpoint_url=self.endpoint, region_name=REGION,
-            aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_KEY,
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+        if self._client is None:
+            self._client = boto3.session.Session().client(
+                "s3", endpoint_url=self.endpoint, region_name=REGION,
+                aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_KEY,
+                config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+        return self._client
 
     def new_bucket(self) -> str:
         """A new empty bucket (one per test or module, so tests never see each other)."""
