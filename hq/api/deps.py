@@ -101,9 +101,10 @@ class HQDeps:
               else CertificateAuthority.create(ca_dir, deployment))
         private_dir(root / "config")
         private_dir(root / "alerts")  # the alerts service's folder (its link key)
+        clips = open_clip_store(root, config.clips)  # a bad [clips] stops HQ before the rest
         return cls(
             events=SqliteEventStore(root / "events.db"),
-            clips=open_clip_store(root, config.clips),
+            clips=clips,
             audit=SqliteAuditLog(root / "audit.db"),
             ca=ca,
             codes=EnrollmentCodes(root / "enrollment.db"),
