@@ -12,7 +12,14 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 CONFIG_FILE = "hq.toml"
 
@@ -86,6 +93,14 @@ class S3Clips(_Strict):
         "waits at most about twice this before HQ answers 503.")
     attempts: int = Field(
         2, ge=1, le=10, description="Tries per S3 request (boto3 'standard' retries).")
+
+    @field_validator("prefix")
+    @classmethod
+    def _plain_segments(cls, prefix: str) -> str:
+        # MinIO and RGW map keys onto paths: '.' and '..' segments are refused there.
+        if any(seg in (".", "..") for seg in prefix.split("/")):
+            raise ValueError("prefix segments may not be '.' or '..'")
+        return prefix
 
     @model_validator(mode="after")
     def _key_pair(self) -> S3Clips:

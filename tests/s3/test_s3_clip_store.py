@@ -120,6 +120,25 @@ def test_offsets_stand_across_a_restart_and_the_object_is_checked_after(
         later.close()
 
 
+def test_two_workers_taking_alternate_chunks_store_the_exact_clip(
+        store: S3ClipStore, s3: S3Server, tmp_path: Path) -> None:
+    payload = data(12 * MIB + 1, seed=11)
+    sha = hashlib.sha256(payload).hexdigest()
+    other = reopened(store, tmp_path, s3)  # a second worker over the same tables and bucket
+    try:
+        up = store.create(UNIT, "shared-1", len(payload), sha)
+        assert other.create(UNIT, "shared-1", len(payload), sha).upload_id == up.upload_id
+        offset, step, workers = 0, 3 * MIB, (store, other)
+        for turn in range(5):
+            offset = workers[turn % 2].append(up.upload_id, UNIT, offset,
+                                             payload[offset:offset + step])
+        assert offset == len(payload)
+        for st in workers:
+            assert whole(st, st.open_clip("shared-1", UNIT)) == payload
+    finally:
+        other.close()
+
+
 @pytest.mark.parametrize("size", [1000, 6 * MIB], ids=["one-put", "multipart"])
 def test_a_wrong_digest_is_refused_and_nothing_is_kept(store: S3ClipStore, s3: S3Server,
                                                        size: int) -> None:
