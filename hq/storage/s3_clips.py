@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -133,7 +134,16 @@ class S3ClipStore:
                                 "finish or let them expire first")
         upload_id = secrets.token_hex(16)
         key = self.object_key(unit_id, clip_id, upload_id)
-        self.book.insert(upload_id, unit_id, clip_id, length, sha256, key, self._now())
+        try:
+            self.book.insert(upload_id, unit_id, clip_id, length, sha256, key, self._now())
+        except sqlite3.IntegrityError:
+            # Another worker started this clip's upload since we looked (one partial upload
+            # per clip is a unique index): continue that one.
+            row = self.book.latest(unit_id, clip_id, ("partial",))
+            if row is None or row.sha256 != sha256 or row.length != length:
+                raise ClipConflict(f"clip {clip_id} of {unit_id} is being uploaded with "
+                                   "another digest or length; try again") from None
+            return self._state(row)
         return Upload(upload_id, unit_id, clip_id, length, sha256, 0, False)
 
     def object_key(self, unit_id: str, clip_id: str, upload_id: str) -> str:

@@ -172,6 +172,21 @@ def test_a_digest_checked_after_a_restart_refuses_the_assembled_object(
         later.close()
 
 
+def test_expiry_aborts_an_abandoned_multipart_upload(store: S3ClipStore,
+                                                     s3: S3Server) -> None:
+    payload = data(6 * MIB, seed=12)
+    up = store.create(UNIT, "gone-1", len(payload), hashlib.sha256(payload).hexdigest())
+    send(store, up.upload_id, payload, stop=5 * MIB)  # one part in S3
+    assert multipart_uploads(s3, store.bucket) == [f"hq/clips/{UNIT}/gone-1/{up.upload_id}"]
+    now = dt.datetime.now(dt.UTC)
+    assert store.expire(dt.timedelta(hours=1), now) == 0  # still moving
+    assert store.expire(dt.timedelta(hours=1), now + dt.timedelta(hours=2)) == 1
+    assert multipart_uploads(s3, store.bucket) == []
+    with pytest.raises(UploadNotFound):
+        store.offset(up.upload_id, UNIT)
+    assert store.create(UNIT, "gone-1", len(payload), up.sha256).offset == 0  # starts over
+
+
 # ---- playback ---------------------------------------------------------------------------
 
 def test_ranges_read_exactly_what_the_local_store_reads(store: S3ClipStore,
