@@ -48,7 +48,7 @@ from .errors import (
 from .models import StoredClip, Upload, check_clip_id, check_sha256, check_unit_id, parse_utc
 from .models import utc_text as _utc_text
 from .s3_book import ClipRow, UploadBook, UploadRow
-from .s3_objects import ClipObjects
+from .s3_objects import ClipObjects, chunks
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ class S3ClipStore:
             log.error("clip %s of %s is recorded but its object %s is missing",
                       clip.clip_id, clip.unit_id, row.object_key)
             raise ClipNotFound(f"clip {clip.clip_id} is not in the bucket")
-        return _chunks(body, chunk_size)
+        return chunks(body, chunk_size)
 
     def playback_url(self, clip: StoredClip, *, filename: str, media_type: str,
                      seconds: int | None = None) -> str | None:
@@ -395,9 +395,3 @@ class S3ClipStore:
             gone += 1
         return gone
 
-
-def _chunks(body: Any, chunk_size: int) -> Iterator[bytes]:
-    try:
-        yield from body.iter_chunks(chunk_size)
-    finally:
-        body.close()

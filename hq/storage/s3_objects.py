@@ -8,7 +8,7 @@ hq/storage/s3_client.py); the few S3 answers the store acts on come back as valu
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .s3_client import Reachability
@@ -131,3 +131,11 @@ class ClipObjects:
             "get_object", ExpiresIn=seconds, Params={
                 "Bucket": self.bucket, "Key": key, "ResponseContentType": media_type,
                 "ResponseContentDisposition": f'inline; filename="{filename}"'}))
+
+
+def chunks(body: Any, chunk_size: int) -> Iterator[bytes]:
+    """A GET's streaming body in chunks, closed at the end (or when the reader stops)."""
+    try:
+        yield from body.iter_chunks(chunk_size)
+    finally:
+        body.close()
