@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS s3_parts (
 );
 CREATE TABLE IF NOT EXISTS s3_pending (
     upload_id TEXT NOT NULL, "offset" INTEGER NOT NULL, data BLOB NOT NULL,
+    size INTEGER NOT NULL,            -- LENGTH(data), kept so offsets never read the data
     PRIMARY KEY (upload_id, "offset")
 );
 CREATE TABLE IF NOT EXISTS s3_clips (
@@ -91,7 +92,7 @@ class ClipRow:
     completed_utc: str
 
 
-_UPLOAD = ("SELECT u.*, (SELECT COALESCE(SUM(LENGTH(p.data)), 0) FROM s3_pending p "
+_UPLOAD = ("SELECT u.*, (SELECT COALESCE(SUM(p.size), 0) FROM s3_pending p "
            "WHERE p.upload_id = u.upload_id) AS spooled FROM s3_uploads u")
 
 
@@ -208,8 +209,8 @@ class UploadBook:
             row = _upload(c.execute(f"{_UPLOAD} WHERE u.upload_id = ?", [upload_id]).fetchone())
             if row is None or row.state != "partial" or row.offset != offset:
                 return False
-            c.execute('INSERT INTO s3_pending (upload_id, "offset", data) VALUES (?, ?, ?)',
-                      [upload_id, offset, chunk])
+            c.execute('INSERT INTO s3_pending (upload_id, "offset", data, size) '
+                      "VALUES (?, ?, ?, ?)", [upload_id, offset, chunk, len(chunk)])
             c.execute("UPDATE s3_uploads SET moved_utc = ? WHERE upload_id = ?", [now, upload_id])
         return True
 
