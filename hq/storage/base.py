@@ -99,15 +99,20 @@ class ClipStore(Protocol):
         as a tombstone, so a unit announcing the clip again is told HQ has it."""
         ...
 
+    def close(self) -> None:
+        """Release resources."""
+        ...
+
+
+class ClipImport(Protocol):
+    """What ``hq copy`` needs of a target clip store; every ClipStore implements it
+    (LocalClipStore in hq/storage/clips.py, S3ClipStore in hq/storage/s3_clips.py)."""
+
     def import_clip(self, clip: StoredClip, source: BinaryIO) -> bool:
         """Store a finished clip's bytes (``hq copy``) under ``clip``'s unit_id/clip_id,
         its sha256 checked while writing. True when stored; False when an identical clip
         (same sha256) is already there (re-runs are no-ops). ChecksumMismatch (nothing left
         behind) on a wrong digest; ClipConflict when another digest is stored."""
-        ...
-
-    def close(self) -> None:
-        """Release resources."""
         ...
 
 

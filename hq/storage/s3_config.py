@@ -28,8 +28,7 @@ def open_clip_store(root: Path, clips: Clips) -> ClipStore:
     """
     if isinstance(clips, S3Clips):
         return open_s3_store(root, clips)
-    # pgtables' branch adds LocalClipStore.import_clip (the `hq copy` contract).
-    return LocalClipStore(clips.root or root / "clips")  # type: ignore[return-value]
+    return LocalClipStore(clips.root or root / "clips")
 
 
 def open_s3_store(root: Path, cfg: S3Clips, **options: Any) -> S3ClipStore:

@@ -20,6 +20,7 @@ import pytest
 
 from hq.config import HQConfigError, S3Clips
 from hq.storage import LocalClipStore
+from hq.storage.base import ClipImport, ClipStore
 from hq.storage.errors import (
     ChecksumMismatch,
     ClipConflict,
@@ -80,6 +81,13 @@ def multipart_uploads(s3: S3Server, bucket: str) -> list[str]:
 
 def whole(store: S3ClipStore, clip: StoredClip) -> bytes:
     return b"".join(store.read_range(clip, 0, clip.size - 1))
+
+
+def test_the_s3_store_implements_the_protocols(store: S3ClipStore) -> None:
+    # The annotations are the check: mypy fails if S3ClipStore drifts from a Protocol.
+    clips: ClipStore = store
+    target: ClipImport = store
+    assert callable(clips.read_range) and callable(target.import_clip)
 
 
 # ---- uploads ----------------------------------------------------------------------------
