@@ -295,6 +295,27 @@ def test_store_down_refuses_what_needs_it_then_the_upload_completes(
     assert failing[0].levelno == logging.ERROR
 
 
+def test_a_hung_store_times_out_and_a_retried_part_lands_once(
+        s3: S3Server, s3_bucket: str, tmp_path: Path) -> None:
+    cfg = config(s3, s3_bucket, tmp_path).model_copy(update={"timeout_s": 1.0})
+    st = open_s3_store(tmp_path, cfg)
+    try:
+        payload = data(7 * MIB + 99, seed=13)  # the hung chunk fills part 1
+        up = st.create(UNIT, "hung-1", len(payload), hashlib.sha256(payload).hexdigest())
+        offset = send(st, up.upload_id, payload, stop=3 * MIB)
+        s3.pause()
+        try:
+            with pytest.raises(StorageUnavailable):  # within the timeout, not for ever
+                st.append(up.upload_id, UNIT, offset, payload[offset:offset + 3 * MIB])
+        finally:
+            s3.resume()  # the frozen request may now land too: the retry overwrites it
+        assert st.offset(up.upload_id, UNIT).offset == offset
+        assert send(st, up.upload_id, payload, start=offset, step=3 * MIB) == len(payload)
+        assert whole(st, st.open_clip("hung-1", UNIT)) == payload
+    finally:
+        st.close()
+
+
 def test_a_missing_bucket_is_a_config_error_naming_it(s3: S3Server, tmp_path: Path) -> None:
     with pytest.raises(HQConfigError, match=r"clips\.bucket: bucket 'no-such-bucket'"):
         open_s3_store(tmp_path, config(s3, "no-such-bucket", tmp_path))

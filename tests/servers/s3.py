@@ -17,6 +17,7 @@ import contextlib
 import itertools
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -72,6 +73,15 @@ class S3Server:
     def start(self) -> None:
         """Listen again on the same port."""
         self._say("start", "listening")
+
+    def pause(self) -> None:
+        """Freeze the server process (SIGSTOP): connections open, nothing answers, as a
+        hung store or a black-holed network path; requests time out."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let the frozen server go on (SIGCONT); it answers what queued meanwhile."""
+        self.proc.send_signal(signal.SIGCONT)
 
     def secret_file(self, folder: Path) -> Path:
         """A 0600 file holding the secret key, as hq.toml's secret_access_key_file wants."""

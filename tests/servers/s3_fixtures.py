@@ -25,8 +25,9 @@ def s3() -> Iterator[S3Server]:
 @pytest.fixture
 def s3_bucket(s3: S3Server) -> Iterator[str]:
     """A new, empty bucket on the session's endpoint; the endpoint is up again after the
-    test even if the test stopped it."""
+    test even if the test stopped or paused it."""
     yield s3.new_bucket()
+    s3.resume()
     s3.start()
 
 
