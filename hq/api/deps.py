@@ -13,8 +13,10 @@ from hq.config import HQConfigError
 from hq.org.store import OrgStore
 from hq.pki.ca import DB_FILE, CertificateAuthority
 from hq.pki.enrollment import EnrollmentCodes
-from hq.storage import LocalClipStore, SqliteAuditLog, SqliteEventStore
+from hq.storage import SqliteAuditLog, SqliteEventStore
+from hq.storage.base import ClipStore
 from hq.storage.db.backend import open_data
+from hq.storage.s3_config import open_clip_store
 from hq.storage.sqlite import private_dir, private_file
 
 if TYPE_CHECKING:
@@ -44,7 +46,7 @@ class HQDeps:
     """Stores and authorities shared by every request."""
 
     events: SqliteEventStore
-    clips: LocalClipStore
+    clips: ClipStore  # hq.toml [clips]: files (LocalClipStore) or s3 (S3ClipStore)
     audit: SqliteAuditLog
     ca: CertificateAuthority
     codes: EnrollmentCodes
@@ -105,9 +107,10 @@ class HQDeps:
               else CertificateAuthority.create(ca_dir, deployment))
         private_dir(root / "config")
         private_dir(root / "alerts")  # the alerts service's folder (its link key)
+        clips = open_clip_store(root, config.clips)  # a bad [clips] stops HQ before the rest
         return cls(
             events=SqliteEventStore(root / "events.db"),
-            clips=LocalClipStore(root / "clips"),
+            clips=clips,
             audit=SqliteAuditLog(root / "audit.db"),
             ca=ca,
             codes=EnrollmentCodes(root / "enrollment.db"),
