@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TypedDict, Unpack
 
-from evaluator.messages import STATE_CODES
-from evaluator.protocol import (
+from evaluator.sim_display import DisplayState, shown
+from evaluator.sim_transport import DeviceTransport, FdTransport, SerialTransport, TransportClosed
+from hal.keypad.messages import STATE_CODES
+from hal.keypad.protocol import (
     KEYPAD_TO_UNIT,
     VERSION_2,
     Ack,
@@ -40,8 +42,6 @@ from evaluator.protocol import (
     encode,
     with_seq,
 )
-from evaluator.sim_display import DisplayState, shown
-from evaluator.sim_transport import DeviceTransport, FdTransport, SerialTransport, TransportClosed
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from evaluator.messages import WINDOW_STATES
-from evaluator.protocol import (
+from hal.keypad.messages import WINDOW_STATES
+from hal.keypad.protocol import (
     Clear,
     Message,
     PromptRating,

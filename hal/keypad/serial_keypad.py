@@ -20,7 +20,9 @@ from collections import deque
 from collections.abc import Callable
 from typing import cast
 
-from evaluator.messages import (
+from hal.keypad.base import KeypadEvent, StaffCard, WindowStateName
+from hal.keypad.config import KeypadConfig
+from hal.keypad.messages import (
     NAME_MAX_BYTES,
     PHOTO_ID_MAX_BYTES,
     STAFF_NUMBER_MAX_BYTES,
@@ -30,7 +32,7 @@ from evaluator.messages import (
     WINDOW_STATES,
     AckStatus,
 )
-from evaluator.protocol import (
+from hal.keypad.protocol import (
     KEYPAD_TO_UNIT,
     VERSION,
     VERSION_2,
@@ -60,8 +62,6 @@ from evaluator.protocol import (
     fit_utf8,
     with_seq,
 )
-from hal.keypad.base import KeypadEvent, StaffCard, WindowStateName
-from hal.keypad.config import KeypadConfig
 from hal.keypad.rating_gate import RatingGate
 from hal.keypad.stats import KeypadStats
 from hal.serial_link import PortFactory, SerialLink, url_port_factory

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from evaluator.protocol import ParserStats
+from hal.keypad.protocol import ParserStats
 from hal.keypad.rating_gate import GateStats
 from hal.serial_link import LinkStats
 

@@ -9,8 +9,8 @@ registry and the payload decoder, and the one name to import them from.
 
 from __future__ import annotations
 
-from evaluator.fields import PayloadError, ProtocolError, Reader, fit_utf8
-from evaluator.messages.base import (
+from hal.keypad.fields import PayloadError, ProtocolError, Reader, fit_utf8
+from hal.keypad.messages.base import (
     MAX_PAYLOAD,
     NAME_MAX_BYTES,
     PHOTO_ID_MAX_BYTES,
@@ -23,7 +23,7 @@ from evaluator.messages.base import (
     AckStatus,
     MsgType,
 )
-from evaluator.messages.to_keypad import (
+from hal.keypad.messages.to_keypad import (
     Clear,
     Ping,
     PromptRating,
@@ -34,7 +34,7 @@ from evaluator.messages.to_keypad import (
     ShowWindowState,
     ThankYou,
 )
-from evaluator.messages.to_unit import (
+from hal.keypad.messages.to_unit import (
     Fault,
     Heartbeat,
     Key,

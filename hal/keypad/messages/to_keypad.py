@@ -6,8 +6,8 @@ import struct
 from dataclasses import dataclass
 from typing import ClassVar, Self
 
-from evaluator.fields import Reader, check_int, check_text, str8
-from evaluator.messages.base import (
+from hal.keypad.fields import Reader, check_int, check_text, str8
+from hal.keypad.messages.base import (
     NAME_MAX_BYTES,
     PHOTO_ID_MAX_BYTES,
     STAFF_NUMBER_MAX_BYTES,

@@ -6,8 +6,8 @@ import struct
 from dataclasses import dataclass
 from typing import ClassVar
 
-from evaluator.fields import PayloadError, Reader, check_int, check_text, str8
-from evaluator.messages.base import TEXT_MAX_BYTES, WINDOW_STATES, BaseMsg, MsgType
+from hal.keypad.fields import PayloadError, Reader, check_int, check_text, str8
+from hal.keypad.messages.base import TEXT_MAX_BYTES, WINDOW_STATES, BaseMsg, MsgType
 
 
 @dataclass(frozen=True, slots=True)

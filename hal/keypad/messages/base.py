@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import ClassVar, Self
 
-from evaluator.fields import Reader, check_int
+from hal.keypad.fields import Reader, check_int
 
 MAX_PAYLOAD = 256
 NAME_MAX_BYTES = 96
