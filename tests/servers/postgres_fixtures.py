@@ -101,7 +101,8 @@ def _from_template(server: PostgresServer, dsn: str) -> str:
         folder = Path(tempfile.mkdtemp(prefix="hq-template-"))
         route_folder(folder, server.create_database(template))
         try:
-            upgrade(folder, PostgresDatabase(type="postgresql", dsn=server.dsn(template)))
+            upgrade(folder, PostgresDatabase.model_validate(
+                {"type": "postgresql", "dsn": server.dsn(template)}))
         finally:
             unroute([folder])
         _TEMPLATES[id(server)] = template
