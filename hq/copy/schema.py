@@ -97,3 +97,23 @@ def pg_database(dsn: str) -> Schema:
             if tables:
                 out[file] = tables
     return out
+
+
+def primary_key(conn: sqlite3.Connection, table: str) -> list[str]:
+    """The primary-key columns of a SQLite table, in key order ([] for none)."""
+    info = conn.execute(f'PRAGMA table_info("{table}")').fetchall()
+    return [r[1] for r in sorted(info, key=lambda r: r[5]) if r[5]]
+
+
+def dependency_order(conn: sqlite3.Connection, tables: list[str]) -> list[str]:
+    """``tables`` with every table after those its foreign keys name (then by name), so
+    rows can be inserted into a database that checks the keys."""
+    parents = {t: {r[2] for r in conn.execute(f'PRAGMA foreign_key_list("{t}")')} & set(tables)
+               - {t} for t in tables}
+    order: list[str] = []
+    while len(order) < len(tables):
+        ready = sorted(t for t in tables if t not in order and parents[t] <= set(order))
+        if not ready:  # a cycle: SQLite never made one for HQ; keep the rest by name
+            ready = sorted(t for t in tables if t not in order)
+        order.extend(ready[:1])
+    return order
