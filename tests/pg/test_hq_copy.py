@@ -81,11 +81,16 @@ def _counts_sqlite(folder: Path) -> dict[str, int]:
     return out
 
 
+def _count(conn: psycopg.Connection, sql: str) -> int:
+    row = conn.execute(sql).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def _counts_pg(dsn: str, names: list[str]) -> dict[str, int]:
     with psycopg.connect(dsn) as conn:
-        return {name: conn.execute(
-            f'SELECT count(*) FROM {pg_schema_of(name.split(":")[0])}."{name.split(":")[1]}"'
-        ).fetchone()[0] for name in names}
+        return {name: _count(conn, f'SELECT count(*) FROM {pg_schema_of(name.split(":")[0])}'
+                                   f'."{name.split(":")[1]}"') for name in names}
 
 
 def _copy(src: Path, cfg: Path, *extra: str) -> int:
@@ -122,8 +127,8 @@ def test_interrupted_copy_runs_again_to_an_exact_copy(
     assert "clips: 3 in source, 3 copied, 0 already there, 3 read back" in out
     assert _counts_pg(pg_dsn, list(want)) == want
     with psycopg.connect(pg_dsn) as conn:  # once each, by key
-        assert conn.execute("SELECT count(DISTINCT uuid) FROM hq_events.events"
-                            ).fetchone()[0] == want["events.db:events"]
+        assert _count(conn, "SELECT count(DISTINCT uuid) FROM hq_events.events"
+                      ) == want["events.db:events"]
 
     assert _copy(src, cfg) == 0  # a third run changes nothing
     out = capsys.readouterr().out
