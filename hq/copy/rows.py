@@ -52,6 +52,28 @@ def _after_triggers(pg: Any, qualified: str) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
+def _integer_columns(pg: Any, schema: str, table: str, columns: tuple[str, ...]) -> list[int]:
+    rows = pg.execute("SELECT column_name FROM information_schema.columns WHERE table_schema "
+                      "= %s AND table_name = %s AND data_type IN ('bigint', 'integer', "
+                      "'smallint')", [schema, table]).fetchall()
+    names = {r[0] for r in rows}
+    return [i for i, c in enumerate(columns) if c in names]
+
+
+def _check_integers(rows: list[Any], at: list[int], *, file: str, table: str,
+                    columns: tuple[str, ...], key: list[str]) -> None:
+    """SQLite keeps 15.5 in an INTEGER column as a real; PostgreSQL would round it into
+    BIGINT. Refuse that row, named, rather than copy a different value."""
+    for row in rows:
+        for i in at:
+            value = row[i]
+            if isinstance(value, float) and not value.is_integer():
+                where = dict(zip(key, _key_of(row, columns, key), strict=True))
+                raise CopyError(f"{file}: table {table}, row {where}: column {columns[i]} "
+                                f"holds {value!r}, which is not a whole number; the target's "
+                                "column is an integer")
+
+
 def _identity(pg: Any, schema: str, table: str) -> str | None:
     row = pg.execute("SELECT column_name FROM information_schema.columns WHERE table_schema "
                      "= %s AND table_name = %s AND is_identity = 'YES'",
@@ -73,6 +95,7 @@ def copy_table(src: sqlite3.Connection, pg: Any, *, file: str, schema: str, tabl
     total = int(src.execute(f"SELECT count(*) FROM {_quote(table)}").fetchone()[0])
     result = TableResult(file, table, total)
     triggers = _after_triggers(pg, qualified)
+    integers = _integer_columns(pg, schema, table, columns)
     insert = _upsert(qualified, columns, key)
     cursor = src.execute(f"SELECT {cols} FROM {_quote(table)} "
                          f"ORDER BY {', '.join(_quote(k) for k in key)}")
@@ -80,6 +103,7 @@ def copy_table(src: sqlite3.Connection, pg: Any, *, file: str, schema: str, tabl
         rows = cursor.fetchmany(BATCH if budget is None else min(BATCH, budget[0]))
         if not rows:
             break
+        _check_integers(rows, integers, file=file, table=table, columns=columns, key=key)
         with pg.transaction():
             for trigger in triggers:
                 pg.execute(f"ALTER TABLE {qualified} DISABLE TRIGGER {_quote(trigger)}")

@@ -5,7 +5,8 @@ The source is the reports' hand-worked fixture (org, events, rollups), an off-se
 thread with its outbox, users, audit records and three real clips uploaded through the
 local store. The copy is interrupted (``--stop-after``) and run again; the target then
 holds exactly the source's rows, once each, and every clip with its sha256, and HQ runs
-on it. Bad inputs: a target not migrated, a clip whose bytes do not match its digest.
+on it. Bad inputs: a target not migrated, a value an integer column cannot hold, a clip
+whose bytes do not match its digest.
 """
 
 from __future__ import annotations
@@ -156,15 +157,28 @@ def test_a_clip_that_does_not_match_its_sha256_is_named_and_not_stored(
         tmp_path: Path, pg_dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
     clips = dict(list(CLIPS.items())[:2])
     src = _source(tmp_path / "embedded", clips)
-    with contextlib.closing(sqlite3.connect(src / "clips" / "clips.sqlite")) as conn:
-        upload_id = conn.execute("SELECT upload_id FROM clips WHERE clip_id = 'T2'"
+    with contextlib.closing(sqlite3.connect(src / "clips" / "clips.sqlite")) as lite:
+        upload_id = lite.execute("SELECT upload_id FROM clips WHERE clip_id = 'T2'"
                                  ).fetchone()[0]
     bad = src / "clips" / "clips" / upload_id
     bad.write_bytes(b"x" + bad.read_bytes()[1:])  # one byte changed on disk
     cfg = _target(tmp_path / "bank", pg_dsn)
     assert main(["migrate", "--data", str(cfg.parent)]) == 0
     unroute([cfg.parent])
+    with contextlib.closing(sqlite3.connect(src / "events.db")) as lite, lite:
+        lite.execute("UPDATE rpt_absences SET max_level = 1.5 WHERE absence_id = "
+                     "(SELECT min(absence_id) FROM rpt_absences)")
     capsys.readouterr()
+
+    # A value the target's column cannot hold as it is: refused, naming row and column.
+    assert _copy(src, cfg) == 2
+    err = capsys.readouterr().err
+    assert "table rpt_absences, row {'unit_id': " in err
+    assert "column max_level holds 1.5, which is not a whole number" in err
+    with psycopg.connect(pg_dsn) as pg:
+        assert _count(pg, "SELECT count(*) FROM hq_events.rpt_absences") == 0
+    with contextlib.closing(sqlite3.connect(src / "events.db")) as lite, lite:
+        lite.execute("UPDATE rpt_absences SET max_level = 1 WHERE max_level = 1.5")
 
     assert _copy(src, cfg) == 1
     out, err = capsys.readouterr()
@@ -174,6 +188,6 @@ def test_a_clip_that_does_not_match_its_sha256_is_named_and_not_stored(
     # Nothing half-written: no partial file, one clip file, one row (in hq_clips).
     assert list((cfg.parent / "clips" / "partial").iterdir()) == []
     assert len(list((cfg.parent / "clips" / "clips").iterdir())) == 1
-    with psycopg.connect(pg_dsn) as conn:
-        assert conn.execute("SELECT unit_id, clip_id FROM hq_clips.clips").fetchall() == [
+    with psycopg.connect(pg_dsn) as pg:
+        assert pg.execute("SELECT unit_id, clip_id FROM hq_clips.clips").fetchall() == [
             ("U1", "T1")]
