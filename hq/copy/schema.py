@@ -16,7 +16,7 @@ from typing import Any
 
 # The data-folder files whose tables move to PostgreSQL, as paths under the folder.
 # enrollment.db and ca/ stay files (docs/hq-database.md).
-FILES = ("events.db", "users.db", "audit.db", "clips/clips.sqlite")
+FILES = ("events.db", "users.db", "audit.db", "clips/clips.sqlite", "s3clips.db")
 
 # Bookkeeping that is not HQ's data: alembic's revision row, SQLite's AUTOINCREMENT state.
 SKIP = frozenset({"alembic_version", "sqlite_sequence", "sqlite_stat1"})

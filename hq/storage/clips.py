@@ -71,6 +71,7 @@ CREATE INDEX IF NOT EXISTS clips_by_id ON clips (clip_id);
 """
 
 
+_HELD = ("complete", "deleted")  # states in which HQ has (had) the whole clip
 _FREE = threading.Lock()  # stands for "no chunk in flight" in _expire_locked
 
 
@@ -140,6 +141,11 @@ class LocalClipStore:
         with self._lock:
             done = self._conn.execute("SELECT * FROM clips WHERE unit_id = ? AND clip_id = ?",
                                       [unit_id, clip_id]).fetchone()
+            if done is None:  # deleted by retention: HQ had it, the unit sends nothing
+                done = self._conn.execute(
+                    "SELECT upload_id, sha256, length AS size FROM uploads WHERE unit_id = ? "
+                    "AND clip_id = ? AND state = 'deleted' ORDER BY finished_utc DESC LIMIT 1",
+                    [unit_id, clip_id]).fetchone()
             if done is not None:
                 if done["sha256"] != sha256 or done["size"] != length:
                     raise ClipConflict(f"clip {clip_id} of {unit_id} is already stored with "
@@ -190,7 +196,7 @@ class LocalClipStore:
             with self._lock:
                 row = self._row(upload_id, unit_id)  # may have completed meanwhile
             length = row["length"]
-            if row["state"] == "complete":
+            if row["state"] in _HELD:
                 current = length
             else:
                 part = self._partial / upload_id
@@ -200,7 +206,7 @@ class LocalClipStore:
             if offset + len(chunk) > length:
                 raise BeyondLength(f"upload {upload_id}: {len(chunk)} bytes at {offset} "
                                    f"would pass the length {length}")
-            if row["state"] == "complete" or not chunk:
+            if row["state"] in _HELD or not chunk:
                 return current
             hasher = self._hasher(upload_id, part, current)
             # Append mode: the file's end is the offset just checked, and no other writer
@@ -278,7 +284,9 @@ class LocalClipStore:
         """Remove a completed clip (its bytes and its row); False if HQ holds no such clip.
 
         Used by retention (hq/retention/), which has checked legal holds and written the
-        audit record first. The upload row stays, marked ``deleted``, as the history.
+        audit record first. The upload row stays as a tombstone (``deleted``): a unit
+        announcing the clip again is told HQ has it, rather than asked to send back what
+        retention removed.
         """
         check_unit_id(unit_id)
         check_clip_id(clip_id)
@@ -291,8 +299,8 @@ class LocalClipStore:
             try:
                 self._conn.execute("DELETE FROM clips WHERE unit_id = ? AND clip_id = ?",
                                    [unit_id, clip_id])
-                self._conn.execute("UPDATE uploads SET state = 'deleted' WHERE upload_id = ?",
-                                   [row["upload_id"]])
+                self._conn.execute("UPDATE uploads SET state = 'deleted', finished_utc = ? "
+                                   "WHERE upload_id = ?", [_now(), row["upload_id"]])
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
@@ -377,6 +385,11 @@ class LocalClipStore:
                                f"with sha256 {row['sha256']}, not {clip.sha256}")
         return True
 
+    def playback_url(self, clip: StoredClip, *, filename: str, media_type: str,
+                     seconds: int | None = None) -> str | None:
+        """None: local files are served by HQ itself (ranged reads), never pre-signed."""
+        return None
+
     # ---- internals ----------------------------------------------------------------------
 
     def _open_count(self, unit_id: str) -> int:
@@ -415,13 +428,13 @@ class LocalClipStore:
         return row
 
     def _state(self, row: sqlite3.Row) -> Upload:
-        if row["state"] == "complete":
+        if row["state"] in _HELD:
             offset = row["length"]
         else:
             part = self._partial / row["upload_id"]
             offset = part.stat().st_size if part.exists() else 0
         return Upload(row["upload_id"], row["unit_id"], row["clip_id"], row["length"],
-                      row["sha256"], offset, row["state"] == "complete")
+                      row["sha256"], offset, row["state"] in _HELD)
 
     def _hasher(self, upload_id: str, part: Path, offset: int) -> hashlib._Hash:
         with self._lock:
@@ -501,6 +514,10 @@ class LocalClipStore:
                         continue
                     final.unlink()
                 open_ids.add(row["upload_id"])
+            for (gone,) in self._conn.execute(
+                    "SELECT upload_id FROM uploads WHERE state = 'deleted'").fetchall():
+                with contextlib.suppress(FileNotFoundError):
+                    (self._clips / gone).unlink()  # a delete interrupted after its commit
             for stray in self._partial.iterdir():
                 if stray.name not in open_ids:
                     log.info("removing stray partial file %s", stray.name)

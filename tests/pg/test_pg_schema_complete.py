@@ -38,6 +38,7 @@ def _sqlite_at_run_time(root: Path) -> None:
     from hq.storage.audit import SqliteAuditLog
     from hq.storage.clips import LocalClipStore
     from hq.storage.events import SqliteEventStore
+    from hq.storage.s3_book import UploadBook
 
     events = SqliteEventStore(root / "events.db")
     org = OrgStore.sharing(events)
@@ -52,6 +53,7 @@ def _sqlite_at_run_time(root: Path) -> None:
     for store in (UserStore(root / "users.db"), SqliteAuditLog(root / "audit.db"),
                   LocalClipStore(root / "clips")):
         store.close()
+    UploadBook(root / "s3clips.db").close()  # the S3 store's, when hq.toml names a bucket
 
 
 def _created_in_source() -> set[str]:

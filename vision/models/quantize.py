@@ -150,7 +150,7 @@ def _quantize_one(target: Target, models_dir: Path) -> bytes:
     except ImportError as exc:
         raise QuantizeError(
             f"{TOOL} is not installed: run `make models` "
-            "(it installs vision/models/requirements-quantize.txt)"
+            "(the development lock requirements/dev.txt has it)"
         ) from exc
     source = models_dir / load_manifest()["models"][target.source]["file"]
     folded = fold_float16(source.read_bytes())
