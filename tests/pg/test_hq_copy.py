@@ -1,12 +1,14 @@
-"""``counterunit hq copy``: an embedded HQ (SQLite files + clips folder) into PostgreSQL +
-a clips folder named by hq.toml, against the session's real PostgreSQL 15.
+"""``counterunit hq copy``: an embedded HQ (SQLite files + clips folder) into PostgreSQL
+and the clip store hq.toml names, against the session's real PostgreSQL 15 (and moto's
+S3 API for the bucket case).
 
 The source is the reports' hand-worked fixture (org, events, rollups), an off-seat alert
 thread with its outbox, users, audit records and three real clips uploaded through the
 local store. The copy is interrupted (``--stop-after``) and run again; the target then
 holds exactly the source's rows, once each, and every clip with its sha256, and HQ runs
-on it. Bad inputs: a target not migrated, a value an integer column cannot hold, a clip
-whose bytes do not match its digest.
+on it: into a clips folder and into an S3 bucket alike (the same ``import_clip``). Bad
+inputs: a target not migrated, a value an integer column cannot hold, a clip whose bytes
+do not match its digest.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from hq.storage.db.engine import unroute
 from hq.storage.scope import Scope
 from tests import reports_fixture as fx
 from tests.alerts_support import off_seat
+from tests.servers.s3_fixtures import with_s3_clips
 
 pytestmark = pytest.mark.postgres
 
@@ -101,10 +104,14 @@ def _copy(src: Path, cfg: Path, *extra: str) -> int:
         unroute([cfg.parent])
 
 
+@pytest.mark.parametrize("clips", ["files", pytest.param("s3", marks=pytest.mark.s3)])
 def test_interrupted_copy_runs_again_to_an_exact_copy(
-        tmp_path: Path, pg_dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
+        tmp_path: Path, pg_dsn: str, clips: str, request: pytest.FixtureRequest,
+        capsys: pytest.CaptureFixture[str]) -> None:
     src = _source(tmp_path / "embedded", CLIPS)
     cfg = _target(tmp_path / "bank", pg_dsn)
+    if clips == "s3":  # the bank's deployment: PostgreSQL + an S3 bucket (moto)
+        with_s3_clips(request, cfg.parent)
 
     assert _copy(src, cfg) == 2  # not migrated yet: refused, naming it and the fix
     err = capsys.readouterr().err
