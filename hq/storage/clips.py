@@ -20,6 +20,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from sync.durable import fsync_dir
 
@@ -309,6 +310,79 @@ class LocalClipStore:
             with contextlib.suppress(FileNotFoundError):
                 (self._clips / row["upload_id"]).unlink()
         log.info("clip %s of %s deleted", clip_id, unit_id)
+        return True
+
+    def import_clip(self, clip: StoredClip, source: BinaryIO) -> bool:
+        """Store a finished clip's bytes (``hq copy``) under ``clip``'s unit_id/clip_id,
+        its sha256 checked while writing. True when stored; False when an identical clip
+        (same sha256) is already there (re-runs are no-ops). ChecksumMismatch (nothing left
+        behind) on a wrong digest; ClipConflict when another digest is stored.
+
+        The bytes go to ``partial/`` first (a crash leaves a stray file that the next open
+        removes), and become a clip with its upload row in one step, as an upload does;
+        the clip keeps the completion time it had where it came from.
+        """
+        check_unit_id(clip.unit_id)
+        check_clip_id(clip.clip_id)
+        check_sha256(clip.sha256)
+        if self._stored_as(clip):
+            return False
+        upload_id = secrets.token_hex(16)
+        part = self._partial / upload_id
+        h, size = hashlib.sha256(), 0
+        try:
+            with part.open("xb") as out:
+                while block := source.read(1 << 20):
+                    h.update(block)
+                    size += len(block)
+                    out.write(block)
+                out.flush()
+                os.fsync(out.fileno())
+            if h.hexdigest() != clip.sha256 or size != clip.size:
+                raise ChecksumMismatch(
+                    f"clip {clip.clip_id} of {clip.unit_id}: its {size} bytes hash to "
+                    f"{h.hexdigest()}, not the {clip.size} bytes of sha256 {clip.sha256} "
+                    "recorded for it; not stored")
+            with self._lock:
+                if self._stored_as(clip, locked=True):  # another copy got there first
+                    part.unlink()
+                    return False
+                final = self._clips / upload_id
+                os.replace(part, final)
+                fsync_dir(self._clips)
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    done = _utc_text(clip.completed_utc)
+                    self._conn.execute(
+                        "INSERT INTO uploads (upload_id, unit_id, clip_id, length, sha256, "
+                        "state, created_utc, finished_utc) VALUES (?, ?, ?, ?, ?, 'complete', "
+                        "?, ?)", [upload_id, clip.unit_id, clip.clip_id, size, clip.sha256,
+                                  done, done])
+                    self._conn.execute(
+                        "INSERT INTO clips (unit_id, clip_id, upload_id, size, sha256, "
+                        "completed_utc) VALUES (?, ?, ?, ?, ?, ?)",
+                        [clip.unit_id, clip.clip_id, upload_id, size, clip.sha256, done])
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    final.unlink()
+                    raise
+                self._conn.execute("COMMIT")
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                part.unlink()
+        log.info("clip %s of %s imported: %d bytes", clip.clip_id, clip.unit_id, size)
+        return True
+
+    def _stored_as(self, clip: StoredClip, *, locked: bool = False) -> bool:
+        """Whether ``clip`` is stored with its digest already; ClipConflict on another."""
+        with contextlib.nullcontext() if locked else self._lock:
+            row = self._conn.execute("SELECT sha256, size FROM clips WHERE unit_id = ? AND "
+                                     "clip_id = ?", [clip.unit_id, clip.clip_id]).fetchone()
+        if row is None:
+            return False
+        if row["sha256"] != clip.sha256 or row["size"] != clip.size:
+            raise ClipConflict(f"clip {clip.clip_id} of {clip.unit_id} is already stored "
+                               f"with sha256 {row['sha256']}, not {clip.sha256}")
         return True
 
     def playback_url(self, clip: StoredClip, *, filename: str, media_type: str,

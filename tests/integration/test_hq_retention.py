@@ -24,6 +24,7 @@ from hq.retention.run import ACTION, RetentionRun
 from tests.hq_scope_support import seed_transactions, seed_tree
 from tests.hq_server import HQServer, running_hq
 from tests.hq_web_support import page_session, post_form
+from tests.servers.postgres_fixtures import Backend
 from tests.servers.s3_fixtures import with_s3_clips
 
 PW = "a long enough password"
@@ -39,8 +40,9 @@ def _counts(hq: HQServer, unit: str) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("clips", ["files", pytest.param("s3", marks=pytest.mark.s3)])
-def test_retention_run_on_a_real_data_folder(tmp_path: Path, clips: str,
+def test_retention_run_on_a_real_data_folder(tmp_path: Path, clips: str, backend: Backend,
                                              request: pytest.FixtureRequest) -> None:
+    backend.configure(tmp_path / "data")
     bucket = with_s3_clips(request, tmp_path / "data") if clips == "s3" else None
     with running_hq(tmp_path) as hq:
         seed_tree(hq.root / "data" / "events.db")
@@ -116,7 +118,8 @@ def _alive(hq: HQServer, unit: str, clip: str) -> bool:
     return True
 
 
-def test_hold_refusals_name_the_problem(tmp_path: Path) -> None:
+def test_hold_refusals_name_the_problem(tmp_path: Path, backend: Backend) -> None:
+    backend.configure(tmp_path / "data")
     with running_hq(tmp_path) as hq:
         seed_tree(hq.root / "data" / "events.db")
         seed_transactions(hq.deps.events)
@@ -147,8 +150,8 @@ def test_hold_refusals_name_the_problem(tmp_path: Path) -> None:
                          ).status_code == 403
 
 
-def test_cli_periods_holds_and_dry_run(tmp_path: Path) -> None:
-    data = tmp_path / "data"
+def test_cli_periods_holds_and_dry_run(tmp_path: Path, backend: Backend) -> None:
+    data = backend.configure(tmp_path / "data")
     with running_hq(tmp_path):
         pass
     seed_tree(data / "events.db")
