@@ -29,7 +29,7 @@ import numpy as np
 from vision.evidence import Evidence, Scorer
 from vision.foreground import Comparison, EmptyReference, compare, thumbnail
 from vision.params import AnalyzerParams
-from vision.track.blob import BlobParams, follow
+from vision.track.blob import BlobParams, follow, moving
 from vision.track.signature import signature
 
 Mode = Literal["empty", "pending", "present", "verify"]
@@ -67,6 +67,7 @@ class _Frame:
     cmp: Comparison | None
     dt: float
     stable: bool
+    motion: np.ndarray | None = None  # blocks changed since the previous frame
     evidence: Evidence | None = None
 
     @property
@@ -151,14 +152,17 @@ class ZoneAnalyzer:
 
         Called once per frame while present or verifying: the blob moves on
         with the person (vision/track/blob.py), so someone who walks about the
-        zone unseen by the models stays there until their blob is lost.
+        zone unseen by the models stays there until their blob is lost. Only a
+        blob that moved since the previous frame counts: what a departing
+        customer leaves behind (a bag) is still, and a still person is held
+        by ``_covered`` or by the models.
         """
         if f.cmp is None:
             self._blob = None
             return False
         fg = f.cmp.mask if self._thing_mask is None else f.cmp.mask & ~self._thing_mask
         self._blob = follow(self._blob, fg, self.blob_params)
-        return self._blob is not None
+        return self._blob is not None and moving(self._blob, f.motion, self.blob_params)
 
     def _still_there(self, f: _Frame) -> tuple[bool, bool]:
         """(moved, still there): has the view left the confirmed one, is the person there?
@@ -236,12 +240,11 @@ class ZoneAnalyzer:
         cmp = self.reference.compare(thumb)
         fg = None if cmp is None else cmp.fraction
         dt = 0.0 if self._prev_t is None else max(0.0, t - self._prev_t)
-        stable = (
-            self._prev_thumb is not None
-            and compare(thumb, self._prev_thumb, p.foreground).fraction <= p.stable_fraction
-        )
+        since = None if self._prev_thumb is None else compare(thumb, self._prev_thumb,
+                                                               p.foreground)
+        stable = since is not None and since.fraction <= p.stable_fraction
         self._prev_thumb, self._prev_t = thumb, t
-        frame = _Frame(crop, t, thumb, cmp, dt, stable)
+        frame = _Frame(crop, t, thumb, cmp, dt, stable, None if since is None else since.mask)
         keep = self._held[0] if self._held else t
         for old in [k for k in self._sigs if k < keep]:
             del self._sigs[old]  # released and not asked for

@@ -27,16 +27,20 @@ class BlobParams:
     """radius: blocks a person may move between two analysis frames (5 fps).
     min_share: share of the zone's blocks the followed blob must keep (the
     analyzer's fg_hold: less foreground than that is an empty zone anyway).
+    move_share: share of the blob's blocks that must have changed since the
+    previous frame for it to count as a moving person.
     """
 
     radius: int = 1
     min_share: float = 0.05
+    move_share: float = 0.1
 
     def __post_init__(self) -> None:
         if not 0 <= self.radius <= 8:
             raise ValueError(f"radius={self.radius} must be within [0, 8] blocks")
-        if not 0.0 < self.min_share <= 1.0:
-            raise ValueError(f"min_share={self.min_share} must be within (0, 1]")
+        for key in ("min_share", "move_share"):
+            if not 0.0 < getattr(self, key) <= 1.0:
+                raise ValueError(f"{key}={getattr(self, key)} must be within (0, 1]")
 
 
 def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
@@ -71,3 +75,14 @@ def follow(previous: np.ndarray | None, foreground: np.ndarray, params: BlobPara
     if np.count_nonzero(kept) < params.min_share * kept.size:
         return None
     return kept
+
+
+def moving(blob: np.ndarray, motion: np.ndarray | None, params: BlobParams) -> bool:
+    """Did at least ``move_share`` of the blob's blocks change since the previous frame?
+
+    ``motion`` is the frame-to-frame change mask (None on the first frame: not moving).
+    """
+    if motion is None:
+        return False
+    total = np.count_nonzero(blob)
+    return total > 0 and np.count_nonzero(blob & motion) >= params.move_share * total
