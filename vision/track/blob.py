@@ -85,4 +85,4 @@ def moving(blob: np.ndarray, motion: np.ndarray | None, params: BlobParams) -> b
     if motion is None:
         return False
     total = np.count_nonzero(blob)
-    return total > 0 and np.count_nonzero(blob & motion) >= params.move_share * total
+    return bool(total > 0 and np.count_nonzero(blob & motion) >= params.move_share * total)
