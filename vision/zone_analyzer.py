@@ -101,6 +101,7 @@ class ZoneAnalyzer:
         self._person_thumb: np.ndarray | None = None  # view at the last positive pass
         self._person_mask: np.ndarray | None = None  # its foreground blocks
         self._blob: np.ndarray | None = None  # those blocks, followed frame to frame
+        self._walking = False  # this frame: the blob was followed and moved
         self.blob_params = BlobParams(min_share=params.fg_hold)
         self._verdict_thumb: np.ndarray | None = None  # view last judged not a person
         self._thing_mask: np.ndarray | None = None  # its foreground (an object, say)
@@ -162,7 +163,9 @@ class ZoneAnalyzer:
             return False
         fg = f.cmp.mask if self._thing_mask is None else f.cmp.mask & ~self._thing_mask
         self._blob = follow(self._blob, fg, self.blob_params)
-        return self._blob is not None and moving(self._blob, f.motion, self.blob_params)
+        self._walking = self._blob is not None and moving(self._blob, f.motion,
+                                                          self.blob_params)
+        return self._walking
 
     def _still_there(self, f: _Frame) -> tuple[bool, bool]:
         """(moved, still there): has the view left the confirmed one, is the person there?
@@ -291,7 +294,9 @@ class ZoneAnalyzer:
             out.append((False, f.t))
             return
         moved, there = self._still_there(f)
-        if not moved and f.t - self._check_t < p.recheck_s:
+        # A person followed as they walk about needs no pass every frame
+        # either: the usual re-check interval applies.
+        if (not moved or self._walking) and f.t - self._check_t < p.recheck_s:
             out.append((True, f.t))
             return
         ev = yield from self._run_model(f)

@@ -113,8 +113,10 @@ class UntilScorer:
     def __init__(self, blind_from: float) -> None:
         self.blind_from = blind_from
         self.now = 0.0
+        self.passes: list[float] = []  # when the models ran
 
     def score(self, crop: np.ndarray, mask: np.ndarray | None) -> Evidence:
+        self.passes.append(round(self.now, 1))
         person = bool(np.any(np.all(crop == PERSON, axis=2)))
         s = 0.95 if person and self.now < self.blind_from else 0.0
         return Evidence(score=s, landmark=s)
@@ -128,10 +130,10 @@ def crop_with(x: int | None) -> np.ndarray:
     return img
 
 
-def run(where: list[tuple[float, float, int | None, int]], blind_from: float) -> list[
-    tuple[bool, float]
+def run(where: list[tuple[float, float, int | None, int]], blind_from: float) -> tuple[
+    list[tuple[bool, float]], list[float]
 ]:
-    """Rows (start, end, x at start, px per frame); returns the zone's (observed, t) pairs."""
+    """Rows (start, end, x at start, px per frame); the zone's (observed, t) pairs, pass times."""
     scorer = UntilScorer(blind_from)
     zone = ZoneAnalyzer("customer", AnalyzerParams(), scorer)
     out: list[tuple[bool, float]] = []
@@ -140,25 +142,27 @@ def run(where: list[tuple[float, float, int | None, int]], blind_from: float) ->
             t = i / FPS
             scorer.now = t
             out += zone.process(crop_with(None if x0 is None else x0 + k * speed), t)
-    return out
+    return out, scorer.passes
 
 
 def test_person_walking_unseen_by_the_models_stays_until_they_leave() -> None:
     # Empty 0-3 s (reference learned), standing 3-6 s (confirmed), then walking
     # right 2 px (half a block) a frame with the models blind, gone at 12 s.
-    pairs = run([(0, 3, None, 0), (3, 6, 10, 0), (6, 12, 10, 2), (12, 14, None, 0)],
-                blind_from=6.0)
+    pairs, passes = run([(0, 3, None, 0), (3, 6, 10, 0), (6, 12, 10, 2), (12, 14, None, 0)],
+                        blind_from=6.0)
     seen = {round(t, 1): v for v, t in pairs}
     assert all(seen[round(i / FPS, 1)] for i in range(round(3.2 * FPS), 12 * FPS))
     assert not seen[12.0]  # left: the foreground dates the departure, no hold
+    # While followed, the models run at the re-check interval (2 s), not every frame.
+    assert [t for t in passes if 6.0 <= t < 12.0] == [7.8, 9.8, 11.8]
 
 
 def test_person_who_stops_off_their_confirmed_spot_is_verified_by_the_models() -> None:
     # The same walk, but they stop at 8 s away from where they were confirmed:
     # a still blob the models do not see is not held by following (a bag
     # left behind looks the same); the window of blind passes rules it out.
-    pairs = run([(0, 3, None, 0), (3, 6, 10, 0), (6, 8, 10, 3), (8, 14, 40, 0)],
-                blind_from=6.0)
+    pairs, _ = run([(0, 3, None, 0), (3, 6, 10, 0), (6, 8, 10, 3), (8, 14, 40, 0)],
+                   blind_from=6.0)
     seen = {round(t, 1): v for v, t in pairs}
     assert seen[7.8]
     assert not seen[13.8]
