@@ -1,4 +1,4 @@
-"""The whole presence suite (26 cases, ~20 min of video) through the unit, timed.
+"""The whole presence suite (26 composed cases and the real clips, ~23 min of video), timed.
 
 ``counterunit eval presence`` with a fresh folder: composition, then each case
 replayed and scored. Prints the per-case lines, the totals, the replay speed,
@@ -30,7 +30,7 @@ def main() -> int:
     start = time.perf_counter()
     prepare(folder, cases())
     composed = time.perf_counter() - start
-    results = evaluate(folder, None, None, compose_missing=False)
+    results = evaluate(folder, None, None, compose_missing=False, real=True)
     print(f"composition {composed:.0f} s, total {time.perf_counter() - start:.0f} s")
     print(summary(results))
     return 0 if all(r.ok for r in results) else 1

@@ -1,6 +1,6 @@
-"""Device-side simulators: an evaluator keypad speaking the wire protocol, and a badge reader.
+"""The device-side keypad simulator: an evaluator keypad speaking the wire protocol.
 
-They are real serial peers (over a pty master or any pyserial URL) for demos, replay and
+It is a real serial peer (over a pty master or any pyserial URL) for demos, replay and
 tests. The keypad simulator keeps what the unit shows, presses keys on request, sends
 heartbeats, ACKs and re-sends presses the unit did not ACK, and in auto-rate mode answers
 each PROMPT_RATING with the next key of a script.
@@ -12,13 +12,15 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TypedDict, Unpack
 
-from evaluator.messages import STATE_CODES, WINDOW_STATES
-from evaluator.protocol import (
+from evaluator.sim_display import DisplayState, shown
+from evaluator.sim_transport import DeviceTransport, FdTransport, SerialTransport, TransportClosed
+from hal.keypad.messages import STATE_CODES
+from hal.keypad.protocol import (
     KEYPAD_TO_UNIT,
     VERSION_2,
     Ack,
@@ -35,35 +37,15 @@ from evaluator.protocol import (
     Pong,
     PromptRating,
     RatingKey,
-    SetBrightness,
-    SetVolume,
-    ShowMessage,
-    ShowStaff,
-    ShowWindowState,
     ThankYou,
     WindowStateKey,
     encode,
     with_seq,
 )
-from evaluator.sim_transport import DeviceTransport, FdTransport, SerialTransport, TransportClosed
 
 log = logging.getLogger(__name__)
 
 _INTERBYTE_S = 0.1
-
-
-@dataclass(frozen=True, slots=True)
-class DisplayState:
-    """What the unit has put on the keypad's screen."""
-
-    staff: tuple[str, str, str] | None = None  # (name, staff number, photo id)
-    prompt_timeout_s: float | None = None  # set while a rating prompt is shown
-    message: str | None = None
-    thank_you: bool = False
-    brightness: int | None = None
-    volume: int | None = None
-    # The window state notice customers see: (state name, text); None while open.
-    window_state: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,83 +332,20 @@ class KeypadSim:
             self._send(reply)
 
     def _apply(self, msg: Message, now: float) -> None:
-        d = self._display
-        answer: int | None = None
-        note = ""
         with self._cond:
-            if isinstance(msg, ShowStaff):
-                card = (msg.name, msg.staff_number, msg.photo_id)
-                d = dataclasses.replace(d, staff=card if any(card) else None)
-                note = f"staff card: {msg.name} / {msg.staff_number} / {msg.photo_id}"
-            elif isinstance(msg, PromptRating):
-                timeout_s = msg.timeout_ds / 10
-                d = dataclasses.replace(
-                    d, prompt_timeout_s=timeout_s, message=None, thank_you=False
-                )
-                self._prompt_ends = now + timeout_s
+            self._display, note = shown(self._display, msg)
+            if isinstance(msg, PromptRating):
+                self._prompt_ends = now + msg.timeout_ds / 10
                 self._prompt_seq = msg.seq
-                note = f"please rate ({timeout_s:g} s)"
                 if self._script:
                     answer = self._script.pop(0)
                     if answer is None:
                         self._actions.append(SimAction(now, "auto_skip", prompt_seq=msg.seq))
                     else:
                         self._scheduled.append((now + self._auto_delay_s, answer, msg.seq))
-            elif isinstance(msg, ThankYou):
-                d = dataclasses.replace(d, prompt_timeout_s=None, thank_you=True)
+            elif isinstance(msg, ThankYou | Clear):
                 self._prompt_ends = self._prompt_seq = None
-                note = "thank you"
-            elif isinstance(msg, Clear):
-                d = dataclasses.replace(d, prompt_timeout_s=None, message=None, thank_you=False)
-                self._prompt_ends = self._prompt_seq = None
-                note = "cleared"
-            elif isinstance(msg, ShowMessage):
-                d = dataclasses.replace(d, message=msg.text)
-                note = f"message: {msg.text}"
-            elif isinstance(msg, ShowWindowState):
-                name = WINDOW_STATES[msg.state]
-                d = dataclasses.replace(
-                    d, window_state=None if name == "open" else (name, msg.text))
-                note = f"window state: {name}" + (f" ({msg.text})" if msg.text else "")
-            elif isinstance(msg, SetBrightness):
-                d = dataclasses.replace(d, brightness=msg.level)
-            elif isinstance(msg, SetVolume):
-                d = dataclasses.replace(d, volume=msg.level)
-            self._display = d
             self._received.append(msg)
             self._cond.notify_all()
         if note:
             self._tell(note)
-
-
-class BadgeSim:
-    """A simulated serial badge reader: writes one UID per line."""
-
-    def __init__(self, transport: DeviceTransport, *, line_end: bytes = b"\r\n") -> None:
-        self._tr = transport
-        self._end = line_end
-
-    @classmethod
-    def over_fd(cls, fd: int, **kwargs: bytes) -> BadgeSim:
-        return cls(FdTransport(fd), **kwargs)
-
-    @classmethod
-    def over_url(cls, url: str, **kwargs: bytes) -> BadgeSim:
-        return cls(SerialTransport(url, baudrate=9600), **kwargs)
-
-    def tap(self, uid: str) -> None:
-        """A badge tap: the UID followed by the line end."""
-        self._tr.write(uid.encode("ascii") + self._end)
-
-    def send_raw(self, data: bytes) -> None:
-        self._tr.write(data)
-
-    def close(self) -> None:
-        self._tr.close()
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``counterunit keypad-sim`` entry point (see evaluator.sim_cli)."""
-    from evaluator.sim_cli import keypad_main
-
-    return keypad_main(argv)

@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from typing import TextIO
 
-from evaluator.sim import BadgeSim, KeypadSim
+from evaluator.badge_sim import BadgeSim
+from evaluator.sim import KeypadSim
 from evaluator.sim_transport import DeviceTransport, FdTransport, SerialTransport, TransportClosed
 from hal.pty import PtyPair
 

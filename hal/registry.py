@@ -1,8 +1,9 @@
 """Back-ends by their ``type`` key: config model -> back-end in one lookup.
 
-Each hal kind (camera, microphone, queue feed) lists its back-ends in its own
-``backends.py``: the type key, the light config model (pydantic only) and where the
-back-end class lives. The class's module, with its vendor library (picamera2,
+Each hal kind (camera, microphone, queue feed, keypad, badge reader) lists its
+back-ends in its own ``backends.py``: the type key, the light config model (pydantic
+only), where the back-end class lives and, optionally, where its ``counterunit doctor``
+diagnosis lives (hal/diagnostics.py). The class's module, with its vendor library (picamera2,
 depthai, PortAudio), is imported only when that back-end is opened, so a unit with
 a USB camera never imports depthai, and nothing touches hardware on import.
 """
@@ -16,6 +17,8 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
+from hal.diagnostics import CheckResult, DiagnosticHost
+
 T = TypeVar("T", covariant=True)
 Clock = Callable[[], float]
 
@@ -27,19 +30,33 @@ class FromConfig(Protocol[T]):
     def from_config(cls, cfg: Any, clock: Clock) -> T: ...
 
 
+def _resolve(target: str) -> Any:
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
 @dataclass(frozen=True)
 class Backend:
-    """One back-end: ``type`` key, config model, and ``module:Class`` of the back-end."""
+    """One back-end: ``type`` key, config model, ``module:Class`` of the back-end, and
+    ``module:function`` of its doctor diagnosis ("" for none)."""
 
     type_key: str
     config: type[BaseModel]
     target: str
+    diagnose: str = ""
 
     def load(self) -> FromConfig[Any]:
         """The back-end class (imports its module, and its vendor library, now)."""
-        module, _, name = self.target.partition(":")
-        cls: FromConfig[Any] = getattr(importlib.import_module(module), name)
+        cls: FromConfig[Any] = _resolve(self.target)
         return cls
+
+    def diagnostics(self, cfg: BaseModel, host: DiagnosticHost,
+                    default: bool = False) -> list[CheckResult]:
+        """The doctor rows of this back-end for ``cfg`` (imports its diagnosis only now)."""
+        if not self.diagnose:
+            return []
+        rows: list[CheckResult] = _resolve(self.diagnose)(cfg, host, default)
+        return rows
 
 
 def backend_for(backends: Sequence[Backend], cfg: BaseModel) -> Backend:

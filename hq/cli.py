@@ -177,6 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     from hq.retention.cli import add_retention_commands
 
     add_retention_commands(sub)
+    from hq.copy.cli import add_copy_command
+
+    add_copy_command(sub)
     return parser
 
 

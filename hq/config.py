@@ -12,7 +12,17 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from hq.accounts.directory_config import DirectoryConfig
+from hq.server.proxy_cert import ProxyConfig
 
 CONFIG_FILE = "hq.toml"
 
@@ -70,6 +80,37 @@ class S3Clips(_Strict):
     presign_seconds: int = Field(
         300, ge=10, le=3600,
         description="Lifetime of a pre-signed playback URL (each issue is audited).")
+    part_size_mib: int = Field(
+        8, ge=5, le=512,
+        description="Size of a multipart part in MiB (S3 needs at least 5 but for the last); "
+        "unit chunks are spooled in HQ's database until they fill one.")
+    addressing_style: Literal["path", "virtual"] = Field(
+        "path", description="'path' (bucket in the URL path: MinIO, Ceph RGW) or "
+        "'virtual' (bucket in the host name: AWS S3).")
+    ca_bundle: Path | None = Field(
+        None, description="PEM file of the CA that signed the store's TLS certificate "
+        "(an on-premises MinIO); default: the system's CAs.")
+    timeout_s: float = Field(
+        10.0, ge=0.5, le=300.0,
+        description="Connect and read timeout of one S3 request, seconds; a unit's chunk "
+        "waits at most about twice this before HQ answers 503.")
+    attempts: int = Field(
+        2, ge=1, le=10, description="Tries per S3 request (boto3 'standard' retries).")
+
+    @field_validator("prefix")
+    @classmethod
+    def _plain_segments(cls, prefix: str) -> str:
+        # MinIO and RGW map keys onto paths: '.' and '..' segments are refused there.
+        if any(seg in (".", "..") for seg in prefix.split("/")):
+            raise ValueError("prefix segments may not be '.' or '..'")
+        return prefix
+
+    @model_validator(mode="after")
+    def _key_pair(self) -> S3Clips:
+        if (self.access_key_id is None) != (self.secret_access_key_file is None):
+            raise ValueError("access_key_id and secret_access_key_file go together "
+                             "(or neither, for boto3's own credential chain)")
+        return self
 
 
 Database = Annotated[SqliteDatabase | PostgresDatabase, Field(discriminator="type")]
@@ -83,6 +124,12 @@ class HQConfig(_Strict):
                                description="Where HQ's tables live.")
     clips: Clips = Field(default_factory=lambda: FilesClips.model_validate({}),
                          description="Where clips live.")
+    directory: DirectoryConfig | None = Field(
+        default=None, description="Sign-on against the bank's LDAP/AD directory (hq/accounts/"
+        "directory*.py); omitted: local accounts only.")
+    proxy: ProxyConfig | None = Field(
+        default=None, description="TLS-terminating reverse proxies allowed to pass the unit's "
+        "client certificate in a header (hq/server/proxy_cert.py); omitted: HQ's own TLS.")
 
 
 class HQConfigError(ValueError):

@@ -12,6 +12,7 @@ import pytest
 
 from firmware.store import Store
 from tests.servers.postgres_fixtures import backend, pg_dsn, postgres  # noqa: F401
+from tests.servers.s3_fixtures import s3, s3_bucket  # noqa: F401
 
 T = TypeVar("T")
 

@@ -38,22 +38,29 @@ def small_limits_hq(root: Path) -> Iterator[HQ]:
 
 
 def hq_fixture(serve: Callable[[Path], AbstractContextManager[Any]] = small_limits_hq,
-               *, backends: bool = False) -> Any:
+               *, backends: bool = False, clip_stores: bool = False) -> Any:
     """A module-scoped ``hq`` fixture yielding ``serve(a fresh folder)``.
 
     A test module says ``hq = hq_fixture()`` (or passes another server, e.g. the users
     API's); each call makes a new fixture, so each module gets its own server.
     ``backends=True`` runs the module once on SQLite and once on PostgreSQL (hq.toml in
-    the folder's ``data``, migrated, as an operator sets it up).
+    the folder's ``data``, migrated, as an operator sets it up). ``clip_stores=True``
+    makes the second run PostgreSQL with clips in S3 (the moto endpoint, a fresh bucket):
+    a bank's deployment against the embedded default, not the full cross product.
     """
     from tests.servers.postgres_fixtures import BACKENDS, backend_for
+    from tests.servers.s3_fixtures import BANK, with_s3_clips
 
-    @pytest.fixture(scope="module", name="hq", params=BACKENDS if backends else ["sqlite"])
+    params = [BACKENDS[0], BANK] if clip_stores else BACKENDS if backends else ["sqlite"]
+
+    @pytest.fixture(scope="module", name="hq", params=params)
     def fixture(request: pytest.FixtureRequest,
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         root = tmp_path_factory.mktemp("hq")
         db = backend_for(request)
         db.configure(root / "data")
+        if request.param == BANK.values[0]:
+            with_s3_clips(request, root / "data")
         try:
             with serve(root) as server:
                 yield server

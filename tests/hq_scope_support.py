@@ -8,12 +8,12 @@ each with a clip of the same id. The org helper's own API is not needed for this
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import uuid
 from pathlib import Path
 from typing import Any
 
 from hq.storage import SqliteEventStore
+from hq.storage.sqlite import connect
 from sync.schema import EventEnvelope
 
 T0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
@@ -28,7 +28,7 @@ HALL_OF_TXN = {"t1": "h1", "t2": "h2", "t3": "h3"}
 
 def seed_tree(events_db: Path) -> None:
     """The tree and the unit bindings (idempotent)."""
-    conn = sqlite3.connect(events_db, timeout=30)
+    conn = connect(events_db)  # the data folder's database, PostgreSQL too when routed
     try:
         with conn:
             for b, tz in BRANCHES.items():

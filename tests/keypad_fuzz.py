@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from evaluator.protocol import (
+from hal.keypad.protocol import (
     VERSION_2,
     FrameParser,
     Heartbeat,

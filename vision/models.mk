@@ -7,10 +7,8 @@
 .PHONY: models-int8
 models: models-int8
 
-$(STAMPS)/quantizer: vision/models/requirements-quantize.txt $(STAMPS)/venv
-	$(PY) -m pip install -q --disable-pip-version-check -r vision/models/requirements-quantize.txt
-	@touch $@
-
+# ai-edge-quantizer comes with the development lock (requirements/dev.txt, hashed);
+# a unit's install never has it.
 # Up-to-date files (sha256 as recorded) are kept, so re-runs take a second.
-models-int8: $(STAMPS)/quantizer
+models-int8: $(STAMPS)/venv
 	$(PY) -m vision.models.quantize

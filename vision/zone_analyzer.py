@@ -29,6 +29,7 @@ import numpy as np
 from vision.evidence import Evidence, Scorer
 from vision.foreground import Comparison, EmptyReference, compare, thumbnail
 from vision.params import AnalyzerParams
+from vision.track.blob import BlobParams, follow, moving
 from vision.track.signature import signature
 
 Mode = Literal["empty", "pending", "present", "verify"]
@@ -66,6 +67,7 @@ class _Frame:
     cmp: Comparison | None
     dt: float
     stable: bool
+    motion: np.ndarray | None = None  # blocks changed since the previous frame
     evidence: Evidence | None = None
 
     @property
@@ -98,6 +100,9 @@ class ZoneAnalyzer:
         self._check_t = -np.inf  # time of the last model pass
         self._person_thumb: np.ndarray | None = None  # view at the last positive pass
         self._person_mask: np.ndarray | None = None  # its foreground blocks
+        self._blob: np.ndarray | None = None  # those blocks, followed frame to frame
+        self._walking = False  # this frame: the blob was followed and moved
+        self.blob_params = BlobParams(min_share=params.fg_hold)
         self._verdict_thumb: np.ndarray | None = None  # view last judged not a person
         self._thing_mask: np.ndarray | None = None  # its foreground (an object, say)
         self._held: list[float] = []
@@ -143,20 +148,41 @@ class ZoneAnalyzer:
         kept = np.count_nonzero(f.cmp.mask & mask) / np.count_nonzero(mask)
         return bool(kept >= self.params.fg_keep)
 
+    def _followed(self, f: _Frame) -> bool:
+        """Is the confirmed person's foreground blob still followed into this frame?
+
+        Called once per frame while present or verifying: the blob moves on
+        with the person (vision/track/blob.py), so someone who walks about the
+        zone unseen by the models stays there until their blob is lost. Only a
+        blob that moved since the previous frame counts: what a departing
+        customer leaves behind (a bag) is still, and a still person is held
+        by ``_covered`` or by the models.
+        """
+        if f.cmp is None:
+            self._blob = None
+            return False
+        fg = f.cmp.mask if self._thing_mask is None else f.cmp.mask & ~self._thing_mask
+        self._blob = follow(self._blob, fg, self.blob_params)
+        self._walking = self._blob is not None and moving(self._blob, f.motion,
+                                                          self.blob_params)
+        return self._walking
+
     def _still_there(self, f: _Frame) -> tuple[bool, bool]:
         """(moved, still there): has the view left the confirmed one, is the person there?
 
         With a reference the person is there while most of their foreground
-        blocks are; without one, while the view has not moved.
+        blocks are, or while their blob is followed; without one, while the
+        view has not moved.
         """
         covered = self._covered(f)
+        followed = self._followed(f)
         moved = self._differs(f.thumb, self._person_thumb) or covered is False
-        return moved, (covered if covered is not None else not moved)
+        return moved, (covered or followed if covered is not None else not moved)
 
     def _confirmed(self, f: _Frame) -> None:
         self._person_thumb = f.thumb
         if f.cmp is None:
-            self._person_mask = None
+            self._person_mask = self._blob = None
             return
         # Blocks that were already foreground before the person came (a box on
         # the counter) are not the person's: they must not keep them present.
@@ -164,14 +190,17 @@ class ZoneAnalyzer:
         if self._thing_mask is not None:
             mask &= ~self._thing_mask
         self._person_mask = mask
+        self._blob = mask.copy()
 
     def _rejected(self, f: _Frame) -> None:
+        self._blob = None
         self._verdict_thumb = f.thumb
         self._thing_mask = None if f.cmp is None else f.cmp.mask.copy()
 
     def _cleared(self) -> None:
         self._verdict_thumb = None
         self._thing_mask = None
+        self._blob = None
 
     def _run_model(self, f: _Frame) -> Generator[_Frame, Evidence, Evidence]:
         f.evidence = yield f
@@ -214,12 +243,11 @@ class ZoneAnalyzer:
         cmp = self.reference.compare(thumb)
         fg = None if cmp is None else cmp.fraction
         dt = 0.0 if self._prev_t is None else max(0.0, t - self._prev_t)
-        stable = (
-            self._prev_thumb is not None
-            and compare(thumb, self._prev_thumb, p.foreground).fraction <= p.stable_fraction
-        )
+        since = None if self._prev_thumb is None else compare(thumb, self._prev_thumb,
+                                                               p.foreground)
+        stable = since is not None and since.fraction <= p.stable_fraction
         self._prev_thumb, self._prev_t = thumb, t
-        frame = _Frame(crop, t, thumb, cmp, dt, stable)
+        frame = _Frame(crop, t, thumb, cmp, dt, stable, None if since is None else since.mask)
         keep = self._held[0] if self._held else t
         for old in [k for k in self._sigs if k < keep]:
             del self._sigs[old]  # released and not asked for
@@ -266,7 +294,9 @@ class ZoneAnalyzer:
             out.append((False, f.t))
             return
         moved, there = self._still_there(f)
-        if not moved and f.t - self._check_t < p.recheck_s:
+        # A person followed as they walk about needs no pass every frame
+        # either: the usual re-check interval applies.
+        if (not moved or self._walking) and f.t - self._check_t < p.recheck_s:
             out.append((True, f.t))
             return
         ev = yield from self._run_model(f)

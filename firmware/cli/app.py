@@ -70,16 +70,29 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     return replay(args)
 
 
-def _cmd_demo(args: argparse.Namespace) -> int:
-    from firmware.demo.day import demo
+# A unit's install (requirements/device.txt) has no HQ server and no sample photographs.
+NOT_ON_A_UNIT = ("{what} needs {module}, which is not installed here: a unit's install "
+                 "leaves out HQ and the demo; a development machine installs "
+                 "requirements/dev.txt, an HQ server requirements/hq.txt")
 
+
+def _not_installed(what: str, exc: ModuleNotFoundError) -> int:
+    print(f"error: {NOT_ON_A_UNIT.format(what=what, module=exc.name)}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    try:
+        from firmware.demo.day import demo
+    except ModuleNotFoundError as exc:
+        return _not_installed("counterunit demo (it runs an embedded HQ)", exc)
     return demo(args)
 
 
 def _cmd_keypad_sim(args: argparse.Namespace) -> int:
-    from evaluator.sim import main as sim_main
+    from evaluator.sim_cli import keypad_main
 
-    return int(sim_main(args.rest) or 0)
+    return int(keypad_main(args.rest) or 0)
 
 
 def _cmd_badge_sim(args: argparse.Namespace) -> int:
@@ -102,8 +115,10 @@ def _cmd_sync(args: argparse.Namespace) -> int:
 
 
 def _cmd_hq(args: argparse.Namespace) -> int:
-    from hq.cli import main as hq_main
-
+    try:
+        from hq.cli import main as hq_main
+    except ModuleNotFoundError as exc:
+        return _not_installed("counterunit hq", exc)
     return hq_main(args.rest)
 
 
@@ -208,16 +223,20 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     from hal.badge.evdev_badge import EvdevUnavailableError
     from hal.camera.base import CameraError
     from hal.mic.base import MicrophoneError
+    from vision.compose.samples import SampleImagesMissing
     from vision.models.manifest import ModelError
     from vision.runtime import ModelLoadError
 
     return (CameraError, EvdevUnavailableError, MicrophoneError, ModelError, ModelLoadError,
-            ScriptError)
+            SampleImagesMissing, ScriptError)
 
 
 def hq_listing() -> str:
     """The ``counterunit hq`` subcommands, one per line, for the top-level help."""
-    from hq.cli import build_parser as hq_parser
+    try:
+        from hq.cli import build_parser as hq_parser
+    except ModuleNotFoundError as exc:
+        return "counterunit hq: " + NOT_ON_A_UNIT.format(what="HQ", module=exc.name)
 
     lines = ["counterunit hq subcommands (counterunit hq COMMAND -h for each):"]
     for action in hq_parser()._actions:

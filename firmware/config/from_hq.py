@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError, model_validator
 
+from firmware.config.items import counter_problems
 from firmware.config.unit import (
     ConfigError,
     RulesConfig,
@@ -46,7 +47,9 @@ class HQConfigDoc(Strict):
 
     version: str = Field("", max_length=64, description="HQ's label for this config.")
     roster: RosterFile | None = Field(None, description="Staff and their badge UID hashes.")
-    schedule: ScheduleConfig | None = Field(None, description="Opening hours (shifts).")
+    schedule: ScheduleConfig | None = Field(
+        None, description="Opening hours (shifts) and planned closed/away periods (states); "
+                          "a key left out keeps the one in force.")
     rules: RulesConfig | None = Field(None, description="Rating window, alert thresholds...")
     zones: dict[str, ZoneConfig] | None = Field(
         None, max_length=16,
@@ -59,6 +62,11 @@ class HQConfigDoc(Strict):
             missing = {"seat", "customer"} - set(self.zones)
             if missing:
                 raise ValueError(f"zones must define {sorted(missing)} (roles seat and customer)")
+            # The counter zone's rules as unit.toml's (firmware/config/items.py), so a document
+            # breaking them is refused on its own, whatever the local config.
+            problems = counter_problems(self.zones)
+            if problems:
+                raise ValueError("; ".join(problems))
         return self
 
 
@@ -139,9 +147,17 @@ class ConfigInbox:
 
 
 def merge(cfg: UnitConfig, doc: HQConfigDoc) -> tuple[UnitConfig, list[str]]:
-    """The unit config with HQ's sections in place of the local ones, and their names."""
-    update = {name: getattr(doc, name) for name in ("schedule", "rules")
-              if getattr(doc, name) is not None}
+    """The unit config with HQ's sections in place of the local ones, and their names.
+
+    The schedule is taken key by key: HQ's ``shifts`` (opening hours) and ``states``
+    (planned closed/away periods) each replace the ones in force only when the document
+    has that key, so HQ can plan a lunch closure without taking over the opening hours.
+    """
+    update: dict[str, Any] = {name: getattr(doc, name) for name in ("schedule", "rules")
+                              if getattr(doc, name) is not None}
+    if doc.schedule is not None:
+        update["schedule"] = cfg.schedule.model_copy(update={
+            key: getattr(doc.schedule, key) for key in doc.schedule.model_fields_set})
     sections = sorted([*update, *(["roster"] if doc.roster is not None else []),
                        *(["zones"] if doc.zones is not None else [])])
     return cfg.model_copy(update=update), sections

@@ -11,12 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import (
-    Discriminator,
     Field,
-    Tag,
     ValidationError,
     model_validator,
 )
@@ -25,14 +23,17 @@ from firmware.config.base import DEFAULT_CONFIG_PATH, Fraction, Identifier, Stri
 from firmware.config.items import ItemsConfig, counter_problems
 from firmware.config.window import StatePeriod, WindowStatesConfig
 from firmware.hall.config import HallConfig
+from hal.badge.config import BadgeConfig, EvdevBadgeConfig, SerialBadgeConfig
 from hal.camera.config import CameraConfig, FileCameraConfig
+from hal.keypad.config import KeypadConfig, RatingKey
 from hal.mic.config import MicrophoneConfig, SilentMicConfig, WavMicConfig
 from hal.queue.config import QueueConfig
 
 __all__ = [
-    "DEFAULT_CONFIG_PATH", "CameraConfig", "ConfigError", "FileCameraConfig", "Fraction",
-    "Identifier", "MicrophoneConfig", "SilentMicConfig", "Strict", "UnitConfig", "WavMicConfig",
-    "load_config", "parse_config",
+    "DEFAULT_CONFIG_PATH", "BadgeConfig", "CameraConfig", "ConfigError", "EvdevBadgeConfig",
+    "FileCameraConfig", "Fraction", "Identifier", "KeypadConfig", "MicrophoneConfig",
+    "RatingKey", "SerialBadgeConfig", "SilentMicConfig", "Strict", "UnitConfig",
+    "WavMicConfig", "load_config", "parse_config",
 ]
 
 
@@ -56,75 +57,6 @@ class UnitSection(Strict):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"timezone {self.timezone!r} is not a known IANA zone") from exc
         return self
-
-
-class RatingKey(Strict):
-    code: int = Field(..., ge=0, le=255, description="Key code the keypad sends.")
-    rating: int = Field(..., ge=1, le=5, description="Rating this key stands for.")
-    label: str = Field("", max_length=40, description="Text on the key.")
-
-
-def _default_keys() -> tuple[RatingKey, ...]:
-    labels = ["very dissatisfied", "dissatisfied", "neutral", "satisfied", "very satisfied"]
-    return tuple(RatingKey(code=i + 1, rating=i + 1, label=label) for i, label in enumerate(labels))
-
-
-class KeypadConfig(Strict):
-    url: str = Field(
-        "/dev/counterunit-keypad",
-        min_length=1,
-        max_length=256,
-        description="pyserial URL: a device, a pty path or loop://.",
-    )
-    baudrate: int = Field(115200, ge=1200, le=921600, description="Serial speed.")
-    keys: tuple[RatingKey, ...] = Field(
-        default_factory=_default_keys,
-        min_length=3,
-        max_length=5,
-        description="Rating keys (3, 4 or 5).",
-    )
-    dissatisfied_at_or_below: int = Field(
-        1, ge=1, le=5, description="A rating at or below this raises a dissatisfied alert."
-    )
-
-    @model_validator(mode="after")
-    def _distinct_codes(self) -> KeypadConfig:
-        codes = [k.code for k in self.keys]
-        if len(set(codes)) != len(codes):
-            raise ValueError(f"key codes must be distinct, got {codes}")
-        return self
-
-
-class SerialBadgeConfig(Strict):
-    type: Literal["serial"] = Field("serial", description="A reader sending one UID per line.")
-    url: str = Field(
-        "/dev/counterunit-badge",
-        min_length=1,
-        max_length=256,
-        description="pyserial URL of the badge reader (one UID per line).",
-    )
-    baudrate: int = Field(9600, ge=1200, le=921600, description="Serial speed.")
-
-
-class EvdevBadgeConfig(Strict):
-    type: Literal["evdev"] = Field(..., description="A USB reader that types the UID.")
-    device: Path = Field(
-        ..., description="Input device, e.g. /dev/input/by-id/usb-...-event-kbd (stable name)."
-    )
-    grab: bool = Field(True, description="Grab the device so UIDs never reach a console.")
-
-
-def _badge_type(value: Any) -> str:
-    # ``type`` may be left out for the common serial reader.
-    if isinstance(value, dict):
-        return str(value.get("type", "serial"))
-    return str(getattr(value, "type", "serial"))
-
-
-BadgeConfig = Annotated[
-    Annotated[SerialBadgeConfig, Tag("serial")] | Annotated[EvdevBadgeConfig, Tag("evdev")],
-    Discriminator(_badge_type),
-]
 
 
 class RosterConfig(Strict):

@@ -18,39 +18,31 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from audio.encoder import AacEncoder
-from firmware.config.from_hq import ConfigInbox, Delivery, merge, parse_hq_config, zone_problems
-from firmware.config.unit import ConfigError, UnitConfig
+from firmware.config.from_hq import ConfigInbox, Delivery
+from firmware.config.unit import UnitConfig
 from firmware.daemon.camera_watch import CameraHealth, EpisodeMarker, stall_after, with_heartbeats
 from firmware.daemon.clips import ClipBook
+from firmware.daemon.hq_config import apply_hq_config
+from firmware.daemon.inputs import badge_input, drive_keypad, keypad_input
 from firmware.daemon.items_watch import build_items_watch
 from firmware.daemon.retention import RetentionKeeper
 from firmware.daemon.roster import Roster
+from firmware.daemon.rules import ring_seconds, rules_from_config
 from firmware.daemon.schedule import is_open, planned_setting
 from firmware.daemon.snapshots import SNAPSHOT_DIR, stamp_text, store_snapshot
 from firmware.machine.model import (
     Action,
     AnnounceWindowState,
-    BadgeTapped,
     CounterOpenChanged,
     CounterState,
     Emit,
     Input,
-    KeyPressed,
-    ManualRecordPressed,
     PlannedStateChanged,
-    PleaseRatePressed,
     PresenceChanged,
-    PromptRating,
-    Rules,
-    ShowMessage,
-    ShowStaff,
-    ShowWindowState,
     Shutdown,
     StartClip,
     StopClip,
-    ThankYou,
     Tick,
-    WindowStateRequested,
 )
 from firmware.machine.model import Zone as ZoneRole
 from firmware.machine.step import step
@@ -61,7 +53,7 @@ from firmware.system.clock import MediaClock
 from firmware.system.notify import Notifier
 from hal.badge.base import BadgeReader
 from hal.camera.base import Camera, Capture, Packet
-from hal.keypad.base import Keypad, StaffCard
+from hal.keypad.base import Keypad
 from hal.mic.base import Microphone
 from hal.queue.base import QueueFeed
 from sync.schema import EventEnvelope
@@ -70,35 +62,6 @@ from vision.analyzer import SceneAnalyzer
 log = logging.getLogger(__name__)
 STATUS_EVERY_S = 2.0
 CONFIG_CHECK_S = 5.0
-
-
-def rules_from_config(cfg: UnitConfig) -> Rules:
-    """Map the validated config onto the state machine's parameters."""
-    cust = cfg.zones["customer"]
-    keys = cfg.keypad.keys if cfg.keypad else ()
-    return Rules(
-        rating_window_s=cfg.rules.rating_window_s,
-        key_ratings=tuple((k.code, k.rating) for k in keys) or Rules().key_ratings,
-        dissatisfied_at_or_below=cfg.keypad.dissatisfied_at_or_below if cfg.keypad else 1,
-        off_seat_alert_s=cfg.rules.off_seat_alert_s,
-        pre_roll_s=cfg.recording.pre_roll_s,
-        post_roll_s=cfg.recording.post_roll_s,
-        record_off_seat=cfg.recording.record_off_seat,
-        min_transaction_s=cfg.rules.min_transaction_s,
-        customer_grace_s=cfg.rules.rating_window_s + cust.exit_hold_s + 1.0,
-    )
-
-
-# Decisions can trail the first evidence by up to ~3 s (vision's confirmation
-# window) on top of the hysteresis; one keyframe interval more for the nearest keyframe.
-EVIDENCE_LOOKBACK_S = 4.0
-
-
-def ring_seconds(cfg: UnitConfig) -> float:
-    """How far back the pre-roll ring must reach: a clip starts pre-roll before an
-    arrival or departure that is only decided after the dwell or hold."""
-    hysteresis = max(max(z.enter_dwell_s, z.exit_hold_s) for z in cfg.zones.values())
-    return cfg.recording.pre_roll_s + hysteresis + EVIDENCE_LOOKBACK_S
 
 
 @dataclass
@@ -270,36 +233,14 @@ class CounterUnit:
 
     def _apply_hq_config(self, delivery: Delivery, *, announce: bool) -> None:
         """Apply HQ's roster/schedule/rules, or refuse them and keep what is in force."""
-        try:
-            doc = parse_hq_config(delivery.body)
-            zone_errors = zone_problems(self.cfg, doc)
-            if zone_errors:
-                raise ConfigError("HQ config", zone_errors)
-        except ConfigError as exc:
-            if announce:
-                self.inbox.mark(delivery, applied=False, problems=exc.problems)
-            log.error("HQ config %s refused, keeping the one in force: %s", delivery.etag,
-                      "; ".join(exc.problems))
-            self._record("config_refused", self.now,
-                         {"etag": delivery.etag, "problems": exc.problems[:50]})
-            return
-        # Zones take effect at the next start (see firmware.config.from_hq); say so when they
-        # change.
-        pending = ["zones"] if doc.zones is not None and doc.zones != self.cfg.zones else []
-        self.cfg, sections = merge(self.cfg, doc)
-        self.rules = rules_from_config(self.cfg)
-        if doc.roster is not None:
-            self.roster = Roster(doc.roster.staff, self.cfg.roster.uid_salt)
-        if announce:  # a restored current.json is already recorded as applied
-            self.inbox.mark(delivery, applied=True)
-        log.info("HQ config %s (%s) in force: %s%s", delivery.etag, doc.version or "unlabelled",
-                 ", ".join(sections) or "no sections",
-                 "; zones changed, applied at the next start" if pending else "")
-        if announce:
-            self._record("config_applied", self.now, {
-                "etag": delivery.etag, "version": doc.version, "sections": sections,
-                "staff": len(doc.roster.staff) if doc.roster is not None else None,
-                **({"pending_restart": pending} if pending else {})})
+        result = apply_hq_config(self.cfg, delivery, self.inbox, announce=announce)
+        if result.cfg is not None:
+            self.cfg = result.cfg
+            self.rules = rules_from_config(self.cfg)
+        if result.roster is not None:
+            self.roster = result.roster
+        if result.event is not None:
+            self._record(result.event[0], self.now, result.event[1])
 
     def _keep_disk(self) -> None:
         if self.keeper is None or not self.keeper.due(self.now):
@@ -335,26 +276,14 @@ class CounterUnit:
     def _poll_inputs(self) -> None:
         if self.devices.badge is not None:
             for read in self.devices.badge.reads():
-                card = self.cfg.window_states.card_state(read.uid)
-                if card is not None:  # a state card, not a person (docs/window-states.md)
-                    self.apply(WindowStateRequested(card, "card", toggle=True))
-                    continue
-                uid_hash, staff = self.roster.lookup(read.uid)
-                self.apply(BadgeTapped(uid_hash, staff))
+                self.apply(badge_input(read.uid, self.cfg, self.roster))
         if self.devices.keypad is not None:
             for ev in self.devices.keypad.events():
-                if ev.kind == "key" and ev.key is not None:
-                    self.apply(KeyPressed(ev.key, ev.seq))
-                elif ev.kind == "please_rate":
-                    self.apply(PleaseRatePressed())
-                elif ev.kind == "manual_record":
-                    self.apply(ManualRecordPressed())
-                elif ev.kind == "window_state" and ev.state is not None:
-                    self.apply(WindowStateRequested(ev.state, "keypad"))
-                elif ev.kind in ("fault", "link"):
-                    self._record("keypad_" + ("fault" if ev.kind == "fault" else
-                                              ("link_up" if ev.up else "link_down")),
-                                 self.now, {"detail": ev.detail})
+                got = keypad_input(ev)
+                if isinstance(got, tuple):
+                    self._record(got[0], self.now, got[1])
+                elif got is not None:
+                    self.apply(got)
 
     def _poll_queue(self) -> None:
         link, feed = self.queue_link, self.devices.queue
@@ -394,19 +323,8 @@ class CounterUnit:
                 self.clips.start(a.clip_id, a.kind, a.from_t)
             elif isinstance(a, StopClip):
                 self.clips.stop(a.clip_id, a.until_t)
-            elif keypad is None:
-                continue
-            elif isinstance(a, ShowStaff):
-                s = a.staff
-                keypad.show_staff(StaffCard(s.name, s.staff_number, s.photo_id) if s else None)
-            elif isinstance(a, PromptRating):
-                keypad.prompt_rating(a.timeout_s)
-            elif isinstance(a, ThankYou):
-                keypad.thank_you()
-            elif isinstance(a, ShowMessage):
-                keypad.show_message(a.text)
-            elif isinstance(a, ShowWindowState):
-                keypad.show_window_state(a.state, self.cfg.window_states.text_for(a.state))
+            elif keypad is not None:
+                drive_keypad(keypad, a, self.cfg)
 
     def _watch_items(self, image: np.ndarray, t: float) -> None:
         """Left and taken items on the counter (firmware/daemon/items_watch.py): the event with a

@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 
 from audio.synth import synth_counter_audio
-from evaluator.sim import BadgeSim, KeypadSim
+from evaluator.badge_sim import BadgeSim
+from evaluator.sim import KeypadSim
 from firmware.config.unit import parse_config
 from firmware.demo import alerts as demo_alerts
 from firmware.demo.hq import (

@@ -14,8 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+
 from firmware.doctor.host import CheckResult, Host, captured_output
 from firmware.doctor.v4l2 import VideoNode, describe, find_video_nodes
+from hal.camera.backends import CAMERAS
+from hal.registry import backend_for
 
 log = logging.getLogger(__name__)
 
@@ -151,9 +155,11 @@ def check_configured_camera(camera: Any | None, inv: CameraInventory, host: Host
             return CheckResult(name, "ok", f"found {_summary(inv)}; no valid config to compare")
         return CheckResult(name, "FAIL", "no camera found (V4L2, libcamera, OAK)",
                            "connect the camera, then re-run counterunit doctor")
+    if isinstance(camera, BaseModel):  # a back-end that checks itself (hal/camera/diagnose.py)
+        rows = backend_for(CAMERAS, camera).diagnostics(camera, host)
+        if rows:
+            return rows[0]
     kind = str(getattr(camera, "type", "?"))
-    if kind == "file":
-        return _file_camera(camera.path, host)
     if kind == "v4l2":
         return _v4l2_camera(_attr(camera, ("device", "path")), inv, host)
     if kind == "picamera2":
@@ -180,18 +186,6 @@ def check_configured_camera(camera: Any | None, inv: CameraInventory, host: Host
                                f"(found {_summary(inv)})", "plug the OAK into a USB3 port")
         return CheckResult(name, "ok", f"OAK {hits[0]}")
     return CheckResult(name, "n/a", f"camera.type {kind!r}: doctor has no check for it")
-
-
-def _file_camera(path: Any, host: Host) -> CheckResult:
-    name = "camera: configured"
-    if not os.path.isfile(path):
-        return CheckResult(name, "FAIL", f"config wants file camera {path}: no such file",
-                           "fix camera.path")
-    if not host.access(path, os.R_OK):
-        return CheckResult(name, "FAIL", f"file camera {path}: not readable by {host.user()}",
-                           "fix the file's permissions")
-    return CheckResult(name, "warn", f"file camera {path}: a video file, not a live camera",
-                       "set [camera] type to v4l2, picamera2 or depthai on a real unit")
 
 
 def _v4l2_camera(device: Any, inv: CameraInventory, host: Host) -> CheckResult:

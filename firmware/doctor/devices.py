@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from firmware.doctor.host import CheckResult, Host, Status
+from pydantic import BaseModel
 
-_KERNEL_TTY = re.compile(r"^/dev/tty(USB|ACM|S|AMA)\d+$")
+from firmware.doctor.host import CheckResult, Host
+from hal.badge.backends import BADGES
+from hal.diagnostics import check_device_path
+from hal.keypad.backends import KEYPADS
+from hal.registry import Backend, backend_for
+
+__all__ = ["check_audio", "check_badge", "check_device_path", "check_keypad", "check_section",
+           "check_serial_ports"]
 
 
 def alsa_inputs(host: Host) -> list[str] | None:
@@ -98,72 +103,20 @@ def check_serial_ports(host: Host) -> CheckResult:
     return CheckResult("serial ports", "ok", "\n".join(lines))
 
 
-def check_device_path(label: str, device: str, host: Host, mode: int, group: str,
-                      default: bool = False) -> CheckResult:
-    """A configured device file: present, a device, reachable by this user, a stable name?"""
-    name = label
-    note = " (default; no valid config)" if default else ""
-    if "://" in device:
-        status: Status = "warn" if device.startswith("loop://") else "ok"
-        return CheckResult(name, status, f"pyserial URL {device}{note}: not a device file",
-                           "loop:// is a test set-up" if status == "warn" else "")
-    path = host.path(device)
-    if not os.path.lexists(path):
-        return CheckResult(name, "FAIL", f"{device}{note}: not present",
-                           f"plug in the {label}; check its udev rule "
-                           "(ls -l /dev/serial/by-id /dev/input/by-id)")
-    if path.is_symlink():
-        target = os.path.realpath(path)
-        if not os.path.exists(target):
-            return CheckResult(name, "FAIL",
-                               f"{device}{note}: dangling link to {host.shown(Path(target))}",
-                               f"re-plug the {label}; check its udev rule")
-        shown = f"{device}{note} -> {host.shown(Path(target))}"
-    else:
-        shown = f"{device}{note}"
-    st = os.stat(path)
-    if not stat.S_ISCHR(st.st_mode):
-        return CheckResult(name, "FAIL", f"{shown}: not a character device",
-                           f"point the config at the {label}'s device")
-    if not host.access(path, mode):
-        need = "readable/writable" if mode & os.W_OK else "readable"
-        return CheckResult(name, "FAIL", f"{shown}: not {need} by {host.user()}",
-                           f"usermod -aG {group} {host.user()} (or MODE/GROUP in the udev rule)")
-    if _KERNEL_TTY.match(device):
-        return CheckResult(name, "warn", f"{shown}: kernel name",
-                           "ttyUSB/ttyACM numbers change across reboots: use a udev symlink "
-                           "such as /dev/counterunit-keypad (docs/installer.md)")
-    return CheckResult(name, "ok", shown)
+def check_section(name: str, section: str, backends: Sequence[Backend], cfg: BaseModel | None,
+                  host: Host, default: bool = False) -> list[CheckResult]:
+    """The rows of a config section's back-end: its own diagnosis (hal/*/diagnose.py,
+    declared in its registry entry), or n/a when the section is absent."""
+    if cfg is None:
+        return [CheckResult(name, "n/a", f"no [{section}] in config")]
+    return backend_for(backends, cfg).diagnostics(cfg, host, default)
 
 
 def check_keypad(keypad: Any | None, host: Host, default: bool = False) -> CheckResult:
-    if keypad is None:
-        return CheckResult("keypad", "n/a", "no [keypad] in config")
-    return check_device_path("keypad", str(keypad.url), host, os.R_OK | os.W_OK, "dialout",
-                             default)
+    rows = check_section("keypad", "keypad", KEYPADS, keypad, host, default)
+    return rows[0] if rows else CheckResult("keypad", "n/a", "no diagnosis for this keypad")
 
 
 def check_badge(badge: Any | None, host: Host, default: bool = False) -> CheckResult:
-    if badge is None:
-        return CheckResult("badge reader", "n/a", "no [badge] in config")
-    if getattr(badge, "type", "serial") != "evdev":
-        return check_device_path("badge reader", str(badge.url), host, os.R_OK | os.W_OK,
-                                 "dialout", default)
-    device = str(badge.device)
-    result = check_device_path("badge reader", device, host, os.R_OK, "input", default)
-    if result.status == "FAIL":
-        return result
-    module, why = host.optional_module("evdev")
-    if module is None:
-        return CheckResult("badge reader", "FAIL", f"{result.found}: not checked: {why}",
-                           "pip install evdev-binary")
-    dev = module.InputDevice(str(host.path(device)))
-    try:
-        keys = module.ecodes.EV_KEY in dev.capabilities()
-        found = f'{result.found}: evdev "{dev.name}"'
-    finally:
-        dev.close()
-    if not keys:
-        return CheckResult("badge reader", "FAIL", f"{found}: sends no key events",
-                           "pick the reader's -event-kbd device in /dev/input/by-id")
-    return CheckResult("badge reader", result.status, found, result.fix)
+    rows = check_section("badge reader", "badge", BADGES, badge, host, default)
+    return rows[0] if rows else CheckResult("badge reader", "n/a", "no diagnosis for this reader")

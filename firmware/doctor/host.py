@@ -19,24 +19,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Literal
+from typing import Any
 
-Status = Literal["ok", "warn", "FAIL", "n/a"]
-STATUSES: tuple[Status, ...] = ("ok", "warn", "FAIL", "n/a")
+from hal.diagnostics import STATUSES, CheckResult, Status
 
-
-@dataclass(frozen=True, slots=True)
-class CheckResult:
-    """One row of the report: what was checked, how it went, what was found, what to do."""
-
-    check: str
-    status: Status
-    found: str
-    fix: str = ""
-
-    def __post_init__(self) -> None:
-        if self.status not in STATUSES:
-            raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
+__all__ = ["STATUSES", "CheckResult", "Host", "Status", "captured_output"]
 
 
 def _comports() -> Sequence[Any]:

@@ -11,11 +11,13 @@ import json
 import logging
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import IO, Any
+
+from pydantic import BaseModel
 
 from firmware.config.unit import (
     DEFAULT_CONFIG_PATH,
@@ -41,6 +43,9 @@ from firmware.doctor.checks import (
 )
 from firmware.doctor.devices import check_audio, check_badge, check_keypad, check_serial_ports
 from firmware.doctor.host import CheckResult, Host, captured_output
+from hal.mic.backends import MICROPHONES
+from hal.queue.backends import QUEUE_FEEDS
+from hal.registry import Backend, backend_for
 
 log = logging.getLogger(__name__)
 
@@ -52,22 +57,46 @@ CHECK_NAMES = (
 _STYLE = {"ok": "green", "warn": "yellow", "FAIL": "bold red", "n/a": "dim"}
 
 
-def guarded(name: str, check: Callable[[], CheckResult]) -> CheckResult:
+def guarded_rows(name: str, check: Callable[[], list[CheckResult]]) -> list[CheckResult]:
     """Run one check; an exception becomes a FAIL row naming it (never a traceback)."""
     with captured_output() as stray:
         try:
-            result = check()
+            rows = check()
         except Exception as exc:
             log.debug("check %s crashed", name, exc_info=True)
-            result = CheckResult(name, "FAIL", f"check crashed: {type(exc).__name__}: {exc}",
-                                 "report this with the output of counterunit doctor --json")
+            rows = [CheckResult(name, "FAIL", f"check crashed: {type(exc).__name__}: {exc}",
+                                "report this with the output of counterunit doctor --json")]
     if stray[0].strip():
         log.debug("check %s: output from libraries: %s", name, stray[0].strip())
-    return result
+    return rows
+
+
+def guarded(name: str, check: Callable[[], CheckResult]) -> CheckResult:
+    """One row of ``guarded_rows``."""
+    return guarded_rows(name, lambda: [check()])[0]
+
+
+def backend_diagnostics(cfg: UnitConfig | None, host: Host) -> list[CheckResult]:
+    """The rows the configured microphone and queue feed declare for themselves
+    (hal/*/backends.py ``diagnose``); the camera's, keypad's and badge reader's answer
+    for their own rows above."""
+    if cfg is None:
+        return []
+    parts: list[tuple[str, Sequence[Backend], BaseModel | None]] = [
+        ("microphone", MICROPHONES, cfg.microphone), ("queue", QUEUE_FEEDS, cfg.queue)]
+    rows: list[CheckResult] = []
+    for section, backends, part in parts:
+        if part is not None:
+            rows += guarded_rows(section, partial(_diagnose, backends, part, host))
+    return rows
+
+
+def _diagnose(backends: Sequence[Backend], part: BaseModel, host: Host) -> list[CheckResult]:
+    return backend_for(backends, part).diagnostics(part, host)
 
 
 def run_doctor(config_path: Path | None, host: Host | None = None) -> list[CheckResult]:
-    """Every check, in CHECK_NAMES order."""
+    """Every check, in CHECK_NAMES order, then the rows other back-ends declare."""
     host = host or Host()
     cfg: UnitConfig | None = None
 
@@ -101,7 +130,8 @@ def run_doctor(config_path: Path | None, host: Host | None = None) -> list[Check
         ("clock sync", lambda: check_clock(host)),
         ("HQ identity", lambda: check_identity(cfg, host)),
     ]
-    return [config_row] + [guarded(name, fn) for name, fn in checks]
+    rows = [config_row] + [guarded(name, fn) for name, fn in checks]
+    return rows + backend_diagnostics(cfg, host)
 
 
 def exit_code(rows: list[CheckResult]) -> int:

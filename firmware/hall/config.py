@@ -16,6 +16,9 @@ outside the frame is a config error naming the area and the corner.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from firmware.config.base import Fraction, Identifier, Strict
@@ -105,6 +108,22 @@ class PersonScaleConfig(Strict):
                            self.fill)
 
 
+class HallCounterConfig(Strict):
+    """Which people counter the hall role runs (docs/eval.md, "The hall suite")."""
+
+    type: Literal["background", "tiled_pose"] = Field(
+        "background", description="background: median background and blobs (the default, "
+        "MAE 0.65 on vtest); tiled_pose: the pose detector over tiles (MAE 0.99, far costlier).")
+    tile_px: int = Field(224, ge=96, le=1024, description="tiled_pose: tile size in pixels.")
+    overlap: float = Field(0.33, ge=0.0, le=0.75, description="tiled_pose: tile overlap share.")
+    min_score: float = Field(0.4, ge=0.05, le=0.99, description="tiled_pose: detection score.")
+    iou: float = Field(0.1, ge=0.01, le=0.9,
+                       description="tiled_pose: overlap of face boxes that are one person.")
+    threads: int = Field(1, ge=1, le=8, description="tiled_pose: interpreter threads.")
+    models_dir: Path | None = Field(
+        None, description="tiled_pose: folder of pose_detection.tflite (default: packaged).")
+
+
 def _default_areas() -> dict[str, HallArea]:
     return {"hall": HallArea.model_validate({"rect": (0.0, 0.0, 1.0, 1.0), "raise_at": 12})}
 
@@ -126,3 +145,6 @@ class HallConfig(Strict):
     threshold: int = Field(30, ge=5, le=200,
                            description="Colour difference (0..255) that makes a pixel foreground.")
     analysis_width: int = Field(384, ge=96, le=1920, description="Pixels wide the count works at.")
+    counter: HallCounterConfig = Field(
+        default_factory=HallCounterConfig,  # type: ignore[arg-type]
+        description="The people counter (type background or tiled_pose).")

@@ -19,6 +19,7 @@ from firmware.hall.config import HallConfig
 from firmware.hall.density import AreaState, DensityRule, step
 from vision.hall.background import BackgroundParams
 from vision.hall.counter import CounterParams, Counts, HallCounter
+from vision.hall.tiled import TiledPoseCounter, TileParams
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,14 +31,22 @@ class HallEvent:
     data: dict[str, Any]
 
 
-def counter_from_config(cfg: HallConfig) -> HallCounter:
-    """A HallCounter with the config's areas, person scale and rates."""
+def counter_from_config(cfg: HallConfig) -> HallCounter | TiledPoseCounter:
+    """The configured counter with the config's areas, person scale and rates."""
+    areas = {name: a.polygon() for name, a in cfg.areas.items()}
+    c = cfg.counter
+    if c.type == "tiled_pose":
+        from vision.model_files import PACKAGED_DIR, float16_files
+
+        model = float16_files(c.models_dir or PACKAGED_DIR).detector
+        return TiledPoseCounter(model, areas, TileParams(
+            tile_px=c.tile_px, overlap=c.overlap, min_score=c.min_score, iou=c.iou,
+            count_every_s=cfg.count_every_s, threads=c.threads))
     params = CounterParams(
         width=cfg.analysis_width, count_every_s=cfg.count_every_s,
         background=BackgroundParams(history=cfg.background_history,
                                     sample_every_s=cfg.background_every_s,
                                     threshold=cfg.threshold))
-    areas = {name: a.polygon() for name, a in cfg.areas.items()}
     return HallCounter(areas, cfg.person_scale.scale(), params)
 
 
@@ -52,7 +61,7 @@ class HallMonitor:
 
     cfg: HallConfig
     id_prefix: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
-    counter: HallCounter = field(init=False)
+    counter: HallCounter | TiledPoseCounter = field(init=False)
     rules: dict[str, DensityRule] = field(init=False)
     states: dict[str, AreaState] = field(init=False)
     episodes: dict[str, str] = field(init=False, default_factory=dict)

@@ -23,7 +23,7 @@ from firmware.hall.monitor import HallEvent, HallMonitor
 from vision.hall.score import CountScore, score_counts
 from vision.hall.truth import HallTruth, TruthError, load_hall_truth, video_path
 
-TRUTH_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "hall"
+TRUTH_DIR = Path(__file__).resolve().parents[2] / "tests" / "data" / "hall"
 
 
 @dataclass(frozen=True, slots=True)

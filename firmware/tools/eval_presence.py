@@ -3,7 +3,9 @@
 A folder holds one video and one truth file (``NAME.json``, docs/eval.md) per
 case. The built-in composed cases (vision/evalsuite/cases.py) are written
 there first unless already present; any other truth file in the folder (a
-hand-annotated real clip, say) is scored too. Each video runs through the real
+hand-annotated real clip, say) is scored too, and so are the suite's own real
+clips (tests/data/presence/, vision/evalsuite/real.py) with the zones their
+truth names. Each video runs through the real
 unit exactly as ``counterunit replay`` does; transactions and absences come
 from its events.
 """
@@ -25,6 +27,7 @@ from firmware.tools.script import ScriptedBadgeReader, ScriptedKeypad
 from firmware.wiring.runner import Overrides, open_unit
 from sync.schema import EventEnvelope
 from vision.evalsuite.cases import Case, cases
+from vision.evalsuite.real import real_cases, real_names
 from vision.evalsuite.score import Score, score
 from vision.evalsuite.truth import Interval, Truth, TruthError, load_truth, save_truth
 
@@ -53,9 +56,12 @@ def pairs(events: list[EventEnvelope], start: str, end: str, key: str,
     return tuple((e.mono, ends.get(e.data[key], duration)) for e in events if e.type == start)
 
 
-def replay_events(video: Path, out: Path, base: UnitConfig | None) -> list[EventEnvelope]:
-    """Every event the unit emits over ``video`` (media time), as ``counterunit replay``."""
-    cfg = replay_config(video, out, base=base)
+def replay_events(video: Path, out: Path, base: UnitConfig | None,
+                  zones: Truth | None = None) -> list[EventEnvelope]:
+    """Every event the unit emits over ``video`` (media time), as ``counterunit replay``;
+    with the zones ``zones`` (a truth) names, if any."""
+    boxes = list(zones.zones) if zones else None
+    cfg = replay_config(video, out, base=base, zones=boxes or None)
     clock = MediaClock()
     events: list[EventEnvelope] = []
     overrides = Overrides(ScriptedKeypad([], clock), ScriptedBadgeReader([], clock),
@@ -71,7 +77,7 @@ def replay_events(video: Path, out: Path, base: UnitConfig | None) -> list[Event
 
 def run_case(video: Path, truth: Truth, out: Path, base: UnitConfig | None) -> CaseResult:
     start = time.perf_counter()
-    events = replay_events(video, out, base)
+    events = replay_events(video, out, base, truth)
     wall = time.perf_counter() - start
     d = truth.duration_s
     txns = pairs(events, "transaction_started", "transaction_ended", "txn_id", d)
@@ -103,24 +109,34 @@ def row(r: CaseResult) -> str:
 
 
 def evaluate(folder: Path, names: list[str] | None, base: UnitConfig | None,
-             compose_missing: bool = True) -> list[CaseResult]:
-    """Prepare and score the suite in ``folder``; prints one line per case as it goes."""
+             compose_missing: bool = True, real: bool | None = None) -> list[CaseResult]:
+    """Prepare and score the suite in ``folder``; prints one line per case as it goes.
+
+    ``real`` (default: as ``compose_missing``) adds the real clips of
+    tests/data/presence/ after the folder's cases.
+    """
     builtin = cases()
-    known = {c.name for c in builtin}
+    known = {c.name for c in builtin} | set(real_names())
     unknown = sorted(set(names or []) - known - {p.stem for p in folder.glob("*.json")})
     if unknown:
         raise TruthError(f"unknown case(s): {', '.join(unknown)}")
     selected = [c for c in builtin if not names or c.name in names]
     if compose_missing:
         prepare(folder, selected)
-    results = []
+    todo: list[tuple[Path, Truth]] = []
     for path in sorted(folder.glob("*.json")):
         truth = load_truth(path)
-        if names and truth.case not in names:
-            continue
         video = folder / truth.video
         if not video.is_file():
             raise TruthError(f"{path}: video {truth.video} not found in {folder}")
+        todo.append((video, truth))
+    if compose_missing if real is None else real:
+        seen = {t.case for _, t in todo}
+        todo += [(v, t) for v, t in real_cases() if t.case not in seen]
+    results = []
+    for video, truth in todo:
+        if names and truth.case not in names:
+            continue
         with tempfile.TemporaryDirectory(prefix="counterunit-eval-") as out:
             result = run_case(video, truth, Path(out), base)
         print(row(result), flush=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 from firmware.config.unit import UnitConfig, _default_zones, load_config, parse_config
 from firmware.system.clock import MediaClock
+from firmware.tools.replay_progress import replay_progress
 from firmware.tools.script import ScriptedBadgeReader, ScriptedKeypad, load_script
 from firmware.wiring.runner import Overrides, open_unit
 from sync.schema import EventEnvelope
@@ -66,14 +67,16 @@ def replay(args: argparse.Namespace) -> int:
 
         hall = open_hall_unit(cfg, media_time=True, media_clock=clock, on_event=emit)
         try:
-            hall.run()
+            with replay_progress(args.video, clock, enabled=not args.json):
+                hall.run()
         finally:
             hall.store.close()
         print(f"replay data in {out}", file=sys.stderr)
         return 0
     unit = open_unit(cfg, media_time=True, media_clock=clock, overrides=overrides, on_event=emit)
     try:
-        unit.run()
+        with replay_progress(args.video, clock, enabled=not args.json):
+            unit.run()
     finally:
         unit.store.close()
     if not args.json:

@@ -4,32 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from firmware.config.unit import EvdevBadgeConfig, UnitConfig
+from firmware.config.unit import UnitConfig
 from firmware.wiring.camera import build_camera
 from firmware.wiring.mic import build_microphone
+from hal.badge.backends import BADGES
 from hal.badge.base import BadgeReader
+from hal.keypad.backends import KEYPADS
 from hal.keypad.base import Keypad
+from hal.registry import open_backend
 
 Clock = Callable[[], float]
 __all__ = ["build_badge", "build_camera", "build_keypad", "build_microphone"]
 
 
 def build_keypad(cfg: UnitConfig, clock: Clock) -> Keypad | None:
+    """The keypad ``[keypad]`` names, or None without one."""
     if cfg.keypad is None:
         return None
-    from hal.keypad.serial_keypad import SerialKeypad
-
-    return SerialKeypad(cfg.keypad.url, clock=clock, baudrate=cfg.keypad.baudrate)
+    keypad: Keypad = open_backend(KEYPADS, cfg.keypad, clock)
+    return keypad
 
 
 def build_badge(cfg: UnitConfig, clock: Clock) -> BadgeReader | None:
-    badge = cfg.badge
-    if badge is None:
+    """The badge reader ``[badge] type`` names, or None without one."""
+    if cfg.badge is None:
         return None
-    if isinstance(badge, EvdevBadgeConfig):
-        from hal.badge.evdev_badge import EvdevBadgeReader
-
-        return EvdevBadgeReader(str(badge.device), clock=clock, grab=badge.grab)
-    from hal.badge.serial_badge import SerialBadgeReader
-
-    return SerialBadgeReader(badge.url, clock=clock, baudrate=badge.baudrate)
+    badge: BadgeReader = open_backend(BADGES, cfg.badge, clock)
+    return badge

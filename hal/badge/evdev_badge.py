@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from hal.badge.config import EvdevBadgeConfig
 from hal.badge.keymap import EV_KEY, KeyDecoder
 from hal.badge.lines import BadgeLineStats
 from hal.badge.read_queue import BadgeReadQueue, QueuedReads
@@ -128,6 +129,11 @@ class EvdevBadgeReader(QueuedReads):
     ``eventN`` number can change on replug. A repeat of the same UID within
     ``repeat_suppress_s`` is counted and dropped, as for the serial reader.
     """
+
+    @classmethod
+    def from_config(cls, cfg: EvdevBadgeConfig, clock: Callable[[], float]) -> EvdevBadgeReader:
+        """From its ``[badge]`` section; python-evdev is imported at start(), not here."""
+        return cls(str(cfg.device), clock=clock, grab=cfg.grab)
 
     def __init__(
         self,

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hal.badge.config import SerialBadgeConfig
 from hal.badge.lines import BadgeLineParser, BadgeLineStats
 from hal.badge.read_queue import BadgeReadQueue, QueuedReads
 from hal.serial_link import LinkStats, PortFactory, SerialLink, url_port_factory
@@ -36,6 +37,11 @@ class SerialBadgeReader(QueuedReads):
     ``repeat_suppress_s`` is counted and dropped so holding a card is not "tap twice"
     (which would log the staff member straight out again).
     """
+
+    @classmethod
+    def from_config(cls, cfg: SerialBadgeConfig, clock: Callable[[], float]) -> SerialBadgeReader:
+        """From its ``[badge]`` section; nothing opens until start()."""
+        return cls(cfg.url, clock=clock, baudrate=cfg.baudrate)
 
     def __init__(
         self,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from evaluator.protocol import VERSION, Key, RatingKey
+from hal.keypad.protocol import VERSION, Key, RatingKey
 
 # Line delay and the keypad's own retransmissions (2 x 300 ms) after the prompt timed out.
 LINE_GRACE_S = 1.0

@@ -18,10 +18,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import cast
 
-from evaluator.messages import (
+from hal.keypad.base import KeypadEvent, StaffCard, WindowStateName
+from hal.keypad.config import KeypadConfig
+from hal.keypad.messages import (
     NAME_MAX_BYTES,
     PHOTO_ID_MAX_BYTES,
     STAFF_NUMBER_MAX_BYTES,
@@ -31,7 +32,7 @@ from evaluator.messages import (
     WINDOW_STATES,
     AckStatus,
 )
-from evaluator.protocol import (
+from hal.keypad.protocol import (
     KEYPAD_TO_UNIT,
     VERSION,
     VERSION_2,
@@ -44,7 +45,6 @@ from evaluator.protocol import (
     ManualRecord,
     Message,
     ParseError,
-    ParserStats,
     Ping,
     PleaseRate,
     Pong,
@@ -62,31 +62,13 @@ from evaluator.protocol import (
     fit_utf8,
     with_seq,
 )
-from hal.keypad.base import KeypadEvent, StaffCard, WindowStateName
-from hal.keypad.rating_gate import GateStats, RatingGate
-from hal.serial_link import LinkStats, PortFactory, SerialLink, url_port_factory
+from hal.keypad.rating_gate import RatingGate
+from hal.keypad.stats import KeypadStats
+from hal.serial_link import PortFactory, SerialLink, url_port_factory
 
 log = logging.getLogger(__name__)
 
 _PRESSES = (Key, RatingKey, PleaseRate, ManualRecord, Fault, WindowStateKey)
-
-
-@dataclass(frozen=True, slots=True)
-class KeypadStats:
-    """A snapshot of the keypad link's counters."""
-
-    parser: ParserStats
-    link: LinkStats
-    events_dropped: int
-    duplicates: int
-    unexpected: int
-    tx_dropped: int
-    acks: int
-    nacks: int
-    pongs: int
-    version: int  # the protocol version the link speaks now
-    gate: GateStats
-    state_keys_v1: int = 0  # WINDOW_STATE_KEY in a version-1 frame: refused, never applied
 
 
 class SerialKeypad:
@@ -96,6 +78,11 @@ class SerialKeypad:
     stays silent for ``link_timeout_s`` (the keypad sends a heartbeat every second); each
     change is logged once and queued as ``KeypadEvent(kind="link", up=...)``.
     """
+
+    @classmethod
+    def from_config(cls, cfg: KeypadConfig, clock: Callable[[], float]) -> SerialKeypad:
+        """From its ``[keypad]`` section; nothing opens until start()."""
+        return cls(cfg.url, clock=clock, baudrate=cfg.baudrate)
 
     def __init__(
         self,

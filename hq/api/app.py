@@ -29,6 +29,7 @@ from hq.metrics import LatencyMiddleware, metrics_router
 from hq.retention.run import RetentionRun
 from hq.retention.schedule import RetentionSchedule
 from hq.server.guard import GuardedServer, GuardStats, guarded_protocol
+from hq.server.proxy_cert import TrustedProxy
 from hq.server.settings import HQServerSettings
 from hq.server.tls import ASGIApp
 from hq.web import mount_web
@@ -58,6 +59,8 @@ def create_app(deps: HQDeps) -> FastAPI:
     app.add_middleware(BodySizeGuard, limits=deps.limits)
     app.add_middleware(TusResumableHeader)
     app.add_middleware(LatencyMiddleware)
+    if deps.proxy is not None:  # outermost: every layer sees the forwarded certificate
+        app.add_middleware(TrustedProxy, config=deps.proxy)
     return app
 
 

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 
 from hq.periodic import PeriodicJob
-from hq.storage import LocalClipStore
+from hq.storage.base import ClipStore
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 class UploadExpiry(PeriodicJob[int]):
     """Expires uploads idle for ``abandon_after`` every ``every_s`` seconds."""
 
-    def __init__(self, clips: LocalClipStore, every_s: float, *,
+    def __init__(self, clips: ClipStore, every_s: float, *,
                  clock: Callable[[], dt.datetime] | None = None) -> None:
         self.clips = clips
         super().__init__("upload expiry", "hq-upload-expiry", every_s, clock or clips.clock,

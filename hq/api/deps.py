@@ -9,16 +9,22 @@ from typing import TYPE_CHECKING
 
 from hq.accounts.users import UserStore
 from hq.conditions import HQConditions
+from hq.config import HQConfigError
 from hq.org.store import OrgStore
 from hq.pki.ca import DB_FILE, CertificateAuthority
 from hq.pki.enrollment import EnrollmentCodes
-from hq.storage import LocalClipStore, SqliteAuditLog, SqliteEventStore
+from hq.storage import SqliteAuditLog, SqliteEventStore
+from hq.storage.base import ClipStore
 from hq.storage.db.backend import open_data
+from hq.storage.s3_config import open_clip_store
 from hq.storage.sqlite import private_dir, private_file
 
 if TYPE_CHECKING:
+    from hq.accounts.directory import Directory
+    from hq.accounts.directory_config import DirectoryConfig
     from hq.alerts.service import AlertService
     from hq.retention.store import RetentionStore
+    from hq.server.proxy_cert import ProxyConfig
 
 
 @dataclass
@@ -40,7 +46,7 @@ class HQDeps:
     """Stores and authorities shared by every request."""
 
     events: SqliteEventStore
-    clips: LocalClipStore
+    clips: ClipStore  # hq.toml [clips]: files (LocalClipStore) or s3 (S3ClipStore)
     audit: SqliteAuditLog
     ca: CertificateAuthority
     codes: EnrollmentCodes
@@ -49,6 +55,8 @@ class HQDeps:
     users: UserStore | None = None  # users.db: accounts, tokens, page sessions, throttle
     alerts: AlertService | None = None  # alert threads' outbox worker, link key, policy
     conditions: HQConditions = field(default_factory=HQConditions)  # disk full, ...
+    directory: Directory | None = None  # hq.toml [directory]: page sign-on via LDAP/AD
+    proxy: ProxyConfig | None = None  # hq.toml [proxy]: proxies passing unit certificates
 
     def alert_service(self) -> AlertService:
         """Alerts of this data folder, opened on first use (the worker starts separately)."""
@@ -91,7 +99,7 @@ class HQDeps:
         PostgreSQL (hq/storage/db); a schema revision HQ does not know is refused.
         """
         private_dir(root)  # every database and key below is 0600, every folder 0700
-        open_data(root, config_file)
+        config = open_data(root, config_file)
         ca_dir = root / "ca"
         for db in (root / "enrollment.db", ca_dir / DB_FILE):  # opened without connect()
             private_file(db)
@@ -99,11 +107,25 @@ class HQDeps:
               else CertificateAuthority.create(ca_dir, deployment))
         private_dir(root / "config")
         private_dir(root / "alerts")  # the alerts service's folder (its link key)
+        clips = open_clip_store(root, config.clips)  # a bad [clips] stops HQ before the rest
         return cls(
             events=SqliteEventStore(root / "events.db"),
-            clips=LocalClipStore(root / "clips"),
+            clips=clips,
             audit=SqliteAuditLog(root / "audit.db"),
             ca=ca,
             codes=EnrollmentCodes(root / "enrollment.db"),
             config_dir=root / "config",
+            directory=_directory(config.directory), proxy=config.proxy,
         )
+
+
+def _directory(config: DirectoryConfig | None) -> Directory | None:
+    """The directory client of ``hq.toml`` (its bind password file read now), if any."""
+    from hq.accounts.directory import Directory
+
+    if config is None:
+        return None
+    try:
+        return Directory.from_config(config)
+    except ValueError as exc:
+        raise HQConfigError(str(exc)) from exc

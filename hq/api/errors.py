@@ -47,7 +47,7 @@ from hq.storage import (
     UuidTaken,
 )
 from hq.storage.db.engine import DatabaseUnavailable
-from hq.storage.errors import StorageFull
+from hq.storage.errors import StorageFull, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +237,16 @@ def install_error_handlers(app: FastAPI) -> None:
                               "stored, try again", {"Retry-After": str(RETRY_AFTER_DB_S)},
                               note=str(exc))
 
+    async def on_store_down(request: Request, exc: Exception) -> JSONResponse:
+        # The clip store (an S3 endpoint) is down: nothing of the request was kept.
+        assert isinstance(exc, StorageUnavailable)
+        return error_response(request, 503, "clip_store_unavailable",
+                              "HQ's clip store cannot be reached; nothing of this request "
+                              "was kept, try again", {"Retry-After": str(exc.retry_after_s)},
+                              note=str(exc))
+
     app.add_exception_handler(DatabaseUnavailable, on_database_lost)
+    app.add_exception_handler(StorageUnavailable, on_store_down)
     for cls in DOMAIN_ERRORS:
         app.add_exception_handler(cls, on_domain)
     app.add_exception_handler(ApiError, on_api)

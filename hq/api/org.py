@@ -27,6 +27,7 @@ from hq.org import queries
 from hq.org.errors import OrgConflict, OrgError, OrgForbidden, OrgInvalid, OrgNotFound
 from hq.org.imports import ImportRefused, import_file, template_bytes
 from hq.org.overview import unit_overview
+from hq.org.periods import periods_in
 from hq.org.versions import ConfigVersion, document, versions_of
 from hq.pki.enrollment import EnrollmentError, issue_for_window
 from hq.storage.scope import Scope
@@ -37,11 +38,11 @@ _bearer = HTTPBearer(auto_error=False, description="Token from POST /v1/auth/tok
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 KIND_OF = {"branches": "branch", "halls": "hall", "windows": "window", "staff": "staff",
            "shifts": "shift", "templates": "template", "leave": "leave", "rules": "rules",
-           "zones": "zone", "settings": "settings"}
+           "zones": "zone", "settings": "settings", "periods": "period"}
 Authored = Literal["branches", "halls", "windows", "staff", "shifts", "templates", "leave",
-                   "rules", "zones", "settings"]
-Deletable = Literal["branches", "halls", "windows", "shifts", "templates", "leave"]
-ImportKind = Literal["staff", "shifts", "leave"]
+                   "rules", "zones", "settings", "periods"]
+Deletable = Literal["branches", "halls", "windows", "shifts", "templates", "leave", "periods"]
+ImportKind = Literal["staff", "shifts", "leave", "periods"]
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 422)}
 
@@ -214,6 +215,12 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
         """Zones of windows in scope."""
         with deps.org.reading() as conn:
             return queries.zones(conn, scope_of(who))
+
+    @router.get("/periods")
+    def periods(who: User = reader) -> list[dict[str, Any]]:
+        """Planned closed/away periods of windows in scope (local times, hq.org.periods)."""
+        with deps.org.reading() as conn:
+            return periods_in(conn, *scope_of(who).window_filter("window_id"))
 
     @router.get("/settings")
     def settings(who: User = owner) -> dict[str, str]:

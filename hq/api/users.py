@@ -27,6 +27,7 @@ from hq.accounts.users import (
 from hq.api.accounts import build_accounts_router
 from hq.api.bearer import ERRORS, Bearer, BearerGate, ErrorBody, Refused, client_of
 from hq.api.deps import HQDeps
+from hq.api.derive import list_of, response_model
 from hq.storage import (
     CLIP_DOWNLOAD,
     CLIP_PLAY,
@@ -41,7 +42,7 @@ from hq.storage import (
     TransactionQuery,
     parse_range,
 )
-from hq.storage.models import MAX_PAGE
+from hq.storage.models import MAX_PAGE, AuditRecord
 
 log = logging.getLogger(__name__)
 
@@ -71,39 +72,13 @@ class ClipInfo(BaseModel):
     url: str | None = Field(None, description="Where to play or download it, when stored")
 
 
-class TransactionOut(BaseModel):
-    unit_id: str
-    txn_id: str
-    branch_id: str | None
-    counter_id: str | None
-    staff_id: str | None
-    session_id: str | None
-    started_utc: dt.datetime | None
-    ended_utc: dt.datetime | None
-    duration_s: float | None
-    end_reason: str | None
-    clock_synced: bool | None
-    rating: int | None
-    rating_outcome: str | None
-    rating_suspect: bool | None
-    clip_id: str | None
-
-
-class TransactionDetail(TransactionOut):
-    clip: ClipInfo | None
-
-
-class AuditOut(BaseModel):
-    seq: int
-    utc: dt.datetime
-    actor: str
-    role: str
-    action: str
-    object_type: str
-    object_id: str
-    client: str
-    detail: str
-
+# What a transaction search shows: the stored transaction less its clip's details,
+# which the detail view gives as ``clip`` (with whether HQ holds the file).
+CLIP_DETAILS = ("clip_state", "clip_sha256", "clip_size")
+TransactionOut = response_model("TransactionOut", Transaction, exclude=CLIP_DETAILS)
+TransactionDetail = response_model("TransactionDetail", Transaction, base=TransactionOut,
+                                   exclude=CLIP_DETAILS, extra={"clip": (ClipInfo | None, ...)})
+AuditOut = response_model("AuditOut", AuditRecord)
 
 
 def _txn_out(t: Transaction) -> dict[str, Any]:
@@ -153,7 +128,7 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
         log.info("user %s logged out", user.username)
         return Response(status_code=204)
 
-    @router.get("/transactions", response_model=list[TransactionOut])
+    @router.get("/transactions", response_model=list_of(TransactionOut))
     def search(request: Request, cred: Bearer,
                branch: str | None = None, counter: str | None = None,
                unit: str | None = None, staff: str | None = None,
@@ -254,7 +229,7 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
                                  status_code=206 if span else 200, media_type="video/mp4",
                                  headers=headers)
 
-    @router.get("/audit", response_model=list[AuditOut])
+    @router.get("/audit", response_model=list_of(AuditOut))
     def audit_log(request: Request, cred: Bearer, actor: str | None = None,
                   action: str | None = None, object_type: str | None = None,
                   object_id: str | None = None,

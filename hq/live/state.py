@@ -21,8 +21,9 @@ Status = Literal["staffed", "off_seat", "closed", "business", "leave", "unstaffe
                  "not_scheduled"]
 STATUSES: tuple[Status, ...] = ("staffed", "off_seat", "closed", "business", "leave",
                                 "unstaffed", "not_scheduled")
-# A unit whose last event reached HQ longer ago than this shows as offline.
-OFFLINE_AFTER = dt.timedelta(minutes=10)
+# A unit whose last event reached HQ longer ago than this shows as offline: three missed
+# heartbeats, the one rule the dashboard, /units and /metrics' silent units share.
+OFFLINE_AFTER = dt.timedelta(minutes=15)
 
 
 @dataclass(frozen=True)

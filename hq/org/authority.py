@@ -2,9 +2,9 @@
 
 The tree itself (branches, halls, windows), rules, zones and settings belong to the whole
 organisation (scope ``all``). A branch manager authors their branch's staff (home branch
-in scope), shifts and templates at windows in scope, and leave of staff in scope. Checked
-inside the write's transaction, against what is stored, so a record cannot be moved out
-of (or taken into) another branch.
+in scope), shifts, templates and planned closed/away periods at windows in scope, and
+leave of staff in scope. Checked inside the write's transaction, against what is stored,
+so a record cannot be moved out of (or taken into) another branch.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from hq.storage.scope import Scope
 
 from .errors import OrgForbidden
 
-SCOPED_KINDS = frozenset({"staff", "shift", "template", "leave"})
+SCOPED_KINDS = frozenset({"staff", "shift", "template", "leave", "period"})
 
 
 def _window_in(conn: sqlite3.Connection, scope: Scope, window_id: str | None) -> bool:
@@ -57,7 +57,7 @@ def check_write(conn: sqlite3.Connection, kind: str, item: Any, scope: Scope) ->
                                f"than {where}")
         if not _branch_in(conn, scope, item.home_branch_id):
             raise OrgForbidden(f"home_branch_id: must be a branch in your scope ({where})")
-    elif kind in ("shift", "template"):
+    elif kind in ("shift", "template", "period"):
         if not _window_in(conn, scope, item.window_id):
             raise OrgForbidden(f"window_id: window {item.window_id} is not in your scope "
                                f"({where})")
@@ -74,7 +74,8 @@ def check_delete(conn: sqlite3.Connection, kind: str, ident: str, scope: Scope) 
     if kind not in SCOPED_KINDS:
         raise OrgForbidden(f"only the whole organisation's scope may delete a {kind}")
     table = {"shift": ("org_shifts", "shift_id"),
-             "template": ("org_shift_templates", "template_id")}.get(kind)
+             "template": ("org_shift_templates", "template_id"),
+             "period": ("org_window_periods", "period_id")}.get(kind)
     if table is not None:
         row = conn.execute(f"SELECT window_id FROM {table[0]} WHERE {table[1]} = ?",
                            [ident]).fetchone()

@@ -62,7 +62,7 @@ def _org_set(args: argparse.Namespace) -> int:
 
 def add_org_commands(sub: Any) -> None:
     """Add the organisation's subcommands to ``counterunit hq``'s parser."""
-    p = sub.add_parser("import", help="import a staff, shifts or leave file (CSV or XLSX)")
+    p = sub.add_parser("import", help="import a staff, shifts, leave or periods file (CSV or XLSX)")
     p.add_argument("kind", choices=KINDS)
     p.add_argument("--data", type=Path, required=True, help="HQ data folder")
     p.add_argument("file", type=Path)

@@ -74,17 +74,27 @@ def resolve_rules(layers: Sequence[Mapping[str, float | None] | None]) -> dict[s
 def build_document(version: str, roster: Sequence[dict[str, Any]] | None,
                    shifts: Sequence[dict[str, Any]] | None,
                    rules: dict[str, Any] | None,
-                   zones: dict[str, dict[str, float]] | None = None) -> dict[str, Any]:
+                   zones: dict[str, dict[str, float]] | None = None,
+                   states: Sequence[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The document: ``roster`` None leaves the unit's roster alone, ``shifts`` None (or
-    empty) its schedule, ``rules`` None its rules, ``zones`` None its zones."""
+    empty) its opening hours, ``rules`` None its rules, ``zones`` None its zones, ``states``
+    None its planned closed/away periods (``[]``: none planned any more).
+
+    The unit takes the schedule's keys one by one (firmware.config.from_hq.merge): a
+    schedule with ``states`` alone leaves the unit's opening hours as they are."""
     doc: dict[str, Any] = {"version": version}
     if roster is not None:
         ids = [str(e["staff_id"]) for e in roster]
         # A roster already in order is kept as the same list (shared between windows).
         staff = roster if ids == sorted(ids) else sorted(roster, key=lambda e: str(e["staff_id"]))
         doc["roster"] = {"staff": staff}
+    schedule: dict[str, Any] = {}
     if shifts:
-        doc["schedule"] = {"shifts": list(shifts)}
+        schedule["shifts"] = list(shifts)
+    if states is not None:
+        schedule["states"] = list(states)
+    if schedule:
+        doc["schedule"] = schedule
     if rules is not None:
         doc["rules"] = rules
     if zones is not None:

@@ -1,5 +1,6 @@
-"""Importing a roster, shift or leave file: every row checked, every bad row reported with
-its row number and reason, and nothing written unless every row is good (one transaction).
+"""Importing a roster, shift, leave or planned-period file: every row checked, every bad
+row reported with its row number and reason, and nothing written unless every row is good
+(one transaction).
 
 Kinds and their columns:
 
@@ -8,6 +9,8 @@ Kinds and their columns:
 - ``shifts``: window_id, staff_no, start, end and either ``date`` (one dated shift) or
   ``days`` (e.g. ``mon,tue,wed``) with ``valid_from``/``valid_to`` (a weekly template)
 - ``leave``: staff_no, kind (leave|business), start, end (dates, or date and HH:MM), note
+- ``periods``: window_id, state (closed|away), either ``date`` or ``days``, start, end (HH:MM
+  local), note: a window's planned closed / away-on-business periods (hq.org.periods)
 
 A row that names an existing id replaces that record, so importing the same file twice
 changes nothing the second time. A staff file without the phone, email or im_id column
@@ -26,12 +29,13 @@ from hq.storage.scope import Scope
 from .authority import check_write
 from .errors import OrgError, OrgForbidden, OrgInvalid
 from .models import LeaveIn, ShiftIn, StaffIn, WeeklyShiftIn, check
+from .periods import PeriodIn, write_period
 from .store import OrgStore, write_leave, write_shift, write_staff, write_template
 from .tabular import Format, Row, TableError, read_rows, template
 from .versions import ConfigVersion, refresh
 
-Kind = Literal["staff", "shifts", "leave"]
-KINDS: tuple[Kind, ...] = ("staff", "shifts", "leave")
+Kind = Literal["staff", "shifts", "leave", "periods"]
+KINDS: tuple[Kind, ...] = ("staff", "shifts", "leave", "periods")
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "staff": ("staff_no", "name", "badge_uid", "home_branch_id", "photo_id", "active",
@@ -39,11 +43,13 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "shifts": ("window_id", "staff_no", "date", "days", "start", "end", "valid_from",
                "valid_to"),
     "leave": ("staff_no", "kind", "start", "end", "note"),
+    "periods": ("window_id", "state", "date", "days", "start", "end", "note"),
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
     "staff": ("staff_no", "name"),
     "shifts": ("window_id", "staff_no", "start", "end"),
     "leave": ("staff_no", "kind", "start", "end"),
+    "periods": ("window_id", "state", "start", "end"),
 }
 NOTES = {
     "staff_no": "staff number (the unit's staff id), letters/digits/.-_",
@@ -63,7 +69,8 @@ NOTES = {
     "valid_from": "YYYY-MM-DD: first date of a weekly template",
     "valid_to": "YYYY-MM-DD: last date of a weekly template (inclusive)",
     "kind": "leave or business (away on business)",
-    "note": "free text, at most 200 characters",
+    "note": "free text, at most 200 characters (periods: 64)",
+    "state": "closed (temporarily closed, 暂停服务) or away (away on business, 外出办公)",
 }
 EXAMPLES = {
     "staff": {"staff_no": "1001", "name": "王芳", "badge_uid": "04A1B2C3",
@@ -75,9 +82,11 @@ EXAMPLES = {
                "valid_to": "2027-03-31"},
     "leave": {"staff_no": "1001", "kind": "leave", "start": "2026-12-24", "end": "2026-12-26",
               "note": ""},
+    "periods": {"window_id": "W1", "state": "closed", "date": "", "days": "mon,tue,wed,thu,fri",
+                "start": "12:00", "end": "12:30", "note": "lunch"},
 }
 _KIND_OF: dict[type, str] = {StaffIn: "staff", ShiftIn: "shift", WeeklyShiftIn: "template",
-                             LeaveIn: "leave"}
+                             LeaveIn: "leave", PeriodIn: "period"}
 _YES = {"是": "true", "否": "false", "y": "true", "n": "false"}
 
 
@@ -136,6 +145,8 @@ def _parse(kind: str, cells: dict[str, Any]) -> Any:
         return check(StaffIn, cells)
     if kind == "shifts":
         return _shift_model(cells)
+    if kind == "periods":
+        return check(PeriodIn, cells)
     return check(LeaveIn, cells)
 
 
@@ -205,4 +216,6 @@ def _write(conn: Any, item: Any, keep: tuple[str, ...] = ()) -> str:
         return write_template(conn, item)
     if isinstance(item, ShiftIn):
         return write_shift(conn, item)
+    if isinstance(item, PeriodIn):
+        return write_period(conn, item)
     return write_leave(conn, item)

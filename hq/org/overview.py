@@ -8,12 +8,13 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
+from hq.live.state import OFFLINE_AFTER
 from hq.storage.models import parse_utc
 from hq.storage.scope import Scope
 
 from .versions import latest, version_of_etag
 
-DEFAULT_SILENT_AFTER = dt.timedelta(minutes=15)  # three missed heartbeats
+DEFAULT_SILENT_AFTER = OFFLINE_AFTER  # three missed heartbeats, as on the dashboard
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,11 @@ import datetime as dt
 import sqlite3
 from collections.abc import Collection, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from firmware.config.items import counter_problems
 from hq.clock import utc_now
 from hq.storage import org_schema
 from hq.storage.models import utc_text
@@ -39,6 +41,7 @@ from .models import (
     check,
     zone_of,
 )
+from .periods import PeriodIn, ensure_periods, write_period
 from .schedule import dated_span, expand_weekly, local_to_utc, template_shift_prefix
 from .versions import ConfigVersion, refresh, served_document
 
@@ -222,6 +225,15 @@ def write_zone(conn: sqlite3.Connection, z: ZoneIn) -> None:
     conn.execute("INSERT OR REPLACE INTO org_zones (window_id, name, x0, y0, x1, y1, "
                  "enter_dwell_s, exit_hold_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                  [z.window_id, z.name, z.x0, z.y0, z.x1, z.y1, z.enter_dwell_s, z.exit_hold_s])
+    _raise(counter_rules(conn, z.window_id, z.name))
+
+
+def counter_rules(conn: sqlite3.Connection, window_id: str, written: str) -> list[str]:
+    """The unit's counter-zone rules (firmware/config/items.py) over the window's zones as
+    stored, each problem naming the zone just written and the window; [] when fine."""
+    zones = {r["name"]: SimpleNamespace(**{k: r[k] for k in ("x0", "y0", "x1", "y1")})
+             for r in conn.execute("SELECT * FROM org_zones WHERE window_id = ?", [window_id])}
+    return [f"zone {written} of window {window_id}: {p}" for p in counter_problems(zones)]
 
 
 def write_settings(conn: sqlite3.Connection, s: SettingsIn) -> None:
@@ -247,6 +259,7 @@ _DELETES = {
     "template": "DELETE FROM org_shift_templates WHERE template_id = ?",
     "leave": "DELETE FROM org_leave WHERE leave_id = ?",
     "unit": "DELETE FROM org_unit_windows WHERE unit_id = ?",
+    "period": "DELETE FROM org_window_periods WHERE period_id = ?",
 }
 
 
@@ -257,6 +270,7 @@ class OrgStore(SqliteFile):
         super().__init__(path, org_schema.ORG_SCHEMA)
         with self._lock:  # an older events.db gains the staff contact columns
             org_schema.add_staff_contact(self._conn)
+            ensure_periods(self._conn)
 
     @classmethod
     def sharing(cls, db: SqliteFile) -> OrgStore:
@@ -266,6 +280,7 @@ class OrgStore(SqliteFile):
         store._conn, store._lock = db._conn, db._lock
         with store._lock:  # the events store has a schema of its own; make sure of ours
             org_schema.ensure(store._conn)
+            ensure_periods(store._conn)
         return store
 
     def served_config(self, unit_id: str) -> bytes | None:
@@ -287,11 +302,12 @@ class OrgStore(SqliteFile):
                scope: Scope | None = None) -> tuple[str, list[ConfigVersion]]:
         """Validate and store one ``kind`` record, then new config versions; returns its id.
 
-        kind: branch, hall, window, staff, shift, template, leave, rules, zone, settings.
+        kind: branch, hall, window, staff, shift, template, leave, rules, zone, settings,
+        period (a planned closed/away period, hq.org.periods).
         ``scope``: the author's (default all); OrgForbidden outside it (hq.org.authority).
         """
         model, writer, key = AUTHORING[kind]
-        item = check(model, data)
+        item = check(model, data, _named(kind, data))
         with self.transaction() as conn:
             check_write(conn, kind, item, scope or Scope.everything())
             made = writer(conn, item)
@@ -323,6 +339,13 @@ class OrgStore(SqliteFile):
             bind_unit(conn, unit_id, window_id, utc_now(now))
 
 
+def _named(kind: str, data: Any) -> str:
+    """Zone problems name the zone (a counter zone outside the frame: 'zone counter: x1: ...')."""
+    if kind == "zone" and isinstance(data, dict) and data.get("name"):
+        return f"zone {str(data['name'])[:64]}: "
+    return ""
+
+
 AUTHORING: dict[str, tuple[type[Any], Any, str]] = {
     "branch": (BranchIn, write_branch, "branch_id"),
     "hall": (HallIn, write_hall, "hall_id"),
@@ -334,5 +357,6 @@ AUTHORING: dict[str, tuple[type[Any], Any, str]] = {
     "rules": (RulesIn, write_rules, ""),
     "zone": (ZoneIn, write_zone, "name"),
     "settings": (SettingsIn, write_settings, ""),
+    "period": (PeriodIn, write_period, "period_id"),
 }
 

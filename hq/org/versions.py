@@ -4,8 +4,9 @@ a new version; its units pull that version (GET /v1/config) by its ETag.
 Sections (see :mod:`hq.org.configdoc`): the roster once the organisation has any staff
 (a window's roster is the active staff with a badge whose home branch is the window's
 branch, staff with no home branch, and anyone scheduled at the window); the schedule when
-the window has weekly shift templates (their hours, whatever their dates); rules when any
-are authored at the window or above it.
+the window has weekly shift templates (their hours, whatever their dates) or planned
+closed/away periods (hq.org.periods; ``states``); rules when any are authored at the window
+or above it.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from .configdoc import (
 )
 from .errors import OrgInvalid
 from .models import DEFAULT_SALT, RULE_FIELDS
+from .periods import window_periods
 from .schedule import opening_hours
 
 # org_zones columns a unit's zone takes (firmware.config.unit.ZoneConfig; identity stays the
@@ -88,6 +90,7 @@ def window_documents(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
     zones: dict[str, dict[str, dict[str, float]]] = defaultdict(dict)
     for r in conn.execute("SELECT * FROM org_zones"):
         zones[r["window_id"]][r["name"]] = {k: r[k] for k in ZONE_FIELDS}
+    periods = window_periods(conn)
     docs = {}
     # Windows of a branch with nobody from elsewhere scheduled share one roster list, so
     # refresh() encodes it once (see content_digest's memo).
@@ -114,8 +117,24 @@ def window_documents(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
         # A window's zones go out once both roles are authored: the unit refuses half a set.
         own = zones.get(wid, {})
         docs[wid] = build_document("", roster, opening_hours(templates[wid]), resolved,
-                                   own if own.keys() >= ZONE_ROLES else None)
+                                   own if own.keys() >= ZONE_ROLES else None,
+                                   planned_states(conn, wid, periods.get(wid, [])))
     return docs
+
+
+def planned_states(conn: sqlite3.Connection, window_id: str,
+                   periods: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """The window's ``schedule.states``: its periods; ``[]`` once its last one is deleted
+    (the window's newest version still carries the key), so the unit drops them too; None
+    for a window that never had any (the unit keeps its own unit.toml periods)."""
+    if periods:
+        return periods
+    row = latest(conn, window_id)
+    if row is None or "schedule" not in row["sections"].split(","):
+        return None
+    # Only schedule.states is a list under that key (a zone named "states" is an object);
+    # a byte search spares decoding every window's roster on every refresh.
+    return [] if b'"states":[' in bytes(row["body"]) else None
 
 
 def latest(conn: sqlite3.Connection, window_id: str) -> sqlite3.Row | None:

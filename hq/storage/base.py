@@ -7,8 +7,8 @@ same Protocols; see docs/hq-scaling.md.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
-from typing import Protocol
+from collections.abc import Callable, Iterator, Sequence
+from typing import BinaryIO, Protocol
 
 from sync.schema import EventEnvelope
 
@@ -53,7 +53,15 @@ class EventStore(Protocol):
 
 
 class ClipStore(Protocol):
-    """Resumable clip uploads (tus 1.0 core semantics) and byte-exact downloads."""
+    """Resumable clip uploads (tus 1.0 core semantics) and byte-exact downloads.
+
+    LocalClipStore (files, the default) and S3ClipStore (any S3 API store) implement it;
+    ``clip_store_from_config`` picks one from hq.toml.
+    """
+
+    max_length: int  # the largest clip accepted (tus Tus-Max-Size)
+    abandon_after: dt.timedelta  # an upload idle this long is abandoned
+    clock: Callable[[], dt.datetime]  # the quota's idea of now (tests move it)
 
     def create(self, unit_id: str, clip_id: str, length: int, sha256: str) -> Upload:
         """Start (or find) the upload of a clip; ``complete`` if HQ already has it."""
@@ -76,12 +84,35 @@ class ClipStore(Protocol):
         """Bytes ``start..end`` (inclusive) of a completed clip, in chunks."""
         ...
 
+    def playback_url(self, clip: StoredClip, *, filename: str, media_type: str,
+                     seconds: int | None = None) -> str | None:
+        """A short-lived URL a browser may fetch the clip from directly (pre-signed), or
+        None when the store has none (files). The caller audits every URL it hands out."""
+        ...
+
+    def expire(self, older_than: dt.timedelta, now: dt.datetime | None = None) -> int:
+        """Discard unfinished uploads idle since before ``now - older_than``; how many."""
+        ...
+
     def delete(self, unit_id: str, clip_id: str) -> bool:
-        """Remove a completed clip for good; False if there was none (retention's call)."""
+        """Delete a completed clip (retention); False if there is none. The upload stays
+        as a tombstone, so a unit announcing the clip again is told HQ has it."""
         ...
 
     def close(self) -> None:
         """Release resources."""
+        ...
+
+
+class ClipImport(Protocol):
+    """What ``hq copy`` needs of a target clip store; every ClipStore implements it
+    (LocalClipStore in hq/storage/clips.py, S3ClipStore in hq/storage/s3_clips.py)."""
+
+    def import_clip(self, clip: StoredClip, source: BinaryIO) -> bool:
+        """Store a finished clip's bytes (``hq copy``) under ``clip``'s unit_id/clip_id,
+        its sha256 checked while writing. True when stored; False when an identical clip
+        (same sha256) is already there (re-runs are no-ops). ChecksumMismatch (nothing left
+        behind) on a wrong digest; ClipConflict when another digest is stored."""
         ...
 
 

@@ -20,6 +20,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from sync.durable import fsync_dir
 
@@ -70,6 +71,7 @@ CREATE INDEX IF NOT EXISTS clips_by_id ON clips (clip_id);
 """
 
 
+_HELD = ("complete", "deleted")  # states in which HQ has (had) the whole clip
 _FREE = threading.Lock()  # stands for "no chunk in flight" in _expire_locked
 
 
@@ -139,6 +141,11 @@ class LocalClipStore:
         with self._lock:
             done = self._conn.execute("SELECT * FROM clips WHERE unit_id = ? AND clip_id = ?",
                                       [unit_id, clip_id]).fetchone()
+            if done is None:  # deleted by retention: HQ had it, the unit sends nothing
+                done = self._conn.execute(
+                    "SELECT upload_id, sha256, length AS size FROM uploads WHERE unit_id = ? "
+                    "AND clip_id = ? AND state = 'deleted' ORDER BY finished_utc DESC LIMIT 1",
+                    [unit_id, clip_id]).fetchone()
             if done is not None:
                 if done["sha256"] != sha256 or done["size"] != length:
                     raise ClipConflict(f"clip {clip_id} of {unit_id} is already stored with "
@@ -189,7 +196,7 @@ class LocalClipStore:
             with self._lock:
                 row = self._row(upload_id, unit_id)  # may have completed meanwhile
             length = row["length"]
-            if row["state"] == "complete":
+            if row["state"] in _HELD:
                 current = length
             else:
                 part = self._partial / upload_id
@@ -199,7 +206,7 @@ class LocalClipStore:
             if offset + len(chunk) > length:
                 raise BeyondLength(f"upload {upload_id}: {len(chunk)} bytes at {offset} "
                                    f"would pass the length {length}")
-            if row["state"] == "complete" or not chunk:
+            if row["state"] in _HELD or not chunk:
                 return current
             hasher = self._hasher(upload_id, part, current)
             # Append mode: the file's end is the offset just checked, and no other writer
@@ -277,7 +284,9 @@ class LocalClipStore:
         """Remove a completed clip (its bytes and its row); False if HQ holds no such clip.
 
         Used by retention (hq/retention/), which has checked legal holds and written the
-        audit record first. The upload row stays, marked ``deleted``, as the history.
+        audit record first. The upload row stays as a tombstone (``deleted``): a unit
+        announcing the clip again is told HQ has it, rather than asked to send back what
+        retention removed.
         """
         check_unit_id(unit_id)
         check_clip_id(clip_id)
@@ -290,8 +299,8 @@ class LocalClipStore:
             try:
                 self._conn.execute("DELETE FROM clips WHERE unit_id = ? AND clip_id = ?",
                                    [unit_id, clip_id])
-                self._conn.execute("UPDATE uploads SET state = 'deleted' WHERE upload_id = ?",
-                                   [row["upload_id"]])
+                self._conn.execute("UPDATE uploads SET state = 'deleted', finished_utc = ? "
+                                   "WHERE upload_id = ?", [_now(), row["upload_id"]])
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
@@ -302,6 +311,84 @@ class LocalClipStore:
                 (self._clips / row["upload_id"]).unlink()
         log.info("clip %s of %s deleted", clip_id, unit_id)
         return True
+
+    def import_clip(self, clip: StoredClip, source: BinaryIO) -> bool:
+        """Store a finished clip's bytes (``hq copy``) under ``clip``'s unit_id/clip_id,
+        its sha256 checked while writing. True when stored; False when an identical clip
+        (same sha256) is already there (re-runs are no-ops). ChecksumMismatch (nothing left
+        behind) on a wrong digest; ClipConflict when another digest is stored.
+
+        The bytes go to ``partial/`` first (a crash leaves a stray file that the next open
+        removes), and become a clip with its upload row in one step, as an upload does;
+        the clip keeps the completion time it had where it came from.
+        """
+        check_unit_id(clip.unit_id)
+        check_clip_id(clip.clip_id)
+        check_sha256(clip.sha256)
+        if self._stored_as(clip):
+            return False
+        upload_id = secrets.token_hex(16)
+        part = self._partial / upload_id
+        h, size = hashlib.sha256(), 0
+        try:
+            with part.open("xb") as out:
+                while block := source.read(1 << 20):
+                    h.update(block)
+                    size += len(block)
+                    out.write(block)
+                out.flush()
+                os.fsync(out.fileno())
+            if h.hexdigest() != clip.sha256 or size != clip.size:
+                raise ChecksumMismatch(
+                    f"clip {clip.clip_id} of {clip.unit_id}: its {size} bytes hash to "
+                    f"{h.hexdigest()}, not the {clip.size} bytes of sha256 {clip.sha256} "
+                    "recorded for it; not stored")
+            with self._lock:
+                if self._stored_as(clip, locked=True):  # another copy got there first
+                    part.unlink()
+                    return False
+                final = self._clips / upload_id
+                os.replace(part, final)
+                fsync_dir(self._clips)
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    done = _utc_text(clip.completed_utc)
+                    self._conn.execute(
+                        "INSERT INTO uploads (upload_id, unit_id, clip_id, length, sha256, "
+                        "state, created_utc, finished_utc) VALUES (?, ?, ?, ?, ?, 'complete', "
+                        "?, ?)", [upload_id, clip.unit_id, clip.clip_id, size, clip.sha256,
+                                  done, done])
+                    self._conn.execute(
+                        "INSERT INTO clips (unit_id, clip_id, upload_id, size, sha256, "
+                        "completed_utc) VALUES (?, ?, ?, ?, ?, ?)",
+                        [clip.unit_id, clip.clip_id, upload_id, size, clip.sha256, done])
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    final.unlink()
+                    raise
+                self._conn.execute("COMMIT")
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                part.unlink()
+        log.info("clip %s of %s imported: %d bytes", clip.clip_id, clip.unit_id, size)
+        return True
+
+    def _stored_as(self, clip: StoredClip, *, locked: bool = False) -> bool:
+        """Whether ``clip`` is stored with its digest already; ClipConflict on another."""
+        with contextlib.nullcontext() if locked else self._lock:
+            row = self._conn.execute("SELECT sha256, size FROM clips WHERE unit_id = ? AND "
+                                     "clip_id = ?", [clip.unit_id, clip.clip_id]).fetchone()
+        if row is None:
+            return False
+        if row["sha256"] != clip.sha256 or row["size"] != clip.size:
+            raise ClipConflict(f"clip {clip.clip_id} of {clip.unit_id} is already stored "
+                               f"with sha256 {row['sha256']}, not {clip.sha256}")
+        return True
+
+    def playback_url(self, clip: StoredClip, *, filename: str, media_type: str,
+                     seconds: int | None = None) -> str | None:
+        """None: local files are served by HQ itself (ranged reads), never pre-signed."""
+        return None
 
     # ---- internals ----------------------------------------------------------------------
 
@@ -341,13 +428,13 @@ class LocalClipStore:
         return row
 
     def _state(self, row: sqlite3.Row) -> Upload:
-        if row["state"] == "complete":
+        if row["state"] in _HELD:
             offset = row["length"]
         else:
             part = self._partial / row["upload_id"]
             offset = part.stat().st_size if part.exists() else 0
         return Upload(row["upload_id"], row["unit_id"], row["clip_id"], row["length"],
-                      row["sha256"], offset, row["state"] == "complete")
+                      row["sha256"], offset, row["state"] in _HELD)
 
     def _hasher(self, upload_id: str, part: Path, offset: int) -> hashlib._Hash:
         with self._lock:
@@ -427,6 +514,10 @@ class LocalClipStore:
                         continue
                     final.unlink()
                 open_ids.add(row["upload_id"])
+            for (gone,) in self._conn.execute(
+                    "SELECT upload_id FROM uploads WHERE state = 'deleted'").fetchall():
+                with contextlib.suppress(FileNotFoundError):
+                    (self._clips / gone).unlink()  # a delete interrupted after its commit
             for stray in self._partial.iterdir():
                 if stray.name not in open_ids:
                     log.info("removing stray partial file %s", stray.name)

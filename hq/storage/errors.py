@@ -3,7 +3,7 @@
 Suggested mapping (tus 1.0 core where it has one): InvalidInput 400, ForeignUnit 403,
 UploadNotFound / ClipNotFound 404, OffsetConflict 409, ClipConflict 409,
 UuidTaken 409, UploadTooLarge 413, QuotaExceeded 429, BeyondLength 400, ChecksumMismatch 460,
-RangeNotSatisfiable 416, StorageFull 507.
+RangeNotSatisfiable 416, StorageFull 507, StorageUnavailable 503 (with Retry-After).
 """
 
 from __future__ import annotations
@@ -64,6 +64,15 @@ class ClipNotFound(StorageError):
 
 class StorageFull(StorageError):
     """The disk (or quota) is full: nothing of the write was kept (507)."""
+
+
+class StorageUnavailable(StorageError):
+    """The store behind HQ (an S3 endpoint) cannot be reached or failed: nothing of the
+    request was kept; the caller tries again after ``retry_after_s`` (503)."""
+
+    def __init__(self, message: str, retry_after_s: int = 30) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class AmbiguousId(StorageError):

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from hq.accounts.logins import attempt_login
+from hq.accounts.directory_login import NAME_CLASH, NO_GROUP_REASON, UNAVAILABLE_REASON, sign_on
 from hq.accounts.users import LANGUAGES, User
 from hq.web.auth import (
     LANG_COOKIE,
@@ -23,6 +23,15 @@ from hq.web.auth import (
 from hq.web.i18n import pick_language
 from hq.web.render import render
 
+# Directory sign-on's own refusals (hq/accounts/directory_login.py): status, message.
+_DIRECTORY_REFUSALS = {
+    NO_GROUP_REASON: (403, "Your directory account is in no group that may use HQ; ask "
+                      "your administrator to add you to one."),
+    UNAVAILABLE_REASON: (503, "The bank's directory cannot be reached; try again later "
+                         "(local accounts can still log in)."),
+    NAME_CLASH: (403, "This name is both a directory user and a local account; ask your "
+                 "administrator."),
+}
 _COOKIE = {"httponly": True, "secure": True, "samesite": "strict", "path": "/"}
 
 
@@ -77,14 +86,17 @@ def build_login_router() -> APIRouter:
         if not expected or not hmac.compare_digest(expected.encode(), csrf_token.encode()):
             return _login_page(request, target, status=403,
                                error="This form has expired; reload the page and try again.")
-        outcome = attempt_login(ctx.users, ctx.deps.audit, username, password,
-                                client=client_address(request), via="page", now=ctx.clock())
+        outcome = sign_on(ctx.users, ctx.deps.audit, ctx.deps.directory, username, password,
+                          client=client_address(request), via="page", now=ctx.clock())
         if outcome.user is None:
             if outcome.retry_after_s or outcome.reason == "locked":
                 return _login_page(
                     request, target, status=429,
                     headers={"Retry-After": str(max(outcome.retry_after_s, 60))},
                     error="Too many failed logins. Try again later or ask an administrator.")
+            refusal = _DIRECTORY_REFUSALS.get(outcome.reason)
+            if refusal is not None:
+                return _login_page(request, target, status=refusal[0], error=refusal[1])
             return _login_page(request, target, status=401,
                                error="Wrong username or password.")
         ctx.users.sessions.purge(ctx.clock())  # rows that can never be valid again

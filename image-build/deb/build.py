@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.metadata as md
 import os
 import shutil
 import subprocess
@@ -37,11 +36,10 @@ PLATFORMS = {
     deb: [f"manylinux_2_{m}_{mach}" for m in GLIBC_MINORS] + [f"manylinux2014_{mach}"]
     for deb, mach in (("amd64", "x86_64"), ("arm64", "aarch64"))
 }
-# Imported at run time but not in [project].dependencies (sync, microphone).
-# Extras a unit may be configured to use (pyproject optional-dependencies): the OAK
-# camera and a real microphone; and "hq" so that `counterunit demo` (which runs an
-# embedded HQ) works on a freshly flashed unit as an installer's end-to-end check.
-APPLIANCE_EXTRAS = ("oak", "audio", "hq")
+# The unit's whole dependency tree with sha256 hashes (`make lock`): pyproject's
+# dependencies and the extras a unit may use (journald, oak, audio). No HQ server and no
+# scikit-image: `counterunit demo`, which runs an embedded HQ, is for a development machine.
+DEVICE_LOCK = ROOT / "requirements" / "device.txt"
 # Compiled against the host Python, not on PyPI as wheels: the Debian package
 # python3-systemd provides it instead (see postinst).
 NOT_FROM_PYPI = {"systemd-python"}
@@ -95,71 +93,47 @@ def canon(name: str) -> str:
     return name.lower().replace("_", "-").replace(".", "-")
 
 
-def lock_pins(lock: Path) -> dict[str, str]:
-    pins = {}
+def lock_entries(lock: Path) -> dict[str, str]:
+    """Each package of a hashed lock -> its whole entry (pin, marker, ``--hash`` lines)."""
+    entries: dict[str, str] = {}
+    name = None
     for line in lock.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if "==" in line:
-            name, ver = line.split("==", 1)
-            pins[canon(name)] = ver.strip()
-    return pins
-
-
-def runtime_names(pyproject: dict) -> list[str]:
-    from packaging.requirements import Requirement
-
-    names = []
-    extras = pyproject["project"].get("optional-dependencies", {})
-    specs = list(pyproject["project"]["dependencies"])
-    for group in APPLIANCE_EXTRAS:
-        specs += extras[group]
-    for spec in specs:
-        req = Requirement(spec)
-        # Markers are evaluated for the target (always Linux), not for this host.
-        if req.marker is None or req.marker.evaluate({"sys_platform": "linux"}):
-            names.append(canon(req.name))
-    return names
-
-
-def requirements(pyproject: dict, lock: Path, arch: str) -> tuple[list[str], list[str]]:
-    """Top-level ``name==ver`` pins and constraints for everything else.
-
-    Top level comes from requirements.lock; a name the lock does not pin yet
-    falls back to the version in the project venv (what the tests ran) with a
-    warning. Transitive dependencies are constrained to the project venv too,
-    so the appliance runs the versions the suite ran.
-    """
-    pins = lock_pins(lock)
-    installed = {canon(d.metadata["Name"]): d.version for d in md.distributions()}
-    top = []
-    for name in runtime_names(pyproject):
-        if name in NOT_FROM_PYPI or name in FROM_DEBIAN[arch]:
+        if line.startswith("#") or not line.strip():
             continue
-        ver = pins.get(name) or installed.get(name)
-        if ver is None:
-            raise BuildError(f"{name}: not pinned in requirements.lock and not installed in .venv")
-        if name not in pins:
-            print(f"warning: {name} is not in requirements.lock; using .venv's {ver}",
-                  file=sys.stderr)
-        top.append(f"{name}=={ver}")
-    chosen = {r.split("==")[0] for r in top}
-    constraints = [f"{n}=={v}" for n, v in sorted(installed.items())
-                   if n not in chosen and n != "counterunit" and n not in NOT_FROM_PYPI]
-    return top, constraints
+        if not line[0].isspace():
+            name = canon(line.split(";", 1)[0].split("==", 1)[0].strip())
+            entries[name] = line
+        elif name is not None and line.strip().startswith("--hash"):
+            entries[name] += "\n" + line
+    return entries
 
 
-def download_wheels(arch: str, top: list[str], constraints: list[str], dest: Path) -> None:
+def requirements(lock: Path, arch: str) -> str:
+    """The device lock less what Debian provides on ``arch``: what postinst installs.
+
+    Every entry keeps its hashes, so pip (``--require-hashes``) refuses a wheel that is
+    not the one locked, both here when downloading and on the target when installing.
+    """
+    entries = lock_entries(lock)
+    if not entries:
+        raise BuildError(f"{lock}: no pinned packages (run `make lock`)")
+    unhashed = [n for n, e in entries.items() if "--hash=sha256:" not in e]
+    if unhashed:
+        raise BuildError(f"{lock}: no hash for {', '.join(unhashed)} (run `make lock`)")
+    skip = NOT_FROM_PYPI | set(FROM_DEBIAN[arch])
+    return "\n".join(e for n, e in entries.items() if n not in skip) + "\n"
+
+
+def download_wheels(arch: str, reqs: str, dest: Path) -> None:
     # A fresh folder each time so a dropped dependency cannot linger in the
     # package; pip's own HTTP cache keeps re-runs fast.
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
-    (dest.parent / f"req-{arch}.txt").write_text("\n".join(top) + "\n")
-    (dest.parent / f"constraints-{arch}.txt").write_text("\n".join(constraints) + "\n")
+    (dest.parent / f"req-{arch}.txt").write_text(reqs)
     cmd = [sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check",
            "-d", str(dest), "--only-binary=:all:", "--implementation", "cp",
-           "--python-version", "3.11", "--abi", "cp311",
-           "-r", str(dest.parent / f"req-{arch}.txt"),
-           "-c", str(dest.parent / f"constraints-{arch}.txt")]
+           "--python-version", "3.11", "--abi", "cp311", "--require-hashes",
+           "-r", str(dest.parent / f"req-{arch}.txt")]
     for plat in PLATFORMS[arch]:
         cmd += ["--platform", plat]
     run(cmd)
@@ -228,7 +202,7 @@ def install(src: Path, dest: Path, mode: int = 0o644) -> None:
 
 
 def stage_tree(stage: Path, arch: str, version: str, wheels: Path, systemd_dir: Path,
-               top: list[str]) -> None:
+               reqs: str) -> None:
     missing = [s for s, _ in SYSTEMD_FILES if not (systemd_dir / s).is_file()]
     if missing:
         raise BuildError(f"{systemd_dir}: missing {', '.join(missing)}")
@@ -241,7 +215,7 @@ def stage_tree(stage: Path, arch: str, version: str, wheels: Path, systemd_dir: 
     # postinst resolves these pins against the shipped wheels only (--no-index),
     # so a missing or mismatched wheel fails the install instead of the daemon.
     own = next(w for w in shipped if w.name.startswith("counterunit-"))
-    (stage / PREFIX / "requirements.txt").write_text("\n".join(top) + "\n")
+    (stage / PREFIX / "requirements.txt").write_text(reqs)
     # Installed --no-deps after the pins: on arm64 one of its dependencies
     # (evdev) comes from Debian, which pip cannot see.
     (stage / PREFIX / "counterunit-wheel.txt").write_text(f"./wheels/{own.name}\n")
@@ -291,12 +265,12 @@ def main(argv: list[str] | None = None) -> int:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     version = args.version or pyproject["project"]["version"]
     try:
-        top, constraints = requirements(pyproject, ROOT / "requirements.lock", args.arch)
+        reqs = requirements(DEVICE_LOCK, args.arch)
         wheels = args.work / f"wheels-{args.arch}"
-        download_wheels(args.arch, top, constraints, wheels)
+        download_wheels(args.arch, reqs, wheels)
         build_project_wheel(wheels)
         stage = args.work / f"stage-{args.arch}"
-        stage_tree(stage, args.arch, version, wheels, args.systemd_dir, top)
+        stage_tree(stage, args.arch, version, wheels, args.systemd_dir, reqs)
     except (BuildError, subprocess.CalledProcessError) as exc:
         print(f"deb build failed: {exc}", file=sys.stderr)
         return 1

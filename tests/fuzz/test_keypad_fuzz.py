@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evaluator.protocol import (
+from hal.keypad.protocol import (
     MAX_PAYLOAD,
     SOF,
     FrameParser,

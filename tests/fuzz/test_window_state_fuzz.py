@@ -16,7 +16,7 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evaluator.protocol import (
+from hal.keypad.protocol import (
     VERSION,
     VERSION_2,
     FrameParser,

@@ -17,6 +17,7 @@ from hq.storage.scope import Scope
 from tests.alerts_receivers import HttpReceiver
 from tests.alerts_support import off_seat, seed_org
 from tests.hq_server import HQServer, running_hq
+from tests.servers.postgres_fixtures import Backend
 
 PW = "correct horse battery"
 
@@ -34,7 +35,8 @@ class Site:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
+def site(tmp_path: Path, backend: Backend) -> Iterator[Site]:
+    backend.configure(tmp_path / "data")
     hook = HttpReceiver()
     with running_hq(tmp_path) as hq:
         seed_org(hq.deps.events._conn)

@@ -20,6 +20,7 @@ from hq.storage import SqliteEventStore
 from hq.storage.scope import Scope
 from tests.alerts_receivers import HttpReceiver, SmtpReceiver
 from tests.alerts_support import T0, cleared, ev, off_seat, seed_org
+from tests.servers.postgres_fixtures import Backend
 
 S = dt.timedelta(seconds=1)
 M = dt.timedelta(minutes=1)
@@ -47,6 +48,7 @@ class World:
     hook: HttpReceiver
     smtp: SmtpReceiver
     key: bytes
+    folder: Path  # the data folder (on PostgreSQL too: the alerts' key stays a file there)
 
     def policy(self, doc: dict) -> None:
         # Units going quiet have a test of their own; here they would add threads.
@@ -68,14 +70,14 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    store = SqliteEventStore(tmp_path / "events.db")
+def world(tmp_path: Path, backend: Backend) -> Iterator[World]:
+    store = SqliteEventStore(backend.migrated(tmp_path) / "events.db")
     seed_org(store._conn)
     hook, smtp = HttpReceiver(), SmtpReceiver()
     clock = Clock(T0)
     key = links.load_key(tmp_path / "alerts")
     outbox = Outbox(tmp_path / "events.db", DIRECTORY, key, clock=clock, maintenance_s=0)
-    yield World(store, outbox, clock, hook, smtp, key)
+    yield World(store, outbox, clock, hook, smtp, key, tmp_path)
     outbox.close()
     hook.close()
     smtp.close()
@@ -224,8 +226,7 @@ def test_signed_links(world: World) -> None:
             ("x.y", 7, T0, "malformed")]:
         with pytest.raises(links.BadLink, match=why):
             links.verify(world.key, bad, thread_id, at)
-    key_file = world.store._conn.execute("PRAGMA database_list").fetchone()[2]
-    mode = (Path(key_file).parent / "alerts" / "ack.key").stat().st_mode & 0o777
+    mode = (world.folder / "alerts" / "ack.key").stat().st_mode & 0o777
     assert mode == 0o600
 
 

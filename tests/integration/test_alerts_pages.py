@@ -15,12 +15,14 @@ from hq.server.embedded import EmbeddedHQ, running_hq
 from hq.storage.scope import Scope
 from tests.alerts_support import off_seat, seed_org
 from tests.hq_web_support import page_session, post_form
+from tests.servers.postgres_fixtures import Backend
 
 PW = "correct horse battery"
 
 
 @pytest.fixture
-def hq(tmp_path: Path) -> Iterator[EmbeddedHQ]:
+def hq(tmp_path: Path, backend: Backend) -> Iterator[EmbeddedHQ]:
+    backend.configure(tmp_path / "data")
     with running_hq(tmp_path) as hq:
         seed_org(hq.deps.events._conn)
         users = hq.deps.user_store()

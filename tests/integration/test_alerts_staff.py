@@ -24,6 +24,7 @@ from hq.storage import SqliteEventStore
 from hq.storage.scope import Scope
 from tests.alerts_receivers import HttpReceiver, Received, SmtpReceiver
 from tests.alerts_support import T0, off_seat, seed_org
+from tests.servers.postgres_fixtures import Backend
 
 S = dt.timedelta(seconds=1)
 M = dt.timedelta(minutes=1)
@@ -65,8 +66,8 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    store = SqliteEventStore(tmp_path / "events.db")
+def world(tmp_path: Path, backend: Backend) -> Iterator[World]:
+    store = SqliteEventStore(backend.migrated(tmp_path) / "events.db")
     seed_org(store._conn)
     org = OrgStore.sharing(store)
     for record in (S001, S002):

@@ -29,7 +29,7 @@ def evdev_with_uinput_or_skip() -> ModuleType:
         evdev = importlib.import_module("evdev")
     except ImportError:
         pytest.skip(
-            "python-evdev (evdev-binary, pinned in requirements.lock) is not importable here, "
+            "python-evdev (evdev-binary, in requirements/device.txt) is not importable here, "
             "so the real evdev back-end cannot be exercised"
         )
     if not os.path.exists(UINPUT):
@@ -94,7 +94,7 @@ def test_real_evdev_on_a_missing_or_non_input_node_is_an_outage(
     try:
         importlib.import_module("evdev")
     except ImportError:
-        pytest.skip("python-evdev (evdev-binary, pinned in requirements.lock) is not importable")
+        pytest.skip("python-evdev (evdev-binary, in requirements/device.txt) is not importable")
     caplog.set_level(logging.WARNING)
     reader = EvdevBadgeReader(path, clock=time.time, reconnect_s=0.02)
     reader.start()

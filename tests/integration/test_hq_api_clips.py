@@ -17,7 +17,7 @@ import requests
 from tests.hq_api_support import hq_fixture
 from tests.hq_users_support import HQ, users_hq
 
-hq = hq_fixture(users_hq, backends=True)
+hq = hq_fixture(users_hq, clip_stores=True)
 
 
 # ---- clips ----------------------------------------------------------------------------

@@ -17,11 +17,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from hq.retention import actions
 from hq.retention.run import ACTION, RetentionRun
 from tests.hq_scope_support import seed_transactions, seed_tree
 from tests.hq_server import HQServer, running_hq
 from tests.hq_web_support import page_session, post_form
+from tests.servers.postgres_fixtures import Backend
+from tests.servers.s3_fixtures import with_s3_clips
 
 PW = "a long enough password"
 T_SET = dt.datetime(2026, 3, 3, tzinfo=dt.UTC)
@@ -35,7 +39,11 @@ def _counts(hq: HQServer, unit: str) -> tuple[int, int]:
     return int(ev[0]), int(tx[0])
 
 
-def test_retention_run_on_a_real_data_folder(tmp_path: Path) -> None:
+@pytest.mark.parametrize("clips", ["files", pytest.param("s3", marks=pytest.mark.s3)])
+def test_retention_run_on_a_real_data_folder(tmp_path: Path, clips: str, backend: Backend,
+                                             request: pytest.FixtureRequest) -> None:
+    backend.configure(tmp_path / "data")
+    bucket = with_s3_clips(request, tmp_path / "data") if clips == "s3" else None
     with running_hq(tmp_path) as hq:
         seed_tree(hq.root / "data" / "events.db")
         seed_transactions(hq.deps.events)
@@ -68,6 +76,10 @@ def test_retention_run_on_a_real_data_folder(tmp_path: Path) -> None:
         assert {c: _alive(hq, u, c) for u, c in (("u1", "t1"), ("u2", "t2"), ("u3", "t3"))} \
             == {"t1": True, "t2": False, "t3": True}
         assert 'id="clip-deleted"' in s.get(f"{hq.url}/transactions/u2/t2", timeout=10).text
+        if bucket is not None:  # the deleted clip's object is gone from the bucket
+            keys = [o["Key"] for o in request.getfixturevalue("s3").client()
+                    .list_objects_v2(Bucket=bucket)["Contents"]]
+            assert sorted(k.split("/")[1:3] for k in keys) == [["u1", "t1"], ["u3", "t3"]]
 
         second = run(dt.datetime(2026, 5, 10, tzinfo=dt.UTC))
         assert second.transactions == [("u2", "t2")]
@@ -106,7 +118,8 @@ def _alive(hq: HQServer, unit: str, clip: str) -> bool:
     return True
 
 
-def test_hold_refusals_name_the_problem(tmp_path: Path) -> None:
+def test_hold_refusals_name_the_problem(tmp_path: Path, backend: Backend) -> None:
+    backend.configure(tmp_path / "data")
     with running_hq(tmp_path) as hq:
         seed_tree(hq.root / "data" / "events.db")
         seed_transactions(hq.deps.events)
@@ -137,8 +150,8 @@ def test_hold_refusals_name_the_problem(tmp_path: Path) -> None:
                          ).status_code == 403
 
 
-def test_cli_periods_holds_and_dry_run(tmp_path: Path) -> None:
-    data = tmp_path / "data"
+def test_cli_periods_holds_and_dry_run(tmp_path: Path, backend: Backend) -> None:
+    data = backend.configure(tmp_path / "data")
     with running_hq(tmp_path):
         pass
     seed_tree(data / "events.db")

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from hq.server.embedded import EmbeddedHQ, running_hq
-from hq.storage import DEFAULT_MAX_OPEN_UPLOADS
+from hq.storage import DEFAULT_MAX_OPEN_UPLOADS, LocalClipStore
 from tests.hq_api_support import enrolled, tls
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -80,6 +80,7 @@ def test_the_schedule_expires_idle_uploads_and_keeps_moving_ones(hq: EmbeddedHQ)
     # One of them receives a byte "today" (its partial file is touched at now + 2 days).
     moving = lost[0].rsplit("/", 1)[1]
     later = now + 2 * DAY
+    assert isinstance(hq.deps.clips, LocalClipStore)  # this module runs on files
     part = hq.deps.clips.root / "partial" / moving
     os.utime(part, (later.timestamp(), later.timestamp()))
     assert hq.expiry.tick(later + dt.timedelta(minutes=1)) == 2

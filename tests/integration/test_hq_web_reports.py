@@ -18,6 +18,7 @@ from hq.server.embedded import EmbeddedHQ, running_hq
 from hq.storage.scope import Scope
 from tests import reports_fixture as fx
 from tests.hq_web_support import page_session, post_form
+from tests.servers.postgres_fixtures import BACKENDS, backend_for
 
 PW = "a long enough password"
 Q = "period=custom&from=2026-03-02&to=2026-03-03"
@@ -29,10 +30,12 @@ class World:
     s: dict[str, requests.Session]
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[World]:
     root = tmp_path_factory.mktemp("reports")
-    fx.build(root / "data")
+    backend = backend_for(request)
+    fx.build(backend.configure(root / "data"))
     with running_hq(root) as hq:
         users = hq.deps.user_store()
         for name, role, scope in (("admin", "admin", "all"),
@@ -41,6 +44,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                                   ("view2", "viewer", "branch:B2")):
             users.create_user(name, PW, role, scope=Scope.parse(scope), language="en")
         yield World(hq, {n: page_session(hq, n, PW) for n in ("admin", "mgr", "sup", "view2")})
+    backend.close()
 
 
 def _get(w: World, who: str, path: str, status: int = 200) -> str:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from evaluator.protocol import VERSION, VERSION_2, RatingKey, encode
 from evaluator.sim import KeypadSim
+from hal.keypad.protocol import VERSION, VERSION_2, RatingKey, encode
 from hal.keypad.serial_keypad import SerialKeypad
 from hal.pty import PtyPair
 from tests.integration.test_serial_keypad_pty import DEADLINE_S, collect, link_changes

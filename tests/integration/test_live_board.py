@@ -20,6 +20,7 @@ from hq.storage.scope import Scope
 from hq.storage.sqlite import connect
 from hq.web.live.feed import poll
 from sync.schema import EventEnvelope
+from tests.servers.postgres_fixtures import Backend
 
 DAY = dt.date(2026, 3, 2)  # a Monday; Asia/Shanghai is UTC+8
 NOW = dt.datetime(2026, 3, 2, 3, 0, tzinfo=dt.UTC)  # 11:00 local
@@ -35,8 +36,8 @@ def _ev(unit: str, type_: str, minutes_before_now: float, **data: Any) -> EventE
 
 
 @pytest.fixture
-def hq(tmp_path: Path) -> Iterator[tuple[SqliteEventStore, Path]]:
-    events = SqliteEventStore(tmp_path / "events.db")
+def hq(tmp_path: Path, backend: Backend) -> Iterator[tuple[SqliteEventStore, Path]]:
+    events = SqliteEventStore(backend.migrated(tmp_path) / "events.db")
     org = OrgStore.sharing(events)
     org.author("branch", {"branch_id": "B1", "name": "B1", "tz": "Asia/Shanghai"})
     org.author("branch", {"branch_id": "B2", "name": "B2", "tz": "Asia/Shanghai"})

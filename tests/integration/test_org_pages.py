@@ -18,13 +18,18 @@ from hq.storage.org_schema import window_of_unit
 from hq.storage.scope import Scope
 from tests.hq_users_support import ev
 from tests.hq_web_support import browser, csrf, page_session, post_form
+from tests.servers.postgres_fixtures import BACKENDS, backend_for
 
 PW = "a long enough password"
 
 
-@pytest.fixture(scope="module")
-def hq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedHQ]:
-    with running_hq(tmp_path_factory.mktemp("org-pages")) as server:
+@pytest.fixture(scope="module", params=BACKENDS)
+def hq(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+       ) -> Iterator[EmbeddedHQ]:
+    root = tmp_path_factory.mktemp("org-pages")
+    backend = backend_for(request)
+    backend.configure(root / "data")
+    with running_hq(root) as server:
         users = server.deps.user_store()
         users.create_user("root", PW, "admin", language="en")
         users.create_user("bm2", PW, "branch_manager", scope=Scope.parse("branch:B2"),
@@ -32,6 +37,7 @@ def hq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedHQ]:
         users.create_user("vic", PW, "viewer", scope=Scope.everything())
         users.create_user("zhang", PW, "branch_manager", scope=Scope.parse("branch:B1"))
         yield server
+    backend.close()
 
 
 @pytest.fixture(scope="module")

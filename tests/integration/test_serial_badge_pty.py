@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import serial
 
-from evaluator.sim import BadgeSim
+from evaluator.badge_sim import BadgeSim
 from hal.badge.base import BadgeRead
 from hal.badge.serial_badge import SerialBadgeReader
 from hal.pty import PtyPair

@@ -12,9 +12,9 @@ from typing import Unpack
 import pytest
 import serial
 
-from evaluator.protocol import FrameParser, Key, Message, ParseError, encode
 from evaluator.sim import DisplayState, KeypadSim, SimOptions
 from hal.keypad.base import KeypadEvent, StaffCard
+from hal.keypad.protocol import FrameParser, Key, Message, ParseError, encode
 from hal.keypad.serial_keypad import SerialKeypad
 from hal.pty import PtyPair
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from evaluator.sim import main as keypad_sim_main
 from evaluator.sim_cli import badge_main, keypad_main, parse_script
 from hal.badge.serial_badge import SerialBadgeReader
 from hal.keypad.base import KeypadEvent
@@ -44,7 +43,7 @@ def test_parse_script_rejects_bad_entries(text: str) -> None:
 
 def test_bad_script_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
-        keypad_sim_main(["--port", "/nonexistent/x", "--auto-rate", "9,x"])
+        keypad_main(["--port", "/nonexistent/x", "--auto-rate", "9,x"])
     assert exc.value.code == 2
     assert "auto-rate entry 'x'" in capsys.readouterr().err
 

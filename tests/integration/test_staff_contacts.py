@@ -25,15 +25,21 @@ from hq.storage.scope import Scope
 from tests.alerts_receivers import SmtpReceiver
 from tests.alerts_support import off_seat
 from tests.hq_web_support import csrf, page_session, post_form
+from tests.servers.postgres_fixtures import BACKENDS, backend_for
 
 PW = "a long enough password"
 
 
-@pytest.fixture(scope="module")
-def hq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedHQ]:
-    with running_hq(tmp_path_factory.mktemp("staff-contacts")) as server:
+@pytest.fixture(scope="module", params=BACKENDS)
+def hq(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+       ) -> Iterator[EmbeddedHQ]:
+    root = tmp_path_factory.mktemp("staff-contacts")
+    backend = backend_for(request)
+    backend.configure(root / "data")
+    with running_hq(root) as server:
         server.deps.user_store().create_user("root", PW, "admin", language="en")
         yield server
+    backend.close()
 
 
 @pytest.fixture(scope="module")

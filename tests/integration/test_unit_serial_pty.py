@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from evaluator.sim import BadgeSim, KeypadSim
+from evaluator.badge_sim import BadgeSim
+from evaluator.sim import KeypadSim
 from firmware.config.unit import parse_config
 from firmware.daemon.unit import CounterUnit
 from firmware.system.clock import MediaClock

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from evaluator.protocol import VERSION, VERSION_2, Ack, AckStatus
 from evaluator.sim import KeypadSim
 from evaluator.sim_cli import keypad_main
+from hal.keypad.protocol import VERSION, VERSION_2, Ack, AckStatus
 from hal.keypad.serial_keypad import SerialKeypad
 from hal.pty import PtyPair
 from tests.integration.test_serial_keypad_pty import DEADLINE_S, collect, link_changes

@@ -16,6 +16,7 @@ from hq.alerts.threads import ThreadState, advance, escalate, escalation_due
 from hq.storage import SqliteEventStore
 from hq.storage.scope import Scope
 from tests.alerts_support import T0, cleared, ev, off_seat, seed_org
+from tests.servers.postgres_fixtures import Backend
 
 M = dt.timedelta(minutes=1)
 
@@ -111,8 +112,8 @@ def test_escalate_raises_one_level_and_notifies_it() -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteEventStore]:
-    s = SqliteEventStore(tmp_path / "events.db")
+def store(tmp_path: Path, backend: Backend) -> Iterator[SqliteEventStore]:
+    s = SqliteEventStore(backend.migrated(tmp_path) / "events.db")
     seed_org(s._conn)
     yield s
     s.close()

@@ -22,6 +22,7 @@ from hq.storage.scope import Scope
 from hq.storage.sqlite import connect
 from sync.schema import EventEnvelope
 from tests import reports_fixture as fx
+from tests.servers.postgres_fixtures import Backend
 
 B1 = Scope("branch", "B1")
 NOW = dt.datetime(2026, 4, 2, tzinfo=dt.UTC)
@@ -40,8 +41,8 @@ def cleared(unit: str, alert_id: str, hhmm: str, peak: int, duration_s: float) -
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    path = tmp_path / "events.db"
+def db(tmp_path: Path, backend: Backend) -> Path:
+    path = backend.migrated(tmp_path) / "events.db"
     store = SqliteEventStore(path)
     fx.build_org(path)
     # The clear arrives before its raise (retried batches): the figures must not care.

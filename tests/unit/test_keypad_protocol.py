@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from evaluator.protocol import (
+from hal.keypad.protocol import (
     KEYPAD_TO_UNIT,
     MAX_PAYLOAD,
     MESSAGE_CLASSES,

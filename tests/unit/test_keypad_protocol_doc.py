@@ -1,4 +1,4 @@
-"""docs/keypad-protocol.md must agree byte for byte with evaluator.protocol."""
+"""docs/keypad-protocol.md must agree byte for byte with hal.keypad.protocol."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from evaluator import protocol
-from evaluator.protocol import (
+from evaluator.sim import KeypadSim
+from hal.keypad import protocol
+from hal.keypad.protocol import (
     MESSAGE_CLASSES,
     VERSION_2,
     FrameParser,
@@ -20,7 +21,6 @@ from evaluator.protocol import (
     crc32,
     encode,
 )
-from evaluator.sim import KeypadSim
 from hal.keypad.serial_keypad import SerialKeypad
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "keypad-protocol.md").read_text("utf-8")

@@ -11,7 +11,10 @@ from collections.abc import Callable, Iterator
 import pytest
 import serial
 
-from evaluator.protocol import (
+from hal.badge.base import BadgeReader
+from hal.badge.serial_badge import SerialBadgeReader
+from hal.keypad.base import Keypad, KeypadEvent, StaffCard
+from hal.keypad.protocol import (
     Ack,
     FrameParser,
     Heartbeat,
@@ -24,9 +27,6 @@ from evaluator.protocol import (
     ShowStaff,
     encode,
 )
-from hal.badge.base import BadgeReader
-from hal.badge.serial_badge import SerialBadgeReader
-from hal.keypad.base import Keypad, KeypadEvent, StaffCard
 from hal.keypad.serial_keypad import SerialKeypad
 
 DEADLINE_S = 5.0

@@ -21,6 +21,7 @@ from hq.org.errors import OrgInvalid
 from hq.org.schedule import Instance, expand_weekly, opening_hours
 from hq.org.store import OrgStore
 from hq.org.versions import served_document, versions_of
+from tests.servers.postgres_fixtures import Backend
 
 T0 = dt.datetime(2026, 12, 7, 8, 0, tzinfo=dt.UTC)
 UTC = dt.UTC
@@ -82,8 +83,8 @@ def test_resolved_rules_a_unit_would_refuse_are_an_error() -> None:
 
 
 @pytest.fixture
-def org(tmp_path: Path) -> Iterator[OrgStore]:
-    store = OrgStore(tmp_path / "events.db")
+def org(tmp_path: Path, backend: Backend) -> Iterator[OrgStore]:
+    store = OrgStore(backend.migrated(tmp_path) / "events.db")
     for kind, data in [
         ("settings", {"badge_uid_salt": "s3cret"}),
         ("branch", {"branch_id": "B1", "name": "Main"}),

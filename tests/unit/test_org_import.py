@@ -13,13 +13,14 @@ import pytest
 
 from hq.org.imports import COLUMNS, ImportRefused, RowError, import_file, template_bytes
 from hq.org.store import OrgStore
+from tests.servers.postgres_fixtures import Backend
 
 T0 = dt.datetime(2026, 12, 7, 8, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def org(tmp_path: Path) -> Iterator[OrgStore]:
-    store = OrgStore(tmp_path / "events.db")
+def org(tmp_path: Path, backend: Backend) -> Iterator[OrgStore]:
+    store = OrgStore(backend.migrated(tmp_path) / "events.db")
     store.author("branch", {"branch_id": "B1", "name": "Main"}, T0)
     store.author("hall", {"hall_id": "H1", "branch_id": "B1", "name": "Hall"}, T0)
     store.author("window", {"window_id": "W1", "hall_id": "H1", "name": "Window 1"}, T0)

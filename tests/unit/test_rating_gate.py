@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from evaluator.protocol import VERSION, VERSION_2, Key, RatingKey
+from hal.keypad.protocol import VERSION, VERSION_2, Key, RatingKey
 from hal.keypad.rating_gate import RatingGate
 
 P = 7  # the open prompt's sequence number; opened at t=0 for 10 s

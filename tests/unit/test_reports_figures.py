@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,14 +14,25 @@ from hq.storage import SqliteEventStore
 from hq.storage.scope import Scope
 from hq.storage.sqlite import connect
 from tests import reports_fixture as fx
+from tests.servers.postgres_fixtures import BACKENDS, Backend, backend_for
 
 NOW = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 B1 = Scope("branch", "B1")
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+       ) -> Iterator[Path]:
+    """The fixture's folder, built once per back-end for the tests that only read it."""
+    backend = backend_for(request)
+    yield fx.build(backend.migrated(tmp_path_factory.mktemp("hq")))
+    backend.close()
+
+
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return fx.build(tmp_path)
+def fresh(tmp_path: Path, backend: Backend) -> Path:
+    """The fixture's folder for a test that changes it."""
+    return fx.build(backend.migrated(tmp_path / "hq"))
 
 
 def _rows(path: Path, level: figures.Level, first: dt.date = fx.D1,
@@ -183,7 +195,8 @@ def test_honest_flags(db: Path) -> None:
     assert rep.meta.period_open
 
 
-def test_org_edits_after_ingest_are_counted(db: Path) -> None:
+def test_org_edits_after_ingest_are_counted(fresh: Path) -> None:
+    db = fresh
     conn = connect(db)
     conn.execute("BEGIN")
     conn.execute("INSERT INTO org_leave (leave_id, staff_no, kind, start_utc, end_utc) VALUES "

@@ -14,6 +14,7 @@ from hq.reports.figures import figures_of
 from hq.storage import SqliteEventStore
 from hq.storage.sqlite import connect
 from tests import reports_fixture as fx
+from tests.servers.postgres_fixtures import Backend
 
 # The worked example of docs/scoring.md: 24 of 25 rated satisfied, 10 transactions
 # averaging 330 s, 19 of 20 shifts attended, 12 unexcused off-seat minutes.
@@ -24,8 +25,8 @@ EXAMPLE = figures_of("S9", "example", "B", {
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    path = tmp_path / "events.db"
+def db(tmp_path: Path, backend: Backend) -> Path:
+    path = backend.migrated(tmp_path / "hq") / "events.db"
     SqliteEventStore(path).close()
     fx.build_org(path)
     return path

@@ -23,6 +23,7 @@ from hq.storage.scope import Scope
 from hq.storage.sqlite import connect
 from sync.schema import EventEnvelope
 from tests import reports_fixture as fx
+from tests.servers.postgres_fixtures import Backend
 
 B1 = Scope("branch", "B1")
 NOW = dt.datetime(2026, 4, 2, tzinfo=dt.UTC)
@@ -80,8 +81,8 @@ def test_time_in_each_state(tmp_path: Path, order: str, level: figures.Level, ke
         open_min, closed_min, away_min)
 
 
-def test_away_on_business_is_not_absence(tmp_path: Path) -> None:
-    s3 = _report(_db(tmp_path, "in order"), "staff", fx.D1, fx.D2)["S3"]
+def test_away_on_business_is_not_absence(tmp_path: Path, backend: Backend) -> None:
+    s3 = _report(_db(backend.migrated(tmp_path), "in order"), "staff", fx.D1, fx.D2)["S3"]
     # Only the org is loaded, no sessions: SH4 is absent; SH7 is away 3 of 4 h: business,
     # out of the attendance denominator (0 present of 2 - 1 shifts).
     assert (s3.shifts, s3.present, s3.business, s3.absent, s3.attendance_pct) == (
@@ -96,8 +97,8 @@ def test_without_the_away_segment_the_shift_is_absent(tmp_path: Path) -> None:
     assert s3 is not None and (s3.business, s3.absent) == (0, 2)
 
 
-def test_exports_carry_the_hours(tmp_path: Path) -> None:
-    conn = connect(_db(tmp_path, "in order"))
+def test_exports_carry_the_hours(tmp_path: Path, backend: Backend) -> None:
+    conn = connect(_db(backend.migrated(tmp_path), "in order"))
     try:
         table = build(conn, "window", B1, fx.D1, fx.D2, NOW)
     finally:

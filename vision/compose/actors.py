@@ -16,6 +16,8 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
+from vision.compose.samples import sample
+
 OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
 
 Kind = Literal["person", "object", "animal", "poster"]
@@ -53,9 +55,7 @@ def _rgb(array: np.ndarray) -> np.ndarray:
 
 def _skimage(name: str, box: tuple[int, int, int, int] | None = None) -> Callable[[], np.ndarray]:
     def load() -> np.ndarray:
-        import skimage.data
-
-        image = _rgb(getattr(skimage.data, name)())
+        image = _rgb(sample(name))
         if box is not None:
             x0, y0, x1, y1 = box
             image = image[y0:y1, x0:x1]

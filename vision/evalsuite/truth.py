@@ -11,6 +11,10 @@ Times are seconds from the start of the video. ``transactions`` are customer
 visits (one per customer; a companion standing beside them is the same visit),
 ``absences`` the times the seat was empty after it was first occupied; an
 absence still open at the end of the video ends at ``duration_s``.
+
+A real clip whose camera does not look at a counter names its own zones
+(``"zones": {"customer": [x0, y0, x1, y1], "seat": [...]}``, frame fractions):
+the replay uses them instead of the unit's default boxes.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from pathlib import Path
 from typing import Any
 
 Interval = tuple[float, float]
+Box = tuple[float, float, float, float]
 SUITES = ("presence",)
+ZONE_NAMES = ("seat", "customer")
 
 
 class TruthError(ValueError):
@@ -40,13 +46,15 @@ class Truth:
     suite: str = "presence"
     note: str = ""
     tags: tuple[str, ...] = field(default=())
+    zones: tuple[tuple[str, Box], ...] = ()  # (name, box) the replay uses; () = the unit's
 
     def to_json(self) -> dict[str, Any]:
+        zones = {"zones": {n: list(b) for n, b in self.zones}} if self.zones else {}
         return {
             "suite": self.suite, "case": self.case, "video": self.video,
             "duration_s": self.duration_s, "note": self.note, "tags": list(self.tags),
             "transactions": [list(i) for i in self.transactions],
-            "absences": [list(i) for i in self.absences],
+            "absences": [list(i) for i in self.absences], **zones,
         }
 
 
@@ -68,11 +76,30 @@ def _intervals(raw: Any, key: str, where: str, duration: float) -> tuple[Interva
     return tuple(out)
 
 
+def _zones(raw: Any, where: str) -> tuple[tuple[str, Box], ...]:
+    if not isinstance(raw, dict):
+        raise TruthError(f"{where}: zones must be an object of name: [x0, y0, x1, y1]")
+    out: list[tuple[str, Box]] = []
+    for name, box in raw.items():
+        if name not in ZONE_NAMES:
+            raise TruthError(f"{where}: zones.{name}: a zone is one of {', '.join(ZONE_NAMES)}")
+        ok = (isinstance(box, list) and len(box) == 4
+              and all(isinstance(v, int | float) and not isinstance(v, bool) for v in box))
+        if not ok:
+            raise TruthError(f"{where}: zones.{name} must be [x0, y0, x1, y1] frame fractions")
+        x0, y0, x1, y1 = (float(v) for v in box)
+        if not (0.0 <= x0 < x1 <= 1.0 and 0.0 <= y0 < y1 <= 1.0):
+            raise TruthError(f"{where}: zones.{name} needs 0 <= x0 < x1 <= 1, 0 <= y0 < y1 <= 1")
+        out.append((name, (x0, y0, x1, y1)))
+    return tuple(out)
+
+
 def parse_truth(data: Any, where: str) -> Truth:
     """A Truth from decoded JSON; TruthError names ``where`` and the bad key."""
     if not isinstance(data, dict):
         raise TruthError(f"{where}: a truth file holds one JSON object")
-    known = {"suite", "case", "video", "duration_s", "note", "tags", "transactions", "absences"}
+    known = {"suite", "case", "video", "duration_s", "note", "tags", "transactions", "absences",
+             "zones"}
     extra = sorted(set(data) - known)
     if extra:
         raise TruthError(f"{where}: unknown key(s) {', '.join(extra)}")
@@ -98,7 +125,7 @@ def parse_truth(data: Any, where: str) -> Truth:
         data["case"], data["video"], float(duration),
         _intervals(data.get("transactions", []), "transactions", where, float(duration)),
         _intervals(data.get("absences", []), "absences", where, float(duration)),
-        suite, note, tuple(tags),
+        suite, note, tuple(tags), _zones(data.get("zones", {}), where),
     )
 
 

@@ -22,14 +22,13 @@ from PIL import Image
 
 from vision.compose.actors import OPENCV_DATA, ActorError
 from vision.compose.render import Renderer, _fit
+from vision.compose.samples import sample
 from vision.compose.spec import SceneError, SceneSpec
 
 
 def _sk(name: str, box: tuple[int, int, int, int] | None = None) -> Callable[[], Image.Image]:
     def load() -> Image.Image:
-        import skimage.data
-
-        im = Image.fromarray(getattr(skimage.data, name)()).convert("RGB")
+        im = Image.fromarray(sample(name)).convert("RGB")
         return im.crop(box) if box else im
 
     return load

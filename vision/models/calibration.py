@@ -15,6 +15,7 @@ import numpy as np
 
 from vision.compose.actors import ACTORS, OPENCV_DATA, ActorError
 from vision.compose.render import render_background
+from vision.compose.samples import sample
 from vision.compose.spec import Background
 
 # Whole photographs, in addition to every scene actor's own crop.
@@ -26,9 +27,7 @@ BACKGROUND_SIZE = (640, 360)
 
 def _whole(name: str) -> np.ndarray:
     if name in SKIMAGE:
-        import skimage.data
-
-        image = getattr(skimage.data, name)()
+        image = sample(name)
     else:
         from PIL import Image
 

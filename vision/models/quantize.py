@@ -150,7 +150,7 @@ def _quantize_one(target: Target, models_dir: Path) -> bytes:
     except ImportError as exc:
         raise QuantizeError(
             f"{TOOL} is not installed: run `make models` "
-            "(it installs vision/models/requirements-quantize.txt)"
+            "(the development lock requirements/dev.txt has it)"
         ) from exc
     source = models_dir / load_manifest()["models"][target.source]["file"]
     folded = fold_float16(source.read_bytes())
@@ -198,7 +198,12 @@ def build(models_dir: Path = MODELS_DIR, force: bool = False) -> dict[str, dict[
     fetch(models_dir)  # the float sources, verified (idempotent)
     recorded = load_int8_manifest()["models"]
     entries = {}
-    for target in TARGETS:
+    from rich.console import Console
+    from rich.progress import track
+
+    # The bar on a terminal only: make's logs and the tests read plain lines.
+    for target in track(TARGETS, description="quantising int8 models", transient=True,
+                        console=Console(stderr=True), disable=not sys.stderr.isatty()):
         path = models_dir / target.file
         want = recorded.get(target.name, {}).get("sha256")
         if not force and path.is_file() and sha256_file(path) == want:

@@ -6,8 +6,14 @@ An observation is (observed, t, signature); the signature (vision/track/
 signature.py) is the appearance of the zone's foreground, None when unknown.
 
 Rules:
-  arrival     ``enter_dwell_s`` of positives without a break, dated at the
-              first (as before).
+  arrival     ``enter_dwell_s`` of positives without a break, and the person
+              has stopped: their foreground centre has stayed within
+              ``settle_span`` of the zone for ``settle_s`` (someone walking
+              through never does). Dated at the first positive of that still
+              stretch (the run's first when they came in and stood). A run
+              lasting ``linger_s`` is an arrival however much the person
+              moves, dated at its first positive. Without positions (no
+              empty reference yet) the dwell alone decides, as before.
   flicker     a gap shorter than ``check_gap_s`` is bridged without question.
   return      after a longer gap, positives start a return run. Once it has
               lasted ``enter_dwell_s`` its mean signature is compared with the
@@ -31,7 +37,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from vision.presence import EPS, PresenceChange, PresenceError
-from vision.track.signature import distance, mean_signature
+from vision.track.signature import distance, mean_signature, position
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,16 +50,20 @@ class IdentityParams:
     same_distance: float = 0.12
     startup_empty_s: float = 3.0
     follow: float = 0.1  # how fast the visit signature follows the person, per positive
+    settle_s: float = 1.0  # still this long (0: no stillness asked) ...
+    settle_span: float = 0.25  # ... moving less than this fraction of the zone
+    linger_s: float = 5.0  # a run this long arrives even while moving
 
     def __post_init__(self) -> None:
-        for key in ("enter_dwell_s", "hold_s", "check_gap_s", "startup_empty_s"):
+        for key in ("enter_dwell_s", "hold_s", "check_gap_s", "startup_empty_s", "settle_s",
+                    "linger_s"):
             value = getattr(self, key)
             if not 0.0 <= value <= 3600.0:
                 raise PresenceError(f"{key}={value} must be within [0, 3600] seconds")
         if self.check_gap_s > self.hold_s:
             raise PresenceError(f"check_gap_s={self.check_gap_s} must not exceed "
                                 f"hold_s={self.hold_s}")
-        for key in ("same_distance", "follow"):
+        for key in ("same_distance", "follow", "settle_span"):
             if not 0.0 <= getattr(self, key) <= 1.0:
                 raise PresenceError(f"{key}={getattr(self, key)} must be within [0, 1]")
 
@@ -66,6 +76,7 @@ class IdentityState:
     run_value: bool | None = None  # while not present: the current run
     run_start: float | None = None
     run_sigs: tuple[np.ndarray, ...] = ()
+    run_pos: tuple[tuple[float, float, float], ...] = ()  # (t, x, y) of the run's positives
     last_positive: float | None = None
     last_t: float | None = None
     visit_sig: np.ndarray | None = None
@@ -91,20 +102,48 @@ def _sigs(sigs: tuple[np.ndarray, ...], sig: np.ndarray | None) -> tuple[np.ndar
     return sigs if sig is None else (*sigs, sig)
 
 
+def still_since(run_pos: tuple[tuple[float, float, float], ...], run_start: float,
+                t: float, params: IdentityParams) -> float | None:
+    """When the person's stillness began, if they have been still for ``settle_s`` by ``t``.
+
+    Walks back from the latest position while every position stays within
+    ``settle_span`` (in x and in y); the run's start when no position is known
+    or no stillness is asked. None: still moving.
+    """
+    if params.settle_s <= 0 or not run_pos:
+        return run_start
+    since, x0, x1, y0, y1 = run_pos[-1][0], 1.0, 0.0, 1.0, 0.0
+    for at, x, y in reversed(run_pos):
+        x0, x1, y0, y1 = min(x0, x), max(x1, x), min(y0, y), max(y1, y)
+        if x1 - x0 > params.settle_span or y1 - y0 > params.settle_span:
+            break
+        since = at
+    else:
+        since = run_start  # still since the run began
+    return since if t - since >= params.settle_s - EPS else None
+
+
 def _absent(state: IdentityState, observed: bool, t: float, sig: np.ndarray | None,
             params: IdentityParams, zone: str, decided_at: float
             ) -> tuple[IdentityState, list[PresenceChange]]:
     """Empty or unknown: a run of identical observations may decide."""
     if state.run_value is not observed or state.run_start is None:
-        state = replace(state, run_value=observed, run_start=t, run_sigs=())
+        state = replace(state, run_value=observed, run_start=t, run_sigs=(), run_pos=())
     if observed:
-        state = replace(state, run_sigs=_sigs(state.run_sigs, sig))
+        where = position(sig)
+        state = replace(state, run_sigs=_sigs(state.run_sigs, sig),
+                        run_pos=state.run_pos if where is None else (*state.run_pos,
+                                                                      (t, *where)))
     assert state.run_start is not None
     length = t - state.run_start
     if observed and length >= params.enter_dwell_s - EPS:
-        change = PresenceChange(zone, True, state.present, state.run_start, decided_at)
+        at = (state.run_start if length >= params.linger_s - EPS
+              else still_since(state.run_pos, state.run_start, t, params))
+        if at is None:
+            return state, []  # walking through, so far
+        change = PresenceChange(zone, True, state.present, at, decided_at)
         return replace(state, present=True, run_value=None, run_start=None, run_sigs=(),
-                       visit_sig=mean_signature(list(state.run_sigs))), [change]
+                       run_pos=(), visit_sig=mean_signature(list(state.run_sigs))), [change]
     if not observed and state.present is None and length >= params.startup_empty_s - EPS:
         change = PresenceChange(zone, False, None, state.run_start, decided_at)
         return replace(state, present=False, run_value=None, run_start=None), [change]

@@ -130,14 +130,20 @@ def _row_factory(cursor: Any) -> Any:
 
 class _Unknown(Dumper):
     """Numbers sent untyped (like SQLite, which compares by value), so the server infers
-    each parameter's type from where it stands: ``text_col = ?`` and ``LIMIT ?`` alike."""
+    each parameter's type from where it stands: ``text_col = ?`` and ``LIMIT ?`` alike.
+
+    A whole float is sent as an integer (``15.0`` -> ``15``): SQLite stores it in an
+    INTEGER column as the integer, where PostgreSQL would refuse the text ``15.0`` for a
+    BIGINT; a REAL column takes ``15`` as 15.0 either way."""
 
     oid = 0
 
     def dump(self, obj: Any) -> bytes:
         if isinstance(obj, bool):
             return b"1" if obj else b"0"
-        return repr(obj).encode() if isinstance(obj, float) else str(obj).encode()
+        if isinstance(obj, float):
+            return str(int(obj)).encode() if obj.is_integer() else repr(obj).encode()
+        return str(obj).encode()
 
 
 class _Number(NumericLoader):
@@ -162,6 +168,11 @@ def _mapped() -> Iterator[None]:
     except (psycopg.OperationalError, psycopg.errors.AdminShutdown,
             psycopg.errors.CannotConnectNow) as exc:
         raise DatabaseUnavailable(f"PostgreSQL unavailable: {str(exc).strip()}") from exc
+    except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn) as exc:
+        # sqlite3 says "no such table: x" / "no such column: x" (OperationalError), and
+        # HQ's readers test for exactly that (a table made on first use, not made yet).
+        what = "table" if isinstance(exc, psycopg.errors.UndefinedTable) else "column"
+        raise sqlite3.OperationalError(f"no such {what}: {str(exc).strip()}") from exc
     except psycopg.errors.InFailedSqlTransaction as exc:
         raise sqlite3.OperationalError(str(exc).strip()) from exc
     except psycopg.Error as exc:

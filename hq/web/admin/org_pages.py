@@ -34,13 +34,14 @@ log = logging.getLogger(__name__)
 Author = Annotated[User, Depends(require(roles.MANAGE_ORG))]
 PAGE_OF = {"branch": "/org", "hall": "/org", "window": "/org", "rules": "/org",
            "zone": "/org", "settings": "/org", "staff": "/staff", "shift": "/schedules",
-           "template": "/schedules", "leave": "/schedules", "shifts": "/schedules"}
-DELETABLE = frozenset({"branch", "hall", "window", "shift", "template", "leave"})
-IMPORTS = frozenset({"staff", "shifts", "leave"})
+           "template": "/schedules", "leave": "/schedules", "shifts": "/schedules",
+           "period": "/schedules", "periods": "/schedules"}
+DELETABLE = frozenset({"branch", "hall", "window", "shift", "template", "leave", "period"})
+IMPORTS = frozenset({"staff", "shifts", "leave", "periods"})
 MAX_UPLOAD = 8 * 1024 * 1024
 CODE_TTL = dt.timedelta(hours=72)
 Kind = Literal["branch", "hall", "window", "rules", "zone", "settings", "staff", "shift",
-               "template", "leave"]
+               "template", "leave", "period"]
 
 
 def form_record(form: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 from hq.org import queries
 from hq.org.models import DAYS, DEFAULT_TZ
 from hq.org.overview import unit_overview
+from hq.org.periods import periods_in
 from hq.org.versions import latest
 from hq.storage.models import parse_utc
 from hq.storage.scope import Scope
@@ -62,7 +63,8 @@ def staff_page(conn: sqlite3.Connection, scope: Scope,
 
 def schedules_page(conn: sqlite3.Connection, scope: Scope, now: dt.datetime,
                    days: int = 14) -> dict[str, Any]:
-    """Templates, the dated shifts of the next ``days`` days and leave around them."""
+    """Templates, the dated shifts of the next ``days`` days, leave around them and the
+    windows' planned closed/away periods."""
     zones = window_zones(conn)
     homes = branch_zones(conn)
     shifts = queries.shifts(conn, scope, now - dt.timedelta(days=1),
@@ -77,5 +79,6 @@ def schedules_page(conn: sqlite3.Connection, scope: Scope, now: dt.datetime,
         x["tz"] = homes.get(staff_home.get(x["staff_no"]) or "", DEFAULT_TZ)
         x["start"], x["end"] = parse_utc(x["start_utc"]), parse_utc(x["end_utc"])
     return {"templates": queries.templates(conn, scope), "shifts": shifts, "leave": leave,
+            "periods": periods_in(conn, *scope.window_filter("window_id")),
             "window_ids": queries.window_ids(conn, scope),
             "staff_nos": sorted(staff_home), "days": DAYS}

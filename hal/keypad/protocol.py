@@ -19,7 +19,7 @@ import struct
 from dataclasses import dataclass
 from typing import Literal
 
-from evaluator.messages import (
+from hal.keypad.messages import (
     KEYPAD_TO_UNIT,
     MAX_PAYLOAD,
     MESSAGE_CLASSES,

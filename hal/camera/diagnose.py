@@ -1,0 +1,28 @@
+"""``counterunit doctor`` rows a camera back-end declares itself (hal/diagnostics.py).
+
+Live cameras (v4l2, picamera2, depthai) are compared with doctor's inventory of what is
+plugged in (firmware/doctor/cameras.py); the file camera needs only its file.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hal.camera.config import FileCameraConfig
+from hal.diagnostics import CheckResult, DiagnosticHost
+
+NAME = "camera: configured"
+
+
+def diagnose_file(cfg: FileCameraConfig, host: DiagnosticHost,
+                  default: bool = False) -> list[CheckResult]:
+    """The video file: there, readable; and a reminder that it is not a live camera."""
+    path = cfg.path
+    if not os.path.isfile(path):
+        return [CheckResult(NAME, "FAIL", f"config wants file camera {path}: no such file",
+                            "fix camera.path")]
+    if not host.access(path, os.R_OK):
+        return [CheckResult(NAME, "FAIL", f"file camera {path}: not readable by {host.user()}",
+                            "fix the file's permissions")]
+    return [CheckResult(NAME, "warn", f"file camera {path}: a video file, not a live camera",
+                        "set [camera] type to v4l2, picamera2 or depthai on a real unit")]
