@@ -35,6 +35,7 @@ def _sqlite_at_run_time(root: Path) -> None:
     from hq.reports import queue_events, wstate_table
     from hq.reports.schema import ensure_schema as reports_schema
     from hq.retention.store import RetentionStore
+    from hq.server.lease import LeaseStore
     from hq.storage.audit import SqliteAuditLog
     from hq.storage.clips import LocalClipStore
     from hq.storage.events import SqliteEventStore
@@ -49,6 +50,7 @@ def _sqlite_at_run_time(root: Path) -> None:
         wstate_table.ensure(conn)
         queue_events.ensure(conn)
     live_schema(events._conn)
+    LeaseStore(events._conn)  # hq/server/lease.py: the housekeeping lease
     events.close()
     for store in (UserStore(root / "users.db"), SqliteAuditLog(root / "audit.db"),
                   LocalClipStore(root / "clips")):
