@@ -1,0 +1,1 @@
+"""Benchmarks: each prints ratios measured in one run, its last line in the format its issue names."""
