@@ -79,7 +79,8 @@ class S3Clips(_Strict):
         None, description="File (0600) holding the secret key; never the key itself here.")
     presign_seconds: int = Field(
         300, ge=10, le=3600,
-        description="Lifetime of a pre-signed playback URL (each issue is audited).")
+        description="Lifetime of a pre-signed playback URL; not used yet: every "
+        "playback streams through HQ, which audits it.")
     part_size_mib: int = Field(
         8, ge=5, le=512,
         description="Size of a multipart part in MiB (S3 needs at least 5 but for the last); "
