@@ -41,7 +41,10 @@ __all__ = ["FileCamera", "analysis_size", "fit_within"]
 log = logging.getLogger(__name__)
 
 _FALLBACK_FPS = 25.0
-DECODE_AHEAD = 4  # frames a replay decodes ahead of the unit (each ~2 MB at 720p)
+# Frames a replay decodes ahead of the unit (each ~2 MB at 720p). The unit's cost per
+# frame swings (a model pass or none): 8 lets the decoder run ahead through a busy
+# stretch and cover the quick frames after it, where 4 left the loop waiting on it.
+DECODE_AHEAD = 8
 Timed = tuple[VideoFrame, float, "np.ndarray | None"]
 
 Ended = tuple[CameraError | None, float, float]  # failure, last media time, clock base
