@@ -41,7 +41,10 @@ __all__ = ["FileCamera", "analysis_size", "fit_within"]
 log = logging.getLogger(__name__)
 
 _FALLBACK_FPS = 25.0
-DECODE_AHEAD = 4  # frames a replay decodes ahead of the unit (each ~2 MB at 720p)
+# Frames a replay decodes ahead of the unit (each ~2 MB at 720p). The unit's cost per
+# frame swings (a model pass or none): 8 lets the decoder run ahead through a busy
+# stretch and cover the quick frames after it, where 4 left the loop waiting on it.
+DECODE_AHEAD = 8
 Timed = tuple[VideoFrame, float, "np.ndarray | None"]
 
 Ended = tuple[CameraError | None, float, float]  # failure, last media time, clock base
@@ -110,6 +113,7 @@ class FileCamera(CameraPlumbing):
         self._origin: float | None = None  # raw time of the first frame
         # One scaler for every analysis frame: a new one per frame costs more than the scaling.
         self._scaler = VideoReformatter()
+        self._scale_threads = True  # False once PyAV turned ``threads=`` down (too old)
         self._container: InputContainer | None = None
         self._frames: Iterator[VideoFrame] | None = None
         self._first: VideoFrame | None = None
@@ -269,10 +273,26 @@ class FileCamera(CameraPlumbing):
             image = None
             if media_t >= next_analysis - EPS:
                 w, h = analysis_size(frame.width, frame.height, self._analysis_width)
-                image = self._scaler.reformat(frame, format="rgb24", width=w,
-                                              height=h).to_ndarray()
+                image = self._analysis_image(frame, w, h)
                 next_analysis = next_grid_point(media_t, self._analysis_period)
             yield frame, media_t, image
+
+    def _analysis_image(self, frame: VideoFrame, width: int, height: int) -> np.ndarray:
+        """The frame scaled to the analysis size as RGB, on the calling thread.
+
+        swscale's own slice threads (its default) cost more in wake-ups than
+        they save on a frame this small, and the decode already runs beside the
+        analysis: one thread gives the same pixels for about 0.5 s less CPU per
+        2 minutes of 720p. A PyAV too old for ``threads=`` keeps its default.
+        """
+        if self._scale_threads:
+            try:
+                return self._scaler.reformat(frame, format="rgb24", width=width, height=height,
+                                             threads=1).to_ndarray()
+            except TypeError:
+                self._scale_threads = False
+        return self._scaler.reformat(frame, format="rgb24", width=width,
+                                     height=height).to_ndarray()
 
     def _replay(self, enc: X264Stream | None, rest: Iterator[VideoFrame]) -> Iterator[Capture]:
         frame_period = 1.0 / self._fps
