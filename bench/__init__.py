@@ -1,1 +1,1 @@
-"""Benchmarks: each prints ratios measured in one run, its last line in the format its issue names."""
+"""Benchmarks: ratios measured in one run; each prints, last, the line its issue names."""
