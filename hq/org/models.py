@@ -199,6 +199,14 @@ class ShiftIn(_Times):
     date: dt.date
 
 
+def split_days(v: Any) -> Any:
+    """``"mon, tue;fri"`` from a form or a spreadsheet cell -> ``("mon", "tue", "fri")``;
+    anything else is left for the field's own validation."""
+    if isinstance(v, str):
+        return tuple(d.strip().lower() for d in v.replace(";", ",").split(",") if d.strip())
+    return v
+
+
 class WeeklyShiftIn(_Times):
     """A weekly template: these weekdays, these hours, between two dates (inclusive)."""
 
@@ -212,9 +220,7 @@ class WeeklyShiftIn(_Times):
     @field_validator("days", mode="before")
     @classmethod
     def _split(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            return tuple(d.strip().lower() for d in v.replace(";", ",").split(",") if d.strip())
-        return v
+        return split_days(v)
 
     @model_validator(mode="after")
     def _span(self) -> WeeklyShiftIn:

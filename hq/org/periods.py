@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from .errors import OrgInvalid
-from .models import DAYS, Day, NodeId, OptId, Strict
+from .models import DAYS, Day, NodeId, OptId, Strict, split_days
 
 MAX_PERIODS = 64  # the unit's ScheduleConfig.states max_length
 
@@ -60,9 +60,7 @@ class PeriodIn(Strict):
     @field_validator("days", mode="before")
     @classmethod
     def _split(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            return tuple(d.strip().lower() for d in v.replace(";", ",").split(",") if d.strip())
-        return v
+        return split_days(v)
 
     @model_validator(mode="after")
     def _when(self) -> PeriodIn:
