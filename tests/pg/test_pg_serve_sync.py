@@ -33,31 +33,13 @@ from sync.identity import UnitIdentity
 from sync.outbox import Outbox
 from sync.schema import EventEnvelope
 from tests.alerts_receivers import free_port
+from tests.hq_procs import start_worker as _serve
+from tests.hq_procs import wait_up as _wait_up
 from tests.servers.postgres_fixtures import Backend
 
 pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[2]
 UNIT = "unit-pg"
-
-
-def _serve(data: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "hq.cli", "serve", "--data", str(data),
-                             "--port", str(port)], env=env, stdout=log.open("ab"),
-                            stderr=subprocess.STDOUT)
-
-
-def _wait_up(proc: subprocess.Popen[bytes], data: Path, port: int, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            requests.get(f"https://127.0.0.1:{port}/v1/openapi.json", timeout=1,
-                         verify=str(data / "ca" / "ca.pem"))
-            return
-        except (requests.RequestException, OSError):  # OSError: no CA file yet
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("HQ did not start: " + log.read_text()[-3000:]) from None
-            time.sleep(0.1)
 
 
 class Served:

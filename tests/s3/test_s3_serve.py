@@ -8,11 +8,8 @@ by ranges. A [clips] section naming a bucket that is not there stops HQ, naming 
 from __future__ import annotations
 
 import hashlib
-import os
 import random
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +21,8 @@ from hq.storage.scope import Scope
 from sync.hq_client import HQClient
 from sync.identity import UnitIdentity
 from tests.alerts_receivers import free_port
+from tests.hq_procs import start_worker as serve
+from tests.hq_procs import wait_up
 from tests.hq_users_support import PW
 from tests.servers.postgres_fixtures import Backend
 from tests.servers.s3 import S3Server
@@ -33,26 +32,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.s3]
 ROOT = Path(__file__).resolve().parents[2]
 MIB = 1024 * 1024
 UNIT = "unit-serve"
-
-
-def serve(data: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "hq.cli", "serve", "--data", str(data),
-                             "--port", str(port)], env=env, stdout=log.open("ab"),
-                            stderr=subprocess.STDOUT)
-
-
-def wait_up(proc: subprocess.Popen[bytes], data: Path, port: int, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            requests.get(f"https://127.0.0.1:{port}/v1/openapi.json", timeout=1,
-                         verify=str(data / "ca" / "ca.pem"))
-            return
-        except (requests.RequestException, OSError):  # OSError: no CA file yet
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("HQ did not start: " + log.read_text()[-3000:]) from None
-            time.sleep(0.1)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from typing import TypeVar
 import requests
 
 from tests.alerts_receivers import free_port
-from tests.workers.hq_procs import children, start_worker, stop, wait_up
+from tests.hq_procs import children, start_worker, stop, wait_up
 
 T = TypeVar("T")
 

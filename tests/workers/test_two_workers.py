@@ -24,9 +24,9 @@ import requests
 from hq.cli import main as hq_main
 from hq.storage import LocalClipStore
 from tests.alerts_receivers import free_port
+from tests.hq_procs import Unit, unit_identity, workers
 from tests.hq_web_support import HTML, csrf
 from tests.servers.postgres_fixtures import BACKENDS, Backend, backend_for
-from tests.workers.hq_procs import Unit, unit_identity, workers
 
 ADMIN, PW = "root", "a long enough admin password"
 

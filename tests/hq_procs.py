@@ -1,4 +1,4 @@
-"""Real ``counterunit hq serve`` processes on one data folder, for the workers tests.
+"""Real ``counterunit hq serve`` processes on loopback, for tests that start HQ itself.
 
 ``start_worker(data, port, log)`` runs ``python -m hq.cli serve`` as its own process;
 ``wait_up`` waits (with a deadline) until it answers over TLS. ``unit_identity`` makes a
@@ -22,7 +22,7 @@ import requests
 from hq.pki.ca import CertificateAuthority
 from sync.identity import UnitIdentity
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 START_DEADLINE_S = 120.0  # 2 cores shared by 8 engineers: imports alone take seconds
 
 
