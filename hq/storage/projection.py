@@ -88,7 +88,7 @@ def project(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None)
     live.apply(conn, env, window_id)
     d = env.data
     utc = utc_text(env.utc)
-    unit_state.apply(conn, env, window_id)
+    unit_state.apply(conn, env, window_id)  # config outcomes; seen: once per batch
     alerts_ingest.apply(conn, env, window_id)
     if env.type == "rating":
         # A rating with no transaction (a prompt nobody was served under) is kept too.

@@ -313,12 +313,17 @@ class PgConnection:
         with _mapped():
             return conn.execute(sql, params)
 
+    def _begin_locked(self) -> None:
+        """BEGIN and the schema's advisory lock in one round trip (a query without
+        parameters may hold two statements)."""
+        literal = self.target.schema.replace("'", "''")
+        self._raw(f"BEGIN; SELECT pg_advisory_xact_lock(hashtext('{literal}'))")
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> PgCursor:
         """One statement (SQLite dialect, ``?`` placeholders)."""
         head = sql.strip().rstrip(";").upper()
         if head in ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE"):
-            self._raw("BEGIN")
-            self._raw("SELECT pg_advisory_xact_lock(hashtext(%s))", [self.target.schema])
+            self._begin_locked()
             return PgCursor(None)
         if head in ("ROLLBACK", "END", "COMMIT") and (self._conn is None or self._conn.broken):
             if head == "ROLLBACK":  # the server already dropped the transaction
@@ -355,8 +360,7 @@ class PgConnection:
         """Every statement of ``script`` in one transaction (a schema: all or nothing)."""
         own = not self.in_transaction
         if own:
-            self._raw("BEGIN")
-            self._raw("SELECT pg_advisory_xact_lock(hashtext(%s))", [self.target.schema])
+            self._begin_locked()
         try:
             for stmt in dialect.split_script(script):
                 self.execute(stmt)
