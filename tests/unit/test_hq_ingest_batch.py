@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from hq.storage import SqliteEventStore, TransactionQuery, UuidTaken
+from hq.storage.events import _runs
 from hq.storage.scope import Scope
 from sync.schema import EventEnvelope
 from tests.servers.postgres_fixtures import Backend
@@ -105,3 +106,14 @@ def test_batches_larger_than_one_lookup_are_deduplicated(store: SqliteEventStore
     result = store.ingest("unit-a", batch)
     assert (result.accepted, result.duplicates) == (501, 700)
     assert store.count_events() == 1201
+
+
+def test_runs_start_a_new_insert_at_each_absence_started_and_every_80_events() -> None:
+    kinds = ["alert_raised", "login", "absence_started", "rating", "absence_started",
+             "absence_started", "logout"]
+    runs = _runs([ev(k, i) for i, k in enumerate(kinds)])
+    assert [[e.type for e in run] for run in runs] == [
+        ["alert_raised", "login"], ["absence_started", "rating"], ["absence_started"],
+        ["absence_started", "logout"]]
+    assert [len(r) for r in _runs([ev("login", i / 10) for i in range(170)])] == [80, 80, 10]
+    assert _runs([]) == []
