@@ -23,24 +23,36 @@ def _str(d: dict[str, Any], key: str) -> str | None:
     return v[:200] if isinstance(v, str) else None
 
 
-def apply(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None,
-          now: dt.datetime | None = None) -> None:
-    """Ingest hook (hq/storage/projection.py), inside the event's own transaction.
+def seen(conn: sqlite3.Connection, unit_id: str, event_utcs: list[str],
+         now: dt.datetime | None = None) -> None:
+    """Mark ``unit_id`` heard from now, its newest event at the latest of ``event_utcs``
+    (the events a batch stored; nothing when it stored none).
 
-    Every event marks its unit heard from; ``config_applied`` sets the version it runs,
-    ``config_refused`` the one it refused and why. An outcome older (by unit time) than
-    the one stored does not replace it, so late arrivals change nothing. A later applied
-    config clears a refusal: the unit has moved on.
-    """
+    Called once per ingest batch (hq/storage/events.py), not per event: the row ends the
+    same (received now, the latest unit time kept) for one statement instead of one per
+    event."""
+    if not event_utcs:
+        return
     received = utc_text(now or dt.datetime.now(dt.UTC))
-    utc = utc_text(env.utc)
     conn.execute(
         "INSERT INTO org_unit_seen (unit_id, last_received_utc, last_event_utc) VALUES (?, ?, ?) "
         "ON CONFLICT (unit_id) DO UPDATE SET last_received_utc = excluded.last_received_utc, "
         "last_event_utc = MAX(COALESCE(org_unit_seen.last_event_utc, ''), "
-        "excluded.last_event_utc)", [env.unit_id, received, utc])
+        "excluded.last_event_utc)", [unit_id, received, max(event_utcs)])
+
+
+def apply(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None) -> None:
+    """Ingest hook (hq/storage/projection.py), inside the event's own transaction.
+
+    ``config_applied`` sets the version the unit runs, ``config_refused`` the one it
+    refused and why (that the unit was heard from is :func:`seen`, once per batch). An
+    outcome older (by unit time) than the one stored does not replace it, so late
+    arrivals change nothing. A later applied config clears a refusal: the unit has moved
+    on.
+    """
     if env.type not in ("config_applied", "config_refused"):
         return
+    utc = utc_text(env.utc)
     etag = _str(env.data, "etag") or ""
     conn.execute("INSERT INTO org_unit_config (unit_id) VALUES (?) ON CONFLICT DO NOTHING",
                  [env.unit_id])

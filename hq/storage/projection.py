@@ -88,7 +88,7 @@ def project(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None)
     live.apply(conn, env, window_id)
     d = env.data
     utc = utc_text(env.utc)
-    unit_state.apply(conn, env, window_id)
+    unit_state.apply(conn, env, window_id)  # config outcomes; seen: once per batch
     alerts_ingest.apply(conn, env, window_id)
     if env.type == "rating":
         # A rating with no transaction (a prompt nobody was served under) is kept too.
@@ -157,14 +157,15 @@ def _rating(conn: sqlite3.Connection, env: EventEnvelope, txn_id: str | None,
          _flag(d, "suspect"), utc, env.mono, window_id])
     if txn_id is None:
         return
-    conn.execute(
-        "INSERT INTO transactions (unit_id, txn_id, counter_id, window_id) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (unit_id, txn_id) DO NOTHING",
-        [env.unit_id, txn_id, env.counter_id, window_id])
     # A transaction's rating is its first "rated" outcome, else its first outcome; chosen
-    # from all its ratings so the answer does not depend on arrival order.
+    # from all its ratings so the answer does not depend on arrival order. One upsert: a
+    # transaction not seen yet is made with the unit's counter and window; one seen keeps
+    # them and takes the rating.
     conn.execute(
-        "UPDATE transactions SET (rating, rating_outcome, rating_suspect) = ("
-        " SELECT rating, outcome, suspect FROM ratings WHERE unit_id = ? AND txn_id = ?"
-        " ORDER BY outcome = 'rated' DESC, utc, mono, uuid LIMIT 1) "
-        "WHERE unit_id = ? AND txn_id = ?", [env.unit_id, txn_id, env.unit_id, txn_id])
+        "INSERT INTO transactions (unit_id, txn_id, counter_id, window_id, rating, "
+        "rating_outcome, rating_suspect) SELECT ?, ?, ?, ?, r.rating, r.outcome, r.suspect "
+        "FROM (SELECT rating, outcome, suspect FROM ratings WHERE unit_id = ? AND txn_id = ?"
+        " ORDER BY outcome = 'rated' DESC, utc, mono, uuid LIMIT 1) AS r WHERE true "
+        "ON CONFLICT (unit_id, txn_id) DO UPDATE SET rating = excluded.rating, "
+        "rating_outcome = excluded.rating_outcome, rating_suspect = excluded.rating_suspect",
+        [env.unit_id, txn_id, env.counter_id, window_id, env.unit_id, txn_id])

@@ -313,12 +313,17 @@ class PgConnection:
         with _mapped():
             return conn.execute(sql, params)
 
+    def _begin_locked(self) -> None:
+        """BEGIN and the schema's advisory lock in one round trip (a query without
+        parameters may hold two statements)."""
+        literal = self.target.schema.replace("'", "''")
+        self._raw(f"BEGIN; SELECT pg_advisory_xact_lock(hashtext('{literal}'))")
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> PgCursor:
         """One statement (SQLite dialect, ``?`` placeholders)."""
         head = sql.strip().rstrip(";").upper()
         if head in ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE"):
-            self._raw("BEGIN")
-            self._raw("SELECT pg_advisory_xact_lock(hashtext(%s))", [self.target.schema])
+            self._begin_locked()
             return PgCursor(None)
         if head in ("ROLLBACK", "END", "COMMIT") and (self._conn is None or self._conn.broken):
             if head == "ROLLBACK":  # the server already dropped the transaction
@@ -345,18 +350,35 @@ class PgConnection:
         return PgCursor(cur)
 
     def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> PgCursor:
-        """The same statement for each argument list."""
-        cur = PgCursor(None)
-        for params in seq:
-            cur = self.execute(sql, params)
-        return cur
+        """The same statement for each argument list, pipelined (psycopg sends them all,
+        then reads the answers: one round trip, not one per list). A schema statement or
+        transaction control runs list by list as :meth:`execute`."""
+        rows = [list(params) for params in seq]
+        if not rows:
+            return PgCursor(None)
+        head = sql.strip().upper()
+        if dialect.is_ddl(sql) or head.startswith(("BEGIN", "COMMIT", "END", "ROLLBACK")):
+            cur = PgCursor(None)
+            for params in rows:
+                cur = self.execute(sql, params)
+            return cur
+        text = dialect.translate(sql, self._primary_key, self._columns_of)
+        if text is None:
+            return PgCursor(None)
+        self._many(dialect.placeholders(text), rows)
+        return PgCursor(None)
+
+    def _many(self, sql: str, rows: list[list[Any]]) -> None:
+        conn = self._session() if not self.in_transaction else self._conn
+        assert conn is not None
+        with _mapped(), conn.cursor() as cur:
+            cur.executemany(sql, rows)
 
     def executescript(self, script: str) -> PgCursor:
         """Every statement of ``script`` in one transaction (a schema: all or nothing)."""
         own = not self.in_transaction
         if own:
-            self._raw("BEGIN")
-            self._raw("SELECT pg_advisory_xact_lock(hashtext(%s))", [self.target.schema])
+            self._begin_locked()
         try:
             for stmt in dialect.split_script(script):
                 self.execute(stmt)
