@@ -34,6 +34,7 @@ from hq.api.deps import HQDeps
 from hq.server.embedded import running_hq
 from hq.server.settings import HQServerSettings
 from sync.identity import UnitIdentity
+from tests.conftest import wait_for as shared_wait_for
 
 NOFILE = 256
 TIMEOUT_S = 2.0  # head, body and TLS handshake timeouts of the HQ under test
@@ -41,13 +42,10 @@ PASSWORD = "a long enough passphrase"
 
 
 def wait_for(check: Callable[[], bool], deadline_s: float, what: str) -> float:
-    """Poll ``check`` until it holds; the seconds it took (fails past the deadline)."""
+    """The shared deadline wait (tests/conftest.py); the seconds it took."""
     start = time.monotonic()
-    while time.monotonic() - start < deadline_s:
-        if check():
-            return time.monotonic() - start
-        time.sleep(0.05)
-    raise AssertionError(f"not within {deadline_s} s: {what}")
+    shared_wait_for(check, deadline_s, what)
+    return time.monotonic() - start
 
 
 def free_port() -> int:

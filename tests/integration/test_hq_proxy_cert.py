@@ -19,7 +19,6 @@ import shutil
 import socket
 import ssl
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from hq.pki.ca import CertificateAuthority
 from hq.server.embedded import EmbeddedHQ, running_hq
 from hq.server.proxy_cert import ProxyConfig, forwarded_certificate
 from sync.identity import UnitIdentity
+from tests.conftest import wait_for
 
 PROXY, OTHER = "127.0.0.1", "127.0.0.2"
 REPO = Path(__file__).resolve().parents[2]
@@ -177,13 +177,13 @@ def nginx(setup: Setup, tmp_path_factory: pytest.TempPathFactory) -> Iterator[in
     proc = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(tmp)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-                break
+        def listening() -> bool:
             assert proc.poll() is None, (tmp / "error.log").read_text()
-            assert time.monotonic() < deadline, "nginx did not listen"
-            time.sleep(0.05)
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                return True
+            return False
+
+        wait_for(listening, 15, "nginx listening")
         yield port
     finally:
         proc.terminate()
