@@ -20,10 +20,10 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 from sync.durable import fsync_dir
 
+from .clip_import import ClipImporter
 from .errors import (
     AmbiguousId,
     BeyondLength,
@@ -92,7 +92,7 @@ def _hash_prefix(path: Path, size: int) -> hashlib._Hash:
     return h
 
 
-class LocalClipStore:
+class LocalClipStore(ClipImporter):
     """Resumable uploads with sha256 verification, and range reads of completed clips."""
 
     def __init__(self, root: Path, *, max_length: int = DEFAULT_MAX_CLIP_BYTES,
@@ -295,94 +295,16 @@ class LocalClipStore:
                                      "clip_id = ?", [unit_id, clip_id]).fetchone()
             if row is None:
                 return False
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
+            with self._immediate():
                 self._conn.execute("DELETE FROM clips WHERE unit_id = ? AND clip_id = ?",
                                    [unit_id, clip_id])
                 self._conn.execute("UPDATE uploads SET state = 'deleted', finished_utc = ? "
                                    "WHERE upload_id = ?", [_now(), row["upload_id"]])
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
             # After the commit: a crash in between leaves an unreferenced file, never a
             # row pointing at missing bytes.
             with contextlib.suppress(FileNotFoundError):
                 (self._clips / row["upload_id"]).unlink()
         log.info("clip %s of %s deleted", clip_id, unit_id)
-        return True
-
-    def import_clip(self, clip: StoredClip, source: BinaryIO) -> bool:
-        """Store a finished clip's bytes (``hq copy``) under ``clip``'s unit_id/clip_id,
-        its sha256 checked while writing. True when stored; False when an identical clip
-        (same sha256) is already there (re-runs are no-ops). ChecksumMismatch (nothing left
-        behind) on a wrong digest; ClipConflict when another digest is stored.
-
-        The bytes go to ``partial/`` first (a crash leaves a stray file that the next open
-        removes), and become a clip with its upload row in one step, as an upload does;
-        the clip keeps the completion time it had where it came from.
-        """
-        check_unit_id(clip.unit_id)
-        check_clip_id(clip.clip_id)
-        check_sha256(clip.sha256)
-        if self._stored_as(clip):
-            return False
-        upload_id = secrets.token_hex(16)
-        part = self._partial / upload_id
-        h, size = hashlib.sha256(), 0
-        try:
-            with part.open("xb") as out:
-                while block := source.read(1 << 20):
-                    h.update(block)
-                    size += len(block)
-                    out.write(block)
-                out.flush()
-                os.fsync(out.fileno())
-            if h.hexdigest() != clip.sha256 or size != clip.size:
-                raise ChecksumMismatch(
-                    f"clip {clip.clip_id} of {clip.unit_id}: its {size} bytes hash to "
-                    f"{h.hexdigest()}, not the {clip.size} bytes of sha256 {clip.sha256} "
-                    "recorded for it; not stored")
-            with self._lock:
-                if self._stored_as(clip, locked=True):  # another copy got there first
-                    part.unlink()
-                    return False
-                final = self._clips / upload_id
-                os.replace(part, final)
-                fsync_dir(self._clips)
-                self._conn.execute("BEGIN IMMEDIATE")
-                try:
-                    done = _utc_text(clip.completed_utc)
-                    self._conn.execute(
-                        "INSERT INTO uploads (upload_id, unit_id, clip_id, length, sha256, "
-                        "state, created_utc, finished_utc) VALUES (?, ?, ?, ?, ?, 'complete', "
-                        "?, ?)", [upload_id, clip.unit_id, clip.clip_id, size, clip.sha256,
-                                  done, done])
-                    self._conn.execute(
-                        "INSERT INTO clips (unit_id, clip_id, upload_id, size, sha256, "
-                        "completed_utc) VALUES (?, ?, ?, ?, ?, ?)",
-                        [clip.unit_id, clip.clip_id, upload_id, size, clip.sha256, done])
-                except BaseException:
-                    self._conn.execute("ROLLBACK")
-                    final.unlink()
-                    raise
-                self._conn.execute("COMMIT")
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                part.unlink()
-        log.info("clip %s of %s imported: %d bytes", clip.clip_id, clip.unit_id, size)
-        return True
-
-    def _stored_as(self, clip: StoredClip, *, locked: bool = False) -> bool:
-        """Whether ``clip`` is stored with its digest already; ClipConflict on another."""
-        with contextlib.nullcontext() if locked else self._lock:
-            row = self._conn.execute("SELECT sha256, size FROM clips WHERE unit_id = ? AND "
-                                     "clip_id = ?", [clip.unit_id, clip.clip_id]).fetchone()
-        if row is None:
-            return False
-        if row["sha256"] != clip.sha256 or row["size"] != clip.size:
-            raise ClipConflict(f"clip {clip.clip_id} of {clip.unit_id} is already stored "
-                               f"with sha256 {row['sha256']}, not {clip.sha256}")
         return True
 
     def playback_url(self, clip: StoredClip, *, filename: str, media_type: str,
@@ -391,6 +313,17 @@ class LocalClipStore:
         return None
 
     # ---- internals ----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _immediate(self) -> Iterator[None]:
+        """One write transaction on the store's connection; the caller holds the lock."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
 
     def _open_count(self, unit_id: str) -> int:
         return int(self._conn.execute(
@@ -475,18 +408,13 @@ class LocalClipStore:
             fsync_dir(self._clips)
             fsync_dir(self._partial)
         now = _now()
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._immediate():
             self._conn.execute("UPDATE uploads SET state = 'complete', finished_utc = ? "
                                "WHERE upload_id = ?", [now, upload_id])
             self._conn.execute(
                 "INSERT INTO clips (unit_id, clip_id, upload_id, size, sha256, completed_utc) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 [row["unit_id"], row["clip_id"], upload_id, row["length"], row["sha256"], now])
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
         log.info("clip %s of %s stored: %d bytes, sha256 %s", row["clip_id"], row["unit_id"],
                  row["length"], row["sha256"][:12])
 
