@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from hq.accounts.cli import add_user_commands
-from hq.alerts import notify_test
+from hq.alerts import trial
 from hq.api.deps import HQDeps
 from hq.config import HQConfigError
 from hq.server.settings import HQServerSettings
@@ -165,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unit", required=True)
     p.add_argument("--reason", default="revoked by operator")
     p.set_defaults(func=_revoke)
-    notify_test.add_command(sub)
+    trial.add_command(sub)
     add_user_commands(sub)
     from hq.reports.cli import add_parsers as add_report_parsers
 

@@ -131,7 +131,7 @@ def test_messages_in_the_recipients_language() -> None:
     import dataclasses
 
     from hq.alerts.delivery.message import compose
-    from hq.alerts.notify_test import sample_thread
+    from hq.alerts.trial import sample_thread
 
     t = dataclasses.replace(sample_thread(dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)),
                             kind="off_seat", title="Staff off seat", window_id="W1",
