@@ -14,7 +14,7 @@ from typing import Any
 
 from hq.storage.scope import Scope
 
-from .errors import OrgForbidden
+from hq.org.records.errors import OrgForbidden
 
 SCOPED_KINDS = frozenset({"staff", "shift", "template", "leave", "period"})
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hq.storage.models import utc_text
 from sync.schema import EventEnvelope
 
-from .versions import version_of_etag
+from hq.org.config.versions import version_of_etag
 
 
 def _str(d: dict[str, Any], key: str) -> str | None:

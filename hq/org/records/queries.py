@@ -14,7 +14,7 @@ from typing import Any
 from hq.storage.models import utc_text
 from hq.storage.scope import Scope
 
-from .models import RULE_FIELDS
+from hq.org.records.models import RULE_FIELDS
 
 
 def _rows(conn: sqlite3.Connection, sql: str, args: list[Any]) -> list[dict[str, Any]]:
