@@ -23,12 +23,12 @@ from hq.accounts import roles
 from hq.accounts.users import User, UserStore
 from hq.api.deps import HQDeps
 from hq.api.errors import ApiError, ErrorBody, error_response
+from hq.org.config.versions import ConfigVersion, document, versions_of
+from hq.org.importing.files import ImportRefused, import_file, template_bytes
 from hq.org.records import queries
 from hq.org.records.errors import OrgConflict, OrgError, OrgForbidden, OrgInvalid, OrgNotFound
-from hq.org.importing.files import ImportRefused, import_file, template_bytes
-from hq.org.units.overview import unit_overview
 from hq.org.schedules.periods import periods_in
-from hq.org.config.versions import ConfigVersion, document, versions_of
+from hq.org.units.overview import unit_overview
 from hq.pki.enrollment import EnrollmentError, issue_for_window
 from hq.storage.scope import Scope
 
@@ -218,7 +218,8 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
 
     @router.get("/periods")
     def periods(who: User = reader) -> list[dict[str, Any]]:
-        """Planned closed/away periods of windows in scope (local times, hq.org.schedules.periods)."""
+        """Planned closed/away periods of windows in scope (local times;
+        hq.org.schedules.periods)."""
         with deps.org.reading() as conn:
             return periods_in(conn, *scope_of(who).window_filter("window_id"))
 

@@ -16,11 +16,10 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from hq.storage.models import utc_text
-
-from hq.org.records.models import NodeId, StaffNo, Strict, check
 from hq.org.authoring.store import AUTHORING, OrgStore, bind_unit, shift_refs
 from hq.org.config.versions import ConfigVersion, refresh
+from hq.org.records.models import NodeId, StaffNo, Strict, check
+from hq.storage.models import utc_text
 
 MAX_SHIFT = dt.timedelta(hours=24)
 

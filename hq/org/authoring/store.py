@@ -18,12 +18,7 @@ from zoneinfo import ZoneInfo
 
 from firmware.config.items import counter_problems
 from hq.clock import utc_now
-from hq.storage import org_schema
-from hq.storage.models import utc_text
-from hq.storage.org_schema import STAFF_CONTACT_COLUMNS
-from hq.storage.scope import Scope
-from hq.storage.sqlite import SqliteFile
-
+from hq.org.config.versions import ConfigVersion, refresh, served_document
 from hq.org.records.authority import check_delete, check_write
 from hq.org.records.errors import OrgConflict, OrgInvalid, OrgNotFound
 from hq.org.records.models import (
@@ -43,7 +38,11 @@ from hq.org.records.models import (
 )
 from hq.org.schedules.periods import PeriodIn, ensure_periods, write_period
 from hq.org.schedules.shifts import dated_span, expand_weekly, local_to_utc, template_shift_prefix
-from hq.org.config.versions import ConfigVersion, refresh, served_document
+from hq.storage import org_schema
+from hq.storage.models import utc_text
+from hq.storage.org_schema import STAFF_CONTACT_COLUMNS
+from hq.storage.scope import Scope
+from hq.storage.sqlite import SqliteFile
 
 
 def exists(conn: sqlite3.Connection, table: str, column: str, value: str | None) -> bool:

@@ -23,16 +23,15 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from hq.storage.org_schema import STAFF_CONTACT_COLUMNS
-from hq.storage.scope import Scope
-
+from hq.org.authoring.store import OrgStore, write_leave, write_shift, write_staff, write_template
+from hq.org.config.versions import ConfigVersion, refresh
+from hq.org.importing.tabular import Format, Row, TableError, read_rows, template
 from hq.org.records.authority import check_write
 from hq.org.records.errors import OrgError, OrgForbidden, OrgInvalid
 from hq.org.records.models import LeaveIn, ShiftIn, StaffIn, WeeklyShiftIn, check
 from hq.org.schedules.periods import PeriodIn, write_period
-from hq.org.authoring.store import OrgStore, write_leave, write_shift, write_staff, write_template
-from hq.org.importing.tabular import Format, Row, TableError, read_rows, template
-from hq.org.config.versions import ConfigVersion, refresh
+from hq.storage.org_schema import STAFF_CONTACT_COLUMNS
+from hq.storage.scope import Scope
 
 Kind = Literal["staff", "shifts", "leave", "periods"]
 KINDS: tuple[Kind, ...] = ("staff", "shifts", "leave", "periods")

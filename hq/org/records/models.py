@@ -24,7 +24,6 @@ from pydantic import (
 )
 
 from hal.badge.uid import BadgeUidError, normalise_badge_uid
-
 from hq.org.records.errors import OrgInvalid, problems_of
 
 DEFAULT_TZ = "Asia/Shanghai"
