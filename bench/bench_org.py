@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from hq.org.imports import import_file
-from hq.org.store import OrgStore
+from hq.org.authoring.store import OrgStore
+from hq.org.importing.files import import_file
 
 
 def main() -> None:

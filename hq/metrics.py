@@ -40,7 +40,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hq.org.overview import unit_overview
+from hq.org.units.overview import unit_overview
 from hq.storage.scope import Scope as DataScope
 
 # Metrics of this process, registered on a registry of our own (not the global default,

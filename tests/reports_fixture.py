@@ -29,8 +29,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from hq.org.bulk import author_many
-from hq.org.store import OrgStore
+from hq.org.authoring.bulk import author_many
+from hq.org.authoring.store import OrgStore
 from hq.storage import SqliteEventStore
 from sync.schema import EventEnvelope
 

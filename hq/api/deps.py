@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from hq.accounts.users import UserStore
 from hq.conditions import HQConditions
 from hq.config import HQConfigError
-from hq.org.store import OrgStore
+from hq.org.authoring.store import OrgStore
 from hq.pki.ca import DB_FILE, CertificateAuthority
 from hq.pki.enrollment import EnrollmentCodes
 from hq.storage import SqliteAuditLog, SqliteEventStore

@@ -1,5 +1,5 @@
 """The organisation's JSON API under /v1/org: authoring (manage_org within the author's scope,
-see hq/org/authority.py) and scoped reads.
+see hq/org/records/authority.py) and scoped reads.
 
 Writes take one JSON object per record; a bad value answers 422 with every problem naming
 its field and rule, and nothing is written. Imports take the file itself as the request
@@ -23,12 +23,12 @@ from hq.accounts import roles
 from hq.accounts.users import User, UserStore
 from hq.api.deps import HQDeps
 from hq.api.errors import ApiError, ErrorBody, error_response
-from hq.org import queries
-from hq.org.errors import OrgConflict, OrgError, OrgForbidden, OrgInvalid, OrgNotFound
-from hq.org.imports import ImportRefused, import_file, template_bytes
-from hq.org.overview import unit_overview
-from hq.org.periods import periods_in
-from hq.org.versions import ConfigVersion, document, versions_of
+from hq.org.config.versions import ConfigVersion, document, versions_of
+from hq.org.importing.files import ImportRefused, import_file, template_bytes
+from hq.org.records import queries
+from hq.org.records.errors import OrgConflict, OrgError, OrgForbidden, OrgInvalid, OrgNotFound
+from hq.org.schedules.periods import periods_in
+from hq.org.units.overview import unit_overview
 from hq.pki.enrollment import EnrollmentError, issue_for_window
 from hq.storage.scope import Scope
 
@@ -218,7 +218,8 @@ def build_org_router(deps: HQDeps, users: UserStore | None = None, *,
 
     @router.get("/periods")
     def periods(who: User = reader) -> list[dict[str, Any]]:
-        """Planned closed/away periods of windows in scope (local times, hq.org.periods)."""
+        """Planned closed/away periods of windows in scope (local times;
+        hq.org.schedules.periods)."""
         with deps.org.reading() as conn:
             return periods_in(conn, *scope_of(who).window_filter("window_id"))
 

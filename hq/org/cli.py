@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import OrgError, OrgInvalid
-from .imports import KINDS, ImportRefused, import_file, template_bytes
-from .store import AUTHORING, OrgStore
+from hq.org.authoring.store import AUTHORING, OrgStore
+from hq.org.importing.files import KINDS, ImportRefused, import_file, template_bytes
+from hq.org.records.errors import OrgError, OrgInvalid
 
 
 def _store(data: Path) -> OrgStore:

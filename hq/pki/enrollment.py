@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hq.clock import utc_now
-from hq.org.errors import OrgError
-from hq.org.store import OrgStore
+from hq.org.authoring.store import OrgStore
+from hq.org.records.errors import OrgError
 from hq.pki.ca import InvalidUnitId, validate_unit_id
 
 log = logging.getLogger(__name__)

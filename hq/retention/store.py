@@ -1,6 +1,6 @@
 """Retention's handle on HQ's events database: its connection and lock, shared.
 
-Like :meth:`hq.org.store.OrgStore.sharing`, retention queues on the events store's own
+Like :meth:`hq.org.authoring.store.OrgStore.sharing`, retention queues on the events store's own
 lock, so a hold, an ingest and a deletion never interleave inside one file.
 """
 

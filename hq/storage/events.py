@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hq.org import unit_state
+from hq.org.units import state as unit_state
 from sync.schema import EventEnvelope
 
 from .errors import AmbiguousId, ForeignUnit, UuidTaken

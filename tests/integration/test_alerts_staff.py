@@ -19,7 +19,7 @@ from hq.alerts.delivery.worker import Outbox
 from hq.alerts.policy import PolicyDoc
 from hq.alerts.queries import detail
 from hq.alerts.recipients import Grant, Person, StaticDirectory
-from hq.org.store import OrgStore
+from hq.org.authoring.store import OrgStore
 from hq.storage import SqliteEventStore
 from hq.storage.scope import Scope
 from tests.alerts_receivers import HttpReceiver, Received, SmtpReceiver

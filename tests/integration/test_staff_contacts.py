@@ -17,8 +17,8 @@ import requests
 
 from hq.alerts import open_threads
 from hq.cli import main as hq_main
-from hq.org.imports import COLUMNS, template_bytes
-from hq.org.store import OrgStore
+from hq.org.authoring.store import OrgStore
+from hq.org.importing.files import COLUMNS, template_bytes
 from hq.server.embedded import EmbeddedHQ, running_hq
 from hq.storage import SqliteEventStore
 from hq.storage.scope import Scope

@@ -31,7 +31,7 @@ def _sqlite_at_run_time(root: Path) -> None:
     from hq.accounts.users import UserStore
     from hq.alerts import schema as alerts_schema
     from hq.live.store import ensure_schema as live_schema
-    from hq.org.store import OrgStore
+    from hq.org.authoring.store import OrgStore
     from hq.reports import queue_events, wstate_table
     from hq.reports.schema import ensure_schema as reports_schema
     from hq.retention.store import RetentionStore

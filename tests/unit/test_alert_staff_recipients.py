@@ -20,8 +20,8 @@ from hq.alerts.recipients import (
     people,
     staff_person,
 )
-from hq.org.errors import OrgInvalid
-from hq.org.models import StaffIn, check
+from hq.org.records.errors import OrgInvalid
+from hq.org.records.models import StaffIn, check
 from hq.storage.org_schema import ORG_SCHEMA, add_staff_contact, ensure
 
 MAIL_AT = "mailto://127.0.0.1:25?from=hq@bank.example&to="

@@ -16,11 +16,11 @@ import pytest
 
 from firmware.config.from_hq import parse_hq_config
 from firmware.daemon.roster import Roster
-from hq.org.configdoc import resolve_rules
-from hq.org.errors import OrgInvalid
-from hq.org.schedule import Instance, expand_weekly, opening_hours
-from hq.org.store import OrgStore
-from hq.org.versions import served_document, versions_of
+from hq.org.authoring.store import OrgStore
+from hq.org.config.document import resolve_rules
+from hq.org.config.versions import served_document, versions_of
+from hq.org.records.errors import OrgInvalid
+from hq.org.schedules.shifts import Instance, expand_weekly, opening_hours
 from tests.servers.postgres_fixtures import Backend
 
 T0 = dt.datetime(2026, 12, 7, 8, 0, tzinfo=dt.UTC)

@@ -11,8 +11,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from hq.org.imports import COLUMNS, ImportRefused, RowError, import_file, template_bytes
-from hq.org.store import OrgStore
+from hq.org.authoring.store import OrgStore
+from hq.org.importing.files import COLUMNS, ImportRefused, RowError, import_file, template_bytes
 from tests.servers.postgres_fixtures import Backend
 
 T0 = dt.datetime(2026, 12, 7, 8, 0, tzinfo=dt.UTC)

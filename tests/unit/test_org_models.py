@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from hq.org.errors import OrgInvalid
-from hq.org.models import (
+from hq.org.records.errors import OrgInvalid
+from hq.org.records.models import (
     BranchIn,
     LeaveIn,
     RulesIn,

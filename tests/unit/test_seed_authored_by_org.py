@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from hq.org.bulk import author_many
-from hq.org.errors import OrgInvalid
-from hq.org.store import OrgStore
+from hq.org.authoring.bulk import author_many
+from hq.org.authoring.store import OrgStore
+from hq.org.records.errors import OrgInvalid
 from hq.reports.demo.seed import SeedSpec, seed
 from hq.storage.sqlite import connect
 from tests.servers.postgres_fixtures import Backend

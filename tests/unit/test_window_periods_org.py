@@ -1,6 +1,6 @@
-"""Planned closed/away periods authored at HQ (hq/org/periods.py) and the counter-zone rules
-for HQ-pushed zones, table first: what is refused and how it is named, the document a window
-gets, and how the unit takes the schedule key by key."""
+"""Planned closed/away periods authored at HQ (hq/org/schedules/periods.py) and the
+counter-zone rules for HQ-pushed zones, table first: what is refused and how it is named,
+the document a window gets, and how the unit takes the schedule key by key."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ import pytest
 
 from firmware.config.from_hq import merge, parse_hq_config
 from firmware.config.unit import ConfigError, parse_config
-from hq.org.errors import OrgForbidden, OrgInvalid
-from hq.org.imports import ImportRefused, import_file, template_bytes
-from hq.org.store import OrgStore
-from hq.org.versions import versions_of
+from hq.org.authoring.store import OrgStore
+from hq.org.config.versions import versions_of
+from hq.org.importing.files import ImportRefused, import_file, template_bytes
+from hq.org.records.errors import OrgForbidden, OrgInvalid
 from hq.storage.scope import Scope
 
 NOW = dt.datetime(2026, 12, 7, 9, tzinfo=dt.UTC)

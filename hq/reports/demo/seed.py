@@ -1,8 +1,8 @@
 """``counterunit hq seed-demo``: a reproducible fleet of plausible activity.
 
 The organisation (branches, halls, windows, staff, weekly shift templates, leave, unit
-bindings) is authored through :mod:`hq.org.bulk`, the org's own writers; everything the units would
-send goes through :meth:`hq.storage.SqliteEventStore.ingest` as
+bindings) is authored through :mod:`hq.org.authoring.bulk`, the org's own writers;
+everything the units would send goes through :meth:`hq.storage.SqliteEventStore.ingest` as
 :class:`~sync.schema.EventEnvelope` batches, exactly as synced units deliver it.
 
 The story, per window: a regular staff member scheduled Monday to Saturday 09:00-17:00
@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hq.org.bulk import write_many
-from hq.org.models import MAX_TEMPLATE_DAYS
-from hq.org.store import OrgStore
+from hq.org.authoring.bulk import write_many
+from hq.org.authoring.store import OrgStore
+from hq.org.records.models import MAX_TEMPLATE_DAYS
 from hq.storage import SqliteEventStore
 from sync.schema import EventEnvelope
 

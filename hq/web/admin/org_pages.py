@@ -21,8 +21,8 @@ from hq.accounts import roles
 from hq.accounts.logins import printable
 from hq.accounts.users import User
 from hq.api.deps import HQDeps
-from hq.org.errors import OrgError, OrgForbidden, OrgInvalid, OrgNotFound
-from hq.org.imports import ImportRefused, RowError, import_file, template_bytes
+from hq.org.importing.files import ImportRefused, RowError, import_file, template_bytes
+from hq.org.records.errors import OrgError, OrgForbidden, OrgInvalid, OrgNotFound
 from hq.pki.enrollment import EnrollmentError, issue_for_window
 from hq.storage import StorageError
 from hq.web.admin.org_views import org_page, schedules_page, staff_page

@@ -7,11 +7,11 @@ import datetime as dt
 import sqlite3
 from typing import Any
 
-from hq.org import queries
-from hq.org.models import DAYS, DEFAULT_TZ
-from hq.org.overview import unit_overview
-from hq.org.periods import periods_in
-from hq.org.versions import latest
+from hq.org.config.versions import latest
+from hq.org.records import queries
+from hq.org.records.models import DAYS, DEFAULT_TZ
+from hq.org.schedules.periods import periods_in
+from hq.org.units.overview import unit_overview
 from hq.storage.models import parse_utc
 from hq.storage.scope import Scope
 

@@ -1,6 +1,6 @@
 """``/units``: each unit in scope — its window, when HQ last heard from it, sync backlog,
 config version (and any refusal), firmware, disk, clock — from
-:func:`hq.org.overview.unit_overview`; a unit silent past the threshold stands out.
+:func:`hq.org.units.overview.unit_overview`; a unit silent past the threshold stands out.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def _zones(conn: sqlite3.Connection) -> dict[str, str]:
 
 def build_units_router(deps: HQDeps) -> APIRouter:
     """GET /units (``?silent_min=N`` sets the silence threshold, default 15 minutes)."""
-    from hq.org.overview import DEFAULT_SILENT_AFTER, unit_overview
+    from hq.org.units.overview import DEFAULT_SILENT_AFTER, unit_overview
 
     router = APIRouter(include_in_schema=False)
 

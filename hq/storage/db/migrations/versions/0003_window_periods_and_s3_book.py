@@ -22,7 +22,7 @@ branch_labels = None
 depends_on = None
 
 EVENTS_DB = (
-    # hq/org/periods.py
+    # hq/org/schedules/periods.py
     "CREATE TABLE IF NOT EXISTS org_window_periods (period_id TEXT PRIMARY KEY,"
     " window_id TEXT NOT NULL REFERENCES org_windows (window_id),"
     " state TEXT NOT NULL CHECK (state IN ('closed', 'away')),"

@@ -10,7 +10,7 @@ Kinds and their columns:
   ``days`` (e.g. ``mon,tue,wed``) with ``valid_from``/``valid_to`` (a weekly template)
 - ``leave``: staff_no, kind (leave|business), start, end (dates, or date and HH:MM), note
 - ``periods``: window_id, state (closed|away), either ``date`` or ``days``, start, end (HH:MM
-  local), note: a window's planned closed / away-on-business periods (hq.org.periods)
+  local), note: a window's planned closed / away-on-business periods (hq.org.schedules.periods)
 
 A row that names an existing id replaces that record, so importing the same file twice
 changes nothing the second time. A staff file without the phone, email or im_id column
@@ -23,16 +23,15 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from hq.org.authoring.store import OrgStore, write_leave, write_shift, write_staff, write_template
+from hq.org.config.versions import ConfigVersion, refresh
+from hq.org.importing.tabular import Format, Row, TableError, read_rows, template
+from hq.org.records.authority import check_write
+from hq.org.records.errors import OrgError, OrgForbidden, OrgInvalid
+from hq.org.records.models import LeaveIn, ShiftIn, StaffIn, WeeklyShiftIn, check
+from hq.org.schedules.periods import PeriodIn, write_period
 from hq.storage.org_schema import STAFF_CONTACT_COLUMNS
 from hq.storage.scope import Scope
-
-from .authority import check_write
-from .errors import OrgError, OrgForbidden, OrgInvalid
-from .models import LeaveIn, ShiftIn, StaffIn, WeeklyShiftIn, check
-from .periods import PeriodIn, write_period
-from .store import OrgStore, write_leave, write_shift, write_staff, write_template
-from .tabular import Format, Row, TableError, read_rows, template
-from .versions import ConfigVersion, refresh
 
 Kind = Literal["staff", "shifts", "leave", "periods"]
 KINDS: tuple[Kind, ...] = ("staff", "shifts", "leave", "periods")
@@ -160,7 +159,7 @@ def import_file(store: OrgStore, kind: str, data: bytes, filename: str = "",
                 now: dt.datetime | None = None, scope: Scope | None = None) -> ImportResult:
     """Validate every row, then write them all and the new config versions, or nothing.
 
-    ``scope``: the importer's; a row outside it is a bad row (hq.org.authority).
+    ``scope``: the importer's; a row outside it is a bad row (hq.org.records.authority).
     """
     if kind not in COLUMNS:
         raise ImportRefused([RowError(0, f"kind {kind!r} must be one of {', '.join(KINDS)}")])

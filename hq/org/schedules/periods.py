@@ -5,7 +5,7 @@ A period is what the unit's ``[[schedule.states]]`` holds (firmware/config/windo
 (weekly) or one local date, a local start and end on that day and a note. HQ keeps them in
 ``org_window_periods`` (events.db, beside the shifts) in the window's local time, exactly as
 the unit reads them, and sends a window's periods in the schedule section of its config
-document (hq/org/versions.py).
+document (hq/org/config/versions.py).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from .errors import OrgInvalid
-from .models import DAYS, Day, NodeId, OptId, Strict, split_days
+from hq.org.records.errors import OrgInvalid
+from hq.org.records.models import DAYS, Day, NodeId, OptId, Strict, split_days
 
 MAX_PERIODS = 64  # the unit's ScheduleConfig.states max_length
 

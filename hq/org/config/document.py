@@ -19,9 +19,8 @@ from pydantic import ValidationError
 from firmware.config.from_hq import HQConfigDoc
 from firmware.config.unit import RulesConfig
 from hal.badge.uid import hash_badge_uid
-
-from .errors import OrgInvalid, problems_of
-from .models import RULE_FIELDS
+from hq.org.records.errors import OrgInvalid, problems_of
+from hq.org.records.models import RULE_FIELDS
 
 
 @dataclass(frozen=True)

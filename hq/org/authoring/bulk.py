@@ -1,6 +1,6 @@
 """Authoring many organisation records in one transaction (seed-demo, test fixtures).
 
-The same models and writers as :meth:`hq.org.store.OrgStore.author`, with the config
+The same models and writers as :meth:`hq.org.authoring.store.OrgStore.author`, with the config
 versions refreshed once at the end instead of after every record, so a fleet of hundreds of
 windows and years of shifts is written in seconds. One more record kind exists only here:
 ``shift_span``, a dated shift given as UTC instants, which may run across local midnight
@@ -16,11 +16,10 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
+from hq.org.authoring.store import AUTHORING, OrgStore, bind_unit, shift_refs
+from hq.org.config.versions import ConfigVersion, refresh
+from hq.org.records.models import NodeId, StaffNo, Strict, check
 from hq.storage.models import utc_text
-
-from .models import NodeId, StaffNo, Strict, check
-from .store import AUTHORING, OrgStore, bind_unit, shift_refs
-from .versions import ConfigVersion, refresh
 
 MAX_SHIFT = dt.timedelta(hours=24)
 

@@ -11,10 +11,9 @@ import datetime as dt
 import sqlite3
 from typing import Any
 
+from hq.org.records.models import RULE_FIELDS
 from hq.storage.models import utc_text
 from hq.storage.scope import Scope
-
-from .models import RULE_FIELDS
 
 
 def _rows(conn: sqlite3.Connection, sql: str, args: list[Any]) -> list[dict[str, Any]]:

@@ -1,12 +1,12 @@
 """Config versions: after every authoring change, each window whose document changed gets
 a new version; its units pull that version (GET /v1/config) by its ETag.
 
-Sections (see :mod:`hq.org.configdoc`): the roster once the organisation has any staff
-(a window's roster is the active staff with a badge whose home branch is the window's
+Sections (see :mod:`hq.org.config.document`): the roster once the organisation has any
+staff (a window's roster is the active staff with a badge whose home branch is the window's
 branch, staff with no home branch, and anyone scheduled at the window); the schedule when
 the window has weekly shift templates (their hours, whatever their dates) or planned
-closed/away periods (hq.org.periods; ``states``); rules when any are authored at the window
-or above it.
+closed/away periods (:mod:`hq.org.schedules.periods`; ``states``); rules when any are
+authored at the window or above it.
 """
 
 from __future__ import annotations
@@ -19,10 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from hq.storage.models import utc_text
-from hq.storage.org_schema import window_of_unit
-
-from .configdoc import (
+from hq.org.config.document import (
     SECTIONS,
     ZONE_ROLES,
     StaffRow,
@@ -33,10 +30,12 @@ from .configdoc import (
     resolve_rules,
     roster_entry,
 )
-from .errors import OrgInvalid
-from .models import DEFAULT_SALT, RULE_FIELDS
-from .periods import window_periods
-from .schedule import opening_hours
+from hq.org.records.errors import OrgInvalid
+from hq.org.records.models import DEFAULT_SALT, RULE_FIELDS
+from hq.org.schedules.periods import window_periods
+from hq.org.schedules.shifts import opening_hours
+from hq.storage.models import utc_text
+from hq.storage.org_schema import window_of_unit
 
 # org_zones columns a unit's zone takes (firmware.config.unit.ZoneConfig; identity stays the
 # unit's default).

@@ -1,7 +1,7 @@
 """What people author at HQ, validated before anything is written (pure).
 
 Every model refuses unknown keys and bounds every field; :func:`check` turns pydantic's
-errors into :class:`~hq.org.errors.OrgInvalid` lines naming the field and the rule. Limits
+errors into :class:`~hq.org.records.errors.OrgInvalid` lines naming the field and the rule. Limits
 mirror what a unit accepts (firmware/config/unit.py, firmware/daemon/roster.py) so that nothing
 authored here can produce a config the unit refuses.
 """
@@ -24,8 +24,7 @@ from pydantic import (
 )
 
 from hal.badge.uid import BadgeUidError, normalise_badge_uid
-
-from .errors import OrgInvalid, problems_of
+from hq.org.records.errors import OrgInvalid, problems_of
 
 DEFAULT_TZ = "Asia/Shanghai"
 DEFAULT_SALT = "counterunit"  # firmware RosterConfig.uid_salt's default

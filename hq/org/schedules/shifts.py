@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from .models import DAYS
+from hq.org.records.models import DAYS
 
 
 def local_to_utc(local: dt.datetime, tz: ZoneInfo) -> dt.datetime:

@@ -12,9 +12,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from hq.org.records.errors import OrgForbidden
 from hq.storage.scope import Scope
-
-from .errors import OrgForbidden
 
 SCOPED_KINDS = frozenset({"staff", "shift", "template", "leave", "period"})
 

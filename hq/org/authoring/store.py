@@ -2,7 +2,7 @@
 followed by new config versions, all in one transaction of HQ's events.db.
 
 The store opens its own connection to the events database (WAL: it never blocks ingest's
-readers; writers queue on SQLite's lock). Reads for people are in :mod:`hq.org.queries`.
+readers; writers queue on SQLite's lock). Reads for people are in :mod:`hq.org.records.queries`.
 """
 
 from __future__ import annotations
@@ -18,15 +18,10 @@ from zoneinfo import ZoneInfo
 
 from firmware.config.items import counter_problems
 from hq.clock import utc_now
-from hq.storage import org_schema
-from hq.storage.models import utc_text
-from hq.storage.org_schema import STAFF_CONTACT_COLUMNS
-from hq.storage.scope import Scope
-from hq.storage.sqlite import SqliteFile
-
-from .authority import check_delete, check_write
-from .errors import OrgConflict, OrgInvalid, OrgNotFound
-from .models import (
+from hq.org.config.versions import ConfigVersion, refresh, served_document
+from hq.org.records.authority import check_delete, check_write
+from hq.org.records.errors import OrgConflict, OrgInvalid, OrgNotFound
+from hq.org.records.models import (
     DEFAULT_TZ,
     BranchIn,
     HallIn,
@@ -41,9 +36,13 @@ from .models import (
     check,
     zone_of,
 )
-from .periods import PeriodIn, ensure_periods, write_period
-from .schedule import dated_span, expand_weekly, local_to_utc, template_shift_prefix
-from .versions import ConfigVersion, refresh, served_document
+from hq.org.schedules.periods import PeriodIn, ensure_periods, write_period
+from hq.org.schedules.shifts import dated_span, expand_weekly, local_to_utc, template_shift_prefix
+from hq.storage import org_schema
+from hq.storage.models import utc_text
+from hq.storage.org_schema import STAFF_CONTACT_COLUMNS
+from hq.storage.scope import Scope
+from hq.storage.sqlite import SqliteFile
 
 
 def exists(conn: sqlite3.Connection, table: str, column: str, value: str | None) -> bool:
@@ -303,8 +302,8 @@ class OrgStore(SqliteFile):
         """Validate and store one ``kind`` record, then new config versions; returns its id.
 
         kind: branch, hall, window, staff, shift, template, leave, rules, zone, settings,
-        period (a planned closed/away period, hq.org.periods).
-        ``scope``: the author's (default all); OrgForbidden outside it (hq.org.authority).
+        period (a planned closed/away period, hq.org.schedules.periods).
+        ``scope``: the author's (default all); OrgForbidden outside it (hq.org.records.authority).
         """
         model, writer, key = AUTHORING[kind]
         item = check(model, data, _named(kind, data))
