@@ -142,7 +142,7 @@ def copy(source: Path, config_file: Path, *, stop_after: int | None = None,
     stages; the tests' interruption). ``show`` is a rich Console for the progress bars
     (None: quiet).
     """
-    from hq.storage.db.engine import route_folder, unroute
+    from hq.storage.db.routes import route_folder, unroute
 
     source = source.resolve()
     root, config, db = _target(config_file)

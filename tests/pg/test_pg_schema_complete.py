@@ -19,7 +19,7 @@ import pytest
 
 from hq.cli import main
 from hq.copy.schema import FILES, pg_indexes, pg_schema_of, pg_tables, sqlite_indexes, sqlite_tables
-from hq.storage.db.engine import unroute
+from hq.storage.db.routes import unroute
 
 REPO = Path(__file__).resolve().parents[2]
 # Files that stay files on every back-end (docs/hq-database.md): the CA, enrollment codes.

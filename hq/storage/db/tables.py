@@ -8,7 +8,7 @@ from pathlib import Path
 def create_all(root: Path) -> None:
     """Open (creating if missing) every store's tables under ``root``, then close them.
 
-    On PostgreSQL the folder must be routed first (:func:`hq.storage.db.engine.route_folder`).
+    On PostgreSQL the folder must be routed first (:func:`hq.storage.db.routes.route_folder`).
     """
     from hq.accounts.users import UserStore
     from hq.alerts import schema as alerts_schema
