@@ -1,8 +1,8 @@
 """``import_clip`` of LocalClipStore: a finished clip's bytes stored as they are (``hq copy``).
 
-Kept apart from the tus upload path in hq/storage/clips.py: an import has its digest and
-size up front, writes the bytes in one pass, and records the clip with its original
-completion time. The class is a mixin; LocalClipStore provides the attributes below.
+Kept apart from the tus upload path in hq/storage/clip_uploads.py: an import has its
+digest and size up front, writes the bytes in one pass, and records the clip with its
+original completion time. The class is a mixin; LocalClipStore provides the attributes below.
 """
 
 from __future__ import annotations
