@@ -169,10 +169,10 @@ def copy(source: Path, config_file: Path, *, stop_after: int | None = None,
 def _open_clips(root: Path, config: HQConfig) -> Any:
     """The target clip store as HQ itself opens it from ``config``."""
     try:  # the [clips] factory, where this HQ has one (S3 among the choices)
-        factory = importlib.import_module("hq.storage.s3_config").open_clip_store
+        factory = importlib.import_module("hq.storage.s3.config").open_clip_store
     except ModuleNotFoundError:
         from hq.config import FilesClips
-        from hq.storage.clips import LocalClipStore
+        from hq.storage.clips.store import LocalClipStore
 
         if not isinstance(config.clips, FilesClips):
             raise CopyError(f"[clips] type {config.clips.type!r} is not available in this "

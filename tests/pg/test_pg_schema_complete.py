@@ -37,9 +37,9 @@ def _sqlite_at_run_time(root: Path) -> None:
     from hq.retention.store import RetentionStore
     from hq.server.lease import LeaseStore
     from hq.storage.audit import SqliteAuditLog
-    from hq.storage.clips import LocalClipStore
+    from hq.storage.clips.store import LocalClipStore
     from hq.storage.events import SqliteEventStore
-    from hq.storage.s3_book import UploadBook
+    from hq.storage.s3.book import UploadBook
 
     events = SqliteEventStore(root / "events.db")
     org = OrgStore.sharing(events)

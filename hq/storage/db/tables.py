@@ -15,7 +15,7 @@ def create_all(root: Path) -> None:
     from hq.live import store as live
     from hq.reports import schema as reports_schema
     from hq.storage.audit import SqliteAuditLog
-    from hq.storage.clips import LocalClipStore
+    from hq.storage.clips.store import LocalClipStore
     from hq.storage.events import SqliteEventStore
     from hq.storage.sqlite import private_dir
 

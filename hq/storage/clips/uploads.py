@@ -6,7 +6,7 @@ chunk, the sha256 check at the declared length, the move of a verified upload in
 partial file's size is the upload offset: it is what survives a crash, and every append
 is fsynced before it is acknowledged.
 
-The class is a mixin; LocalClipStore (hq/storage/clips.py) provides the attributes below.
+The class is a mixin; LocalClipStore (hq/storage/clips/store.py) provides the attributes below.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from sync.durable import fsync_dir
 
-from .errors import (
+from hq.storage.errors import (
     BeyondLength,
     ChecksumMismatch,
     ClipConflict,
@@ -37,10 +37,10 @@ from .errors import (
     UploadNotFound,
     UploadTooLarge,
 )
-from .models import Upload, check_clip_id, check_sha256, check_unit_id
-from .models import utc_text as _utc_text
+from hq.storage.models import Upload, check_clip_id, check_sha256, check_unit_id
+from hq.storage.models import utc_text as _utc_text
 
-log = logging.getLogger("hq.storage.clips")  # one logger for the store, whichever module
+log = logging.getLogger("hq.storage.clips.store")  # one logger for the store, whichever module
 
 _HELD = ("complete", "deleted")  # states in which HQ has (had) the whole clip
 _FREE = threading.Lock()  # stands for "no chunk in flight" in _expire_locked

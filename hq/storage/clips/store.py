@@ -5,7 +5,7 @@ Layout under ``root``: ``clips.sqlite`` (uploads and completed clips), ``partial
 received so far) and ``clips/`` (verified clips). Every file name is a server-made upload
 id, so nothing a unit sends ever becomes part of a path. This module holds the finished
 clips (lookup, ranged reads, retention's delete); the uploads are
-hq/storage/clip_uploads.py, ``hq copy``'s import hq/storage/clip_import.py.
+hq/storage/clips/uploads.py, ``hq copy``'s import hq/storage/clips/imports.py.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .clip_import import ClipImporter
-from .clip_uploads import TusUploads, now_text
-from .errors import AmbiguousId, ClipNotFound, InvalidInput
-from .models import StoredClip, check_clip_id, check_unit_id, parse_utc
-from .sqlite import connect, private_dir
+from hq.storage.clips.imports import ClipImporter
+from hq.storage.clips.uploads import TusUploads, now_text
+from hq.storage.errors import AmbiguousId, ClipNotFound, InvalidInput
+from hq.storage.models import StoredClip, check_clip_id, check_unit_id, parse_utc
+from hq.storage.sqlite import connect, private_dir
 
 log = logging.getLogger(__name__)
 
