@@ -29,8 +29,8 @@ from hq.storage.errors import (
     UploadNotFound,
 )
 from hq.storage.models import StoredClip
-from hq.storage.s3.store import S3ClipStore
 from hq.storage.s3.config import open_s3_store
+from hq.storage.s3.store import S3ClipStore
 from tests.servers.s3 import S3Server
 
 pytestmark = pytest.mark.s3

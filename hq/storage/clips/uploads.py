@@ -23,8 +23,6 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from sync.durable import fsync_dir
-
 from hq.storage.errors import (
     BeyondLength,
     ChecksumMismatch,
@@ -39,6 +37,7 @@ from hq.storage.errors import (
 )
 from hq.storage.models import Upload, check_clip_id, check_sha256, check_unit_id
 from hq.storage.models import utc_text as _utc_text
+from sync.durable import fsync_dir
 
 log = logging.getLogger("hq.storage.clips.store")  # one logger for the store, whichever module
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from hq.config import Clips, HQConfigError, S3Clips
-
 from hq.storage.base import ClipStore
 from hq.storage.clips.store import LocalClipStore
 from hq.storage.errors import StorageUnavailable

@@ -30,7 +30,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 
-from hq.storage.clips.store import DEFAULT_ABANDON_AFTER, DEFAULT_MAX_CLIP_BYTES, DEFAULT_MAX_OPEN_UPLOADS
+from hq.storage.clips.store import (
+    DEFAULT_ABANDON_AFTER,
+    DEFAULT_MAX_CLIP_BYTES,
+    DEFAULT_MAX_OPEN_UPLOADS,
+)
 from hq.storage.errors import (
     AmbiguousId,
     BeyondLength,
@@ -45,7 +49,14 @@ from hq.storage.errors import (
     UploadNotFound,
     UploadTooLarge,
 )
-from hq.storage.models import StoredClip, Upload, check_clip_id, check_sha256, check_unit_id, parse_utc
+from hq.storage.models import (
+    StoredClip,
+    Upload,
+    check_clip_id,
+    check_sha256,
+    check_unit_id,
+    parse_utc,
+)
 from hq.storage.models import utc_text as _utc_text
 from hq.storage.s3.book import ClipRow, UploadBook, UploadRow
 from hq.storage.s3.objects import ClipObjects, chunks
