@@ -18,10 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from hq.storage.errors import ChecksumMismatch, ClipConflict
-from hq.storage.models import StoredClip, check_clip_id, check_sha256, check_unit_id
-from hq.storage.models import utc_text as _utc_text
 from sync.durable import fsync_dir
+
+from ..errors import ChecksumMismatch, ClipConflict
+from ..models import StoredClip, check_clip_id, check_sha256, check_unit_id
+from ..models import utc_text as _utc_text
 
 log = logging.getLogger("hq.storage.clips.store")  # one logger for the store, whichever module
 

@@ -18,11 +18,11 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from hq.storage.clips.imports import ClipImporter
-from hq.storage.clips.uploads import TusUploads, now_text
-from hq.storage.errors import AmbiguousId, ClipNotFound, InvalidInput
-from hq.storage.models import StoredClip, check_clip_id, check_unit_id, parse_utc
-from hq.storage.sqlite import connect, private_dir
+from ..errors import AmbiguousId, ClipNotFound, InvalidInput
+from ..models import StoredClip, check_clip_id, check_unit_id, parse_utc
+from ..sqlite import connect, private_dir
+from .imports import ClipImporter
+from .uploads import TusUploads, now_text
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,9 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from hq.storage.errors import (
+from sync.durable import fsync_dir
+
+from ..errors import (
     BeyondLength,
     ChecksumMismatch,
     ClipConflict,
@@ -35,9 +37,8 @@ from hq.storage.errors import (
     UploadNotFound,
     UploadTooLarge,
 )
-from hq.storage.models import Upload, check_clip_id, check_sha256, check_unit_id
-from hq.storage.models import utc_text as _utc_text
-from sync.durable import fsync_dir
+from ..models import Upload, check_clip_id, check_sha256, check_unit_id
+from ..models import utc_text as _utc_text
 
 log = logging.getLogger("hq.storage.clips.store")  # one logger for the store, whichever module
 

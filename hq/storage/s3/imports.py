@@ -13,13 +13,13 @@ import hashlib
 import secrets
 from typing import TYPE_CHECKING, BinaryIO
 
-from hq.storage.errors import ChecksumMismatch, ClipConflict, StorageError, StorageUnavailable
-from hq.storage.models import StoredClip, check_clip_id, check_sha256, check_unit_id
-from hq.storage.models import utc_text as _utc_text
-from hq.storage.s3.book import UploadRow
+from ..errors import ChecksumMismatch, ClipConflict, StorageError, StorageUnavailable
+from ..models import StoredClip, check_clip_id, check_sha256, check_unit_id
+from ..models import utc_text as _utc_text
+from .book import UploadRow
 
 if TYPE_CHECKING:
-    from hq.storage.s3.store import S3ClipStore
+    from .store import S3ClipStore
 
 
 def _read(source: BinaryIO, size: int) -> bytes:

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from hq.storage.s3.client import Reachability
+from .client import Reachability
 
 _GONE = ("NoSuchUpload", "NoSuchKey", "404")
 

@@ -30,12 +30,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 
-from hq.storage.clips.store import (
-    DEFAULT_ABANDON_AFTER,
-    DEFAULT_MAX_CLIP_BYTES,
-    DEFAULT_MAX_OPEN_UPLOADS,
-)
-from hq.storage.errors import (
+from ..clips.store import DEFAULT_ABANDON_AFTER, DEFAULT_MAX_CLIP_BYTES, DEFAULT_MAX_OPEN_UPLOADS
+from ..errors import (
     AmbiguousId,
     BeyondLength,
     ChecksumMismatch,
@@ -49,17 +45,10 @@ from hq.storage.errors import (
     UploadNotFound,
     UploadTooLarge,
 )
-from hq.storage.models import (
-    StoredClip,
-    Upload,
-    check_clip_id,
-    check_sha256,
-    check_unit_id,
-    parse_utc,
-)
-from hq.storage.models import utc_text as _utc_text
-from hq.storage.s3.book import ClipRow, UploadBook, UploadRow
-from hq.storage.s3.objects import ClipObjects, chunks
+from ..models import StoredClip, Upload, check_clip_id, check_sha256, check_unit_id, parse_utc
+from ..models import utc_text as _utc_text
+from .book import ClipRow, UploadBook, UploadRow
+from .objects import ClipObjects, chunks
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +153,7 @@ class S3ClipStore:
     def import_clip(self, clip: StoredClip, source: BinaryIO) -> bool:
         """Store a finished clip whole (``hq copy``), sha256 checked while writing; False
         if the identical clip is already here (see hq/storage/s3/imports.py)."""
-        from hq.storage.s3.imports import import_clip
+        from .imports import import_clip
 
         return import_clip(self, clip, source)
 
