@@ -16,7 +16,7 @@ from hq.pki.enrollment import EnrollmentCodes
 from hq.storage import SqliteAuditLog, SqliteEventStore
 from hq.storage.base import ClipStore
 from hq.storage.db.backend import open_data
-from hq.storage.s3_config import open_clip_store
+from hq.storage.s3.config import open_clip_store
 from hq.storage.sqlite import private_dir, private_file
 
 if TYPE_CHECKING:

@@ -46,7 +46,7 @@ from hq.storage import (
     UploadTooLarge,
     UuidTaken,
 )
-from hq.storage.db.engine import DatabaseUnavailable
+from hq.storage.db.adapt import DatabaseUnavailable
 from hq.storage.errors import StorageFull, StorageUnavailable
 
 log = logging.getLogger(__name__)

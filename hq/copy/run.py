@@ -142,7 +142,7 @@ def copy(source: Path, config_file: Path, *, stop_after: int | None = None,
     stages; the tests' interruption). ``show`` is a rich Console for the progress bars
     (None: quiet).
     """
-    from hq.storage.db.engine import route_folder, unroute
+    from hq.storage.db.routes import route_folder, unroute
 
     source = source.resolve()
     root, config, db = _target(config_file)
@@ -169,10 +169,10 @@ def copy(source: Path, config_file: Path, *, stop_after: int | None = None,
 def _open_clips(root: Path, config: HQConfig) -> Any:
     """The target clip store as HQ itself opens it from ``config``."""
     try:  # the [clips] factory, where this HQ has one (S3 among the choices)
-        factory = importlib.import_module("hq.storage.s3_config").open_clip_store
+        factory = importlib.import_module("hq.storage.s3.config").open_clip_store
     except ModuleNotFoundError:
         from hq.config import FilesClips
-        from hq.storage.clips import LocalClipStore
+        from hq.storage.clips.store import LocalClipStore
 
         if not isinstance(config.clips, FilesClips):
             raise CopyError(f"[clips] type {config.clips.type!r} is not available in this "

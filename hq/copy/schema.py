@@ -1,7 +1,7 @@
 """What tables and columns an HQ data folder holds, on SQLite files or in PostgreSQL.
 
 HQ's SQLite files stand for PostgreSQL schemas one to one (``events.db`` -> ``hq_events``,
-see :func:`hq.storage.db.engine.schema_of`); this module lists each side's tables and
+see :func:`hq.storage.db.routes.schema_of`); this module lists each side's tables and
 columns in the same shape so that the copy (and the test that migrations forget nothing)
 can compare them.
 """
@@ -26,7 +26,7 @@ Schema = dict[str, dict[str, tuple[str, ...]]]  # file -> table -> its columns, 
 
 def pg_schema_of(file: str) -> str:
     """The PostgreSQL schema a data-folder file lives in (``clips/clips.sqlite`` -> hq_clips)."""
-    from hq.storage.db.engine import schema_of
+    from hq.storage.db.routes import schema_of
 
     return schema_of(Path(file))
 

@@ -2,7 +2,8 @@
 
 from .audit import CLIP_DOWNLOAD, CLIP_PLAY, SEARCH, TRANSACTION_VIEW, SqliteAuditLog
 from .base import AuditLog, ClipStore, EventStore
-from .clips import DEFAULT_MAX_CLIP_BYTES, DEFAULT_MAX_OPEN_UPLOADS, LocalClipStore
+from .clips.ranges import ByteRange, parse_range
+from .clips.store import DEFAULT_MAX_CLIP_BYTES, DEFAULT_MAX_OPEN_UPLOADS, LocalClipStore
 from .errors import (
     AmbiguousId,
     BeyondLength,
@@ -28,7 +29,6 @@ from .models import (
     TransactionQuery,
     Upload,
 )
-from .ranges import ByteRange, parse_range
 
 __all__ = [
     "CLIP_DOWNLOAD",

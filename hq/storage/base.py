@@ -106,7 +106,7 @@ class ClipStore(Protocol):
 
 class ClipImport(Protocol):
     """What ``hq copy`` needs of a target clip store; every ClipStore implements it
-    (LocalClipStore in hq/storage/clips.py, S3ClipStore in hq/storage/s3_clips.py)."""
+    (LocalClipStore in hq/storage/clips/store.py, S3ClipStore in hq/storage/s3/store.py)."""
 
     def import_clip(self, clip: StoredClip, source: BinaryIO) -> bool:
         """Store a finished clip's bytes (``hq copy``) under ``clip``'s unit_id/clip_id,

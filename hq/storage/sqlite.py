@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
 
-from .db.engine import PgConnection, routed
+from .db.engine import PgConnection
+from .db.routes import routed
 
 PRIVATE_FILE, PRIVATE_DIR = 0o600, 0o700
 
@@ -52,7 +53,7 @@ def connect(path: Path) -> sqlite3.Connection:
     HQ acknowledging an event it then loses would break exactly-once.
     ``check_same_thread`` is off: callers serialise access with their own lock.
 
-    A file that HQ's config placed in PostgreSQL (:func:`hq.storage.db.engine.route`) opens
+    A file that HQ's config placed in PostgreSQL (:func:`hq.storage.db.routes.route`) opens
     its PostgreSQL schema instead, behind the same surface.
     """
     target = routed(path)

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from hq.api.users import build_users_router
-from hq.storage.db.engine import routed
+from hq.storage.db.routes import routed
 from hq.storage.scope import Scope
 from tests.hq_api_support import hq_fixture
 from tests.hq_users_support import HQ, PW, users_hq

@@ -96,6 +96,6 @@ def test_postgresql_without_migrate_is_refused_naming_the_fix(tmp_path: Path,
         with pytest.raises(SchemaError, match=r"has no HQ schema yet.*counterunit hq migrate"):
             HQDeps.open(data)
     finally:
-        from hq.storage.db.engine import unroute
+        from hq.storage.db.routes import unroute
 
         unroute([data])

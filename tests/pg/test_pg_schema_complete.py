@@ -19,7 +19,7 @@ import pytest
 
 from hq.cli import main
 from hq.copy.schema import FILES, pg_indexes, pg_schema_of, pg_tables, sqlite_indexes, sqlite_tables
-from hq.storage.db.engine import unroute
+from hq.storage.db.routes import unroute
 
 REPO = Path(__file__).resolve().parents[2]
 # Files that stay files on every back-end (docs/hq-database.md): the CA, enrollment codes.
@@ -37,9 +37,9 @@ def _sqlite_at_run_time(root: Path) -> None:
     from hq.retention.store import RetentionStore
     from hq.server.lease import LeaseStore
     from hq.storage.audit import SqliteAuditLog
-    from hq.storage.clips import LocalClipStore
+    from hq.storage.clips.store import LocalClipStore
     from hq.storage.events import SqliteEventStore
-    from hq.storage.s3_book import UploadBook
+    from hq.storage.s3.book import UploadBook
 
     events = SqliteEventStore(root / "events.db")
     org = OrgStore.sharing(events)

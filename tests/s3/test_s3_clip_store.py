@@ -29,8 +29,8 @@ from hq.storage.errors import (
     UploadNotFound,
 )
 from hq.storage.models import StoredClip
-from hq.storage.s3_clips import S3ClipStore
-from hq.storage.s3_config import open_s3_store
+from hq.storage.s3.config import open_s3_store
+from hq.storage.s3.store import S3ClipStore
 from tests.servers.s3 import S3Server
 
 pytestmark = pytest.mark.s3
@@ -274,7 +274,7 @@ def test_store_down_refuses_what_needs_it_then_the_upload_completes(
     payload = data(5 * MIB + 300, seed=9)
     up = store.create(UNIT, "moving-1", len(payload), hashlib.sha256(payload).hexdigest())
     offset = send(store, up.upload_id, payload, stop=4 * MIB)  # spooled, nothing in S3
-    caplog.set_level(logging.INFO, logger="hq.storage.s3_client")
+    caplog.set_level(logging.INFO, logger="hq.storage.s3.client")
     s3.stop()
     # A chunk that fills a part needs the store: refused, nothing kept.
     for _ in range(3):

@@ -66,7 +66,7 @@ def test_a_bad_key_is_refused_by_name(tmp_path: Path, extra: dict[str, object], 
 
 
 def test_a_secret_file_others_may_read_is_refused(tmp_path: Path) -> None:
-    from hq.storage.s3_config import open_s3_store
+    from hq.storage.s3.config import open_s3_store
 
     secret = tmp_path / "s3-secret"
     secret.write_text("k\n")

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from hq.server.embedded import EmbeddedHQ, running_hq
-from hq.storage.s3_clips import S3ClipStore
+from hq.storage.s3.store import S3ClipStore
 from hq.storage.scope import Scope
 from sync.hq_client import HQClient, HQUnavailable
 from tests.hq_api_support import TUS, enrolled, tls
@@ -99,7 +99,7 @@ def test_store_down_pauses_uploads_not_events_then_the_upload_completes(
     first = 4 * MIB
     assert patch(hq, ident, location, 0, payload[:first]).status_code == 204
 
-    caplog.set_level(logging.INFO, logger="hq.storage.s3_client")
+    caplog.set_level(logging.INFO, logger="hq.storage.s3.client")
     s3.stop()
     for _ in range(2):  # the chunk that completes the clip needs the store
         r = patch(hq, ident, location, first, payload[first:])

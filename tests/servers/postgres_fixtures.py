@@ -47,7 +47,7 @@ class Backend:
     def use(self, folder: Path) -> Path:
         """Stores opened under ``folder`` in this process use this back-end."""
         if self.dsn is not None:
-            from hq.storage.db.engine import route_folder
+            from hq.storage.db.routes import route_folder
 
             route_folder(folder, self.dsn)
             self._folders.append(folder)
@@ -76,7 +76,7 @@ class Backend:
         return data
 
     def close(self) -> None:
-        from hq.storage.db.engine import unroute
+        from hq.storage.db.routes import unroute
 
         unroute(self._folders)
 
@@ -92,8 +92,8 @@ def _from_template(server: PostgresServer, dsn: str) -> str:
     import psycopg
 
     from hq.config import PostgresDatabase
-    from hq.storage.db.engine import route_folder, unroute
     from hq.storage.db.migrate import upgrade
+    from hq.storage.db.routes import route_folder, unroute
 
     template = _TEMPLATES.get(id(server))
     if template is None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from hq.storage.clips import LocalClipStore
+from hq.storage.clips.store import LocalClipStore
 from hq.storage.errors import ChecksumMismatch, ClipConflict, ClipNotFound
 from hq.storage.models import StoredClip
 

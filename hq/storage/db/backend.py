@@ -7,8 +7,8 @@ from pathlib import Path
 
 from hq.config import HQConfig, PostgresDatabase, load_hq_config
 
-from .engine import route_folder
 from .migrate import check
+from .routes import route_folder
 
 
 def open_data(root: Path, config_file: Path | None = None, *, check_schema: bool = True

@@ -3,180 +3,33 @@
 :class:`PgConnection` offers what HQ calls on a ``sqlite3.Connection`` (``execute`` and
 ``executemany`` with ``?`` arguments, ``executescript``, rows by name and by index,
 ``lastrowid``, ``in_transaction``, explicit ``BEGIN IMMEDIATE``/``COMMIT``/``ROLLBACK``,
-savepoints) and raises sqlite3's exception classes, so a store written for SQLite runs
-unchanged: each statement goes through :mod:`hq.storage.db.dialect` on its way.
+savepoints) and raises sqlite3's exception classes (:mod:`.adapt`), so a store written for
+SQLite runs unchanged: each statement goes through :mod:`hq.storage.db.dialect` on its way.
 
-Each SQLite file of the data folder (events.db, audit.db, users.db, ...) becomes one
-PostgreSQL *schema* of one database (``hq_events``, ``hq_audit``, ...): table names that
-repeat across files stay apart, and code that opened a file opens its schema.
+A connection opens the schema standing for its file (:mod:`.routes`).
 ``BEGIN IMMEDIATE`` takes a transaction-scoped advisory lock per schema, which gives
 exactly SQLite's one-writer-per-file semantics (reads never wait), across every worker.
 
-Losing the server (a restart, a failover) raises :class:`DatabaseUnavailable`, a
-``sqlite3.OperationalError``, which HQ's API already answers with 503 + Retry-After; the
-next statement outside a transaction reconnects. An interrupted transaction is rolled
-back by the server, so a retried request neither loses nor doubles anything.
-
-:func:`route` tells :func:`hq.storage.sqlite.connect` that a data-folder file lives in
-PostgreSQL, so the modules that open their own connection by path follow the config.
+Losing the server raises :class:`~.adapt.DatabaseUnavailable`; the next statement outside
+a transaction reconnects. An interrupted transaction is rolled back by the server, so a
+retried request neither loses nor doubles anything.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import sqlite3
-import threading
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import psycopg
-import psycopg.errors
-from psycopg.adapt import Dumper
 from psycopg.pq import TransactionStatus
-from psycopg.types.numeric import NumericLoader
 
-from . import dialect
+from . import adapt, dialect
+from .adapt import DatabaseUnavailable, sqlite_errors
+from .routes import PgTarget
 
 log = logging.getLogger(__name__)
-
-
-class DatabaseUnavailable(sqlite3.OperationalError):
-    """The PostgreSQL server cannot be reached now (restart, failover, network)."""
-
-
-@dataclass(frozen=True)
-class PgTarget:
-    """Where one former SQLite file lives: a DSN and the schema standing for the file."""
-
-    dsn: str
-    schema: str
-    connect_timeout_s: float = 5.0
-
-
-_ROUTES: dict[Path, PgTarget] = {}
-_FOLDERS: dict[Path, PgTarget] = {}  # data folder -> dsn (its schema is per file)
-_ROUTES_LOCK = threading.Lock()
-
-
-def schema_of(path: Path) -> str:
-    """The PostgreSQL schema standing for a data-folder file: ``events.db`` -> hq_events."""
-    stem = Path(path).name.split(".")[0].replace("-", "_")
-    return f"hq_{stem}"
-
-
-def route_folder(root: Path, dsn: str, connect_timeout_s: float = 5.0) -> None:
-    """Every database file opened through ``connect`` under ``root`` lives in PostgreSQL
-    (``dsn``), each in its own schema (:func:`schema_of`)."""
-    with _ROUTES_LOCK:
-        _FOLDERS[Path(root).resolve()] = PgTarget(dsn, "", connect_timeout_s)
-
-
-def route(path: Path, target: PgTarget) -> None:
-    """From now on in this process, ``connect(path)`` opens ``target`` instead."""
-    with _ROUTES_LOCK:
-        _ROUTES[Path(path).resolve()] = target
-
-
-def unroute(paths: Iterable[Path]) -> None:
-    """Forget routes (a data folder closed)."""
-    with _ROUTES_LOCK:
-        for p in paths:
-            _ROUTES.pop(Path(p).resolve(), None)
-            _FOLDERS.pop(Path(p).resolve(), None)
-
-
-def routed(path: Path) -> PgTarget | None:
-    """The PostgreSQL target standing for ``path``, if it or its folder was routed."""
-    with _ROUTES_LOCK:
-        if not _ROUTES and not _FOLDERS:
-            return None
-        resolved = Path(path).resolve()
-        if resolved in _ROUTES:
-            return _ROUTES[resolved]
-        for folder, target in _FOLDERS.items():
-            if resolved.is_relative_to(folder):
-                return PgTarget(target.dsn, schema_of(resolved), target.connect_timeout_s)
-        return None
-
-
-class Row(tuple[Any, ...]):
-    """A result row by index and by (case-insensitive) column name, like sqlite3.Row."""
-
-    _names: ClassVar[dict[str, int]] = {}
-
-    def __getitem__(self, key: Any) -> Any:
-        if isinstance(key, str):
-            return tuple.__getitem__(self, self._names[key.lower()])
-        return tuple.__getitem__(self, key)
-
-    def keys(self) -> list[str]:
-        return list(self._names)
-
-
-_ROW_CLASSES: dict[tuple[str, ...], type[Row]] = {}
-
-
-def _row_factory(cursor: Any) -> Any:
-    names = tuple(c.name.lower() for c in (cursor.description or ()))
-    cls = _ROW_CLASSES.get(names)
-    if cls is None:
-        cls = type("Row", (Row,), {"_names": {n: i for i, n in enumerate(names)}})
-        _ROW_CLASSES[names] = cls
-    return lambda values: cls(values)
-
-
-class _Unknown(Dumper):
-    """Numbers sent untyped (like SQLite, which compares by value), so the server infers
-    each parameter's type from where it stands: ``text_col = ?`` and ``LIMIT ?`` alike.
-
-    A whole float is sent as an integer (``15.0`` -> ``15``): SQLite stores it in an
-    INTEGER column as the integer, where PostgreSQL would refuse the text ``15.0`` for a
-    BIGINT; a REAL column takes ``15`` as 15.0 either way."""
-
-    oid = 0
-
-    def dump(self, obj: Any) -> bytes:
-        if isinstance(obj, bool):
-            return b"1" if obj else b"0"
-        if isinstance(obj, float):
-            return str(int(obj)).encode() if obj.is_integer() else repr(obj).encode()
-        return str(obj).encode()
-
-
-class _Number(NumericLoader):
-    """``numeric`` results (SUM of integers, AVG) as int or float, as sqlite3 returns."""
-
-    def load(self, data: Any) -> Any:
-        text = bytes(data).decode()
-        return int(text) if text.lstrip("-").isdigit() else float(text)
-
-
-@contextlib.contextmanager
-def _mapped() -> Iterator[None]:
-    """psycopg's errors as the sqlite3 classes HQ's modules catch."""
-    try:
-        yield
-    except psycopg.errors.RaiseException as exc:  # a trigger's RAISE (append-only tables)
-        raise sqlite3.IntegrityError(str(exc).strip()) from exc
-    except psycopg.IntegrityError as exc:
-        raise sqlite3.IntegrityError(str(exc).strip()) from exc
-    except psycopg.DataError as exc:
-        raise sqlite3.DataError(str(exc).strip()) from exc
-    except (psycopg.OperationalError, psycopg.errors.AdminShutdown,
-            psycopg.errors.CannotConnectNow) as exc:
-        raise DatabaseUnavailable(f"PostgreSQL unavailable: {str(exc).strip()}") from exc
-    except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn) as exc:
-        # sqlite3 says "no such table: x" / "no such column: x" (OperationalError), and
-        # HQ's readers test for exactly that (a table made on first use, not made yet).
-        what = "table" if isinstance(exc, psycopg.errors.UndefinedTable) else "column"
-        raise sqlite3.OperationalError(f"no such {what}: {str(exc).strip()}") from exc
-    except psycopg.errors.InFailedSqlTransaction as exc:
-        raise sqlite3.OperationalError(str(exc).strip()) from exc
-    except psycopg.Error as exc:
-        raise sqlite3.ProgrammingError(f"{str(exc).strip()}") from exc
 
 
 class PgCursor:
@@ -191,19 +44,19 @@ class PgCursor:
     def fetchone(self) -> Any:
         if self._cur is None or self._cur.description is None:
             return None
-        with _mapped():
+        with sqlite_errors():
             return self._cur.fetchone()
 
     def fetchall(self) -> list[Any]:
         if self._cur is None or self._cur.description is None:
             return []
-        with _mapped():
+        with sqlite_errors():
             return list(self._cur.fetchall())
 
     def fetchmany(self, size: int = 1) -> list[Any]:
         if self._cur is None or self._cur.description is None:
             return []
-        with _mapped():
+        with sqlite_errors():
             return list(self._cur.fetchmany(size))
 
     def __iter__(self) -> Iterator[Any]:
@@ -240,16 +93,13 @@ class PgConnection:
     # ---- the session ------------------------------------------------------------------
 
     def _connect(self) -> None:
-        with _mapped():
+        with sqlite_errors():
             conn = psycopg.connect(self.target.dsn, autocommit=True,
                                    connect_timeout=max(1, round(self.target.connect_timeout_s)),
-                                   row_factory=_row_factory)
-        conn.adapters.register_dumper(int, _Unknown)
-        conn.adapters.register_dumper(bool, _Unknown)
-        conn.adapters.register_dumper(float, _Unknown)
-        conn.adapters.register_loader("numeric", _Number)
+                                   row_factory=adapt.row_factory)
+        adapt.register(conn)
         schema = self.target.schema
-        with _mapped():
+        with sqlite_errors():
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(hashtext('hq schema create'))")
                 conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
@@ -310,7 +160,7 @@ class PgConnection:
     def _raw(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         conn = self._session() if not self.in_transaction else self._conn
         assert conn is not None
-        with _mapped():
+        with sqlite_errors():
             return conn.execute(sql, params)
 
     def _begin_locked(self) -> None:
@@ -371,7 +221,7 @@ class PgConnection:
     def _many(self, sql: str, rows: list[list[Any]]) -> None:
         conn = self._session() if not self.in_transaction else self._conn
         assert conn is not None
-        with _mapped(), conn.cursor() as cur:
+        with sqlite_errors(), conn.cursor() as cur:
             cur.executemany(sql, rows)
 
     def executescript(self, script: str) -> PgCursor:

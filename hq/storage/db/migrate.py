@@ -20,7 +20,7 @@ from typing import Any
 
 from hq.config import Database, PostgresDatabase
 
-from .engine import route_folder
+from .routes import route_folder
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BASELINE = "0001"
@@ -54,9 +54,9 @@ def current_revision(root: Path, db: Database) -> str | None:
     if isinstance(db, PostgresDatabase):
         import psycopg
 
-        from .engine import _mapped
+        from .adapt import sqlite_errors
 
-        with _mapped(), psycopg.connect(db.dsn, connect_timeout=max(
+        with sqlite_errors(), psycopg.connect(db.dsn, connect_timeout=max(
                 1, round(db.connect_timeout_s))) as conn:
             exists = conn.execute("SELECT to_regclass(%s)",
                                   [f"{PG_VERSION_SCHEMA}.alembic_version"]).fetchone()

@@ -8,14 +8,14 @@ from pathlib import Path
 def create_all(root: Path) -> None:
     """Open (creating if missing) every store's tables under ``root``, then close them.
 
-    On PostgreSQL the folder must be routed first (:func:`hq.storage.db.engine.route_folder`).
+    On PostgreSQL the folder must be routed first (:func:`hq.storage.db.routes.route_folder`).
     """
     from hq.accounts.users import UserStore
     from hq.alerts import schema as alerts_schema
     from hq.live import store as live
     from hq.reports import schema as reports_schema
     from hq.storage.audit import SqliteAuditLog
-    from hq.storage.clips import LocalClipStore
+    from hq.storage.clips.store import LocalClipStore
     from hq.storage.events import SqliteEventStore
     from hq.storage.sqlite import private_dir
 

@@ -33,7 +33,7 @@ EVENTS_DB = (
 )
 
 S3_BOOK = (
-    # hq/storage/s3_book.py
+    # hq/storage/s3/book.py
     "CREATE TABLE IF NOT EXISTS s3_uploads (upload_id TEXT PRIMARY KEY,"
     " unit_id TEXT NOT NULL, clip_id TEXT NOT NULL, length INTEGER NOT NULL,"
     " sha256 TEXT NOT NULL, state TEXT NOT NULL, object_key TEXT NOT NULL,"

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .sqlite import connect
+from ..sqlite import connect
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS s3_uploads (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import RangeNotSatisfiable
+from ..errors import RangeNotSatisfiable
 
 _SPEC = re.compile(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", re.IGNORECASE | re.ASCII)
 # A position past any file HQ holds; longer digit strings all mean "beyond the end"

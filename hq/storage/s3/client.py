@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .errors import StorageUnavailable
+from ..errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The S3 calls the clip store makes, one method each, errors translated once.
 
 Every method raises StorageUnavailable when the store cannot be reached or fails (see
-hq/storage/s3_client.py); the few S3 answers the store acts on come back as values
+hq/storage/s3/client.py); the few S3 answers the store acts on come back as values
 (``None``/``False``) instead of exceptions.
 """
 
@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .s3_client import Reachability
+from .client import Reachability
 
 _GONE = ("NoSuchUpload", "NoSuchKey", "404")
 

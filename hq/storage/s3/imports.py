@@ -13,13 +13,13 @@ import hashlib
 import secrets
 from typing import TYPE_CHECKING, BinaryIO
 
-from .errors import ChecksumMismatch, ClipConflict, StorageError, StorageUnavailable
-from .models import StoredClip, check_clip_id, check_sha256, check_unit_id
-from .models import utc_text as _utc_text
-from .s3_book import UploadRow
+from ..errors import ChecksumMismatch, ClipConflict, StorageError, StorageUnavailable
+from ..models import StoredClip, check_clip_id, check_sha256, check_unit_id
+from ..models import utc_text as _utc_text
+from .book import UploadRow
 
 if TYPE_CHECKING:
-    from .s3_clips import S3ClipStore
+    from .store import S3ClipStore
 
 
 def _read(source: BinaryIO, size: int) -> bytes:

@@ -1,8 +1,8 @@
 """``import_clip`` of LocalClipStore: a finished clip's bytes stored as they are (``hq copy``).
 
-Kept apart from the tus upload path in hq/storage/clips.py: an import has its digest and
-size up front, writes the bytes in one pass, and records the clip with its original
-completion time. The class is a mixin; LocalClipStore provides the attributes below.
+Kept apart from the tus upload path in hq/storage/clips/uploads.py: an import has its
+digest and size up front, writes the bytes in one pass, and records the clip with its
+original completion time. The class is a mixin; LocalClipStore provides the attributes below.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from typing import BinaryIO
 
 from sync.durable import fsync_dir
 
-from .errors import ChecksumMismatch, ClipConflict
-from .models import StoredClip, check_clip_id, check_sha256, check_unit_id
-from .models import utc_text as _utc_text
+from ..errors import ChecksumMismatch, ClipConflict
+from ..models import StoredClip, check_clip_id, check_sha256, check_unit_id
+from ..models import utc_text as _utc_text
 
-log = logging.getLogger("hq.storage.clips")  # one logger for the store, whichever module
+log = logging.getLogger("hq.storage.clips.store")  # one logger for the store, whichever module
 
 
 class ClipImporter:

@@ -2,7 +2,7 @@
 
 A unit's tus upload becomes one S3 object, ``{prefix}{unit_id}/{clip_id}/{upload_id}``
 (unit and clip ids are checked to a plain alphabet; the upload id is server-made). Chunks
-are spooled in the bookkeeping tables (hq/storage/s3_book.py) until they fill a part of
+are spooled in the bookkeeping tables (hq/storage/s3/book.py) until they fill a part of
 ``part_size`` bytes, which goes to S3 as one part of a multipart upload; a clip shorter
 than a part is one PUT. A chunk is acknowledged only once it is durable: committed to the
 database, or in S3 with its part recorded.
@@ -30,8 +30,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 
-from .clips import DEFAULT_ABANDON_AFTER, DEFAULT_MAX_CLIP_BYTES, DEFAULT_MAX_OPEN_UPLOADS
-from .errors import (
+from ..clips.store import DEFAULT_ABANDON_AFTER, DEFAULT_MAX_CLIP_BYTES, DEFAULT_MAX_OPEN_UPLOADS
+from ..errors import (
     AmbiguousId,
     BeyondLength,
     ChecksumMismatch,
@@ -45,10 +45,10 @@ from .errors import (
     UploadNotFound,
     UploadTooLarge,
 )
-from .models import StoredClip, Upload, check_clip_id, check_sha256, check_unit_id, parse_utc
-from .models import utc_text as _utc_text
-from .s3_book import ClipRow, UploadBook, UploadRow
-from .s3_objects import ClipObjects, chunks
+from ..models import StoredClip, Upload, check_clip_id, check_sha256, check_unit_id, parse_utc
+from ..models import utc_text as _utc_text
+from .book import ClipRow, UploadBook, UploadRow
+from .objects import ClipObjects, chunks
 
 log = logging.getLogger(__name__)
 
@@ -152,8 +152,8 @@ class S3ClipStore:
 
     def import_clip(self, clip: StoredClip, source: BinaryIO) -> bool:
         """Store a finished clip whole (``hq copy``), sha256 checked while writing; False
-        if the identical clip is already here (see hq/storage/s3_import.py)."""
-        from .s3_import import import_clip
+        if the identical clip is already here (see hq/storage/s3/imports.py)."""
+        from .imports import import_clip
 
         return import_clip(self, clip, source)
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from hq.config import Clips, HQConfigError, S3Clips
 
-from .base import ClipStore
-from .clips import LocalClipStore
-from .errors import StorageUnavailable
-from .s3_clips import S3ClipStore
+from ..base import ClipStore
+from ..clips.store import LocalClipStore
+from ..errors import StorageUnavailable
+from .store import S3ClipStore
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def open_clip_store(root: Path, clips: Clips) -> ClipStore:
 
 def open_s3_store(root: Path, cfg: S3Clips, **options: Any) -> S3ClipStore:
     """An S3ClipStore over ``cfg``'s bucket, its bookkeeping beside HQ's other tables."""
-    from .s3_client import make_client
+    from .client import make_client
 
     try:
         client = make_client(endpoint_url=cfg.endpoint_url, region=cfg.region,
