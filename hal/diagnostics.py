@@ -7,7 +7,7 @@ it, so doctor collects every configured back-end's rows without knowing any back
 in tests); ``default`` says the config is the built-in one (no valid config file), which
 the rows say. A kind may hand its back-ends more by keyword: the cameras get the
 ``inventory`` of what is plugged in that doctor took once for the machine-wide rows
-(hal/camera/inventory.py). Shared checks every serial or input device needs live here
+(hal/camera/inventory/listing.py). Shared checks every serial or input device needs live here
 too, and ``captured_output``, which keeps vendor libraries' C-level chatter out of the
 report.
 """

@@ -1,5 +1,5 @@
 """Camera rows of ``counterunit doctor``, collected from hal: the machine-wide inventory
-rows (hal/camera/inventory_rows.py) and the configured camera's own diagnosis (its
+rows (hal/camera/inventory/rows.py) and the configured camera's own diagnosis (its
 ``diagnose`` in hal/camera/backends.py), both from one inventory of what is plugged in.
 """
 
@@ -9,8 +9,8 @@ from typing import Any
 
 from firmware.doctor.host import CheckResult, Host
 from hal.camera.backends import CAMERAS
-from hal.camera.inventory import CameraInventory, take_inventory
-from hal.camera.inventory_rows import INVENTORY_ROWS, check_any_camera
+from hal.camera.inventory.listing import CameraInventory, take_inventory
+from hal.camera.inventory.rows import INVENTORY_ROWS, check_any_camera
 from hal.registry import backend_of_type
 
 __all__ = ["INVENTORY_ROWS", "CameraInventory", "check_configured_camera", "take_inventory"]

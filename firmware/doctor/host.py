@@ -30,7 +30,7 @@ def _comports() -> Sequence[Any]:
 
 
 def _v4l2_querycap(path: Path) -> bytes:
-    from hal.camera.v4l2_caps import querycap
+    from hal.camera.v4l2.caps import querycap
 
     return querycap(path)
 

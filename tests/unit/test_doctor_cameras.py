@@ -19,9 +19,9 @@ import pytest
 from firmware.config.unit import FileCameraConfig
 from firmware.doctor.cameras import check_configured_camera
 from firmware.doctor.host import Host
-from hal.camera.inventory import CameraInventory, take_inventory
-from hal.camera.inventory_rows import check_libcamera, check_oak, check_v4l2
-from hal.camera.v4l2_nodes import VideoNode
+from hal.camera.inventory.listing import CameraInventory, take_inventory
+from hal.camera.inventory.rows import check_libcamera, check_oak, check_v4l2
+from hal.camera.v4l2.nodes import VideoNode
 
 
 def importer(modules: dict[str, Any]) -> Any:

@@ -22,8 +22,8 @@ import pytest
 from firmware.doctor.host import Host
 from firmware.doctor.report import doctor
 from hal.camera.backends import CAMERAS
-from hal.camera.inventory import take_inventory
-from hal.camera.v4l2_caps import CAP_VIDEO_CAPTURE
+from hal.camera.inventory.listing import take_inventory
+from hal.camera.v4l2.caps import CAP_VIDEO_CAPTURE
 from hal.mic.backends import MICROPHONES
 from hal.registry import backend_for
 

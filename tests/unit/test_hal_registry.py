@@ -45,7 +45,7 @@ def test_listing_backends_imports_no_backend_module() -> None:
 
 
 def test_open_builds_the_configured_backend_without_starting_it(tmp_path: Path) -> None:
-    from hal.camera.file import FileCamera
+    from hal.camera.file.camera import FileCamera
     from hal.mic.silent import SilentMicrophone
 
     file_cfg = FileCameraConfig.model_validate({"path": tmp_path / "none.mp4"})

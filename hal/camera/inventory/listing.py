@@ -3,7 +3,7 @@
 Raspberry Pi cameras are listed through picamera2 (libcamera) and OAK devices
 through depthai, each only when its module imports; the listing calls are the
 vendors' static ones, which open no device. doctor takes this inventory once and
-hands it to the machine-wide rows (hal/camera/inventory_rows.py) and to the configured
+hands it to the machine-wide rows (hal/camera/inventory/rows.py) and to the configured
 camera's own diagnosis (``inventory=`` keyword, hal/diagnostics.py).
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hal.camera.v4l2_nodes import VideoNode, find_video_nodes
+from hal.camera.v4l2.nodes import VideoNode, find_video_nodes
 from hal.diagnostics import DiagnosticHost, captured_output
 
 log = logging.getLogger(__name__)

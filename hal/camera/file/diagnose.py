@@ -1,7 +1,7 @@
 """``counterunit doctor`` row of the file camera (declared in hal/camera/backends.py).
 
 Live cameras (v4l2, picamera2, depthai) compare their config with the inventory of what
-is plugged in (hal/camera/inventory.py); the file camera needs only its file.
+is plugged in (hal/camera/inventory/listing.py); the file camera needs only its file.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from hal.camera.config import FileCameraConfig
-from hal.camera.inventory import CameraInventory
+from hal.camera.inventory.listing import CameraInventory
 from hal.diagnostics import CheckResult, DiagnosticHost
 
 NAME = "camera: configured"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hal.camera.inventory import CameraInventory, first_attr, take_inventory
+from hal.camera.inventory.listing import CameraInventory, first_attr, take_inventory
 from hal.diagnostics import CheckResult, DiagnosticHost
 
 NAME = "camera: configured"

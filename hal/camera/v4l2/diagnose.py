@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from hal.camera.inventory import CameraInventory, first_attr, take_inventory
-from hal.camera.v4l2_nodes import describe
+from hal.camera.inventory.listing import CameraInventory, first_attr, take_inventory
+from hal.camera.v4l2.nodes import describe
 from hal.diagnostics import CheckResult, DiagnosticHost
 
 NAME = "camera: configured"

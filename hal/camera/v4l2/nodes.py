@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from hal.camera.v4l2_caps import classify, decode_querycap
+from hal.camera.v4l2.caps import classify, decode_querycap
 from hal.diagnostics import DiagnosticHost
 
 

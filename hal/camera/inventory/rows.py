@@ -1,5 +1,5 @@
 """The machine-wide camera rows of ``counterunit doctor``, in report order, from one
-inventory (hal/camera/inventory.py); each back-end words its own row beside its
+inventory (hal/camera/inventory/listing.py); each back-end words its own row beside its
 diagnosis. Without a valid config, "camera: configured" says whether any camera is there.
 """
 
@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from hal.camera.depthai_diagnose import check_oak
-from hal.camera.inventory import CameraInventory
-from hal.camera.picamera2_diagnose import check_libcamera
-from hal.camera.v4l2_diagnose import check_v4l2
+from hal.camera.depthai.diagnose import check_oak
+from hal.camera.inventory.listing import CameraInventory
+from hal.camera.picamera2.diagnose import check_libcamera
+from hal.camera.v4l2.diagnose import check_v4l2
 from hal.diagnostics import CheckResult
 
 __all__ = ["INVENTORY_ROWS", "check_any_camera", "check_libcamera", "check_oak", "check_v4l2"]
