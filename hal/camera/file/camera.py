@@ -28,9 +28,14 @@ from av.video.frame import VideoFrame
 from av.video.reformatter import VideoReformatter
 
 from hal.camera.base import CameraError, Capture, Frame, Packet, StreamInfo
-from hal.camera.file.h264_copy import SourcePacket, camera_like, decode_keeping_packets, packets_up_to
-from hal.camera.live import CameraPlumbing, require_at_least, require_positive
+from hal.camera.file.h264_copy import (
+    SourcePacket,
+    camera_like,
+    decode_keeping_packets,
+    packets_up_to,
+)
 from hal.camera.file.prefetch import prefetched
+from hal.camera.live import CameraPlumbing, require_at_least, require_positive
 from hal.camera.x264 import EPS, X264Stream, analysis_size, fit_within, next_grid_point, why
 
 if TYPE_CHECKING:
