@@ -38,7 +38,8 @@ def test_listing_backends_imports_no_backend_module() -> None:
     code = ("import sys, hal.camera.backends, hal.mic.backends, hal.queue.backends\n"
             "print(sorted(m for m in sys.modules if m.startswith(('hal.camera.', 'hal.mic.',"
             " 'hal.queue.', 'depthai', 'picamera2', 'sounddevice', 'av')) and m.split('.')[-1]"
-            " not in ('backends', 'config', 'depthai_config', 'camera', 'mic', 'queue')))\n")
+            " not in ('backends', 'config', 'mic', 'queue')"
+            " and m != 'hal.camera.depthai'))\n")  # the package of depthai's config: a docstring
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=60).stdout.strip()
     assert out == "[]", out
