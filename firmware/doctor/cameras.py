@@ -1,6 +1,7 @@
-"""Camera rows of ``counterunit doctor``, collected from hal: the machine-wide inventory
-rows (hal/camera/inventory/rows.py) and the configured camera's own diagnosis (its
-``diagnose`` in hal/camera/backends.py), both from one inventory of what is plugged in.
+"""The "camera: configured" row of ``counterunit doctor``, collected from hal: the
+configured camera's own diagnosis (its ``diagnose`` in hal/camera/backends.py), given the
+inventory of what is plugged in that report.py took once for the machine-wide rows
+(hal/camera/inventory/rows.py).
 """
 
 from __future__ import annotations
@@ -9,11 +10,9 @@ from typing import Any
 
 from firmware.doctor.host import CheckResult, Host
 from hal.camera.backends import CAMERAS
-from hal.camera.inventory.listing import CameraInventory, take_inventory
-from hal.camera.inventory.rows import INVENTORY_ROWS, check_any_camera
+from hal.camera.inventory.listing import CameraInventory
+from hal.camera.inventory.rows import check_any_camera
 from hal.registry import backend_of_type
-
-__all__ = ["INVENTORY_ROWS", "CameraInventory", "check_configured_camera", "take_inventory"]
 
 
 def check_configured_camera(camera: Any | None, inv: CameraInventory, host: Host) -> CheckResult:

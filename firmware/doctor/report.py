@@ -26,12 +26,7 @@ from firmware.config.unit import (
     UnitConfig,
     UnitSection,
 )
-from firmware.doctor.cameras import (
-    INVENTORY_ROWS,
-    CameraInventory,
-    check_configured_camera,
-    take_inventory,
-)
+from firmware.doctor.cameras import check_configured_camera
 from firmware.doctor.checks import (
     check_clock,
     check_config,
@@ -41,6 +36,8 @@ from firmware.doctor.checks import (
 )
 from firmware.doctor.devices import check_audio, check_badge, check_keypad, check_serial_ports
 from firmware.doctor.host import CheckResult, Host, captured_output
+from hal.camera.inventory.listing import CameraInventory, take_inventory
+from hal.camera.inventory.rows import INVENTORY_ROWS
 from hal.queue.backends import QUEUE_FEEDS
 from hal.registry import Backend, backend_for
 
