@@ -5,7 +5,11 @@ A back-end may declare a ``diagnose`` function in its registry entry (hal/*/back
 it, so doctor collects every configured back-end's rows without knowing any back-end.
 ``host`` is doctor's view of the machine (firmware/doctor/host.py ``Host``: a fake root
 in tests); ``default`` says the config is the built-in one (no valid config file), which
-the rows say. Shared checks every serial or input device needs live here too.
+the rows say. A kind may hand its back-ends more by keyword: the cameras get the
+``inventory`` of what is plugged in that doctor took once for the machine-wide rows
+(hal/camera/inventory/listing.py). Shared checks every serial or input device needs live here
+too, and ``captured_output``, which keeps vendor libraries' C-level chatter out of the
+report.
 """
 
 from __future__ import annotations
@@ -13,6 +17,10 @@ from __future__ import annotations
 import os
 import re
 import stat
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -39,13 +47,20 @@ class CheckResult:
 
 
 class DiagnosticHost(Protocol):
-    """The part of doctor's ``Host`` a back-end's diagnosis uses."""
+    """The part of doctor's ``Host`` a back-end's diagnosis uses.
+
+    ``path`` puts a system path (/dev, /sys, /proc, /run) under the host's root, so
+    files under /proc and /sys are read as ``host.path("/proc/asound/cards")``;
+    ``optional_module`` imports a vendor module or says why not; ``querycap`` is a video
+    node's raw VIDIOC_QUERYCAP answer (OSError when it has none).
+    """
 
     def path(self, path: str | Path) -> Path: ...
     def shown(self, path: Path) -> str: ...
     def access(self, path: Path, mode: int) -> bool: ...
     def user(self) -> str: ...
     def optional_module(self, name: str) -> tuple[ModuleType | None, str]: ...
+    def querycap(self, path: Path) -> bytes: ...
 
 
 def check_device_path(label: str, device: str, host: DiagnosticHost, mode: int, group: str,
@@ -90,3 +105,31 @@ def check_serial_device(label: str, url: str, host: DiagnosticHost,
                         default: bool = False) -> CheckResult:
     """A serial line the unit reads and writes (group dialout on Debian)."""
     return check_device_path(label, url, host, os.R_OK | os.W_OK, "dialout", default)
+
+
+@contextmanager
+def captured_output() -> Iterator[list[str]]:
+    """Collect what C libraries write to fd 1 and 2 meanwhile (the list gets it on exit).
+
+    Vendor modules log from C++ straight to stdout (depthai warns at import),
+    which would corrupt the table or the JSON report; their words are kept
+    for the row instead.
+    """
+    out: list[str] = []
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with tempfile.TemporaryFile() as tmp:
+        saved = os.dup(1), os.dup(2)
+        try:
+            os.dup2(tmp.fileno(), 1)
+            os.dup2(tmp.fileno(), 2)
+            yield out
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+            tmp.seek(0)
+            out.append(tmp.read().decode("utf-8", "replace"))

@@ -50,12 +50,13 @@ class Backend:
         cls: FromConfig[Any] = _resolve(self.target)
         return cls
 
-    def diagnostics(self, cfg: BaseModel, host: DiagnosticHost,
-                    default: bool = False) -> list[CheckResult]:
-        """The doctor rows of this back-end for ``cfg`` (imports its diagnosis only now)."""
+    def diagnostics(self, cfg: BaseModel, host: DiagnosticHost, default: bool = False,
+                    **context: Any) -> list[CheckResult]:
+        """The doctor rows of this back-end for ``cfg`` (imports its diagnosis only now);
+        ``context`` is what the kind hands every diagnosis (the cameras: ``inventory``)."""
         if not self.diagnose:
             return []
-        rows: list[CheckResult] = _resolve(self.diagnose)(cfg, host, default)
+        rows: list[CheckResult] = _resolve(self.diagnose)(cfg, host, default, **context)
         return rows
 
 
@@ -66,6 +67,12 @@ def backend_for(backends: Sequence[Backend], cfg: BaseModel) -> Backend:
             return b
     raise ValueError(f"type {getattr(cfg, 'type', '?')!r} has no back-end "
                      f"(known: {', '.join(b.type_key for b in backends)})")
+
+
+def backend_of_type(backends: Sequence[Backend], type_key: str) -> Backend | None:
+    """The back-end registered under ``type_key``, or None: for callers holding a section
+    by its ``type`` only (doctor's tests hand it stand-in sections)."""
+    return next((b for b in backends if b.type_key == type_key), None)
 
 
 def open_backend(backends: Sequence[Backend], cfg: BaseModel, clock: Clock) -> Any:

@@ -1,7 +1,7 @@
 """Host checks of ``counterunit doctor``: config file, models, data dir, clock, HQ identity.
 
-Device checks live in doctor_cameras and doctor_devices; the row type and the
-``Host`` every check takes are in doctor_host.
+Device checks are collected in cameras.py and devices.py (the rows themselves are the hal
+back-ends'); the row type and the ``Host`` every check takes are in host.py.
 """
 
 from __future__ import annotations

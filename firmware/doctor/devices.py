@@ -1,9 +1,11 @@
-"""Audio inputs, serial ports, and the keypad and badge devices the config names."""
+"""Audio inputs, serial ports, and the keypad and badge devices the config names.
+
+The audio, keypad and badge rows are the back-ends' own (hal/*/backends.py ``diagnose``);
+this module only picks the configured back-end and collects its row.
+"""
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,80 +15,21 @@ from firmware.doctor.host import CheckResult, Host
 from hal.badge.backends import BADGES
 from hal.diagnostics import check_device_path
 from hal.keypad.backends import KEYPADS
-from hal.registry import Backend, backend_for
+from hal.mic.backends import MICROPHONES
+from hal.mic.diagnose import diagnose_unlisted, no_microphone
+from hal.registry import Backend, backend_for, backend_of_type
 
 __all__ = ["check_audio", "check_badge", "check_device_path", "check_keypad", "check_section",
            "check_serial_ports"]
 
 
-def alsa_inputs(host: Host) -> list[str] | None:
-    """Capture PCMs from /proc/asound (what `arecord -l` lists); None without ALSA."""
-    cards_file, pcm_file = host.path("/proc/asound/cards"), host.path("/proc/asound/pcm")
-    try:
-        cards_text = cards_file.read_text()
-    except OSError:
-        return None
-    cards = {int(m.group(1)): m.group(2).strip()
-             for m in re.finditer(r"^\s*(\d+)\s+\[[^]]*\]:\s*(.*)$", cards_text, re.M)}
-    try:
-        pcm_text = pcm_file.read_text()
-    except OSError:
-        pcm_text = ""
-    inputs = []
-    for line in pcm_text.splitlines():
-        m = re.match(r"^(\d+)-(\d+):\s*([^:]*):.*\bcapture \d+", line)
-        if m:
-            card, dev = int(m.group(1)), int(m.group(2))
-            inputs.append(f"hw:{card},{dev} {cards.get(card, '?')}: {m.group(3).strip()}")
-    return inputs
-
-
-def audio_inputs(host: Host) -> tuple[list[str] | None, str]:
-    """Input devices by sounddevice (PortAudio) if it loads, else by ALSA; and the source."""
-    module, why = host.optional_module("sounddevice")
-    if module is not None:
-        devices: Sequence[Any] = module.query_devices()
-        return [f"{i}: {d['name']} ({d['max_input_channels']} ch)"
-                for i, d in enumerate(devices) if d.get("max_input_channels", 0) > 0], "sounddevice"
-    return alsa_inputs(host), f"ALSA ({why})"
-
-
-def _matches(wanted: str | int, inputs: list[str]) -> bool:
-    """Does a device index or name fragment (as sounddevice takes them) pick an input?"""
-    if isinstance(wanted, int):
-        return any(line.startswith(f"{wanted}: ") for line in inputs)
-    return any(wanted.lower() in line.lower() for line in inputs)
-
-
 def check_audio(microphone: Any | None, host: Host) -> CheckResult:
-    """Inputs found, compared with what [microphone] asks for."""
-    name = "audio input"
-    found, source = audio_inputs(host)
-    kind = str(getattr(microphone, "type", "")) if microphone is not None else ""
-    listing = "\n".join(found) if found else (
-        "no ALSA sound card" if found is None else "no audio input device")
-    listing += f"\n(via {source})"
-    if kind == "wav":
-        path = microphone.path  # type: ignore[union-attr]
-        if not os.path.isfile(path):
-            return CheckResult(name, "FAIL", f"config wants WAV microphone {path}: no such file",
-                               "fix microphone.path")
-        return CheckResult(name, "warn", f"WAV file {path} as the microphone\n{listing}",
-                           "a WAV file is for demos; use a live microphone on a real unit")
-    wanted = getattr(microphone, "device", None)
-    if found and kind not in ("", "silent") and wanted is not None and not _matches(wanted, found):
-        return CheckResult(name, "FAIL", f"config wants {kind} input {wanted!r}: not among\n"
-                           f"{listing}", "set microphone.device to one of these (index or name)")
-    if found:
-        if kind == "silent":
-            return CheckResult(name, "warn", f"{listing}\nconfig: silent (clips get no sound)",
-                               "set [microphone] to a live input to record sound")
-        return CheckResult(name, "ok", listing)
-    if kind and kind != "silent":
-        return CheckResult(name, "FAIL", f"config wants microphone type {kind}: {listing}",
-                           "plug in the USB microphone (check `arecord -l`)")
-    return CheckResult(name, "warn", listing,
-                       "clips will have no sound; plug in a USB microphone (`arecord -l`)")
+    """Inputs found, compared with what [microphone] asks for (the back-end's diagnosis)."""
+    if microphone is None:
+        return no_microphone(host)
+    backend = backend_of_type(MICROPHONES, str(getattr(microphone, "type", "")))
+    rows = backend.diagnostics(microphone, host) if backend is not None else []
+    return rows[0] if rows else diagnose_unlisted(microphone, host)
 
 
 def check_serial_ports(host: Host) -> CheckResult:

@@ -12,16 +12,13 @@ import datetime as dt
 import importlib
 import os
 import shutil
-import sys
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from hal.diagnostics import STATUSES, CheckResult, Status
+from hal.diagnostics import STATUSES, CheckResult, Status, captured_output
 
 __all__ = ["STATUSES", "CheckResult", "Host", "Status", "captured_output"]
 
@@ -33,7 +30,7 @@ def _comports() -> Sequence[Any]:
 
 
 def _v4l2_querycap(path: Path) -> bytes:
-    from firmware.doctor.v4l2_caps import querycap
+    from hal.camera.v4l2.caps import querycap
 
     return querycap(path)
 
@@ -98,31 +95,3 @@ def _user_name() -> str:
         return pwd.getpwuid(os.geteuid()).pw_name
     except KeyError:
         return str(os.geteuid())
-
-
-@contextmanager
-def captured_output() -> Iterator[list[str]]:
-    """Collect what C libraries write to fd 1 and 2 meanwhile (the list gets it on exit).
-
-    Vendor modules log from C++ straight to stdout (depthai warns at import),
-    which would corrupt the table or the JSON report; their words are kept
-    for the row instead.
-    """
-    out: list[str] = []
-    sys.stdout.flush()
-    sys.stderr.flush()
-    with tempfile.TemporaryFile() as tmp:
-        saved = os.dup(1), os.dup(2)
-        try:
-            os.dup2(tmp.fileno(), 1)
-            os.dup2(tmp.fileno(), 2)
-            yield out
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
-            tmp.seek(0)
-            out.append(tmp.read().decode("utf-8", "replace"))

@@ -26,14 +26,7 @@ from firmware.config.unit import (
     UnitConfig,
     UnitSection,
 )
-from firmware.doctor.cameras import (
-    CameraInventory,
-    check_configured_camera,
-    check_libcamera,
-    check_oak,
-    check_v4l2,
-    take_inventory,
-)
+from firmware.doctor.cameras import check_configured_camera
 from firmware.doctor.checks import (
     check_clock,
     check_config,
@@ -43,7 +36,8 @@ from firmware.doctor.checks import (
 )
 from firmware.doctor.devices import check_audio, check_badge, check_keypad, check_serial_ports
 from firmware.doctor.host import CheckResult, Host, captured_output
-from hal.mic.backends import MICROPHONES
+from hal.camera.inventory.listing import CameraInventory, take_inventory
+from hal.camera.inventory.rows import INVENTORY_ROWS
 from hal.queue.backends import QUEUE_FEEDS
 from hal.registry import Backend, backend_for
 
@@ -77,13 +71,13 @@ def guarded(name: str, check: Callable[[], CheckResult]) -> CheckResult:
 
 
 def backend_diagnostics(cfg: UnitConfig | None, host: Host) -> list[CheckResult]:
-    """The rows the configured microphone and queue feed declare for themselves
-    (hal/*/backends.py ``diagnose``); the camera's, keypad's and badge reader's answer
-    for their own rows above."""
+    """The rows the configured queue feed declares for itself (hal/*/backends.py
+    ``diagnose``); the camera's, microphone's, keypad's and badge reader's answer for
+    their own rows above."""
     if cfg is None:
         return []
     parts: list[tuple[str, Sequence[Backend], BaseModel | None]] = [
-        ("microphone", MICROPHONES, cfg.microphone), ("queue", QUEUE_FEEDS, cfg.queue)]
+        ("queue", QUEUE_FEEDS, cfg.queue)]
     rows: list[CheckResult] = []
     for section, backends, part in parts:
         if part is not None:
@@ -115,10 +109,11 @@ def run_doctor(config_path: Path | None, host: Host | None = None) -> list[Check
     def inventory() -> CameraInventory:
         return take_inventory(host)
 
+    def on_inventory(row: Callable[[CameraInventory], CheckResult]) -> Callable[[], CheckResult]:
+        return lambda: row(inventory())
+
     checks: list[tuple[str, Callable[[], CheckResult]]] = [
-        ("camera: V4L2", lambda: check_v4l2(inventory())),
-        ("camera: libcamera (Pi)", lambda: check_libcamera(inventory())),
-        ("camera: OAK (depthai)", lambda: check_oak(inventory())),
+        *((name, on_inventory(row)) for name, row in INVENTORY_ROWS),
         ("camera: configured", lambda: check_configured_camera(
             None if cfg is None else cfg.camera, inventory(), host)),
         ("audio input", lambda: check_audio(None if cfg is None else cfg.microphone, host)),

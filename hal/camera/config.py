@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from hal.camera.depthai_config import DepthaiCameraConfig
+from hal.camera.depthai.config import DepthaiCameraConfig
 from hal.config_base import Strict
 
 

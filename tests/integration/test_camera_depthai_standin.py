@@ -22,9 +22,9 @@ import pytest
 
 from firmware.recorder import ClipWriter
 from hal.camera.base import CameraError, Capture
-from hal.camera.depthai_cam import DepthaiCamera
-from hal.camera.depthai_pipeline import DepthaiSettings
-from hal.camera.depthai_stream import DetectedFrame, detections_of
+from hal.camera.depthai.camera import DepthaiCamera
+from hal.camera.depthai.pipeline import DepthaiSettings
+from hal.camera.depthai.stream import DetectedFrame, detections_of
 from tests.camera_checks import (
     assert_in_time_order,
     assert_logged_once,
@@ -223,7 +223,7 @@ def test_standin_unplug_gives_heartbeats_then_recovers_logging_each_once(
     running: tuple[DepthaiStandin, DepthaiCamera], caplog: pytest.LogCaptureFixture
 ) -> None:
     standin, cam = running
-    caplog.set_level(logging.INFO, logger="hal.camera.depthai_cam")
+    caplog.set_level(logging.INFO, logger="hal.camera.depthai.camera")
     consumer = Consumer(cam)
     wait_for(lambda: len(consumer.frames()) >= 2, 15, "frames before the unplug")
     standin.unplug()

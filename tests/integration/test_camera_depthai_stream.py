@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hal.camera.base import Frame
-from hal.camera.depthai_stream import (
+from hal.camera.depthai.stream import (
     ClockMapper,
     DetectedFrame,
     DetectionPairer,

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from hal.camera.base import CameraError
-from hal.camera.picamera2_cam import Picamera2Camera, choose_encoder, yuv420_to_rgb
+from hal.camera.picamera2.camera import Picamera2Camera, choose_encoder, yuv420_to_rgb
 from tests.camera_checks import (
     FakeClock,
     assert_clip_plays,

@@ -19,10 +19,10 @@ import av
 import numpy as np
 import pytest
 
-import hal.camera.v4l2_session as v4l2_session
+import hal.camera.v4l2.session as v4l2_session
 from hal.camera.base import CameraError, Capture
 from hal.camera.h264 import is_annexb, parameter_sets
-from hal.camera.v4l2_cam import V4l2Camera
+from hal.camera.v4l2.camera import V4l2Camera
 from tests.camera_checks import (
     FakeClock,
     assert_clip_plays,

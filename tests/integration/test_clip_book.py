@@ -15,7 +15,7 @@ from firmware.recorder.writer import ClipWriter
 from firmware.store import EventContext, Store
 from firmware.system.clock import UnitClock
 from hal.camera.base import Packet
-from hal.camera.file import FileCamera
+from hal.camera.file.camera import FileCamera
 from hal.mic.silent import SilentMicrophone
 from tests.media import bars_video
 

@@ -23,7 +23,7 @@ from audio.encoder import AacEncoder
 from audio.synth import synth_counter_audio
 from firmware.recorder import ClipWriter, ClosedClip, Recorder, RecorderError, salvage
 from firmware.recorder.fmp4 import fragment_sample_counts, scan_file
-from hal.camera.file import FileCamera
+from hal.camera.file.camera import FileCamera
 from hal.mic.wav import WavMicrophone
 from tests.media import bars_video
 

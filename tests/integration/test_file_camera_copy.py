@@ -8,8 +8,8 @@ import av
 import numpy as np
 import pytest
 
-from hal.camera.file import FileCamera
-from hal.camera.file_copy import camera_like
+from hal.camera.file.camera import FileCamera
+from hal.camera.file.h264_copy import camera_like
 
 FPS = 10
 

@@ -1,7 +1,7 @@
 """STAND-IN for ``av.open(device, format="video4linux2", ...)``: a USB camera that is not here.
 
 Not a real camera and not FFmpeg's v4l2 demuxer: a faithful imitation of what
-that demuxer gives PyAV, for testing ``hal.camera.v4l2_cam``. ``CameraRig.open``
+that demuxer gives PyAV, for testing ``hal.camera.v4l2.camera``. ``CameraRig.open``
 takes the place of ``av.open`` and
 
 - checks the arguments as the real demuxer reads them: the format name

@@ -8,7 +8,7 @@ import pytest
 
 from firmware.config.unit import ConfigError, parse_config
 from firmware.wiring.camera import build_camera
-from hal.camera.v4l2_cam import V4l2Camera, ffmpeg_rate
+from hal.camera.v4l2.camera import V4l2Camera, ffmpeg_rate
 
 
 def clock() -> float:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from hal.camera.depthai_config import DepthaiCameraConfig
+from hal.camera.depthai.config import DepthaiCameraConfig
 
 
 def test_defaults_are_valid_and_give_a_keyframe_every_second() -> None:

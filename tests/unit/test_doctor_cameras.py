@@ -17,16 +17,11 @@ from typing import Any
 import pytest
 
 from firmware.config.unit import FileCameraConfig
-from firmware.doctor.cameras import (
-    CameraInventory,
-    check_configured_camera,
-    check_libcamera,
-    check_oak,
-    check_v4l2,
-    take_inventory,
-)
+from firmware.doctor.cameras import check_configured_camera
 from firmware.doctor.host import Host
-from firmware.doctor.v4l2 import VideoNode
+from hal.camera.inventory.listing import CameraInventory, take_inventory
+from hal.camera.inventory.rows import check_libcamera, check_oak, check_v4l2
+from hal.camera.v4l2.nodes import VideoNode
 
 
 def importer(modules: dict[str, Any]) -> Any:

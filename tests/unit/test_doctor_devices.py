@@ -24,7 +24,6 @@ from firmware.config.unit import (
     WavMicConfig,
 )
 from firmware.doctor.devices import (
-    alsa_inputs,
     check_audio,
     check_badge,
     check_device_path,
@@ -32,6 +31,7 @@ from firmware.doctor.devices import (
     check_serial_ports,
 )
 from firmware.doctor.host import Host
+from hal.mic.inventory import alsa_inputs
 
 CARDS = """\
  0 [PCH            ]: HDA-Intel - HDA Intel PCH

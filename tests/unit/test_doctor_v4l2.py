@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from firmware.doctor.host import Host
-from firmware.doctor.v4l2 import find_video_nodes
-from firmware.doctor.v4l2_caps import (
+from hal.camera.v4l2.caps import (
     CAP_DEVICE_CAPS,
     CAP_META_CAPTURE,
     CAP_VIDEO_CAPTURE,
@@ -29,6 +28,7 @@ from firmware.doctor.v4l2_caps import (
     decode_querycap,
     querycap,
 )
+from hal.camera.v4l2.nodes import find_video_nodes
 
 
 def capability(card: str, caps: int, device_caps: int | None = None) -> bytes:

@@ -8,7 +8,7 @@ import numpy as np
 from av.video.frame import VideoFrame
 from av.video.reformatter import VideoReformatter
 
-from hal.camera.file import FileCamera
+from hal.camera.file.camera import FileCamera
 
 
 def test_one_thread_scaling_gives_the_default_pixels(tmp_path: Path) -> None:

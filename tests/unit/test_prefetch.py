@@ -1,4 +1,4 @@
-"""hal.camera.prefetch: an iterator run ahead on a worker thread, bounded, closed cleanly."""
+"""hal.camera.file.prefetch: an iterator run ahead on a worker thread, bounded, closed cleanly."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hal.camera.prefetch import prefetched
+from hal.camera.file.prefetch import prefetched
 
 
 def test_items_arrive_in_order_and_the_worker_ends() -> None:

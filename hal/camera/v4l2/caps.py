@@ -1,8 +1,8 @@
 """VIDIOC_QUERYCAP: what a V4L2 node says it can do (an ioctl and its decoding).
 
-Apart from node discovery (firmware/doctor/v4l2.py) so that the host layer
-(firmware/doctor/host.py) can call the ioctl without importing discovery, which
-itself takes a host.
+Apart from node discovery (hal/camera/v4l2/nodes.py) so that doctor's host
+(firmware/doctor/host.py ``Host.querycap``) can call the ioctl without importing
+discovery, which itself takes a host.
 """
 
 from __future__ import annotations

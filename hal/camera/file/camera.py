@@ -28,9 +28,14 @@ from av.video.frame import VideoFrame
 from av.video.reformatter import VideoReformatter
 
 from hal.camera.base import CameraError, Capture, Frame, Packet, StreamInfo
-from hal.camera.file_copy import SourcePacket, camera_like, decode_keeping_packets, packets_up_to
+from hal.camera.file.h264_copy import (
+    SourcePacket,
+    camera_like,
+    decode_keeping_packets,
+    packets_up_to,
+)
+from hal.camera.file.prefetch import prefetched
 from hal.camera.live import CameraPlumbing, require_at_least, require_positive
-from hal.camera.prefetch import prefetched
 from hal.camera.x264 import EPS, X264Stream, analysis_size, fit_within, next_grid_point, why
 
 if TYPE_CHECKING:
@@ -61,7 +66,7 @@ class FileCamera(CameraPlumbing):
     720p30 source at ~5.8x real time on a 2-core x86 test machine.
 
     ``copy_h264`` records the file's own packets instead when the whole file
-    is camera-like (``hal.camera.file_copy``; replay sets it): the recording
+    is camera-like (``hal.camera.file.h264_copy``; replay sets it): the recording
     is then the source stream itself and no encoder runs. A file that is not
     is re-encoded, and the reason is logged once.
     """

@@ -1,7 +1,7 @@
-"""``counterunit doctor`` rows a camera back-end declares itself (hal/diagnostics.py).
+"""``counterunit doctor`` row of the file camera (declared in hal/camera/backends.py).
 
-Live cameras (v4l2, picamera2, depthai) are compared with doctor's inventory of what is
-plugged in (firmware/doctor/cameras.py); the file camera needs only its file.
+Live cameras (v4l2, picamera2, depthai) compare their config with the inventory of what
+is plugged in (hal/camera/inventory/listing.py); the file camera needs only its file.
 """
 
 from __future__ import annotations
@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 
 from hal.camera.config import FileCameraConfig
+from hal.camera.inventory.listing import CameraInventory
 from hal.diagnostics import CheckResult, DiagnosticHost
 
 NAME = "camera: configured"
 
 
-def diagnose_file(cfg: FileCameraConfig, host: DiagnosticHost,
-                  default: bool = False) -> list[CheckResult]:
+def diagnose_file(cfg: FileCameraConfig, host: DiagnosticHost, default: bool = False,
+                  inventory: CameraInventory | None = None) -> list[CheckResult]:
     """The video file: there, readable; and a reminder that it is not a live camera."""
     path = cfg.path
     if not os.path.isfile(path):

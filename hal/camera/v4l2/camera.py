@@ -8,7 +8,7 @@ frame is decoded once, scaled down for analysis and encoded by libx264
 (``hal.camera.x264.X264Stream``), so the recording looks like every other
 back-end's. Kernel buffer timestamps are mapped onto the unit clock
 (``hal.camera.live.ClockMap``); an unplugged or silent camera is reconnected
-by ``hal.camera.live.supervise``. The sessions live in ``hal.camera.v4l2_session``.
+by ``hal.camera.live.supervise``. The sessions live in ``hal.camera.v4l2.session``.
 
 The device is opened through ``opener`` (``av.open`` by default) so tests can
 put a stand-in of the demuxer in its place; nothing is opened before start().
@@ -32,7 +32,7 @@ import av.error
 
 from hal.camera.base import CameraError
 from hal.camera.live import LiveCamera, require_at_least, require_positive
-from hal.camera.v4l2_session import PassthroughSession, ReencodeSession
+from hal.camera.v4l2.session import PassthroughSession, ReencodeSession
 from hal.camera.x264 import why
 
 if TYPE_CHECKING:
@@ -202,7 +202,7 @@ class V4l2Camera(LiveCamera[PassthroughSession | ReencodeSession]):
                 str(self.device),
                 format=DEMUXER,
                 options=self.demuxer_options(),
-                # Non-blocking reads: see hal.camera.v4l2_session.
+                # Non-blocking reads: see hal.camera.v4l2.session.
                 container_options={"fflags": NONBLOCK_FFLAGS},
                 timeout=self.open_timeout_s,
             )

@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from firmware.doctor.host import Host
-from firmware.doctor.v4l2_caps import classify, decode_querycap
+from hal.camera.v4l2.caps import classify, decode_querycap
+from hal.diagnostics import DiagnosticHost
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +30,7 @@ class VideoNode:
     links: tuple[str, ...] = ()  # stable names in /dev/v4l/by-id and by-path
 
 
-def _udev_capture(host: Host, sys_dir: Path) -> bool | None:
+def _udev_capture(host: DiagnosticHost, sys_dir: Path) -> bool | None:
     """udev's ID_V4L_CAPABILITIES for the node, if udev recorded it."""
     try:
         majmin = (sys_dir / "dev").read_text().strip()
@@ -41,7 +41,7 @@ def _udev_capture(host: Host, sys_dir: Path) -> bool | None:
     return None if m is None else ":capture:" in m.group(1)
 
 
-def _links(host: Host) -> dict[str, list[str]]:
+def _links(host: DiagnosticHost) -> dict[str, list[str]]:
     """Resolved node name -> stable symlinks pointing at it."""
     out: dict[str, list[str]] = {}
     for folder in ("by-id", "by-path"):
@@ -59,7 +59,7 @@ def _node_number(name: str) -> int:
     return int(digits) if digits.isdigit() else 1 << 30
 
 
-def find_video_nodes(host: Host) -> list[VideoNode]:
+def find_video_nodes(host: DiagnosticHost) -> list[VideoNode]:
     """Every /dev/video* with its sysfs name and what it delivers, in number order."""
     sys_class = host.path("/sys/class/video4linux")
     names = {p.name for p in host.path("/dev").glob("video*")}

@@ -26,8 +26,8 @@ import av
 import av.error
 
 from hal.camera.base import CameraError, Capture, Frame, Packet, StreamInfo
-from hal.camera.depthai_pipeline import DepthaiSettings, Session, open_session
-from hal.camera.depthai_stream import (
+from hal.camera.depthai.pipeline import DepthaiSettings, Session, open_session
+from hal.camera.depthai.stream import (
     ClockMapper,
     DetectionPairer,
     DeviceDetection,
@@ -41,7 +41,7 @@ from hal.camera.depthai_stream import (
 from hal.camera.live import CameraPlumbing
 
 if TYPE_CHECKING:
-    from hal.camera.depthai_config import DepthaiCameraConfig
+    from hal.camera.depthai.config import DepthaiCameraConfig
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class DepthaiCamera(CameraPlumbing):
     @classmethod
     def from_config(cls, cfg: DepthaiCameraConfig, clock: Callable[[], float]) -> DepthaiCamera:
         """From its ``[camera]`` section; nothing opens until start()."""
-        from hal.camera.depthai_pipeline import DepthaiSettings
+        from hal.camera.depthai.pipeline import DepthaiSettings
 
         return cls(DepthaiSettings(**cfg.model_dump(exclude={"type"})), clock=clock)
 

@@ -1,0 +1,1 @@
+"""Raspberry Pi cameras through picamera2 (libcamera), and their doctor rows."""
