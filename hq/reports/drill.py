@@ -73,7 +73,7 @@ def _ranges(conn: sqlite3.Connection, scope: Scope, first: dt.date, last: dt.dat
     """tz -> (window ids in scope, UTC start text, UTC end text)."""
     from hq.storage.models import utc_text
 
-    from .ingest import settle_dirty
+    from .shifts_settle import settle_dirty
     from .schema import ensure_schema
 
     ensure_schema(conn)

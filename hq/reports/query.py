@@ -49,7 +49,7 @@ def read(conn: sqlite3.Connection, scope: Scope, first: dt.date,
          last: dt.date) -> dict[tuple[str, str], Metrics]:
     """(window_id, staff_no) -> summed metrics over branch-local days first..last."""
     ensure_schema(conn)
-    from .ingest import settle_dirty
+    from .shifts_settle import settle_dirty
 
     settle_dirty(conn)
     keys = cover(first, last)

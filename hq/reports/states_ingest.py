@@ -7,7 +7,8 @@ import sqlite3
 
 from sync.schema import EventEnvelope
 
-from . import queue_events, window_states
+from . import queue_events
+from . import window_states
 
 
 def apply(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None) -> None:

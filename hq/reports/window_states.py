@@ -21,7 +21,7 @@ from sync.schema import EventEnvelope
 
 from . import wstate_table
 from .entities import window_tz
-from .ingest import refresh_shifts
+from .shifts_settle import refresh_shifts
 from .periods import split_by_day
 from .rollup import Contribution, add, settle
 from .schema import ensure_schema

@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from hq.reports import hist, periods
+from hq.reports import hist
+from hq.reports import periods
 
 D = dt.date
 

@@ -30,7 +30,7 @@ from hq.org.store import OrgStore
 from hq.storage import SqliteEventStore
 from sync.schema import EventEnvelope
 
-from ..ingest import settle_dirty
+from ..shifts_settle import settle_dirty
 from ..periods import day_start_utc
 from ..schema import ensure_schema
 

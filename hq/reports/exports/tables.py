@@ -15,11 +15,13 @@ from typing import Literal
 
 from hq.storage.scope import Scope
 
-from ..figures import Figures, Report, compare, report
+from ..figures import Figures
 from ..honesty import ReportMeta
 from ..inputs import inputs_for
-from ..queue_events import peaks
-from ..scoring import Inputs, current_rules, score
+from ..levels import Report, compare, report
+from ..queue_query import peaks
+from ..score_rules import current_rules
+from ..scoring import Inputs, score
 from ..usage import event_counts_days, window_usage_days
 
 KINDS = ("staff", "window", "branch", "attendance", "events")
