@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from hq.reports import levels
+from hq.reports.query import levels
 from hq.reports.demo.seed import SeedSpec, seed
 from hq.storage.scope import Scope
 from hq.storage.sqlite import connect

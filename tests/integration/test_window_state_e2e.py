@@ -36,7 +36,7 @@ from firmware.syncd.runner import SyncRunner
 from firmware.system.clock import MediaClock
 from firmware.wiring.runner import open_unit
 from hal.pty import PtyPair
-from hq.reports import levels
+from hq.reports.query import levels
 from hq.storage.scope import Scope
 from hq.storage.sqlite import connect
 from sync.hq_client import HQClient

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from hq.reports import figures
-from hq.reports import levels
-from hq.reports import usage
-from hq.reports.query import local_range
+from hq.reports.figures import metrics as figures
+from hq.reports.query import levels
+from hq.reports.query import usage
+from hq.reports.query.rollups import local_range
 from hq.storage import SqliteEventStore
 from hq.storage.scope import Scope
 from hq.storage.sqlite import connect

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from hq.reports import hist
-from hq.reports import periods
+from hq.reports.figures import hist
+from hq.reports.figures import periods
 
 D = dt.date
 

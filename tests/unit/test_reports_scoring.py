@@ -9,10 +9,10 @@ import pytest
 from openpyxl import Workbook
 from pydantic import ValidationError
 
-from hq.reports import inputs
-from hq.reports import score_rules
-from hq.reports import scoring
-from hq.reports.figures import figures_of
+from hq.reports.entries import inputs
+from hq.reports.entries import rules as score_rules
+from hq.reports.figures import scoring
+from hq.reports.figures.metrics import figures_of
 from hq.storage import SqliteEventStore
 from hq.storage.sqlite import connect
 from tests import reports_fixture as fx

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from hq.cli import main
-from hq.reports import figures
-from hq.reports import levels
-from hq.reports import usage
+from hq.reports.figures import metrics as figures
+from hq.reports.query import levels
+from hq.reports.query import usage
 from hq.storage.scope import Scope
 from hq.storage.sqlite import connect
 

@@ -19,9 +19,9 @@ from pydantic import ValidationError
 from hq.accounts import roles
 from hq.accounts.users import User
 from hq.api.deps import HQDeps
-from hq.reports import inputs
-from hq.reports import score_rules
-from hq.reports.query import windows
+from hq.reports.entries import inputs
+from hq.reports.entries import rules as score_rules
+from hq.reports.query.rollups import windows
 from hq.storage.scope import Scope
 from hq.web.auth import PageError, require
 from hq.web.render import render

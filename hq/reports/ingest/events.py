@@ -4,11 +4,11 @@
 after the transaction/rating tables are updated, and only for events not stored before
 (ingest deduplicates by uuid). Events that describe an entity over time (a transaction,
 an off-seat episode, a session, a closure) update that entity's row and then re-settle
-its whole contribution (:func:`hq.reports.rollup.settle`), so a late or out-of-order
+its whole contribution (:func:`hq.reports.tables.rollup.settle`), so a late or out-of-order
 event corrects the figures instead of adding to them. Point events (alerts, rating
 presses) are added once. Events of units not bound to a window are not rolled up.
 
-Shifts and leave are authored at HQ, not sent by units: :mod:`hq.reports.shifts_settle`
+Shifts and leave are authored at HQ, not sent by units: :mod:`hq.reports.ingest.shifts`
 re-settles them at the next ingest and before every report.
 """
 
@@ -20,12 +20,12 @@ import sqlite3
 from hq.storage.models import parse_utc, utc_text
 from sync.schema import EventEnvelope
 
-from . import entities
-from .event_fields import number_of, text_of
-from .periods import local_day
-from .rollup import Contribution, add, apply_delta, settle
-from .schema import ensure_schema
-from .shifts_settle import refresh_shifts, settle_dirty
+from hq.reports.ingest import entities
+from hq.reports.ingest.fields import number_of, text_of
+from hq.reports.figures.periods import local_day
+from hq.reports.tables.rollup import Contribution, add, apply_delta, settle
+from hq.reports.tables.schema import ensure_schema
+from hq.reports.ingest.shifts import refresh_shifts, settle_dirty
 
 
 def apply(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None) -> None:

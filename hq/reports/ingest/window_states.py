@@ -8,7 +8,7 @@ figures instead of adding to them. A segment adds ``ws_<state>_s`` seconds, spli
 branch's local midnights, to the window and the staff member it was counted for;
 ``off`` (outside opening hours, unit stopped) adds nothing. An away segment also
 re-settles that staff member's shifts it overlaps: attendance counts it like business
-leave (:func:`hq.reports.entities.shift`).
+leave (:func:`hq.reports.ingest.entities.shift`).
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from typing import Any
 from hq.storage.models import parse_utc, utc_text
 from sync.schema import EventEnvelope
 
-from . import wstate_table
-from .entities import window_tz
-from .shifts_settle import refresh_shifts
-from .periods import split_by_day
-from .rollup import Contribution, add, settle
-from .schema import ensure_schema
+from hq.reports.tables import wstates as wstate_table
+from hq.reports.ingest.entities import window_tz
+from hq.reports.ingest.shifts import refresh_shifts
+from hq.reports.figures.periods import split_by_day
+from hq.reports.tables.rollup import Contribution, add, settle
+from hq.reports.tables.schema import ensure_schema
 
 EVENT = "window_state"
 

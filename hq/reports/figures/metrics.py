@@ -1,11 +1,11 @@
 """The figures a bank manages its halls by, from summed rollup metrics (pure).
 
 :func:`figures_of` turns the summed metrics of one staff member or org node into one
-:class:`Figures`; :mod:`hq.reports.levels` reads them per level over a period.
+:class:`Figures`; :mod:`hq.reports.query.levels` reads them per level over a period.
 Definitions (also in docs/scoring.md): satisfaction = rated transactions with a rating
 >= 4 over rated transactions, both without suspect presses; unrated share = transactions
 without a rating over transactions; attendance = shifts present over shifts scheduled
-minus those on leave or away on business; handling quantiles per :mod:`hq.reports.hist`.
+minus those on leave or away on business; handling quantiles per :mod:`hq.reports.figures.hist`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .hist import quantile
+from hq.reports.figures.hist import quantile
 
 Metrics = Mapping[str, float]
 EXCUSES = ("closed", "leave", "business", "unexcused")
@@ -55,7 +55,7 @@ class Figures:
     state_open_s: float = 0.0
     state_closed_s: float = 0.0
     state_away_s: float = 0.0
-    # Queue threshold episodes (hq/reports/queue_events.py) and seconds over the threshold.
+    # Queue threshold episodes (hq/reports/ingest/queue_events.py) and seconds over the threshold.
     queue_alerts: int = 0
     queue_over_s: float = 0.0
 
@@ -74,7 +74,7 @@ def _pct(num: float, den: float) -> float | None:
 
 
 def figures_of(key: str, label: str, branch: str, m: Metrics) -> Figures:
-    """Figures from summed metrics (see :mod:`hq.reports.entities` for their names)."""
+    """Figures from summed metrics (see :mod:`hq.reports.ingest.entities` for their names)."""
     hist = {int(k[1:]): v for k, v in m.items() if k[0] == "h" and k[1:].isdigit()}
     dur_n = m.get("dur_n", 0.0)
     txn = _i(m, "txn")

@@ -1,7 +1,7 @@
 """Scores and grades from figures and managers' inputs, by rules kept as data.
 
-Pure: rules (:class:`ScoringRules`) are kept as versions by :mod:`hq.reports.score_rules`
-and managers' inputs by :mod:`hq.reports.inputs`. The formula is documented with a
+Pure: rules (:class:`ScoringRules`) are kept as versions by :mod:`hq.reports.entries.rules`
+and managers' inputs by :mod:`hq.reports.entries.inputs`. The formula is documented with a
 worked example in docs/scoring.md:
 
 - satisfaction part (0..100) = linear map of the satisfaction rate from ``floor_pct``
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .figures import Figures
+from hq.reports.figures.metrics import Figures
 
 PARTS = ("satisfaction", "efficiency", "knowledge", "teamwork")
 

@@ -7,10 +7,10 @@ From the unit's queue link (firmware/queue_link, docs/queue-protocol.md):
   the unit's window: ``q_alert_n`` (episodes) and, once cleared, ``q_over_s`` = the
   seconds the count stayed above the threshold before the alert (``for_s``) plus the
   alert's own duration. The peak waiting count is a maximum, not a sum, so it is read
-  from ``rpt_queue`` at report time (:func:`hq.reports.queue_query.peaks`).
+  from ``rpt_queue`` at report time (:func:`hq.reports.query.queue.peaks`).
 - the ticket called at a window (``ticket`` in ``transaction_started``/``_ended``, or
   ``ticket_called`` naming the open transaction) is kept in ``rpt_tickets`` by
-  transaction, whichever arrives first (:func:`hq.reports.queue_query.ticket_of`).
+  transaction, whichever arrives first (:func:`hq.reports.query.queue.ticket_of`).
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ import sqlite3
 from hq.storage.models import parse_utc, utc_text
 from sync.schema import EventEnvelope
 
-from .entities import window_tz
-from .event_fields import number_of, text_of
-from .periods import local_day
-from .rollup import Contribution, add, settle
-from .schema import ensure_schema, ensure_tables
+from hq.reports.ingest.entities import window_tz
+from hq.reports.ingest.fields import number_of, text_of
+from hq.reports.figures.periods import local_day
+from hq.reports.tables.rollup import Contribution, add, settle
+from hq.reports.tables.schema import ensure_schema, ensure_tables
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS rpt_queue (unit_id TEXT NOT NULL, alert_id TEXT NOT NULL,"

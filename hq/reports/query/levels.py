@@ -3,7 +3,7 @@
 :func:`report` reads a scope over a range of branch-local days at one level;
 :func:`compare` adds the previous period and the same period of earlier years;
 :func:`trend` the organisation's figures per day or month. The figures themselves come
-from :func:`hq.reports.figures.figures_of`.
+from :func:`hq.reports.figures.metrics.figures_of`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Literal
 
 from hq.storage.scope import Scope
 
-from .figures import Figures, figures_of
-from .honesty import ReportMeta, meta
-from .periods import DAY, shift_period
-from .query import Metrics, WindowInfo, merge, read, staff_names, windows
+from hq.reports.figures.metrics import Figures, figures_of
+from hq.reports.query.honesty import ReportMeta, meta
+from hq.reports.figures.periods import DAY, shift_period
+from hq.reports.query.rollups import Metrics, WindowInfo, merge, read, staff_names, windows
 
 Level = Literal["staff", "window", "hall", "branch", "org"]
 LEVELS: tuple[Level, ...] = ("staff", "window", "hall", "branch", "org")

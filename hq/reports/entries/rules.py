@@ -1,6 +1,6 @@
 """Versions of the scoring rules: an admin's edit adds one, the newest is in force.
 
-Rules (:class:`~hq.reports.scoring.ScoringRules`) are stored as JSON, one row per
+Rules (:class:`~hq.reports.figures.scoring.ScoringRules`) are stored as JSON, one row per
 version in ``rpt_score_rules``; :func:`save_rules` adds a version and
 :func:`current_rules` returns the newest, or the defaults (version 0).
 """
@@ -13,8 +13,8 @@ import sqlite3
 
 from hq.storage.models import utc_text
 
-from .schema import ensure_schema
-from .scoring import ScoringRules
+from hq.reports.tables.schema import ensure_schema
+from hq.reports.figures.scoring import ScoringRules
 
 
 def current_rules(conn: sqlite3.Connection) -> tuple[int, ScoringRules]:

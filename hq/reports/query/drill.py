@@ -15,10 +15,10 @@ from typing import Any
 
 from hq.storage.scope import Scope
 
-from . import entities
-from .periods import range_utc
-from .query import windows
-from .rollup import decode
+from hq.reports.ingest import entities
+from hq.reports.figures.periods import range_utc
+from hq.reports.query.rollups import windows
+from hq.reports.tables.rollup import decode
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,8 @@ def _ranges(conn: sqlite3.Connection, scope: Scope, first: dt.date, last: dt.dat
     """tz -> (window ids in scope, UTC start text, UTC end text)."""
     from hq.storage.models import utc_text
 
-    from .shifts_settle import settle_dirty
-    from .schema import ensure_schema
+    from hq.reports.ingest.shifts import settle_dirty
+    from hq.reports.tables.schema import ensure_schema
 
     ensure_schema(conn)
     settle_dirty(conn)

@@ -7,8 +7,8 @@ import sqlite3
 
 from sync.schema import EventEnvelope
 
-from . import queue_events
-from . import window_states
+from hq.reports.ingest import queue_events
+from hq.reports.ingest import window_states
 
 
 def apply(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None) -> None:

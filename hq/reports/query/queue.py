@@ -1,6 +1,6 @@
 """Reading the queue figures that are not sums: the peak waiting count, a transaction's ticket.
 
-The tables are filed at ingest by :mod:`hq.reports.queue_events`.
+The tables are filed at ingest by :mod:`hq.reports.ingest.queue_events`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlite3
 from hq.storage.models import parse_utc
 from hq.storage.scope import Scope
 
-from .periods import range_utc
+from hq.reports.figures.periods import range_utc
 
 
 def _exists(conn: sqlite3.Connection, table: str) -> bool:
