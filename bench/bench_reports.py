@@ -26,8 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from hq.reports.query import levels
 from hq.reports.demo.seed import SeedSpec, seed
+from hq.reports.query import levels
 from hq.storage.scope import Scope
 from hq.storage.sqlite import connect
 

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from hq.reports.figures import metrics as figures
-from hq.reports.query import levels
-from hq.reports.query import usage
+from hq.reports.query import levels, usage
 from hq.reports.query.rollups import local_range
 from hq.storage import SqliteEventStore
 from hq.storage.scope import Scope

@@ -6,8 +6,7 @@ import datetime as dt
 
 import pytest
 
-from hq.reports.figures import hist
-from hq.reports.figures import periods
+from hq.reports.figures import hist, periods
 
 D = dt.date
 

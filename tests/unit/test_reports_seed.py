@@ -9,8 +9,7 @@ import pytest
 
 from hq.cli import main
 from hq.reports.figures import metrics as figures
-from hq.reports.query import levels
-from hq.reports.query import usage
+from hq.reports.query import levels, usage
 from hq.storage.scope import Scope
 from hq.storage.sqlite import connect
 

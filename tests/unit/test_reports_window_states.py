@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from hq.reports.figures import metrics as figures
-from hq.reports.query import levels
 from hq.reports.exports.tables import build
+from hq.reports.figures import metrics as figures
 from hq.reports.ingest.window_states import segment
+from hq.reports.query import levels
 from hq.storage import SqliteEventStore
 from hq.storage.scope import Scope
 from hq.storage.sqlite import connect

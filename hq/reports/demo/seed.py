@@ -27,12 +27,11 @@ from typing import Any
 from hq.org.bulk import write_many
 from hq.org.models import MAX_TEMPLATE_DAYS
 from hq.org.store import OrgStore
+from hq.reports.figures.periods import day_start_utc
+from hq.reports.ingest.shifts import settle_dirty
+from hq.reports.tables.schema import ensure_schema
 from hq.storage import SqliteEventStore
 from sync.schema import EventEnvelope
-
-from hq.reports.ingest.shifts import settle_dirty
-from hq.reports.figures.periods import day_start_utc
-from hq.reports.tables.schema import ensure_schema
 
 TZ = "Asia/Shanghai"
 HOURS = {9: 0.9, 10: 1.6, 11: 1.4, 13: 0.8, 14: 1.3, 15: 1.5, 16: 1.0}  # arrivals by hour

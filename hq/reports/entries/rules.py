@@ -11,10 +11,9 @@ import datetime as dt
 import json
 import sqlite3
 
-from hq.storage.models import utc_text
-
-from hq.reports.tables.schema import ensure_schema
 from hq.reports.figures.scoring import ScoringRules
+from hq.reports.tables.schema import ensure_schema
+from hq.storage.models import utc_text
 
 
 def current_rules(conn: sqlite3.Connection) -> tuple[int, ScoringRules]:

@@ -13,16 +13,15 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Literal
 
-from hq.storage.scope import Scope
-
-from hq.reports.figures.metrics import Figures
-from hq.reports.query.honesty import ReportMeta
 from hq.reports.entries.inputs import inputs_for
+from hq.reports.entries.rules import current_rules
+from hq.reports.figures.metrics import Figures
+from hq.reports.figures.scoring import Inputs, score
+from hq.reports.query.honesty import ReportMeta
 from hq.reports.query.levels import Report, compare, report
 from hq.reports.query.queue import peaks
-from hq.reports.entries.rules import current_rules
-from hq.reports.figures.scoring import Inputs, score
 from hq.reports.query.usage import event_counts_days, window_usage_days
+from hq.storage.scope import Scope
 
 KINDS = ("staff", "window", "branch", "attendance", "events")
 Kind = Literal["text", "int", "float", "date"]

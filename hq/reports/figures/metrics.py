@@ -5,7 +5,8 @@
 Definitions (also in docs/scoring.md): satisfaction = rated transactions with a rating
 >= 4 over rated transactions, both without suspect presses; unrated share = transactions
 without a rating over transactions; attendance = shifts present over shifts scheduled
-minus those on leave or away on business; handling quantiles per :mod:`hq.reports.figures.hist`.
+minus those on leave or away on business; handling quantiles per
+:mod:`hq.reports.figures.hist`.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class Figures:
     state_open_s: float = 0.0
     state_closed_s: float = 0.0
     state_away_s: float = 0.0
-    # Queue threshold episodes (hq/reports/ingest/queue_events.py) and seconds over the threshold.
+    # Queue threshold episodes (hq/reports/ingest/queue_events.py), seconds over the threshold.
     queue_alerts: int = 0
     queue_over_s: float = 0.0
 

@@ -1,8 +1,8 @@
 """Scores and grades from figures and managers' inputs, by rules kept as data.
 
-Pure: rules (:class:`ScoringRules`) are kept as versions by :mod:`hq.reports.entries.rules`
-and managers' inputs by :mod:`hq.reports.entries.inputs`. The formula is documented with a
-worked example in docs/scoring.md:
+Pure logic: the rules (:class:`ScoringRules`) are kept as versions by
+:mod:`hq.reports.entries.rules`, managers' inputs by :mod:`hq.reports.entries.inputs`.
+The formula is documented with a worked example in docs/scoring.md:
 
 - satisfaction part (0..100) = linear map of the satisfaction rate from ``floor_pct``
   (0 points) to ``target_pct`` (100 points), clamped; blended with the mystery-shopper

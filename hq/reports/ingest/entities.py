@@ -24,9 +24,9 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
-from hq.reports.tables import wstates as wstate_table
 from hq.reports.figures.hist import bin_of
 from hq.reports.figures.periods import local_day, split_by_day
+from hq.reports.tables import wstates
 from hq.reports.tables.rollup import Contribution, add
 
 SATISFIED_AT = 4
@@ -211,7 +211,7 @@ def shift(conn: sqlite3.Connection, shift_id: str) -> Contribution:
         "login_utc < ? AND (logout_utc IS NULL OR logout_utc > ?)",
         [staff, s["end_utc"], s["start_utc"]]).fetchall()
     if not sessions:
-        if wstate_table.away_seconds(conn, staff, start, end) >= LEAVE_SHARE * (
+        if wstates.away_seconds(conn, staff, start, end) >= LEAVE_SHARE * (
                 end - start).total_seconds():
             add(c, day, w, staff, "business_n")
         return c
@@ -222,7 +222,7 @@ def shift(conn: sqlite3.Connection, shift_id: str) -> Contribution:
     if all(r[1] for r in sessions):
         last = max(parse_utc(r[1]) for r in sessions)
         gone = (end - last).total_seconds()
-        if gone > ATTENDANCE_GRACE_S and gone - wstate_table.away_seconds(
+        if gone > ATTENDANCE_GRACE_S and gone - wstates.away_seconds(
                 conn, staff, last, end) > ATTENDANCE_GRACE_S:
             add(c, day, w, staff, "early_n")
     return c

@@ -8,8 +8,9 @@ its whole contribution (:func:`hq.reports.tables.rollup.settle`), so a late or o
 event corrects the figures instead of adding to them. Point events (alerts, rating
 presses) are added once. Events of units not bound to a window are not rolled up.
 
-Shifts and leave are authored at HQ, not sent by units: :mod:`hq.reports.ingest.shifts`
-re-settles them at the next ingest and before every report.
+Shifts and leave are authored at HQ, not sent by units:
+:mod:`hq.reports.ingest.shifts` re-settles them at the next ingest and before every
+report.
 """
 
 from __future__ import annotations
@@ -17,15 +18,14 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
-from hq.storage.models import parse_utc, utc_text
-from sync.schema import EventEnvelope
-
+from hq.reports.figures.periods import local_day
 from hq.reports.ingest import entities
 from hq.reports.ingest.fields import number_of, text_of
-from hq.reports.figures.periods import local_day
+from hq.reports.ingest.shifts import refresh_shifts, settle_dirty
 from hq.reports.tables.rollup import Contribution, add, apply_delta, settle
 from hq.reports.tables.schema import ensure_schema
-from hq.reports.ingest.shifts import refresh_shifts, settle_dirty
+from hq.storage.models import parse_utc, utc_text
+from sync.schema import EventEnvelope
 
 
 def apply(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None) -> None:

@@ -10,7 +10,8 @@ From the unit's queue link (firmware/queue_link, docs/queue-protocol.md):
   from ``rpt_queue`` at report time (:func:`hq.reports.query.queue.peaks`).
 - the ticket called at a window (``ticket`` in ``transaction_started``/``_ended``, or
   ``ticket_called`` naming the open transaction) is kept in ``rpt_tickets`` by
-  transaction, whichever arrives first (:func:`hq.reports.query.queue.ticket_of`).
+  transaction, whichever arrives first (read by
+  :func:`hq.reports.query.queue.ticket_of`).
 """
 
 from __future__ import annotations
@@ -18,14 +19,13 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
-from hq.storage.models import parse_utc, utc_text
-from sync.schema import EventEnvelope
-
+from hq.reports.figures.periods import local_day
 from hq.reports.ingest.entities import window_tz
 from hq.reports.ingest.fields import number_of, text_of
-from hq.reports.figures.periods import local_day
 from hq.reports.tables.rollup import Contribution, add, settle
 from hq.reports.tables.schema import ensure_schema, ensure_tables
+from hq.storage.models import parse_utc, utc_text
+from sync.schema import EventEnvelope
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS rpt_queue (unit_id TEXT NOT NULL, alert_id TEXT NOT NULL,"

@@ -1,9 +1,9 @@
 """Shifts and leave into the rollups: HQ authors them, so no unit event announces a change.
 
 Triggers on ``org_shifts``/``org_leave`` queue each change in ``rpt_dirty`` (see
-:mod:`hq.reports.tables.schema`) and :func:`settle_dirty` re-settles what it touched, at the
-next ingest and before every report. A staff session or an away segment filed at ingest
-re-settles the shifts it overlaps (:func:`refresh_shifts`).
+:mod:`hq.reports.tables.schema`) and :func:`settle_dirty` re-settles what it touched, at
+the next ingest and before every report. A staff session or an away segment filed at
+ingest re-settles the shifts it overlaps (:func:`refresh_shifts`).
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ import datetime as dt
 import sqlite3
 from typing import Any
 
-from hq.storage.models import parse_utc, utc_text
-
 from hq.reports.ingest import entities
 from hq.reports.tables.rollup import settle
 from hq.reports.tables.schema import ensure_schema
+from hq.storage.models import parse_utc, utc_text
 
 
 def refresh_shifts(conn: sqlite3.Connection, staff_no: str | None, start: dt.datetime,

@@ -13,12 +13,11 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Literal
 
-from hq.storage.scope import Scope
-
 from hq.reports.figures.metrics import Figures, figures_of
-from hq.reports.query.honesty import ReportMeta, meta
 from hq.reports.figures.periods import DAY, shift_period
+from hq.reports.query.honesty import ReportMeta, meta
 from hq.reports.query.rollups import Metrics, WindowInfo, merge, read, staff_names, windows
+from hq.storage.scope import Scope
 
 Level = Literal["staff", "window", "hall", "branch", "org"]
 LEVELS: tuple[Level, ...] = ("staff", "window", "hall", "branch", "org")

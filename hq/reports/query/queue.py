@@ -8,10 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
+from hq.reports.figures.periods import range_utc
 from hq.storage.models import parse_utc
 from hq.storage.scope import Scope
-
-from hq.reports.figures.periods import range_utc
 
 
 def _exists(conn: sqlite3.Connection, table: str) -> bool:

@@ -7,10 +7,9 @@ import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
 
-from hq.storage.scope import Scope
-
 from hq.reports.figures.periods import cover
 from hq.reports.tables.schema import ensure_schema
+from hq.storage.scope import Scope
 
 Metrics = dict[str, float]
 

@@ -19,14 +19,13 @@ from fastapi.responses import Response
 from hq.accounts import roles
 from hq.accounts.users import User
 from hq.api.deps import HQDeps
-from hq.reports.query import drill
-from hq.reports.query import levels
+from hq.reports.entries.inputs import inputs_for
+from hq.reports.entries.rules import current_rules
 from hq.reports.exports import FORMATS, media_type
 from hq.reports.exports import render as render_export
 from hq.reports.exports.tables import KINDS, build
-from hq.reports.entries.inputs import inputs_for
-from hq.reports.entries.rules import current_rules
 from hq.reports.figures.scoring import Inputs, score
+from hq.reports.query import drill, levels
 from hq.web.auth import PageError, require
 from hq.web.render import render
 from hq.web.reports.charts import bar_chart, line_chart
