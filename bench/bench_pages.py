@@ -1,6 +1,6 @@
 """Page server time of HQ's dashboard (/) and transaction search (/transactions).
 
-Seeds a fleet through HQ's ingest (``hq.reports.seed``, the same code as
+Seeds a fleet through HQ's ingest (``hq.reports.demo.seed``, the same code as
 ``counterunit hq seed-demo``: 200 windows, one year by default), serves it with the
 embedded HQ (real uvicorn, TLS), logs an admin in through the login form, and times
 each page request inside the server: an ASGI wrapper measures from the request's
@@ -36,7 +36,7 @@ from urllib.parse import urlencode
 import requests
 
 from hq.accounts.users import UserExists
-from hq.reports.seed import SeedSpec, seed
+from hq.reports.demo.seed import SeedSpec, seed
 from hq.server.embedded import running_hq
 from hq.storage.sqlite import connect
 

@@ -26,8 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from hq.reports import figures
 from hq.reports.demo.seed import SeedSpec, seed
+from hq.reports.query import levels
 from hq.storage.scope import Scope
 from hq.storage.sqlite import connect
 
@@ -72,17 +72,17 @@ def main(argv: list[str] | None = None) -> int:
     months = [(dt.date(year, m, 1), (dt.date(year + m // 12, m % 12 + 1, 1)
                                      - dt.timedelta(days=1))) for m in range(1, 13)]
     scope = Scope.everything()
-    figures.report(conn, scope, "staff", *months[0])  # warm the page cache once
+    levels.report(conn, scope, "staff", *months[0])  # warm the page cache once
     month_ms: list[float] = []
     year_ms: list[float] = []
     for _ in range(args.rounds):
         for first, last in months:
-            month_ms.append(_time(figures.report, conn, scope, "staff", first, last))
-            year_ms.append(_time(figures.report, conn, scope, "staff",
+            month_ms.append(_time(levels.report, conn, scope, "staff", first, last))
+            year_ms.append(_time(levels.report, conn, scope, "staff",
                                  dt.date(year, 1, 1), dt.date(year, 12, 31)))
-    odd = _time(figures.report, conn, scope, "staff", dt.date(year, 2, 15),
+    odd = _time(levels.report, conn, scope, "staff", dt.date(year, 2, 15),
                 dt.date(year, 12, 31))
-    rows = len(figures.report(conn, scope, "staff", dt.date(year, 1, 1),
+    rows = len(levels.report(conn, scope, "staff", dt.date(year, 1, 1),
                               dt.date(year, 12, 31)).rows)
     conn.close()
     ratio = statistics.median(year_ms) / statistics.median(month_ms)

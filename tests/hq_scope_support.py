@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from hq.storage import SqliteEventStore
+from hq.storage.events import SqliteEventStore
 from hq.storage.sqlite import connect
 from sync.schema import EventEnvelope
 

@@ -31,7 +31,7 @@ from typing import Any
 
 from hq.org.authoring.bulk import author_many
 from hq.org.authoring.store import OrgStore
-from hq.storage import SqliteEventStore
+from hq.storage.events import SqliteEventStore
 from sync.schema import EventEnvelope
 
 TZ8 = dt.timezone(dt.timedelta(hours=8))

@@ -13,9 +13,10 @@ from hq.config import HQConfigError
 from hq.org.authoring.store import OrgStore
 from hq.pki.ca import DB_FILE, CertificateAuthority
 from hq.pki.enrollment import EnrollmentCodes
-from hq.storage import SqliteAuditLog, SqliteEventStore
+from hq.storage import SqliteAuditLog
 from hq.storage.base import ClipStore
 from hq.storage.db.backend import open_data
+from hq.storage.events import SqliteEventStore
 from hq.storage.s3.config import open_clip_store
 from hq.storage.sqlite import private_dir, private_file
 

@@ -1,4 +1,6 @@
-"""HQ storage behind interfaces: events, clips (resumable uploads) and the audit log."""
+"""HQ storage behind interfaces: clips (resumable uploads), the audit log, errors and
+records. The event store is `hq.storage.events` (not re-exported here: loading it loads
+every projection ingest feeds, which themselves use this package)."""
 
 from .audit import CLIP_DOWNLOAD, CLIP_PLAY, SEARCH, TRANSACTION_VIEW, SqliteAuditLog
 from .base import AuditLog, ClipStore, EventStore
@@ -20,7 +22,6 @@ from .errors import (
     UploadTooLarge,
     UuidTaken,
 )
-from .events import SqliteEventStore
 from .models import (
     AuditRecord,
     IngestResult,
@@ -55,7 +56,6 @@ __all__ = [
     "QuotaExceeded",
     "RangeNotSatisfiable",
     "SqliteAuditLog",
-    "SqliteEventStore",
     "StorageError",
     "StoredClip",
     "Transaction",

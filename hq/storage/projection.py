@@ -15,8 +15,8 @@ from typing import Any
 from hq.alerts import ingest as alerts_ingest
 from hq.live import store as live
 from hq.org.units import state as unit_state
-from hq.reports import states_ingest
-from hq.reports.ingest import apply as apply_reports
+from hq.reports.ingest import states_queue as states_ingest
+from hq.reports.ingest.events import apply as apply_reports
 from sync.schema import EventEnvelope
 
 from .models import utc_text

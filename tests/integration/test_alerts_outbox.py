@@ -16,7 +16,7 @@ from hq.alerts.delivery.worker import Outbox
 from hq.alerts.policy import PolicyDoc
 from hq.alerts.queries import detail
 from hq.alerts.recipients import Grant, Person, StaticDirectory
-from hq.storage import SqliteEventStore
+from hq.storage.events import SqliteEventStore
 from hq.storage.scope import Scope
 from tests.alerts_receivers import HttpReceiver, SmtpReceiver
 from tests.alerts_support import T0, cleared, ev, off_seat, seed_org

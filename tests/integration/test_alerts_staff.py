@@ -20,7 +20,7 @@ from hq.alerts.policy import PolicyDoc
 from hq.alerts.queries import detail
 from hq.alerts.recipients import Grant, Person, StaticDirectory
 from hq.org.authoring.store import OrgStore
-from hq.storage import SqliteEventStore
+from hq.storage.events import SqliteEventStore
 from hq.storage.scope import Scope
 from tests.alerts_receivers import HttpReceiver, Received, SmtpReceiver
 from tests.alerts_support import T0, off_seat, seed_org

@@ -15,7 +15,7 @@ import pytest
 from hq.live.board import board
 from hq.live.store import bump, current_seq
 from hq.org.authoring.store import OrgStore
-from hq.storage import SqliteEventStore
+from hq.storage.events import SqliteEventStore
 from hq.storage.scope import Scope
 from hq.storage.sqlite import connect
 from hq.web.live.feed import poll

@@ -20,7 +20,7 @@ from hq.cli import main as hq_main
 from hq.org.authoring.store import OrgStore
 from hq.org.importing.files import COLUMNS, template_bytes
 from hq.server.embedded import EmbeddedHQ, running_hq
-from hq.storage import SqliteEventStore
+from hq.storage.events import SqliteEventStore
 from hq.storage.scope import Scope
 from tests.alerts_receivers import SmtpReceiver
 from tests.alerts_support import off_seat

@@ -36,7 +36,7 @@ from firmware.syncd.runner import SyncRunner
 from firmware.system.clock import MediaClock
 from firmware.wiring.runner import open_unit
 from hal.pty import PtyPair
-from hq.reports import figures
+from hq.reports.query import levels
 from hq.storage.scope import Scope
 from hq.storage.sqlite import connect
 from sync.hq_client import HQClient
@@ -178,7 +178,7 @@ def test_hq_has_the_states_the_closed_minutes_and_a_closed_thread(run: tuple[Run
                                ).fetchall()
         utc0 = dt.datetime.fromisoformat(states[0]["utc"])
         local_day = utc0.astimezone(zoneinfo.ZoneInfo("Asia/Shanghai")).date()
-        rep = figures.report(conn, Scope("branch", "B1"), "window", local_day, local_day,
+        rep = levels.report(conn, Scope("branch", "B1"), "window", local_day, local_day,
                              utc0 + dt.timedelta(days=2))
     finally:
         conn.close()

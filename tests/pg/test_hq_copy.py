@@ -26,9 +26,10 @@ from hq.accounts.users import UserStore
 from hq.api.deps import HQDeps
 from hq.cli import main
 from hq.copy.schema import pg_schema_of
-from hq.storage import SqliteAuditLog, SqliteEventStore
+from hq.storage import SqliteAuditLog
 from hq.storage.clips.store import LocalClipStore
 from hq.storage.db.routes import unroute
+from hq.storage.events import SqliteEventStore
 from hq.storage.scope import Scope
 from tests import reports_fixture as fx
 from tests.alerts_support import off_seat

@@ -12,8 +12,8 @@ import pytest
 from hq.api.deps import HQDeps
 from hq.cli import main
 from hq.config import load_hq_config
-from hq.storage import SqliteEventStore
 from hq.storage.db.migrate import SchemaError, current_revision, known_revisions
+from hq.storage.events import SqliteEventStore
 from sync.schema import EventEnvelope
 from tests.servers.postgres_fixtures import Backend
 

@@ -32,8 +32,9 @@ def _sqlite_at_run_time(root: Path) -> None:
     from hq.alerts import schema as alerts_schema
     from hq.live.store import ensure_schema as live_schema
     from hq.org.authoring.store import OrgStore
-    from hq.reports import queue_events, wstate_table
-    from hq.reports.schema import ensure_schema as reports_schema
+    from hq.reports.ingest import queue_events
+    from hq.reports.tables import wstates as wstate_table
+    from hq.reports.tables.schema import ensure_schema as reports_schema
     from hq.retention.store import RetentionStore
     from hq.server.lease import LeaseStore
     from hq.storage.audit import SqliteAuditLog

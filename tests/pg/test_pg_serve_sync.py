@@ -27,7 +27,7 @@ from firmware.store import EventContext, Store
 from firmware.syncd.runner import SyncRunner
 from firmware.system.clock import UnitClock
 from hq.pki.ca import CertificateAuthority
-from hq.storage import SqliteEventStore
+from hq.storage.events import SqliteEventStore
 from sync.hq_client import HQClient
 from sync.identity import UnitIdentity
 from sync.outbox import Outbox

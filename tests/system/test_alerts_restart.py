@@ -21,7 +21,7 @@ import requests
 
 from hq.alerts import policy_store
 from hq.alerts.policy import PolicyDoc
-from hq.storage import SqliteEventStore
+from hq.storage.events import SqliteEventStore
 from tests.alerts_receivers import HttpReceiver, free_port
 from tests.alerts_support import off_seat, seed_org
 

@@ -13,7 +13,7 @@ from hq.alerts import acknowledge, open_threads
 from hq.alerts.queries import UnknownThread, detail, list_threads
 from hq.alerts.signals import Signal, signal_of
 from hq.alerts.threads import ThreadState, advance, escalate, escalation_due
-from hq.storage import SqliteEventStore
+from hq.storage.events import SqliteEventStore
 from hq.storage.scope import Scope
 from tests.alerts_support import T0, cleared, ev, off_seat, seed_org
 from tests.servers.postgres_fixtures import Backend

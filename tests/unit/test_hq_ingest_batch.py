@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from hq.storage import SqliteEventStore, TransactionQuery, UuidTaken
-from hq.storage.events import _runs
+from hq.storage import TransactionQuery, UuidTaken
+from hq.storage.events import SqliteEventStore, _runs
 from hq.storage.scope import Scope
 from sync.schema import EventEnvelope
 from tests.servers.postgres_fixtures import Backend

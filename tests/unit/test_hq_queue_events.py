@@ -16,8 +16,9 @@ import pytest
 
 from hq.alerts.queue_signals import queue_signal
 from hq.reports.exports.tables import build
-from hq.reports.queue_events import episode, ticket_of
-from hq.storage import SqliteEventStore
+from hq.reports.ingest.queue_events import episode
+from hq.reports.query.queue import ticket_of
+from hq.storage.events import SqliteEventStore
 from hq.storage.scope import Scope
 from hq.storage.sqlite import connect
 from sync.schema import EventEnvelope

@@ -12,7 +12,8 @@ import pytest
 
 from hq.accounts.roles import covers, scope_rule
 from hq.accounts.users import InvalidAccount, UserStore
-from hq.storage import SqliteEventStore, TransactionQuery
+from hq.storage import TransactionQuery
+from hq.storage.events import SqliteEventStore
 from hq.storage.scope import Scope
 from tests.hq_scope_support import seed_transactions, seed_tree
 

@@ -20,10 +20,10 @@ from hq.storage import (
     InvalidInput,
     LocalClipStore,
     SqliteAuditLog,
-    SqliteEventStore,
     TransactionQuery,
     UuidTaken,
 )
+from hq.storage.events import SqliteEventStore
 from hq.storage.scope import Scope
 from sync.schema import EventEnvelope
 from tests.servers.postgres_fixtures import Backend

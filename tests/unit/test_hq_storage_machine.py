@@ -19,7 +19,8 @@ from firmware.machine.model import (
     Staff,
 )
 from firmware.machine.step import step
-from hq.storage import LocalClipStore, OffsetConflict, SqliteEventStore, TransactionQuery
+from hq.storage import LocalClipStore, OffsetConflict, TransactionQuery
+from hq.storage.events import SqliteEventStore
 from hq.storage.scope import Scope
 from sync.schema import EventEnvelope
 

@@ -22,7 +22,7 @@ from pypdf import PdfReader
 from hq.cli import main
 from hq.reports.exports import render
 from hq.reports.exports.tables import Column, Table
-from hq.reports.honesty import ReportMeta
+from hq.reports.query.honesty import ReportMeta
 from tests import reports_fixture as fx
 
 RLO = "\u202e"

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from hq.reports import figures, usage
-from hq.reports.query import local_range
-from hq.storage import SqliteEventStore
+from hq.reports.figures import metrics as figures
+from hq.reports.query import levels, usage
+from hq.reports.query.rollups import local_range
+from hq.storage.events import SqliteEventStore
 from hq.storage.scope import Scope
 from hq.storage.sqlite import connect
 from tests import reports_fixture as fx
@@ -35,11 +36,11 @@ def fresh(tmp_path: Path, backend: Backend) -> Path:
     return fx.build(backend.migrated(tmp_path / "hq"))
 
 
-def _rows(path: Path, level: figures.Level, first: dt.date = fx.D1,
+def _rows(path: Path, level: levels.Level, first: dt.date = fx.D1,
           last: dt.date = fx.D2, scope: Scope = B1) -> dict[str, figures.Figures]:
     conn = connect(path)
     try:
-        rep = figures.report(conn, scope, level, first, last, NOW)
+        rep = levels.report(conn, scope, level, first, last, NOW)
     finally:
         conn.close()
     return {r.key: r for r in rep.rows}
@@ -105,7 +106,7 @@ NODES = [
 
 
 @pytest.mark.parametrize(("level", "key", "first", "last", "field", "expected"), NODES)
-def test_node_figures(db: Path, level: figures.Level, key: str, first: dt.date,
+def test_node_figures(db: Path, level: levels.Level, key: str, first: dt.date,
                       last: dt.date, field: str, expected: object) -> None:
     assert getattr(_rows(db, level, first, last)[key], field) == expected
 
@@ -133,8 +134,8 @@ def test_arrival_order_does_not_matter(tmp_path: Path, db: Path) -> None:
         for e in reversed([*evs, *(fx.late() if unit == "U1" else [])]):
             store.ingest(unit, [e])
     store.close()
-    levels: tuple[figures.Level, ...] = ("staff", "window")
-    for level in levels:
+    compared: tuple[levels.Level, ...] = ("staff", "window")
+    for level in compared:
         assert _rows(path, level) == _rows(db, level)
 
 
@@ -181,14 +182,14 @@ def test_event_counts(db: Path) -> None:
 
 def test_honest_flags(db: Path) -> None:
     conn = connect(db)
-    rep = figures.report(conn, Scope.everything(), "window", fx.D1, fx.D2, NOW)
+    rep = levels.report(conn, Scope.everything(), "window", fx.D1, fx.D2, NOW)
     assert {(g.window_id, g.reason) for g in rep.meta.gaps} == {
         ("W3", "clock_unsynced"), ("W4", "no_unit")}
     assert rep.meta.incomplete and not rep.meta.period_open
     # A period still running, read a month from now: every unit is behind.
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
     first, last = local_range(later - dt.timedelta(days=1), later, "Asia/Shanghai")
-    rep = figures.report(conn, B1, "window", first, last, later)
+    rep = levels.report(conn, B1, "window", first, last, later)
     conn.close()
     assert {(g.window_id, g.reason) for g in rep.meta.gaps} == {
         ("W1", "not_synced"), ("W2", "not_synced")}

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from hq.reports import hist, periods
+from hq.reports.figures import hist, periods
 
 D = dt.date
 

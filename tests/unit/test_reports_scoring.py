@@ -9,9 +9,11 @@ import pytest
 from openpyxl import Workbook
 from pydantic import ValidationError
 
-from hq.reports import inputs, scoring
-from hq.reports.figures import figures_of
-from hq.storage import SqliteEventStore
+from hq.reports.entries import inputs
+from hq.reports.entries import rules as score_rules
+from hq.reports.figures import scoring
+from hq.reports.figures.metrics import figures_of
+from hq.storage.events import SqliteEventStore
 from hq.storage.sqlite import connect
 from tests import reports_fixture as fx
 from tests.servers.postgres_fixtures import Backend
@@ -77,20 +79,20 @@ def test_bad_rules_are_refused_naming_the_rule(db: Path, rules: dict[str, object
                                                message: str) -> None:
     conn = connect(db)
     with pytest.raises(ValidationError, match=message):
-        scoring.save_rules(conn, rules, "admin")
-    assert scoring.current_rules(conn)[0] == 0
+        score_rules.save_rules(conn, rules, "admin")
+    assert score_rules.current_rules(conn)[0] == 0
 
 
 def test_rules_are_versioned(db: Path) -> None:
     conn = connect(db)
-    assert scoring.current_rules(conn) == (0, scoring.ScoringRules())
-    v1 = scoring.save_rules(conn, {"weights": {"satisfaction": 50, "efficiency": 20}}, "ann")
-    v2 = scoring.save_rules(conn, scoring.ScoringRules(bands=[
+    assert score_rules.current_rules(conn) == (0, scoring.ScoringRules())
+    v1 = score_rules.save_rules(conn, {"weights": {"satisfaction": 50, "efficiency": 20}}, "ann")
+    v2 = score_rules.save_rules(conn, scoring.ScoringRules(bands=[
         scoring.Band(grade="ok", min_score=60), scoring.Band(grade="not ok", min_score=0)]),
         "bob")
-    version, rules = scoring.current_rules(conn)
+    version, rules = score_rules.current_rules(conn)
     assert (v1, v2, version, rules.bands[0].grade) == (1, 2, 2, "ok")
-    assert [(v, a) for v, a, _ in scoring.rules_history(conn)] == [(2, "bob"), (1, "ann")]
+    assert [(v, a) for v, a, _ in score_rules.rules_history(conn)] == [(2, "bob"), (1, "ann")]
 
 
 def test_csv_import_with_a_bad_row_writes_nothing(db: Path, tmp_path: Path) -> None:

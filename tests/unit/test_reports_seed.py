@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from hq.cli import main
-from hq.reports import figures, usage
+from hq.reports.figures import metrics as figures
+from hq.reports.query import levels, usage
 from hq.storage.scope import Scope
 from hq.storage.sqlite import connect
 
@@ -21,7 +22,7 @@ def _seed(d: Path) -> list[figures.Figures]:
     assert main(["seed-demo", "--data", str(d), *ARGS]) == 0
     conn = connect(d / "events.db")
     try:
-        return figures.report(conn, Scope.everything(), "window", FIRST, LAST).rows
+        return levels.report(conn, Scope.everything(), "window", FIRST, LAST).rows
     finally:
         conn.close()
 
@@ -57,7 +58,7 @@ def test_plausible(seeded: tuple[Path, list[figures.Figures]]) -> None:
 
 def test_the_last_unit_stops_syncing(seeded: tuple[Path, list[figures.Figures]]) -> None:
     conn = connect(seeded[0] / "events.db")
-    rep = figures.report(conn, Scope.everything(), "window", dt.date(2026, 3, 9), LAST)
+    rep = levels.report(conn, Scope.everything(), "window", dt.date(2026, 3, 9), LAST)
     conn.close()
     assert [(g.window_id, g.reason) for g in rep.meta.gaps] == [("B01H1W03", "not_synced")]
 

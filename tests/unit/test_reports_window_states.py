@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from hq.reports import figures
 from hq.reports.exports.tables import build
-from hq.reports.window_states import segment
-from hq.storage import SqliteEventStore
+from hq.reports.figures import metrics as figures
+from hq.reports.ingest.window_states import segment
+from hq.reports.query import levels
+from hq.storage.events import SqliteEventStore
 from hq.storage.scope import Scope
 from hq.storage.sqlite import connect
 from sync.schema import EventEnvelope
@@ -55,11 +56,11 @@ def _db(tmp_path: Path, order: str) -> Path:
     return path
 
 
-def _report(path: Path, level: figures.Level, first: dt.date,
+def _report(path: Path, level: levels.Level, first: dt.date,
             last: dt.date) -> dict[str, figures.Figures]:
     conn = connect(path)
     try:
-        return {r.key: r for r in figures.report(conn, B1, level, first, last, NOW).rows}
+        return {r.key: r for r in levels.report(conn, B1, level, first, last, NOW).rows}
     finally:
         conn.close()
 
@@ -73,7 +74,7 @@ def _report(path: Path, level: figures.Level, first: dt.date,
     ("staff", "S1", fx.D1, fx.D2, 860, 30, 30),
     ("staff", "S3", fx.D1, fx.D2, 0, 0, 180),
 ])
-def test_time_in_each_state(tmp_path: Path, order: str, level: figures.Level, key: str,
+def test_time_in_each_state(tmp_path: Path, order: str, level: levels.Level, key: str,
                             first: dt.date, last: dt.date, open_min: float,
                             closed_min: float, away_min: float) -> None:
     f = _report(_db(tmp_path, order), level, first, last)[key]

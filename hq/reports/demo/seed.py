@@ -2,7 +2,7 @@
 
 The organisation (branches, halls, windows, staff, weekly shift templates, leave, unit
 bindings) is authored through :mod:`hq.org.authoring.bulk`, the org's own writers;
-everything the units would send goes through :meth:`hq.storage.SqliteEventStore.ingest` as
+everything the units would send goes through :meth:`hq.storage.events.SqliteEventStore.ingest` as
 :class:`~sync.schema.EventEnvelope` batches, exactly as synced units deliver it.
 
 The story, per window: a regular staff member scheduled Monday to Saturday 09:00-17:00
@@ -27,12 +27,11 @@ from typing import Any
 from hq.org.authoring.bulk import write_many
 from hq.org.authoring.store import OrgStore
 from hq.org.records.models import MAX_TEMPLATE_DAYS
-from hq.storage import SqliteEventStore
+from hq.reports.figures.periods import day_start_utc
+from hq.reports.ingest.shifts import settle_dirty
+from hq.reports.tables.schema import ensure_schema
+from hq.storage.events import SqliteEventStore
 from sync.schema import EventEnvelope
-
-from ..ingest import settle_dirty
-from ..periods import day_start_utc
-from ..schema import ensure_schema
 
 TZ = "Asia/Shanghai"
 HOURS = {9: 0.9, 10: 1.6, 11: 1.4, 13: 0.8, 14: 1.3, 15: 1.5, 16: 1.0}  # arrivals by hour

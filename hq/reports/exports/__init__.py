@@ -1,10 +1,10 @@
 """Render a :class:`~hq.reports.exports.tables.Table` as CSV, XLSX or PDF bytes.
 
-Every format carries the report's facts (:func:`facts`): kind, scope, local days, time
-zones, when it was computed, the scoring rules version where it applies, and whether
-data may be incomplete with each reason. CSV keeps the machine header (column keys) on
-its first line, rows after it, then the facts as ``#`` lines; XLSX and PDF name columns
-in the chosen language (zh-CN default, or en).
+Every format carries the report's facts (:func:`hq.reports.exports.about.facts`): kind,
+scope, local days, time zones, when it was computed, the scoring rules version where it
+applies, and whether data may be incomplete with each reason. CSV keeps the machine
+header (column keys) on its first line, rows after it, then the facts as ``#`` lines;
+XLSX and PDF name columns in the chosen language (zh-CN default, or en).
 
 Text cells come from units and imports: every writer shows control and bidirectional
 characters as ``[U+XXXX]`` (:func:`hq.text.visible`), and the spreadsheet formats keep a
@@ -19,29 +19,11 @@ import io
 
 from hq.text import cell_text
 
+from .about import facts
 from .labels import label
 from .tables import Table
 
 FORMATS = ("csv", "xlsx", "pdf")
-
-
-def facts(table: Table, lang: str = "zh-CN") -> list[tuple[str, object]]:
-    """(label, value) pairs naming what the report is and what may be missing."""
-    m = table.meta
-    yes, no = label("yes", lang), label("no", lang)
-    out: list[tuple[str, object]] = [
-        (label("report", lang), label(f"report_{table.kind}", lang)),
-        (label("scope", lang), m.scope),
-        (label("from", lang), m.first), (label("to", lang), m.last),
-        (label("time_zone", lang), ", ".join(m.zones)),
-        (label("computed_utc", lang), m.computed_utc.replace(tzinfo=None, microsecond=0))]
-    for k, v in {**m.filters, **table.facts}.items():
-        out.append((label(k, lang), v))
-    out.append((label("incomplete", lang), yes if m.incomplete else no))
-    out.append((label("period_open", lang), yes if m.period_open else no))
-    for g in m.gaps:
-        out.append((label("gap", lang), f"{g.window_id}: {label(g.reason, lang)} ({g.detail})"))
-    return out
 
 
 def to_csv(table: Table, lang: str = "zh-CN") -> bytes:

@@ -34,7 +34,8 @@ from reportlab.platypus import (
 
 from hq.text import visible
 
-from . import facts, tables
+from . import tables
+from .about import facts
 from .labels import cell, label
 
 FONT = "WQYZenHei"

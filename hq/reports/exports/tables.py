@@ -2,7 +2,7 @@
 
 :func:`build` returns a :class:`Table` for ``staff``, ``window``, ``branch``,
 ``attendance`` or ``events``: typed columns (keys named in :mod:`hq.reports.exports.labels`),
-rows of plain values, the report's :class:`~hq.reports.honesty.ReportMeta`, and the
+rows of plain values, the report's :class:`~hq.reports.query.honesty.ReportMeta`, and the
 charts the PDF and pages draw. Each row of the first four carries ``data_incomplete``.
 """
 
@@ -13,14 +13,15 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Literal
 
+from hq.reports.entries.inputs import inputs_for
+from hq.reports.entries.rules import current_rules
+from hq.reports.figures.metrics import Figures
+from hq.reports.figures.scoring import Inputs, score
+from hq.reports.query.honesty import ReportMeta
+from hq.reports.query.levels import Report, compare, report
+from hq.reports.query.queue import peaks
+from hq.reports.query.usage import event_counts_days, window_usage_days
 from hq.storage.scope import Scope
-
-from ..figures import Figures, Report, compare, report
-from ..honesty import ReportMeta
-from ..inputs import inputs_for
-from ..queue_events import peaks
-from ..scoring import Inputs, current_rules, score
-from ..usage import event_counts_days, window_usage_days
 
 KINDS = ("staff", "window", "branch", "attendance", "events")
 Kind = Literal["text", "int", "float", "date"]
@@ -123,7 +124,7 @@ def _window(conn: sqlite3.Connection, scope: Scope, first: dt.date, last: dt.dat
     for w_id, u in use.items():
         f = by_key.get(w_id)
         if f is None:
-            from ..figures import figures_of
+            from hq.reports.figures.metrics import figures_of
 
             f = figures_of(w_id, u.name, u.branch, {})
         rows.append([w_id, u.name, u.hall, u.branch, f.transactions, f.handling_mean_s,

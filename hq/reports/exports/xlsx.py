@@ -16,7 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from hq.text import looks_like_formula, visible
 
-from . import facts
+from .about import facts
 from .labels import cell, label
 from .tables import Table
 

@@ -13,7 +13,7 @@ def create_all(root: Path) -> None:
     from hq.accounts.users import UserStore
     from hq.alerts import schema as alerts_schema
     from hq.live import store as live
-    from hq.reports import schema as reports_schema
+    from hq.reports.tables import schema as reports_schema
     from hq.storage.audit import SqliteAuditLog
     from hq.storage.clips.store import LocalClipStore
     from hq.storage.events import SqliteEventStore

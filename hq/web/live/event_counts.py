@@ -1,6 +1,6 @@
 """``/events``: counts of events over a chosen period as bar charts (seed function 22):
 off-seat episodes by level, alerts by kind and level, ratings by key, unrated prompts
-and suspect presses, from :func:`hq.reports.usage.event_counts`.
+and suspect presses, from :func:`hq.reports.query.usage.event_counts`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ Viewer = Annotated[User, Depends(require(roles.FIGURES))]
 
 def build_event_counts_router(deps: HQDeps) -> APIRouter:
     """GET /events."""
-    from hq.reports.usage import event_counts
+    from hq.reports.query.usage import event_counts
 
     router = APIRouter(include_in_schema=False)
 

@@ -1,7 +1,7 @@
 """``/windows``: window usage over a chosen period (seed function 20: every window, should
 be staffed per schedule, actually staffed, temporarily closed, away on business,
 unexcused off seat) and resource allocation (function 19: customers served per window
-against staffed hours), as server-drawn bar charts from :mod:`hq.reports.usage`.
+against staffed hours), as server-drawn bar charts from :mod:`hq.reports.query.usage`.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def hours(seconds: float) -> float:
 
 def build_windows_router(deps: HQDeps) -> APIRouter:
     """GET /windows."""
-    from hq.reports.usage import window_usage
+    from hq.reports.query.usage import window_usage
 
     router = APIRouter(include_in_schema=False)
 

@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 
 from hq.accounts.users import User
 from hq.api.deps import HQDeps
-from hq.reports import periods
-from hq.reports.query import windows
+from hq.reports.figures import periods
+from hq.reports.query.rollups import windows
 from hq.storage.scope import Scope
 from hq.storage.sqlite import connect
 from hq.web.auth import PageError

@@ -19,8 +19,9 @@ from pydantic import ValidationError
 from hq.accounts import roles
 from hq.accounts.users import User
 from hq.api.deps import HQDeps
-from hq.reports import inputs, scoring
-from hq.reports.query import windows
+from hq.reports.entries import inputs
+from hq.reports.entries import rules as score_rules
+from hq.reports.query.rollups import windows
 from hq.storage.scope import Scope
 from hq.web.auth import PageError, require
 from hq.web.render import render
@@ -53,7 +54,7 @@ def _month(text: str | None) -> str:
 
 
 def _stored(conn: sqlite3.Connection, month: str) -> dict[str, tuple[float | None, ...]]:
-    scoring.current_rules(conn)  # creates the tables on a fresh HQ
+    score_rules.current_rules(conn)  # creates the tables on a fresh HQ
     return {r[0]: (r[1], r[2], r[3]) for r in conn.execute(
         "SELECT staff_no, knowledge, teamwork, mystery FROM rpt_score_inputs WHERE month = ?",
         [month])}
@@ -125,10 +126,10 @@ def build_reports_inputs_router(deps: HQDeps) -> APIRouter:
     def rules_page(request: Request, user: User, text: str | None = None,
                    error: str | None = None, status: int = 200) -> Response:
         conn = conn_for(deps)
-        version, rules = scoring.current_rules(conn)
+        version, rules = score_rules.current_rules(conn)
         return render(request, "reports_rules.html", user, version=version,
                       text=text or json.dumps(rules.model_dump(), indent=2),
-                      history=scoring.rules_history(conn), error=error,
+                      history=score_rules.rules_history(conn), error=error,
                       may_edit=user.role == "admin", status=status)
 
     @router.get("/reports/rules")
@@ -142,7 +143,7 @@ def build_reports_inputs_router(deps: HQDeps) -> APIRouter:
         text = str((await request.form()).get("rules") or "")
         try:
             data = json.loads(text)
-            scoring.save_rules(conn_for(deps), data, user.username)
+            score_rules.save_rules(conn_for(deps), data, user.username)
         except json.JSONDecodeError as exc:
             return rules_page(request, user, text, f"JSON: {exc}", status=400)
         except ValidationError as exc:

@@ -19,12 +19,13 @@ from fastapi.responses import Response
 from hq.accounts import roles
 from hq.accounts.users import User
 from hq.api.deps import HQDeps
-from hq.reports import drill, figures
+from hq.reports.entries.inputs import inputs_for
+from hq.reports.entries.rules import current_rules
 from hq.reports.exports import FORMATS, media_type
 from hq.reports.exports import render as render_export
 from hq.reports.exports.tables import KINDS, build
-from hq.reports.inputs import inputs_for
-from hq.reports.scoring import Inputs, current_rules, score
+from hq.reports.figures.scoring import Inputs, score
+from hq.reports.query import drill, levels
 from hq.web.auth import PageError, require
 from hq.web.render import render
 from hq.web.reports.charts import bar_chart, line_chart
@@ -48,13 +49,13 @@ def build_reports_router(deps: HQDeps) -> APIRouter:
                 day_from: Annotated[str | None, Query(alias="from", max_length=10)] = None,
                 day_to: Annotated[str | None, Query(alias="to", max_length=10)] = None,
                 node: Short = None) -> Response:
-        if level not in figures.LEVELS:
+        if level not in levels.LEVELS:
             raise PageError(400, "The field %(field)s is not valid: %(why)s", field="level",
                             why=level)
         p = _period(period, on, day_from, day_to)
         conn = conn_for(deps)
         scope = narrowed(conn, user, node)
-        cmp = figures.compare(conn, scope, level, p.first, p.last, years=1)
+        cmp = levels.compare(conn, scope, level, p.first, p.last, years=1)
         rep = cmp.current
         prev = {f.key: f for f in cmp.previous.rows}
         ly = {f.key: f for f in cmp.earlier[0].rows}
@@ -73,7 +74,7 @@ def build_reports_router(deps: HQDeps) -> APIRouter:
             return link(path, **{who: key, "from": p.first.isoformat(),
                                  "to": p.last.isoformat(), "node": node})
 
-        trend = figures.trend(conn, scope, p.first, p.last)
+        trend = levels.trend(conn, scope, p.first, p.last)
         charts = [
             bar_chart(request_text(request, user, "Transactions"),
                       [f.label for f in rep.rows[:40]],
@@ -92,7 +93,7 @@ def build_reports_router(deps: HQDeps) -> APIRouter:
         exports = [(kind, fmt, link(f"/reports/export/{kind}", format=fmt, **base))
                    for kind in KINDS for fmt in FORMATS]
         return render(request, "reports.html", user, rep=rep, prev=prev, ly=ly,
-                      scores=scores, level=level, levels=figures.LEVELS, p=p, node=node or "",
+                      scores=scores, level=level, levels=levels.LEVELS, p=p, node=node or "",
                       nodes=nodes(conn, user.scope), charts=charts, exports=exports,
                       drill_link=drill_link, may_enter=user.may(roles.MANAGE_ORG),
                       link=link, base=base)

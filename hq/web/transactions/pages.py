@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from hq.accounts import roles
 from hq.accounts.users import User
 from hq.api.deps import HQDeps
-from hq.reports.queue_events import ticket_of
+from hq.reports.query.queue import ticket_of
 from hq.storage import SEARCH, TRANSACTION_VIEW, InvalidInput, StorageError
 from hq.storage.scope import Scope
 from hq.web.auth import PageError, require

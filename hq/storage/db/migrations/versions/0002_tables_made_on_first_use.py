@@ -35,12 +35,12 @@ EVENTS_DB = (
     " WHERE released_utc IS NULL",
     "CREATE TABLE IF NOT EXISTS retention_clips_deleted (unit_id TEXT NOT NULL,"
     " clip_id TEXT NOT NULL, deleted_utc TEXT NOT NULL, PRIMARY KEY (unit_id, clip_id))",
-    # hq/reports/wstate_table.py
+    # hq/reports/tables/wstates.py
     "CREATE TABLE IF NOT EXISTS rpt_wstates (unit_id TEXT NOT NULL, utc TEXT NOT NULL,"
     " uuid TEXT NOT NULL, state TEXT NOT NULL, staff_no TEXT, window_id TEXT,"
     " PRIMARY KEY (unit_id, utc, uuid))",
     "CREATE INDEX IF NOT EXISTS rpt_wstates_staff ON rpt_wstates (staff_no, utc)",
-    # hq/reports/queue_events.py
+    # hq/reports/ingest/queue_events.py
     "CREATE TABLE IF NOT EXISTS rpt_queue (unit_id TEXT NOT NULL, alert_id TEXT NOT NULL,"
     " window_id TEXT, service TEXT, raised_utc TEXT, cleared_utc TEXT, for_s REAL,"
     " duration_s REAL, peak INTEGER, PRIMARY KEY (unit_id, alert_id))",

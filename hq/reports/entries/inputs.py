@@ -17,10 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from hq.reports.figures.scoring import Inputs
+from hq.reports.tables.schema import ensure_schema
 from hq.storage.models import utc_text
-
-from .schema import ensure_schema
-from .scoring import Inputs
 
 COLUMNS = ("staff_no", "month", "knowledge", "teamwork", "mystery_shopper")
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")

@@ -13,12 +13,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from hq.reports.figures.periods import range_utc
+from hq.reports.ingest import entities
+from hq.reports.query.rollups import windows
+from hq.reports.tables.rollup import decode
 from hq.storage.scope import Scope
-
-from . import entities
-from .periods import range_utc
-from .query import windows
-from .rollup import decode
 
 
 @dataclass(frozen=True)
@@ -71,10 +70,9 @@ class ShiftOutcome:
 def _ranges(conn: sqlite3.Connection, scope: Scope, first: dt.date, last: dt.date,
             window_id: str | None) -> dict[str, tuple[list[str], str, str]]:
     """tz -> (window ids in scope, UTC start text, UTC end text)."""
+    from hq.reports.ingest.shifts import settle_dirty
+    from hq.reports.tables.schema import ensure_schema
     from hq.storage.models import utc_text
-
-    from .ingest import settle_dirty
-    from .schema import ensure_schema
 
     ensure_schema(conn)
     settle_dirty(conn)

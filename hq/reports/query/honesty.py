@@ -15,11 +15,10 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from hq.reports.figures.periods import range_utc
+from hq.reports.query.rollups import WindowInfo
 from hq.storage.models import utc_text
 from hq.storage.scope import Scope
-
-from .periods import range_utc
-from .query import WindowInfo
 
 SYNC_TOLERANCE = dt.timedelta(minutes=15)
 # A unit with no event at all for this long before the period's end is taken to have

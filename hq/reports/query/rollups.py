@@ -7,10 +7,9 @@ import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
 
+from hq.reports.figures.periods import cover
+from hq.reports.tables.schema import ensure_schema
 from hq.storage.scope import Scope
-
-from .periods import cover
-from .schema import ensure_schema
 
 Metrics = dict[str, float]
 
@@ -49,7 +48,7 @@ def read(conn: sqlite3.Connection, scope: Scope, first: dt.date,
          last: dt.date) -> dict[tuple[str, str], Metrics]:
     """(window_id, staff_no) -> summed metrics over branch-local days first..last."""
     ensure_schema(conn)
-    from .ingest import settle_dirty
+    from hq.reports.ingest.shifts import settle_dirty
 
     settle_dirty(conn)
     keys = cover(first, last)
@@ -78,7 +77,7 @@ def merge(into: Metrics, more: Metrics) -> Metrics:
 def local_range(start_utc: dt.datetime, end_utc: dt.datetime,
                 tz: str) -> tuple[dt.date, dt.date]:
     """The branch-local days [start_utc, end_utc) touches, as (first, last) inclusive."""
-    from .periods import local_day
+    from hq.reports.figures.periods import local_day
 
     if end_utc <= start_utc:
         raise ValueError(f"period end {end_utc} must be after its start {start_utc}")

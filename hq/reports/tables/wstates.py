@@ -1,8 +1,8 @@
 """The window-state segments table (``rpt_wstates``) and the one query attendance needs.
 
 A row is a unit's ``window_state`` event: the state in force from its ``utc`` until the
-unit's next row. Kept apart from :mod:`hq.reports.window_states` so that the attendance
-rule in :mod:`hq.reports.entities` can read it without importing the ingest side.
+unit's next row. Filed by :mod:`hq.reports.ingest.window_states`; kept apart from it so
+that the attendance rule in :mod:`hq.reports.ingest.entities` reads it from the tables.
 """
 
 from __future__ import annotations
@@ -10,9 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
+from hq.reports.tables.schema import ensure_tables
 from hq.storage.models import utc_text
-
-from .schema import ensure_tables
 
 STATES = ("open", "closed", "away")
 

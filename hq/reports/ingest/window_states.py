@@ -8,7 +8,7 @@ figures instead of adding to them. A segment adds ``ws_<state>_s`` seconds, spli
 branch's local midnights, to the window and the staff member it was counted for;
 ``off`` (outside opening hours, unit stopped) adds nothing. An away segment also
 re-settles that staff member's shifts it overlaps: attendance counts it like business
-leave (:func:`hq.reports.entities.shift`).
+leave (:func:`hq.reports.ingest.entities.shift`).
 """
 
 from __future__ import annotations
@@ -16,15 +16,14 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from hq.reports.figures.periods import split_by_day
+from hq.reports.ingest.entities import window_tz
+from hq.reports.ingest.shifts import refresh_shifts
+from hq.reports.tables import wstates
+from hq.reports.tables.rollup import Contribution, add, settle
+from hq.reports.tables.schema import ensure_schema
 from hq.storage.models import parse_utc, utc_text
 from sync.schema import EventEnvelope
-
-from . import wstate_table
-from .entities import window_tz
-from .ingest import refresh_shifts
-from .periods import split_by_day
-from .rollup import Contribution, add, settle
-from .schema import ensure_schema
 
 EVENT = "window_state"
 
@@ -42,7 +41,7 @@ def apply(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None) -
     if state is None:
         return
     ensure_schema(conn)
-    wstate_table.ensure(conn)
+    wstates.ensure(conn)
     utc = utc_text(env.utc)
     conn.execute("INSERT INTO rpt_wstates (unit_id, utc, uuid, state, staff_no, window_id) "
                  "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -59,7 +58,7 @@ def _settle(conn: sqlite3.Connection, unit_id: str, utc: str, uuid: str) -> None
                        "AND utc = ? AND uuid = ?", [unit_id, utc, uuid]).fetchone()
     if row is None:
         return
-    end = wstate_table.segment_end(conn, unit_id, utc, uuid)
+    end = wstates.segment_end(conn, unit_id, utc, uuid)
     settle(conn, f"ws:{unit_id}:{utc}:{uuid}",
            segment(row[0], row[1], row[2], utc, end, window_tz(conn, row[2])))
     if row[0] == "away" and row[1] and end is not None:
@@ -71,7 +70,7 @@ def segment(state: str, staff_no: str | None, window_id: str, start_utc: str,
     """What one segment adds (pure): ``ws_<state>_s`` per local day; nothing while open-ended
     or for a state that is not counted."""
     c: Contribution = {}
-    if end_utc is None or state not in wstate_table.STATES:
+    if end_utc is None or state not in wstates.STATES:
         return c
     for day, seconds in split_by_day(parse_utc(start_utc), parse_utc(end_utc), tz):
         add(c, day, window_id, staff_no, f"ws_{state}_s", seconds)

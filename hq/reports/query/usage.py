@@ -13,10 +13,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hq.reports.query.honesty import ReportMeta, meta
+from hq.reports.query.rollups import Metrics, WindowInfo, local_range, merge, read, windows
 from hq.storage.scope import Scope
-
-from .honesty import ReportMeta, meta
-from .query import Metrics, WindowInfo, local_range, merge, read, windows
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Metric names (all per local day × window × staff member):
 
 - transactions: ``txn`` count; ``dur_n``/``dur_sum`` and histogram bins ``h<bin>``
-  (see :mod:`hq.reports.hist`); ``rated``, ``r<1..5>`` (by rating), ``suspect``
+  (see :mod:`hq.reports.figures.hist`); ``rated``, ``r<1..5>`` (by rating), ``suspect``
   (rated with no customer seen), ``rated_ok`` (rated, not suspect), ``satisfied``
   (``rated_ok`` with a rating >= :data:`SATISFIED_AT`), ``unrated``. A transaction is
   counted on the local day it started, under the staff member who served it at start
@@ -24,10 +24,10 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
-from . import wstate_table
-from .hist import bin_of
-from .periods import local_day, split_by_day
-from .rollup import Contribution, add
+from hq.reports.figures.hist import bin_of
+from hq.reports.figures.periods import local_day, split_by_day
+from hq.reports.tables import wstates
+from hq.reports.tables.rollup import Contribution, add
 
 SATISFIED_AT = 4
 ATTENDANCE_GRACE_S = 300.0
@@ -211,7 +211,7 @@ def shift(conn: sqlite3.Connection, shift_id: str) -> Contribution:
         "login_utc < ? AND (logout_utc IS NULL OR logout_utc > ?)",
         [staff, s["end_utc"], s["start_utc"]]).fetchall()
     if not sessions:
-        if wstate_table.away_seconds(conn, staff, start, end) >= LEAVE_SHARE * (
+        if wstates.away_seconds(conn, staff, start, end) >= LEAVE_SHARE * (
                 end - start).total_seconds():
             add(c, day, w, staff, "business_n")
         return c
@@ -222,7 +222,7 @@ def shift(conn: sqlite3.Connection, shift_id: str) -> Contribution:
     if all(r[1] for r in sessions):
         last = max(parse_utc(r[1]) for r in sessions)
         gone = (end - last).total_seconds()
-        if gone > ATTENDANCE_GRACE_S and gone - wstate_table.away_seconds(
+        if gone > ATTENDANCE_GRACE_S and gone - wstates.away_seconds(
                 conn, staff, last, end) > ATTENDANCE_GRACE_S:
             add(c, day, w, staff, "early_n")
     return c

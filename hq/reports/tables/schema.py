@@ -8,7 +8,8 @@ taken back and the new one added: every event counts exactly once, whatever the 
 The ``rpt_sessions``/``rpt_absences``/``rpt_marks`` tables assemble those entities from
 their events; ``rpt_score_*`` hold scoring rules and managers' inputs. Triggers on
 ``org_shifts``/``org_leave`` queue every change in ``rpt_dirty``, which
-:func:`hq.reports.ingest.settle_dirty` works off, so the org pages need not call us.
+:func:`hq.reports.ingest.shifts.settle_dirty` works off, so the org pages need not call
+us.
 """
 
 from __future__ import annotations

@@ -7,10 +7,11 @@ From the unit's queue link (firmware/queue_link, docs/queue-protocol.md):
   the unit's window: ``q_alert_n`` (episodes) and, once cleared, ``q_over_s`` = the
   seconds the count stayed above the threshold before the alert (``for_s``) plus the
   alert's own duration. The peak waiting count is a maximum, not a sum, so it is read
-  from ``rpt_queue`` at report time (:func:`peaks`).
+  from ``rpt_queue`` at report time (:func:`hq.reports.query.queue.peaks`).
 - the ticket called at a window (``ticket`` in ``transaction_started``/``_ended``, or
   ``ticket_called`` naming the open transaction) is kept in ``rpt_tickets`` by
-  transaction, whichever arrives first (:func:`ticket_of`).
+  transaction, whichever arrives first (read by
+  :func:`hq.reports.query.queue.ticket_of`).
 """
 
 from __future__ import annotations
@@ -18,15 +19,13 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
+from hq.reports.figures.periods import local_day
+from hq.reports.ingest.entities import window_tz
+from hq.reports.ingest.fields import number_of, text_of
+from hq.reports.tables.rollup import Contribution, add, settle
+from hq.reports.tables.schema import ensure_schema, ensure_tables
 from hq.storage.models import parse_utc, utc_text
-from hq.storage.scope import Scope
 from sync.schema import EventEnvelope
-
-from .entities import window_tz
-from .event_fields import number_of, text_of
-from .periods import local_day, range_utc
-from .rollup import Contribution, add, settle
-from .schema import ensure_schema, ensure_tables
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS rpt_queue (unit_id TEXT NOT NULL, alert_id TEXT NOT NULL,"
@@ -42,13 +41,6 @@ _READY: dict[int, sqlite3.Connection] = {}
 def ensure(conn: sqlite3.Connection) -> None:
     """Create the tables if missing (safe inside an open transaction)."""
     ensure_tables(conn, _SCHEMA, _READY)
-
-
-def _exists(conn: sqlite3.Connection, table: str) -> bool:
-    # Readers (pages, exports) never create tables: a database without queue events yet
-    # simply has no figures.
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                        [table]).fetchone() is not None
 
 
 def apply(conn: sqlite3.Connection, env: EventEnvelope, window_id: str | None) -> None:
@@ -114,35 +106,3 @@ def episode(raised_utc: str | None, cleared_utc: str | None, for_s: float | None
         add(c, day, window_id, None, "q_over_s", (for_s or 0.0) + duration_s)
     return c
 
-
-def peaks(conn: sqlite3.Connection, scope: Scope, first: dt.date,
-          last: dt.date) -> dict[str, int]:
-    """The highest waiting count of any episode raised first..last (branch-local days),
-    by branch id, for windows in ``scope``."""
-    if not _exists(conn, "rpt_queue"):
-        return {}
-    where, args = scope.window_filter("q.window_id")
-    rows = conn.execute(
-        "SELECT b.branch_id, b.tz, q.raised_utc, q.cleared_utc, q.duration_s, q.peak "
-        "FROM rpt_queue q JOIN org_windows w ON w.window_id = q.window_id "
-        "JOIN org_halls h ON h.hall_id = w.hall_id "
-        f"JOIN org_branches b ON b.branch_id = h.branch_id WHERE {where}", args).fetchall()
-    out: dict[str, int] = {}
-    for branch, tz, raised, cleared, duration, peak in rows:
-        if peak is None:
-            continue
-        start = parse_utc(raised) if raised else (
-            parse_utc(cleared) - dt.timedelta(seconds=duration or 0.0) if cleared else None)
-        lo, hi = range_utc(first, last, tz)
-        if start is not None and lo <= start < hi:
-            out[branch] = max(out.get(branch, 0), int(peak))
-    return out
-
-
-def ticket_of(conn: sqlite3.Connection, unit_id: str, txn_id: str) -> str | None:
-    """The queue ticket called for a transaction, if the unit knew one."""
-    if not _exists(conn, "rpt_tickets"):
-        return None
-    row = conn.execute("SELECT ticket FROM rpt_tickets WHERE unit_id = ? AND txn_id = ?",
-                       [unit_id, txn_id]).fetchone()
-    return str(row[0]) if row is not None else None

@@ -13,7 +13,7 @@ import json
 import sqlite3
 from collections import defaultdict
 
-from .periods import period_keys_of
+from hq.reports.figures.periods import period_keys_of
 
 Key = tuple[str, str, str, str]  # (ISO local day, window_id, staff_no, metric)
 Contribution = dict[Key, float]
