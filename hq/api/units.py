@@ -5,6 +5,7 @@ Clip uploads (tus) live in :mod:`hq.api.uploads`. Renewal rules: docs/hq-api-ren
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -18,6 +19,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
 
 from hq.api.deps import HQDeps
+from hq.api.derive import list_of, response_model, values_of
 from hq.api.errors import ApiError, ErrorBody, storage_unavailable
 from hq.api.unit_auth import peer_certificate, unit_dependency
 from hq.clock import utc_now
@@ -33,7 +35,7 @@ from hq.pki.certs import (
     validate_unit_id,
 )
 from hq.storage import StorageError
-from hq.storage.models import Rejection
+from hq.storage.models import IngestResult, Rejection
 from sync.schema import EventEnvelope
 
 log = logging.getLogger(__name__)
@@ -103,20 +105,17 @@ class EventBatch(BaseModel):
         ..., description="Event envelopes, oldest first.")
 
 
-class RejectedEvent(BaseModel):
-    """An event HQ refused: re-sending it will not help (the unit sets it aside)."""
-
-    uuid: str | None = Field(..., description="The event's uuid as sent (null if none).")
-    field: str = Field(..., description="The field at fault, e.g. `mono` or `data.rating`.")
-    reason: str = Field(..., description="The rule it breaks.")
-
-
-class IngestResponse(BaseModel):
-    """How many events were new, how many HQ already had, and which it refused."""
-
-    accepted: int
-    duplicates: int
-    rejected: list[RejectedEvent] = Field(default_factory=list)
+# The ingest answer is the store's IngestResult (hq/storage/models.py) with its refusals.
+RejectedEvent = response_model(
+    "RejectedEvent", Rejection,
+    doc="An event HQ refused: re-sending it will not help (the unit sets it aside).",
+    describe={"uuid": "The event's uuid as sent (null if none).",
+              "field": "The field at fault, e.g. `mono` or `data.rating`.",
+              "reason": "The rule it breaks."})
+IngestResponse = response_model(
+    "IngestResponse", IngestResult,
+    doc="How many events were new, how many HQ already had, and which it refused.",
+    types={"rejected": (list_of(RejectedEvent), Field(default_factory=list))})
 
 
 def validate_event(raw: dict[str, Any]) -> EventEnvelope | Rejection:
@@ -255,7 +254,7 @@ def build_units_router(deps: HQDeps) -> APIRouter:
     @router.post("/events", response_model=IngestResponse,
                  responses={503: {"model": ErrorBody, "description": "Storage unavailable "
                                   "(disk full): retry after Retry-After seconds"}})
-    def ingest(body: EventBatch, unit_id: str = unit) -> IngestResponse:
+    def ingest(body: EventBatch, unit_id: str = unit) -> Any:
         """Store a batch of the calling unit's events exactly once per uuid.
 
         Events that break a rule are refused one by one (``rejected``: uuid, field, rule)
@@ -281,9 +280,9 @@ def build_units_router(deps: HQDeps) -> APIRouter:
                         len(refused), len(checked), first.uuid, first.field, first.reason)
         log.debug("unit %s: %d events accepted, %d duplicates", unit_id, result.accepted,
                   result.duplicates)
-        return IngestResponse(accepted=result.accepted, duplicates=result.duplicates,
-                              rejected=[RejectedEvent(uuid=r.uuid, field=r.field,
-                                                      reason=r.reason) for r in refused])
+        answer = dataclasses.replace(result, rejected=tuple(refused))
+        return IngestResponse(**values_of(answer, IngestResponse, convert={
+            "rejected": lambda rs: [values_of(r, RejectedEvent) for r in rs]}))
 
     @router.get("/config", responses={200: {"content": {"application/json": {}}},
                                       304: {"description": "Not modified"},
