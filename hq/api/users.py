@@ -26,9 +26,10 @@ from hq.accounts.users import (
     UserStore,
 )
 from hq.api.accounts import build_accounts_router
-from hq.api.bearer import ERRORS, Bearer, BearerGate, ErrorBody, Refused, client_of
+from hq.api.bearer import ERRORS, Bearer, BearerGate, Refused, client_of
 from hq.api.deps import HQDeps
 from hq.api.derive import list_of, response_model, values_of
+from hq.api.errors import ErrorBody
 from hq.storage import (
     CLIP_DOWNLOAD,
     CLIP_PLAY,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
 from hq.accounts.users import Contact, IssuedToken, User
 from hq.api.accounts import USER_CONVERT, USER_FLATTEN, UserOut, user_model, user_out
+from hq.api.app import create_app
+from hq.api.deps import HQDeps
 from hq.api.derive import DerivationError, response_model, values_of
 from hq.api.units import IngestResponse, RejectedEvent
 from hq.api.users import CLIP_DETAILS, AuditOut, TokenOut, TransactionDetail, TransactionOut
@@ -127,3 +130,10 @@ def test_a_field_added_to_the_ingest_result_shows() -> None:
     assert list(model.model_fields) == ["accepted", "duplicates", "rejected", "deferred"]
     assert model(**values_of(Result(1, 0, (), 2), model, convert={"rejected": list})
                  ).model_dump()["deferred"] == 2
+
+
+def test_no_response_model_is_declared_twice(tmp_path: Path) -> None:
+    # Two models of one name get module-path names (hq__api__x__Name) that a move renames.
+    schemas = create_app(HQDeps.open(tmp_path / "data")).openapi()["components"]["schemas"]
+    assert [n for n in schemas if n.startswith("hq__")] == []
+    assert schemas["ErrorBody"]["required"] == ["error", "detail"]
