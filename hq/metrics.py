@@ -58,7 +58,7 @@ LATENCY = Histogram("counterunit_hq_request_seconds",
 
 
 def count_ingest(accepted: int, duplicates: int, rejected: int) -> None:
-    """One events batch's outcome (hq/api/units.py)."""
+    """One events batch's outcome (hq/api/unit_events.py)."""
     for outcome, n in (("accepted", accepted), ("duplicate", duplicates),
                        ("rejected", rejected)):
         if n:

@@ -99,6 +99,11 @@ class ErrorBody(BaseModel):
     detail: str
 
 
+# What any of a unit's JSON routes may answer besides its own result.
+UNIT_REFUSALS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorBody} for code in (400, 401, 403, 409, 413, 422)}
+
+
 class ApiError(Exception):
     """A refusal decided in the HTTP layer itself (bad header, missing certificate...).
 

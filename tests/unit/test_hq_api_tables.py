@@ -11,7 +11,7 @@ from hq.api.deps import HQLimits
 from hq.api.errors import ApiError, classify
 from hq.api.middleware import body_limit
 from hq.api.unit_auth import peer_certificate
-from hq.api.units import etag_matches
+from hq.api.unit_config import etag_matches
 from hq.api.uploads import parse_metadata
 from hq.pki.ca import CSRRefused, UnitRevoked
 from hq.pki.enrollment import CodeReused
