@@ -16,17 +16,17 @@ import uvicorn
 from fastapi import FastAPI
 
 from hq.api.alerts import build_alerts_router
-from hq.api.background import UploadExpiry
+from hq.api.units.upload_expiry import UploadExpiry
 from hq.api.deps import HQDeps
 from hq.api.errors import install_error_handlers
 from hq.api.middleware import BodySizeGuard, TusResumableHeader
 from hq.api.org import build_org_router
-from hq.api.unit_certs import build_certs_router
-from hq.api.unit_config import build_config_router
-from hq.api.unit_events import build_events_router
-from hq.api.unit_status import build_unit_status_router
-from hq.api.uploads import build_uploads_router
-from hq.api.users import build_users_router
+from hq.api.units.certs import build_certs_router
+from hq.api.units.config import build_config_router
+from hq.api.units.events import build_events_router
+from hq.api.units.status import build_unit_status_router
+from hq.api.units.uploads import build_uploads_router
+from hq.api.users.routes import build_users_router
 from hq.metrics import LatencyMiddleware, metrics_router
 from hq.retention.run import RetentionRun
 from hq.retention.schedule import RetentionSchedule

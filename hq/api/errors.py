@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hq.api.unit_auth import peer_certificate
+from hq.api.units.auth import peer_certificate
 from hq.conditions import DISK_FULL, HQConditions
 from hq.pki.ca import CAError, CSRRefused, InvalidUnitId, NotAUnitCertificate, UnitRevoked
 from hq.pki.certs import unit_id_from_cert

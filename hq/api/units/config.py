@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Response
 
 from hq.api.deps import HQDeps
 from hq.api.errors import UNIT_REFUSALS, ApiError, ErrorBody
-from hq.api.unit_auth import unit_dependency
+from hq.api.units.auth import unit_dependency
 
 
 def config_path(config_dir: Path, unit_id: str) -> Path | None:

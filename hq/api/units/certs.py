@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hq.api.deps import HQDeps
 from hq.api.errors import UNIT_REFUSALS, ApiError, ErrorBody
-from hq.api.unit_auth import peer_certificate, unit_dependency
+from hq.api.units.auth import peer_certificate, unit_dependency
 from hq.clock import utc_now
 from hq.pki.certs import (
     CSRRefused,

@@ -1,7 +1,7 @@
 """The admin's account API: list and create users, and disable, enable, unlock or end
 the sessions and tokens of one (admin only; every change audited).
 
-Mounted inside the users router (prefix /v1) by :func:`hq.api.users.build_users_router`.
+Mounted inside the users router (prefix /v1) by :func:`hq.api.users.routes.build_users_router`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from hq.accounts.users import (
     UserExists,
     UserStore,
 )
-from hq.api.bearer import Bearer, BearerGate, Refused
+from hq.api.users.bearer import Bearer, BearerGate, Refused
 from hq.api.derive import list_of, response_model, values_of
 from hq.storage.scope import Scope
 

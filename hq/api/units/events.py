@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSche
 from hq.api.deps import HQDeps
 from hq.api.derive import list_of, response_model, values_of
 from hq.api.errors import UNIT_REFUSALS, ApiError, ErrorBody, storage_unavailable
-from hq.api.unit_auth import unit_dependency
+from hq.api.units.auth import unit_dependency
 from hq.conditions import DISK_FULL
 from hq.metrics import count_ingest
 from hq.storage.models import IngestResult, Rejection
