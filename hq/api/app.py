@@ -16,7 +16,6 @@ import uvicorn
 from fastapi import FastAPI
 
 from hq.api.alerts import build_alerts_router
-from hq.api.units.upload_expiry import UploadExpiry
 from hq.api.deps import HQDeps
 from hq.api.errors import install_error_handlers
 from hq.api.middleware import BodySizeGuard, TusResumableHeader
@@ -25,6 +24,7 @@ from hq.api.units.certs import build_certs_router
 from hq.api.units.config import build_config_router
 from hq.api.units.events import build_events_router
 from hq.api.units.status import build_unit_status_router
+from hq.api.units.upload_expiry import UploadExpiry
 from hq.api.units.uploads import build_uploads_router
 from hq.api.users.routes import build_users_router
 from hq.metrics import LatencyMiddleware, metrics_router

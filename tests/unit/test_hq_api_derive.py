@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from hq.accounts.users import Contact, IssuedToken, User
-from hq.api.users.accounts import USER_CONVERT, USER_FLATTEN, UserOut, user_model, user_out
 from hq.api.app import create_app
 from hq.api.deps import HQDeps
 from hq.api.derive import DerivationError, response_model, values_of
 from hq.api.units.events import IngestResponse, RejectedEvent
+from hq.api.users.accounts import USER_CONVERT, USER_FLATTEN, UserOut, user_model, user_out
 from hq.api.users.routes import CLIP_DETAILS, AuditOut, TokenOut, TransactionDetail, TransactionOut
 from hq.storage.models import AuditRecord, IngestResult, Rejection, Transaction
 from hq.storage.scope import Scope
@@ -45,7 +45,7 @@ def test_excluding_a_field_the_model_lacks_is_an_error() -> None:
         response_model("X", Transaction, exclude=("clip_bytes",))
 
 
-# --- accounts, tokens and the ingest answer (hq/api/users/accounts.py, users.py, unit_events.py) ---
+# --- accounts, tokens, the ingest answer (hq/api/users/accounts.py, routes.py, units/events.py)
 
 T0 = dt.datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=dt.UTC)
 

@@ -22,8 +22,8 @@ from hq.accounts.users import (
     UserExists,
     UserStore,
 )
-from hq.api.users.bearer import Bearer, BearerGate, Refused
 from hq.api.derive import list_of, response_model, values_of
+from hq.api.users.bearer import Bearer, BearerGate, Refused
 from hq.storage.scope import Scope
 
 USER_CREATE = "user_create"

@@ -1,7 +1,7 @@
 """Bearer-token callers of the HQ-user API: who they are, what they may do, the audit.
 
-Shared by the routers of hq/api/users/routes.py and hq/api/users/accounts.py. Errors are JSON
-``{"error": code, "detail": text}`` through :class:`Refused`.
+Shared by the routers of hq/api/users/routes.py and hq/api/users/accounts.py. Errors
+are JSON ``{"error": code, "detail": text}`` through :class:`Refused`.
 """
 
 from __future__ import annotations

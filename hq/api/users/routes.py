@@ -25,11 +25,11 @@ from hq.accounts.users import (
     User,
     UserStore,
 )
-from hq.api.users.accounts import build_accounts_router
-from hq.api.users.bearer import ERRORS, Bearer, BearerGate, Refused, client_of
 from hq.api.deps import HQDeps
 from hq.api.derive import list_of, response_model, values_of
 from hq.api.errors import ErrorBody
+from hq.api.users.accounts import build_accounts_router
+from hq.api.users.bearer import ERRORS, Bearer, BearerGate, Refused, client_of
 from hq.storage import (
     CLIP_DOWNLOAD,
     CLIP_PLAY,
