@@ -58,7 +58,7 @@ LATENCY = Histogram("counterunit_hq_request_seconds",
 
 
 def count_ingest(accepted: int, duplicates: int, rejected: int) -> None:
-    """One events batch's outcome (hq/api/units.py)."""
+    """One events batch's outcome (hq/api/units/events.py)."""
     for outcome, n in (("accepted", accepted), ("duplicate", duplicates),
                        ("rejected", rejected)):
         if n:
@@ -66,7 +66,7 @@ def count_ingest(accepted: int, duplicates: int, rejected: int) -> None:
 
 
 def count_upload(nbytes: int) -> None:
-    """Bytes of one stored tus chunk (hq/api/uploads.py)."""
+    """Bytes of one stored tus chunk (hq/api/units/uploads.py)."""
     UPLOAD_BYTES.inc(nbytes)
 
 

@@ -28,7 +28,7 @@ from fastapi import FastAPI
 
 from hq.accounts.users import UserStore
 from hq.api.deps import HQDeps
-from hq.api.users import build_users_router
+from hq.api.users.routes import build_users_router
 from hq.server.tls import TLSExtensionH11Protocol
 from hq.storage import SqliteAuditLog
 from hq.storage.scope import Scope

@@ -16,15 +16,17 @@ import uvicorn
 from fastapi import FastAPI
 
 from hq.api.alerts import build_alerts_router
-from hq.api.background import UploadExpiry
 from hq.api.deps import HQDeps
 from hq.api.errors import install_error_handlers
 from hq.api.middleware import BodySizeGuard, TusResumableHeader
 from hq.api.org import build_org_router
-from hq.api.unit_status import build_unit_status_router
-from hq.api.units import build_units_router
-from hq.api.uploads import build_uploads_router
-from hq.api.users import build_users_router
+from hq.api.units.certs import build_certs_router
+from hq.api.units.config import build_config_router
+from hq.api.units.events import build_events_router
+from hq.api.units.status import build_unit_status_router
+from hq.api.units.upload_expiry import UploadExpiry
+from hq.api.units.uploads import build_uploads_router
+from hq.api.users.routes import build_users_router
 from hq.metrics import LatencyMiddleware, metrics_router
 from hq.retention.run import RetentionRun
 from hq.retention.schedule import RetentionSchedule
@@ -47,7 +49,9 @@ def create_app(deps: HQDeps) -> FastAPI:
                   docs_url=None, redoc_url=None)
     install_error_handlers(app)
     mount_docs(app, OPENAPI_URL, app.title)
-    app.include_router(build_units_router(deps))
+    app.include_router(build_certs_router(deps))  # the unit's calls, as in the docs
+    app.include_router(build_events_router(deps))
+    app.include_router(build_config_router(deps))
     app.include_router(build_uploads_router(deps))
     app.include_router(build_unit_status_router(deps))
     app.include_router(build_org_router(deps))

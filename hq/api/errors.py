@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hq.api.unit_auth import peer_certificate
+from hq.api.units.auth import peer_certificate
 from hq.conditions import DISK_FULL, HQConditions
 from hq.pki.ca import CAError, CSRRefused, InvalidUnitId, NotAUnitCertificate, UnitRevoked
 from hq.pki.certs import unit_id_from_cert
@@ -97,6 +97,11 @@ class ErrorBody(BaseModel):
 
     error: str
     detail: str
+
+
+# What any of a unit's JSON routes may answer besides its own result.
+UNIT_REFUSALS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorBody} for code in (400, 401, 403, 409, 413, 422)}
 
 
 class ApiError(Exception):

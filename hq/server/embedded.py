@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from hq.api.app import apply_settings, create_app, guarded_server, server_config
-from hq.api.background import UploadExpiry
 from hq.api.deps import HQDeps, HQLimits
+from hq.api.units.upload_expiry import UploadExpiry
 from hq.server.guard import GuardStats
 from hq.server.settings import HQServerSettings
 from hq.storage.sqlite import private_dir

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from hq.api.app import OPENAPI_URL
-from hq.api.units import etag_of
+from hq.api.units.config import etag_of
 from hq.pki.enrollment import generate_code
 from hq.storage.scope import Scope
 from tests.hq_api_support import HQ, LIMITS, enrolled, event, hq_fixture, identity, raw_request, tls

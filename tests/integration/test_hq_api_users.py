@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from hq.api.users import build_users_router
+from hq.api.users.routes import build_users_router
 from hq.storage.db.routes import routed
 from hq.storage.scope import Scope
 from tests.hq_api_support import hq_fixture

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from hq.api.unit_auth import CERT_SUPERSEDED
-from hq.api.units import CERT_RENEW, renewal_opens
+from hq.api.units.auth import CERT_SUPERSEDED
+from hq.api.units.certs import CERT_RENEW, renewal_opens
 from hq.pki.ca import CertificateAuthority, UnitRevoked
 from sync.hq_client import HQClient, HQRejected
 from sync.identity import UNIT_URI_PREFIX, UnitIdentity

@@ -17,7 +17,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from hq.api.app import OPENAPI_URL, create_app
-from hq.api.units import CERT_RENEW, CERT_RENEW_REFUSED
+from hq.api.units.certs import CERT_RENEW, CERT_RENEW_REFUSED
 from sync.hq_client import HQClient, HQRejected
 from sync.renew import maybe_renew
 from tests.hq_server import HQServer

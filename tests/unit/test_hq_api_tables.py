@@ -10,9 +10,9 @@ import pytest
 from hq.api.deps import HQLimits
 from hq.api.errors import ApiError, classify
 from hq.api.middleware import body_limit
-from hq.api.unit_auth import peer_certificate
-from hq.api.units import etag_matches
-from hq.api.uploads import parse_metadata
+from hq.api.units.auth import peer_certificate
+from hq.api.units.config import etag_matches
+from hq.api.units.uploads import parse_metadata
 from hq.pki.ca import CSRRefused, UnitRevoked
 from hq.pki.enrollment import CodeReused
 from hq.storage import BeyondLength, ChecksumMismatch, ForeignUnit, InvalidInput

@@ -1,28 +1,23 @@
-"""Unit-facing JSON endpoints: enrollment, certificate renewal, event ingest and config pull.
+"""Unit certificates: enrollment with a one-time code, and renewal before expiry.
 
-Clip uploads (tus) live in :mod:`hq.api.uploads`. Renewal rules: docs/hq-api-renewal.md.
+Renewal rules: docs/hq-api-renewal.md. Every renewal and refusal is in the audit log.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import sqlite3
-from pathlib import Path
-from typing import Annotated, Any
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from fastapi import APIRouter, Depends, Header, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
 
 from hq.api.deps import HQDeps
-from hq.api.errors import ApiError, ErrorBody, storage_unavailable
-from hq.api.unit_auth import peer_certificate, unit_dependency
+from hq.api.errors import UNIT_REFUSALS, ApiError, ErrorBody
+from hq.api.units.auth import peer_certificate, unit_dependency
 from hq.clock import utc_now
-from hq.conditions import DISK_FULL
-from hq.metrics import count_ingest
 from hq.pki.certs import (
     CSRRefused,
     NotAUnitCertificate,
@@ -33,13 +28,8 @@ from hq.pki.certs import (
     validate_unit_id,
 )
 from hq.storage import StorageError
-from hq.storage.models import Rejection
-from sync.schema import EventEnvelope
 
 log = logging.getLogger(__name__)
-
-_REFUSALS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 409, 413, 422)}
 
 
 class EnrollRequest(BaseModel):
@@ -89,81 +79,9 @@ def _printable(text: str) -> str:
     return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)[:512]
 
 
-class EventBatch(BaseModel):
-    """Events the unit sends together, idempotent by uuid.
-
-    Each event is validated on its own (the schema shown is the envelope's), so one bad
-    event is refused alone and the good ones of its batch are stored.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    events: Annotated[list[dict[str, Any]], WithJsonSchema(
-        {"type": "array", "items": EventEnvelope.model_json_schema()})] = Field(
-        ..., description="Event envelopes, oldest first.")
-
-
-class RejectedEvent(BaseModel):
-    """An event HQ refused: re-sending it will not help (the unit sets it aside)."""
-
-    uuid: str | None = Field(..., description="The event's uuid as sent (null if none).")
-    field: str = Field(..., description="The field at fault, e.g. `mono` or `data.rating`.")
-    reason: str = Field(..., description="The rule it breaks.")
-
-
-class IngestResponse(BaseModel):
-    """How many events were new, how many HQ already had, and which it refused."""
-
-    accepted: int
-    duplicates: int
-    rejected: list[RejectedEvent] = Field(default_factory=list)
-
-
-def validate_event(raw: dict[str, Any]) -> EventEnvelope | Rejection:
-    """The envelope of one event as sent, or why HQ refuses it (field and rule)."""
-    try:
-        return EventEnvelope.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        ctx = first.get("ctx") or {}
-        if first["type"] == "data_range" and "path" in ctx:
-            field, reason = str(ctx["path"]), str(ctx["reason"])
-        else:
-            field = ".".join(str(p) for p in first["loc"]) or "event"
-            reason = first["msg"]
-        uuid = raw.get("uuid")
-        return Rejection(uuid if isinstance(uuid, str) and len(uuid) <= 64 else None,
-                         field, reason[:300])
-
-
-def config_path(config_dir: Path, unit_id: str) -> Path | None:
-    """The unit's own config file, else the default one, else None."""
-    for name in (f"{unit_id}.json", "default.json"):
-        path = config_dir / name
-        if path.is_file():
-            return path
-    return None
-
-
-def etag_of(data: bytes) -> str:
-    """A strong ETag: the sha256 of the exact bytes served."""
-    return f'"{hashlib.sha256(data).hexdigest()}"'
-
-
-def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    """RFC 9110 If-None-Match: weak comparison against a list of tags or ``*``."""
-    if not if_none_match:
-        return False
-    for tag in if_none_match.split(","):
-        tag = tag.strip()
-        if tag == "*" or tag.removeprefix("W/") == etag:
-            return True
-    return False
-
-
-def build_units_router(deps: HQDeps) -> APIRouter:
-    """Routes a unit calls (besides uploads); all under /v1."""
-    router = APIRouter(prefix="/v1", tags=["units"], responses=_REFUSALS)
+def build_certs_router(deps: HQDeps) -> APIRouter:
+    """POST /v1/enroll (no client certificate) and POST /v1/renew (the unit's own)."""
+    router = APIRouter(prefix="/v1", tags=["units"], responses=UNIT_REFUSALS)
     unit = Depends(unit_dependency(deps.ca, deps.audit))
 
     @router.post("/enroll", response_model=EnrollResponse)
@@ -251,57 +169,5 @@ def build_units_router(deps: HQDeps) -> APIRouter:
                  unit_id, serial, expires.isoformat(), new.serial_number,
                  new.not_valid_after_utc.isoformat())
         return RenewResponse(cert_pem=cert_pem.decode(), ca_pem=deps.ca.cert_pem.decode())
-
-    @router.post("/events", response_model=IngestResponse,
-                 responses={503: {"model": ErrorBody, "description": "Storage unavailable "
-                                  "(disk full): retry after Retry-After seconds"}})
-    def ingest(body: EventBatch, unit_id: str = unit) -> IngestResponse:
-        """Store a batch of the calling unit's events exactly once per uuid.
-
-        Events that break a rule are refused one by one (``rejected``: uuid, field, rule)
-        and the rest are stored; re-sending a refused event gets the same answer.
-        """
-        limit = deps.limits.max_event_batch
-        if len(body.events) > limit:
-            raise ApiError(413, "batch_too_large",
-                           f"{len(body.events)} events in one batch; at most {limit}")
-        checked = [validate_event(raw) for raw in body.events]
-        good = [c for c in checked if isinstance(c, EventEnvelope)]
-        refused = [c for c in checked if isinstance(c, Rejection)]
-        try:
-            result = deps.events.ingest(unit_id, good)
-        except sqlite3.OperationalError as exc:
-            raise storage_unavailable(deps.conditions, "events.db", exc) from None
-        deps.conditions.clear_hq_condition(DISK_FULL, "events are stored again")
-        refused += result.rejected
-        count_ingest(result.accepted, result.duplicates, len(refused))  # hq/metrics.py
-        if refused:
-            first = refused[0]
-            log.warning("unit %s: %d of %d events refused (first %r, %s: %s)", unit_id,
-                        len(refused), len(checked), first.uuid, first.field, first.reason)
-        log.debug("unit %s: %d events accepted, %d duplicates", unit_id, result.accepted,
-                  result.duplicates)
-        return IngestResponse(accepted=result.accepted, duplicates=result.duplicates,
-                              rejected=[RejectedEvent(uuid=r.uuid, field=r.field,
-                                                      reason=r.reason) for r in refused])
-
-    @router.get("/config", responses={200: {"content": {"application/json": {}}},
-                                      304: {"description": "Not modified"},
-                                      404: {"model": ErrorBody}})
-    def config(unit_id: str = unit,
-               if_none_match: Annotated[str | None, Header()] = None) -> Response:
-        """The unit's config (roster, schedule, rules) as HQ's operator wrote it, with an ETag."""
-        data = deps.org.served_config(unit_id)  # its window's version, authored at HQ
-        if data is None:
-            path = config_path(deps.config_dir, unit_id)
-            if path is None:
-                raise ApiError(404, "no_config", f"HQ has no config for unit {unit_id} "
-                               "and no default config")
-            data = path.read_bytes()
-        etag = etag_of(data)
-        headers = {"ETag": etag, "Cache-Control": "no-cache"}
-        if etag_matches(if_none_match, etag):
-            return Response(status_code=304, headers=headers)
-        return Response(data, media_type="application/json", headers=headers)
 
     return router

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Response
 
 from hq.api.deps import HQDeps
 from hq.api.errors import ErrorBody
-from hq.api.unit_auth import unit_dependency
+from hq.api.units.auth import unit_dependency
 from hq.org.units.state import UnitStatusIn, record_status
 
 

@@ -1,7 +1,7 @@
 """Bearer-token callers of the HQ-user API: who they are, what they may do, the audit.
 
-Shared by the routers of hq/api/users.py and hq/api/accounts.py. Errors are JSON
-``{"error": code, "detail": text}`` through :class:`Refused`.
+Shared by the routers of hq/api/users/routes.py and hq/api/users/accounts.py. Errors
+are JSON ``{"error": code, "detail": text}`` through :class:`Refused`.
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
 
 from hq.accounts.logins import printable
 from hq.accounts.users import User, UserStore
-from hq.api.errors import error_response
+from hq.api.errors import ErrorBody, error_response
 from hq.storage import AuditLog, StorageError
 
 log = logging.getLogger(__name__)
@@ -41,11 +40,6 @@ class Refused(Exception):
         """The answer, logged once (hq.api.errors names the user and the client)."""
         return error_response(request, self.status, self.error, self.detail, self.headers,
                               note=self.note)
-
-
-class ErrorBody(BaseModel):
-    error: str
-    detail: str
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {

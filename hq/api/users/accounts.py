@@ -1,12 +1,11 @@
 """The admin's account API: list and create users, and disable, enable, unlock or end
 the sessions and tokens of one (admin only; every change audited).
 
-Mounted inside the users router (prefix /v1) by :func:`hq.api.users.build_users_router`.
+Mounted inside the users router (prefix /v1) by :func:`hq.api.users.routes.build_users_router`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -23,7 +22,8 @@ from hq.accounts.users import (
     UserExists,
     UserStore,
 )
-from hq.api.bearer import Bearer, BearerGate, Refused
+from hq.api.derive import list_of, response_model, values_of
+from hq.api.users.bearer import Bearer, BearerGate, Refused
 from hq.storage.scope import Scope
 
 USER_CREATE = "user_create"
@@ -43,23 +43,26 @@ class NewUser(BaseModel):
     im: str | None = Field(None, max_length=128)
 
 
-class UserOut(BaseModel):
-    username: str
-    role: str
-    enabled: bool
-    created_utc: dt.datetime
-    scope: str
-    language: str
-    email: str | None
-    phone: str | None
-    im: str | None
+USER_FLATTEN = ("contact",)
+USER_CONVERT = {"scope": Scope.text}
+USER_HIDDEN: tuple[str, ...] = ()  # fields of User the API leaves out (none today)
 
 
-def user_out(u: User) -> UserOut:
+def user_model(source: type = User, hidden: tuple[str, ...] = USER_HIDDEN
+               ) -> type[BaseModel]:
+    """What the API shows of an account: every field of ``source`` (the account
+    dataclass) less ``hidden``, its contact inline and its scope as text. The password
+    hash never leaves the store; a secret-looking field that is not hidden is refused."""
+    return response_model("UserOut", source, exclude=hidden, flatten=USER_FLATTEN,
+                          types={"scope": str}, required=True, doc="")
+
+
+UserOut = user_model()
+
+
+def user_out(u: User) -> BaseModel:
     """The API's view of an account."""
-    return UserOut(username=u.username, role=u.role, enabled=u.enabled,
-                   created_utc=u.created_utc, scope=u.scope.text(), language=u.language,
-                   email=u.contact.email, phone=u.contact.phone, im=u.contact.im)
+    return UserOut(**values_of(u, UserOut, flatten=USER_FLATTEN, convert=USER_CONVERT))
 
 
 class ActionOut(BaseModel):
@@ -72,7 +75,7 @@ def build_accounts_router(gate: BearerGate, store: UserStore) -> APIRouter:
     """GET/POST /users, POST /users/{username}/{disable|enable|unlock|revoke}."""
     router = APIRouter()
 
-    @router.get("/users", response_model=list[UserOut])
+    @router.get("/users", response_model=list_of(UserOut))
     def list_users(request: Request, cred: Bearer) -> Any:
         """Every account, by name (admin only)."""
         try:

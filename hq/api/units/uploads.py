@@ -20,7 +20,7 @@ from starlette.requests import ClientDisconnect
 from hq.api.deps import HQDeps
 from hq.api.errors import CHECKSUM_MISMATCH_STATUS, ApiError, ErrorBody, storage_unavailable
 from hq.api.middleware import TUS_VERSION, UPLOADS_PREFIX
-from hq.api.unit_auth import unit_dependency
+from hq.api.units.auth import unit_dependency
 from hq.conditions import DISK_FULL
 from hq.metrics import count_upload
 from hq.storage import ForeignUnit, OffsetConflict, Upload

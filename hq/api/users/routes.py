@@ -21,13 +21,15 @@ from hq.accounts import roles as perm
 from hq.accounts.logins import attempt_login, printable
 from hq.accounts.users import (
     DEFAULT_TOKEN_TTL,
+    IssuedToken,
     User,
     UserStore,
 )
-from hq.api.accounts import build_accounts_router
-from hq.api.bearer import ERRORS, Bearer, BearerGate, ErrorBody, Refused, client_of
 from hq.api.deps import HQDeps
-from hq.api.derive import list_of, response_model
+from hq.api.derive import list_of, response_model, values_of
+from hq.api.errors import ErrorBody
+from hq.api.users.accounts import build_accounts_router
+from hq.api.users.bearer import ERRORS, Bearer, BearerGate, Refused, client_of
 from hq.storage import (
     CLIP_DOWNLOAD,
     CLIP_PLAY,
@@ -58,9 +60,8 @@ class Credentials(BaseModel):
     password: str = Field(..., min_length=1, max_length=passwords.MAX_PASSWORD)
 
 
-class TokenOut(BaseModel):
-    token: str
-    expires: dt.datetime
+# The token as issued, less whose it is (the caller knows).
+TokenOut = response_model("TokenOut", IssuedToken, exclude=("username",), doc="")
 
 
 class ClipInfo(BaseModel):
@@ -82,7 +83,7 @@ AuditOut = response_model("AuditOut", AuditRecord)
 
 
 def _txn_out(t: Transaction) -> dict[str, Any]:
-    return {k: getattr(t, k) for k in TransactionOut.model_fields}
+    return values_of(t, TransactionOut)
 
 
 def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
@@ -114,7 +115,7 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
             return Refused(401, "bad_credentials", "wrong username or password",
                            note=note).response(request)
         issued = store.issue_token(user.username, token_ttl, now=now())
-        return TokenOut(token=issued.token, expires=issued.expires)
+        return TokenOut(**values_of(issued, TokenOut))
 
     @router.delete("/auth/token", status_code=204, response_class=Response)
     def logout(request: Request, cred: Bearer) -> Response:

@@ -1,0 +1,1 @@
+"""What a unit calls: enrollment, renewal, events, config, status, uploads."""

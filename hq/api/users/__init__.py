@@ -1,0 +1,1 @@
+"""What HQ's people call with a token: transactions, clips, audit, accounts."""
