@@ -35,8 +35,26 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def template_format(out: Path, given: str | None) -> str:
+    """The template's format: ``--format`` if given, else the file's extension; a file
+    named ``.csv`` holding XLSX bytes would only confuse the person filling it in."""
+    suffix = out.suffix.lower().lstrip(".")
+    if given is None:
+        if suffix not in ("csv", "xlsx"):
+            raise ValueError(f"--out {out}: name it .csv or .xlsx, or pass --format")
+        return suffix
+    if suffix in ("csv", "xlsx") and suffix != given:
+        raise ValueError(f"--out {out} ends .{suffix} but --format is {given}")
+    return given
+
+
 def _template(args: argparse.Namespace) -> int:
-    args.out.write_bytes(template_bytes(args.kind, args.format))
+    try:
+        fmt = template_format(args.out, args.format)
+    except ValueError as exc:
+        print(f"no template written: {exc}", file=sys.stderr)
+        return 2
+    args.out.write_bytes(template_bytes(args.kind, fmt))
     print(f"{args.kind} template written to {args.out}")
     return 0
 
@@ -69,8 +87,9 @@ def add_org_commands(sub: Any) -> None:
     p.set_defaults(func=_import)
     p = sub.add_parser("import-template", help="write a blank import file to fill in")
     p.add_argument("kind", choices=KINDS)
-    p.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--format", choices=["csv", "xlsx"], default=None,
+                   help="csv or xlsx (default: from the --out file's extension)")
+    p.add_argument("--out", type=Path, required=True, help="the file to write, .csv or .xlsx")
     p.set_defaults(func=_template)
     p = sub.add_parser("org-set", help="add or change one branch, hall, window, staff member, "
                                        "shift, template, leave, rules, zone or the settings")
