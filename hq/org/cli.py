@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from hq.org.authoring.store import AUTHORING, OrgStore
 from hq.org.importing.files import KINDS, ImportRefused, import_file, template_bytes
@@ -35,17 +35,17 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
-def template_format(out: Path, given: str | None) -> str:
+def template_format(out: Path, given: str | None) -> Literal["csv", "xlsx"]:
     """The template's format: ``--format`` if given, else the file's extension; a file
     named ``.csv`` holding XLSX bytes would only confuse the person filling it in."""
     suffix = out.suffix.lower().lstrip(".")
     if given is None:
-        if suffix not in ("csv", "xlsx"):
-            raise ValueError(f"--out {out}: name it .csv or .xlsx, or pass --format")
-        return suffix
+        if suffix == "csv" or suffix == "xlsx":
+            return suffix
+        raise ValueError(f"--out {out}: name it .csv or .xlsx, or pass --format")
     if suffix in ("csv", "xlsx") and suffix != given:
         raise ValueError(f"--out {out} ends .{suffix} but --format is {given}")
-    return given
+    return "csv" if given == "csv" else "xlsx"
 
 
 def _template(args: argparse.Namespace) -> int:
