@@ -40,8 +40,10 @@ def template_format(out: Path, given: str | None) -> Literal["csv", "xlsx"]:
     named ``.csv`` holding XLSX bytes would only confuse the person filling it in."""
     suffix = out.suffix.lower().lstrip(".")
     if given is None:
-        if suffix == "csv" or suffix == "xlsx":
-            return suffix
+        if suffix == "csv":
+            return "csv"
+        if suffix == "xlsx":
+            return "xlsx"
         raise ValueError(f"--out {out}: name it .csv or .xlsx, or pass --format")
     if suffix in ("csv", "xlsx") and suffix != given:
         raise ValueError(f"--out {out} ends .{suffix} but --format is {given}")
