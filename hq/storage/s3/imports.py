@@ -11,15 +11,28 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import secrets
-from typing import TYPE_CHECKING, BinaryIO
+import threading
+from typing import BinaryIO, Protocol
 
 from ..errors import ChecksumMismatch, ClipConflict, StorageError, StorageUnavailable
 from ..models import StoredClip, check_clip_id, check_sha256, check_unit_id
 from ..models import utc_text as _utc_text
-from .book import UploadRow
+from .book import UploadBook, UploadRow
+from .objects import ClipObjects
 
-if TYPE_CHECKING:
-    from .store import S3ClipStore
+
+class ImportTarget(Protocol):
+    """What an import needs of the S3 store (S3ClipStore has it): this module is below the
+    store, which calls it, so it names the parts instead of importing the class."""
+
+    book: UploadBook
+    objects: ClipObjects
+    part_size: int
+    _creating: threading.Lock
+
+    def _now(self) -> str: ...
+    def _discard(self, row: UploadRow) -> None: ...
+    def object_key(self, unit_id: str, clip_id: str, upload_id: str) -> str: ...
 
 
 def _read(source: BinaryIO, size: int) -> bytes:
@@ -34,7 +47,7 @@ def _read(source: BinaryIO, size: int) -> bytes:
     return b"".join(pieces)
 
 
-def import_clip(store: S3ClipStore, clip: StoredClip, source: BinaryIO) -> bool:
+def import_clip(store: ImportTarget, clip: StoredClip, source: BinaryIO) -> bool:
     """Store ``clip``'s bytes from ``source`` under its unit and clip id.
 
     True when stored; False when the same clip (same sha256 and size) is already there, so
@@ -71,7 +84,7 @@ def _mismatch(row: UploadRow, size: int, digest: str) -> ChecksumMismatch:
                             f"{row.sha256}; nothing stored")
 
 
-def _upload(store: S3ClipStore, row: UploadRow, source: BinaryIO) -> None:
+def _upload(store: ImportTarget, row: UploadRow, source: BinaryIO) -> None:
     objects, clip_size = store.objects, row.length
     meta = {"sha256": row.sha256, "unit-id": row.unit_id, "clip-id": row.clip_id}
     h = hashlib.sha256()

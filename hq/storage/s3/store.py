@@ -48,6 +48,7 @@ from ..errors import (
 from ..models import StoredClip, Upload, check_clip_id, check_sha256, check_unit_id, parse_utc
 from ..models import utc_text as _utc_text
 from .book import ClipRow, UploadBook, UploadRow
+from .imports import import_clip
 from .objects import ClipObjects, chunks
 
 log = logging.getLogger(__name__)
@@ -153,8 +154,6 @@ class S3ClipStore:
     def import_clip(self, clip: StoredClip, source: BinaryIO) -> bool:
         """Store a finished clip whole (``hq copy``), sha256 checked while writing; False
         if the identical clip is already here (see hq/storage/s3/imports.py)."""
-        from .imports import import_clip
-
         return import_clip(self, clip, source)
 
     def offset(self, upload_id: str, unit_id: str) -> Upload:
