@@ -14,7 +14,9 @@ from hq.api.deps import HQDeps
 from hq.api.derive import DerivationError, response_model, values_of
 from hq.api.units.events import IngestResponse, RejectedEvent
 from hq.api.users.accounts import USER_CONVERT, USER_FLATTEN, UserOut, user_model, user_out
-from hq.api.users.routes import CLIP_DETAILS, AuditOut, TokenOut, TransactionDetail, TransactionOut
+from hq.api.users.audit_log import AuditOut
+from hq.api.users.tokens import TokenOut
+from hq.api.users.transactions import CLIP_DETAILS, TransactionDetail, TransactionOut
 from hq.storage.models import AuditRecord, IngestResult, Rejection, Transaction
 from hq.storage.scope import Scope
 

@@ -1,6 +1,6 @@
 """Bearer-token callers of the HQ-user API: who they are, what they may do, the audit.
 
-Shared by the routers of hq/api/users/routes.py and hq/api/users/accounts.py. Errors
+Shared by the routers in hq/api/users/ (tokens, transactions, clips, audit_log, accounts). Errors
 are JSON ``{"error": code, "detail": text}`` through :class:`Refused`.
 """
 
