@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InvalidInput
+from .errors import InvalidInput, UploadTooLarge
 
 # Unit and clip ids never become file names (files are named by server-made ids), but
 # they still go into logs and URLs, so only a plain alphabet is accepted.
@@ -35,6 +35,20 @@ def check_sha256(value: str) -> str:
     if not isinstance(value, str) or not _SHA256.fullmatch(value):
         raise InvalidInput(f"sha256 {value!r} must be 64 lowercase hex digits")
     return value
+
+
+def check_upload(unit_id: str, clip_id: str, length: int, sha256: str,
+                 max_length: int) -> None:
+    """A tus creation request every clip store refuses the same way: ids, digest, and a
+    length that is a positive integer within ``max_length``."""
+    check_unit_id(unit_id)
+    check_clip_id(clip_id)
+    check_sha256(sha256)
+    if isinstance(length, bool) or not isinstance(length, int) or length < 1:
+        raise InvalidInput(f"upload length {length!r} must be a positive integer")
+    if length > max_length:
+        raise UploadTooLarge(f"clip {clip_id}: {length} bytes is over the "
+                             f"{max_length}-byte limit")
 
 
 def utc_text(t: dt.datetime) -> str:

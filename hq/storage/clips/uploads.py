@@ -30,14 +30,12 @@ from ..errors import (
     ChecksumMismatch,
     ClipConflict,
     ForeignUnit,
-    InvalidInput,
     OffsetConflict,
     QuotaExceeded,
     StorageFull,
     UploadNotFound,
-    UploadTooLarge,
 )
-from ..models import Upload, check_clip_id, check_sha256, check_unit_id
+from ..models import Upload, check_upload
 from ..models import utc_text as _utc_text
 
 log = logging.getLogger("hq.storage.clips.store")  # one logger for the store, whichever module
@@ -87,14 +85,7 @@ class TusUploads:
         A clip HQ already holds comes back ``complete`` (the unit sends nothing); an
         unfinished upload of the same clip and digest is resumed at its offset.
         """
-        check_unit_id(unit_id)
-        check_clip_id(clip_id)
-        check_sha256(sha256)
-        if isinstance(length, bool) or not isinstance(length, int) or length < 1:
-            raise InvalidInput(f"upload length {length!r} must be a positive integer")
-        if length > self.max_length:
-            raise UploadTooLarge(f"clip {clip_id}: {length} bytes is over the "
-                                 f"{self.max_length}-byte limit")
+        check_upload(unit_id, clip_id, length, sha256, self.max_length)
         with self._lock:
             done = self._conn.execute("SELECT * FROM clips WHERE unit_id = ? AND clip_id = ?",
                                       [unit_id, clip_id]).fetchone()

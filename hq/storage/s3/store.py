@@ -43,9 +43,14 @@ from ..errors import (
     QuotaExceeded,
     StorageError,
     UploadNotFound,
-    UploadTooLarge,
 )
-from ..models import StoredClip, Upload, check_clip_id, check_sha256, check_unit_id, parse_utc
+from ..models import (
+    StoredClip,
+    Upload,
+    check_clip_id,
+    check_upload,
+    parse_utc,
+)
 from ..models import utc_text as _utc_text
 from .book import ClipRow, UploadBook, UploadRow
 from .imports import import_clip
@@ -99,14 +104,7 @@ class S3ClipStore:
 
     def create(self, unit_id: str, clip_id: str, length: int, sha256: str) -> Upload:
         """Start the upload of a clip, or find the one under way or done (as LocalClipStore)."""
-        check_unit_id(unit_id)
-        check_clip_id(clip_id)
-        check_sha256(sha256)
-        if isinstance(length, bool) or not isinstance(length, int) or length < 1:
-            raise InvalidInput(f"upload length {length!r} must be a positive integer")
-        if length > self.max_length:
-            raise UploadTooLarge(f"clip {clip_id}: {length} bytes is over the "
-                                 f"{self.max_length}-byte limit")
+        check_upload(unit_id, clip_id, length, sha256, self.max_length)
         with self._creating:
             return self._create(unit_id, clip_id, length, sha256)
 
