@@ -6,7 +6,7 @@ Targets: the capped upload reaches >= 0.90 of the cap, and after the cut at most
 one chunk is sent twice, counted on the wire by the fault proxy (which terminates
 TLS and reads the tus PATCH bodies), with no byte below an offset HQ had already
 announced. Exits 1 when a figure misses its target. Not part of `make test` (its
-deterministic half, the cut, is tests/integration/test_upload_cut.py):
+deterministic half, the cut, is tests/integration/sync/test_upload_cut.py):
 
     .venv/bin/python bench/bench_upload.py [--cap 1000000] [--mib 8]
 """

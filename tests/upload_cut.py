@@ -1,6 +1,6 @@
 """One clip upload cut part-way and resumed, with the bytes counted on the wire.
 
-Shared by tests/integration/test_upload_cut.py (small, in ``make test``) and
+Shared by tests/integration/sync/test_upload_cut.py (small, in ``make test``) and
 bench/bench_upload.py (8 MiB): a real HQ behind the fault proxy, which terminates TLS and
 counts the clip bytes (tus PATCH bodies) it forwarded. The client's own count is not used:
 it counts what it handed to its socket, which is more than reached HQ before a cut.

@@ -1,7 +1,7 @@
 """Window states (open / temporarily closed / away on business): precedence and effects.
 
 Pure, like the rest of the machine. The rules (docs/window-states.md, tested table-first
-in tests/unit/test_window_states.py):
+in tests/unit/firmware/machine/test_window_states.py):
 
 1. Outside opening hours (the shift schedule closed the counter) the window is ``off``:
    no state is counted. Every change of opening hours drops a keyed state, so a window

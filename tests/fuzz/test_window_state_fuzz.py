@@ -6,7 +6,7 @@ of real keypad traffic (heartbeats, key presses and state keys), are fed to the 
 parser as a version-2 link does (version-1 frames refused); every WindowStateKey that
 comes out must be one that was sent. A version-1 WINDOW_STATE_KEY that is intact and
 CRC-valid is still never a state change: SerialKeypad refuses it (see
-tests/integration/test_window_state_keypad_pty.py), and a version-2 link drops it here.
+tests/integration/hal/keypad/test_window_state_keypad_pty.py), and a version-2 link drops it here.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ are therefore also taken over the *model* zone-frames only (a model pass ran for
 zone at that frame in either pipeline), and ``model_agreement`` (their lowest) is
 held to the same threshold. Used by
 ``python -m vision.models.quantize --parity`` (recorded in the manifest) and
-by tests/integration/test_quantized_parity.py.
+by tests/integration/vision/models/test_quantized_parity.py.
 """
 
 from __future__ import annotations

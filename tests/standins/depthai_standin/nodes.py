@@ -2,7 +2,7 @@
 
 Each records what the back-end asked for (build arguments, setter calls,
 requested outputs, queues) with depthai's own parameter names and defaults;
-``tests/integration/test_camera_depthai_standin.py`` checks every name
+``tests/integration/hal/camera/test_camera_depthai_standin.py`` checks every name
 against the installed depthai. The pump in ``device.py`` then plays the
 recorded graph.
 """
