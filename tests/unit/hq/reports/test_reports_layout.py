@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 REPORTS = ROOT / "hq" / "reports"
 # Each subpackage may import those listed before it (and itself), never one after it.
 ORDER = ("figures", "tables", "ingest", "query", "entries", "exports", "demo", "cli")
