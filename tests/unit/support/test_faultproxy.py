@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import socketserver
@@ -298,8 +299,10 @@ def test_stop_closes_everything_promptly(echo: Upstream) -> None:
     proxy.stop()
     assert time.monotonic() - start < 1.0
     assert not proxy.is_running
-    with sock:
-        assert sock.recv(16) == b""  # closed, not left hanging
+    # Closed, not left hanging: EOF, or a reset when the closed end still held unread
+    # bytes of ours (Linux answers those with RST; which one depends on timing).
+    with sock, contextlib.suppress(ConnectionResetError):
+        assert sock.recv(16) == b""
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(proxy.address, timeout=DEADLINE_S).close()
 
