@@ -10,8 +10,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from vision.preprocess import Letterbox, fit
+from vision.preprocess import Letterbox, fit, place
 from vision.runtime import ModelLoadError, make_interpreter
+from vision.shrink import plan, shrink_into
 
 T = TypeVar("T")
 Outputs = tuple[np.ndarray, ...]
@@ -37,12 +38,17 @@ def fill(pixels: np.ndarray, padded: Letterbox | None, image: np.ndarray, size: 
     that normalises inside its graph) gets the pixels as they are, padded
     black. Padding is rewritten only when the geometry differs from ``padded``.
     """
-    resized, lb = fit(image, size)
+    lb = place(image, size)
     raw = pixels.dtype == np.uint8
     if lb != padded:
         pixels.fill(0 if raw else offset)  # black padding, in the model's range
     rows, cols = lb.inside()
     inside = pixels[rows, cols]
+    fast = plan(lb.src_w, lb.src_h, lb.new_w, lb.new_h)
+    if fast is not None:  # the usual zone crop: numpy, straight into the input
+        shrink_into(image, fast, inside, scale, offset)
+        return lb
+    resized = fit(image, size)[0]
     if raw:
         inside[...] = resized
         return lb
