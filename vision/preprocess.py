@@ -66,20 +66,24 @@ def resize(pil: Image.Image, new_w: int, new_h: int) -> Image.Image:
     return pil.resize((new_w * k, new_h * k), Image.Resampling.NEAREST).reduce(k)
 
 
-def fit(image: np.ndarray, size: int) -> tuple[np.ndarray, Letterbox]:
-    """``image`` resized to fit a ``size`` square (aspect kept), and where it sits in it."""
+def place(image: np.ndarray, size: int) -> Letterbox:
+    """Where ``image`` sits, resized to fit a ``size`` square with its aspect kept."""
     check_rgb(image)
     h, w = image.shape[:2]
     scale = size / max(w, h)
     new_w = max(1, min(size, round(w * scale)))
     new_h = max(1, min(size, round(h * scale)))
+    return Letterbox(size, w, h, new_w, new_h, (size - new_w) // 2, (size - new_h) // 2)
+
+
+def fit(image: np.ndarray, size: int) -> tuple[np.ndarray, Letterbox]:
+    """``image`` resized to fit a ``size`` square (aspect kept), and where it sits in it."""
+    lb = place(image, size)
     # A zone crop is a strided view; one contiguous copy lets PIL wrap it without
     # a second, slower line-by-line copy.
     src = np.ascontiguousarray(image)
-    pil = Image.frombuffer("RGB", (w, h), src, "raw", "RGB", 0, 1)
-    resized = np.asarray(resize(pil, new_w, new_h))
-    lb = Letterbox(size, w, h, new_w, new_h, (size - new_w) // 2, (size - new_h) // 2)
-    return resized, lb
+    pil = Image.frombuffer("RGB", (lb.src_w, lb.src_h), src, "raw", "RGB", 0, 1)
+    return np.asarray(resize(pil, lb.new_w, lb.new_h)), lb
 
 
 def letterbox(image: np.ndarray, size: int, out: np.ndarray | None = None) -> tuple[

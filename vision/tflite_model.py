@@ -10,8 +10,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from vision.preprocess import Letterbox, fit
+from vision.preprocess import Letterbox, fit, place
 from vision.runtime import ModelLoadError, make_interpreter
+from vision.shrink import plan, shrink_into
 
 T = TypeVar("T")
 Outputs = tuple[np.ndarray, ...]
@@ -37,12 +38,17 @@ def fill(pixels: np.ndarray, padded: Letterbox | None, image: np.ndarray, size: 
     that normalises inside its graph) gets the pixels as they are, padded
     black. Padding is rewritten only when the geometry differs from ``padded``.
     """
-    resized, lb = fit(image, size)
+    lb = place(image, size)
     raw = pixels.dtype == np.uint8
     if lb != padded:
         pixels.fill(0 if raw else offset)  # black padding, in the model's range
     rows, cols = lb.inside()
     inside = pixels[rows, cols]
+    fast = plan(lb.src_w, lb.src_h, lb.new_w, lb.new_h)
+    if fast is not None:  # the usual zone crop: numpy, straight into the input
+        shrink_into(image, fast, inside, scale, offset)
+        return lb
+    resized = fit(image, size)[0]
     if raw:
         inside[...] = resized
         return lb
@@ -158,9 +164,13 @@ class LetterboxedModel:
         N-1's outputs; the main thread only copies the staging buffer in and
         invokes. The first image is prepared and the last decoded on the
         calling thread: nothing runs beside them, and a hand-off costs more
-        than it saves there. ``outputs`` must return copies (the next invoke
-        overwrites the tensors). Results equal a sequential ``prepare`` /
-        ``invoke`` loop bit for bit: the same operations on the same values.
+        than it saves there. The main thread never waits for work the worker
+        has not started (no free core, on a loaded machine): it cancels it and
+        does it itself, so the pipeline is never slower than the sequential
+        loop by more than the hand-offs. ``outputs`` must return copies (the
+        next invoke overwrites the tensors). Results equal a sequential
+        ``prepare`` / ``invoke`` loop bit for bit: the same operations on the
+        same values.
         """
         if not images:
             return []
@@ -174,17 +184,22 @@ class LetterboxedModel:
         pending: Future[Letterbox] = pool.submit(self.prepare_into, staging, images[1])
         self.invoke()
         out = outputs()
-        decoded: list[Future[T]] = []
+        decoded: list[tuple[Future[T], Outputs, Letterbox]] = []
         for i in range(1, len(images)):
-            next_lb = pending.result()
-            self.load(staging)
+            if pending.cancel():  # not started: straight into the input, no staging copy
+                next_lb = self.prepare(images[i])
+            else:
+                next_lb = pending.result()
+                self.load(staging)
             if i + 1 < len(images):
                 pending = pool.submit(self.prepare_into, staging, images[i + 1])
-            decoded.append(pool.submit(decode, out, lb))  # behind the prepare it waits on
+            # Queued behind the prepare the next pass waits on.
+            decoded.append((pool.submit(decode, out, lb), out, lb))
             self.invoke()
             out, lb = outputs(), next_lb
         last = decode(out, lb)
-        return [f.result() for f in decoded] + [last]
+        results = [decode(o, b) if f.cancel() else f.result() for f, o, b in decoded]
+        return [*results, last]
 
     def close(self) -> None:
         """Stop the worker thread, if one was started (the model stays usable)."""

@@ -6,6 +6,7 @@ Real LiteRT, the real float16 and int8 models, crops of composed scenes.
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import numpy as np
 import pytest
@@ -54,6 +55,28 @@ def test_detector_run_many_equals_run(files: ModelFiles, crops: list[np.ndarray]
         assert det.run(crops[3]) == sequential[3]
     finally:
         det.close()
+
+
+def test_run_many_does_the_work_itself_when_the_worker_is_busy(
+    files: ModelFiles, crops: list[np.ndarray]
+) -> None:
+    """A worker that never gets to its jobs (no free core) costs no waiting and no result."""
+    det = PoseDetector(files.detector, min_score=0.3)
+    lm = PoseLandmark(files.landmark)
+    release = threading.Event()
+    try:
+        sequential = [det.run(c) for c in crops], [lm.run(c) for c in crops]
+        blockers = [m._worker().submit(release.wait, 60.0) for m in (det, lm)]
+        assert det.run_many(crops) == sequential[0]
+        assert lm.run_many(crops) == sequential[1]
+        assert not any(b.done() for b in blockers)  # it all ran beside a stuck worker
+        release.set()
+        assert det.run_many(crops) == sequential[0]  # the worker's staging is still sound
+        assert lm.run_many(crops) == sequential[1]
+    finally:
+        release.set()
+        det.close()
+        lm.close()
 
 
 @pytest.mark.parametrize("min_score", [0.3, 0.5, 0.9])
