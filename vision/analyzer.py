@@ -11,7 +11,7 @@ import numpy as np
 from vision.evidence import ModelScorer, Scorer, ScorerParams, score_all
 from vision.model_files import ModelFiles
 from vision.params import AnalyzerParams, ParamsError
-from vision.preprocess import check_rgb
+from vision.preprocess.letterbox import check_rgb
 from vision.presence import PresenceChange, PresenceParams, PresenceTracker
 from vision.track.identity import IdentityParams, IdentityTracker
 from vision.zone_analyzer import ZoneAnalyzer, ZoneObservation, finish

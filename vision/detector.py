@@ -9,7 +9,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from vision.preprocess import Letterbox
+from vision.preprocess.letterbox import Letterbox
 from vision.ssd import AnchorSpec, decode, nms, score_logit, sigmoid_scalar, ssd_anchors
 from vision.tflite_model import LetterboxedModel
 

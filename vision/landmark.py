@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vision.preprocess import Letterbox
+from vision.preprocess.letterbox import Letterbox
 from vision.tflite_model import LetterboxedModel
 
 

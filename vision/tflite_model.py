@@ -10,9 +10,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from vision.preprocess import Letterbox, fit, place
+from vision.preprocess.letterbox import Letterbox, fit, place
+from vision.preprocess.shrink import plan, shrink_into
 from vision.runtime import ModelLoadError, make_interpreter
-from vision.shrink import plan, shrink_into
 
 T = TypeVar("T")
 Outputs = tuple[np.ndarray, ...]

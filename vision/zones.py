@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vision.preprocess import check_rgb
+from vision.preprocess.letterbox import check_rgb
 
 
 class ZoneError(ValueError):

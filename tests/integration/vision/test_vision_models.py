@@ -4,7 +4,7 @@ Expected scores are the ones measured when the models were chosen (whole
 image letterboxed into the model input); they guard the pre-processing and
 the anchor decoding: a wrong normalisation or anchor order moves them a lot.
 camera and chelsea were re-measured when the resize became the supersampled
-box filter (vision.preprocess.resize): with PIL's bilinear they read
+box filter (vision.preprocess.letterbox.resize): with PIL's bilinear they read
 0.62/0.68 and 0.14/0.14; PIL's BOX and LANCZOS land near the new figures.
 """
 

@@ -14,7 +14,7 @@ import pytest
 from vision.analyzer import SceneAnalyzer
 from vision.evidence import Evidence
 from vision.params import AnalyzerParams, ParamsError
-from vision.preprocess import ImageError
+from vision.preprocess.letterbox import ImageError
 from vision.presence import PresenceChange, PresenceParams
 from vision.zones import Zone
 

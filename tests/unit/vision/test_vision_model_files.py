@@ -13,7 +13,7 @@ from PIL import Image
 from vision.model_files import ModelSelectionError, resolve_model_files
 from vision.models.fetch import ModelError
 from vision.models.parity import ParityResult, SceneParity
-from vision.preprocess import resize
+from vision.preprocess.letterbox import resize
 
 DET, LM = "pose_detection_int8", "pose_landmark_full_int8"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vision.preprocess import fit, place
-from vision.shrink import plan, shrink_into
+from vision.preprocess.letterbox import fit, place
+from vision.preprocess.shrink import plan, shrink_into
 from vision.tflite_model import fill
 
 # (source w, h, model side): zone crops of common analysis sizes, odd and

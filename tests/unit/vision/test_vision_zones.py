@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vision.params import AnalyzerParams, ParamsError
-from vision.preprocess import ImageError, check_rgb, letterbox
+from vision.preprocess.letterbox import ImageError, check_rgb, letterbox
 from vision.zones import DEFAULT_ZONES, Zone, ZoneError, check_unique
 
 

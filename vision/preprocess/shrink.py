@@ -1,6 +1,6 @@
 """The letterbox's common shrink (by a factor in (1, 2]) in numpy, equal to PIL's bit for bit.
 
-``vision.preprocess.resize`` shrinks by ``f`` with PIL: a NEAREST resize to
+``vision.preprocess.letterbox.resize`` shrinks by ``f`` with PIL: a NEAREST resize to
 k times the target, then ``reduce(k)`` (k = 2 for every ``f`` up to 2, which
 is what a zone crop of a 640 x 360 analysis frame needs for both models).
 PIL works on 4-byte pixels: wrapping the crop unpacks RGB to RGBX, and

@@ -1,0 +1,1 @@
+"""Model inputs from frame crops: the letterbox and its numpy shrink."""
