@@ -29,9 +29,9 @@ from hq.alerts import policy_store
 from hq.alerts.policy import PolicyDoc
 from sync.hq_client import HQClient
 from sync.schema import EventEnvelope
-from tests.alerts_receivers import HttpReceiver
-from tests.alerts_support import seed_org
-from tests.hq_server import running_hq
+from tests.helpers.hq.alert_receivers import HttpReceiver
+from tests.helpers.hq.alerts import seed_org
+from tests.helpers.hq.server import running_hq
 
 GOAL_P99_MS = 2000.0
 

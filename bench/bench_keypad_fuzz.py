@@ -1,7 +1,8 @@
 """Keypad fuzz at the rating level: 1 000 000 corrupted frames of rating sessions.
 
 Version-2 frames (CRC-32, RATING_KEY naming the open prompt) through the unit's parser and
-rating gate (tests/keypad_fuzz.py; the suite runs 100 000 in tests/fuzz/test_keypad_fuzz.py).
+rating gate (tests/helpers/unit/keypad_fuzz.py; the suite runs 100 000 in
+tests/fuzz/test_keypad_fuzz.py).
 Prints every stage's count, then ``keypad fuzz: F frames, P phantom ratings``; exits 1 on any
 phantom rating or a corruption that passed the check. Not part of `make test`:
 
@@ -17,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.keypad_fuzz import run
+from tests.helpers.unit.keypad_fuzz import run
 
 
 def main() -> int:

@@ -32,7 +32,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.hq_server import running_hq
+from tests.helpers.hq.server import running_hq
 from tests.powercut.build import build_shim
 from tests.powercut.checks import Tally
 from tests.powercut.harness import Figures, hq_event_uuids, make_video, run_cuts

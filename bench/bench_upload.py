@@ -21,8 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hq.api.deps import HQLimits
-from tests.hq_server import running_hq
-from tests.upload_cut import upload_capped, upload_cut
+from tests.helpers.hq.server import running_hq
+from tests.helpers.unit.upload_cut import upload_capped, upload_cut
 
 CHUNK = 1024 * 1024
 TARGET_FRACTION = 0.90

@@ -2,9 +2,9 @@
 
 The proxy forwards raw bytes, so TLS passes through untouched; given a ``TlsTap`` it
 terminates TLS on both legs instead and logs the HTTP it forwarded in ``proxy.wire``
-(wire.py; tests/sync_wire.py reads a unit's re-sends off it). It runs its own asyncio loop in a
-background thread so synchronous test code (and blocking HTTP clients) can use it; every fault
-setter is thread-safe and takes effect on chunks not yet forwarded.
+(wire.py; tests/helpers/unit/sync_wire.py reads a unit's re-sends off it). It runs its own
+asyncio loop in a background thread so synchronous test code (and blocking HTTP clients)
+can use it; every fault setter is thread-safe and takes effect on chunks not yet forwarded.
 
 Directions: ``Direction.UP`` is client -> upstream (requests), ``Direction.DOWN`` is
 upstream -> client (responses). A setter given ``direction=None`` applies to both.

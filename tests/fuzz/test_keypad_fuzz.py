@@ -31,7 +31,7 @@ from hal.keypad.protocol import (
     crc16,
     encode,
 )
-from tests.keypad_fuzz import run
+from tests.helpers.unit.keypad_fuzz import run
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -214,7 +214,8 @@ def test_measured_false_accept_rate_of_single_corruptions() -> None:
 
 
 def test_no_corruption_becomes_a_rating_on_a_version_2_link() -> None:
-    """100 000 frames of rating sessions (tests/keypad_fuzz.py), every session corrupted:
+    """100 000 frames of rating sessions (tests/helpers/unit/keypad_fuzz.py), every session
+    corrupted:
     no phantom rating, and every stage was reached (parser, gate, genuine ratings).
 
     This is the figure at the rating level; the one above is the frame level of version 1

@@ -2,7 +2,7 @@
 
 The directory: alice in branch-b1-managers; carol in hall-h1-supervisors and hq-viewers
 (mapped in that order); dave in an unmapped group; erin in branch-b1-managers for the
-throttle. HQ (embedded, real HTTPS) has the scope tree of tests/hq_scope_support.py and
+throttle. HQ (embedded, real HTTPS) has the scope tree of tests/helpers/hq/scope.py and
 one local admin, ``root``.
 """
 
@@ -22,8 +22,8 @@ from hq.clock import utc_now
 from hq.config import HQConfigError, load_hq_config
 from hq.server.embedded import EmbeddedHQ, running_hq
 from hq.storage.scope import Scope
-from tests.hq_scope_support import seed_transactions, seed_tree
-from tests.hq_web_support import browser, login_response, page_session
+from tests.helpers.hq.scope import seed_transactions, seed_tree
+from tests.helpers.hq.web import browser, login_response, page_session
 from tests.servers.postgres_fixtures import Backend
 from tests.servers.slapd import (
     GROUPS,

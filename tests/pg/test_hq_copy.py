@@ -31,8 +31,8 @@ from hq.storage.clips.store import LocalClipStore
 from hq.storage.db.routes import unroute
 from hq.storage.events import SqliteEventStore
 from hq.storage.scope import Scope
-from tests import reports_fixture as fx
-from tests.alerts_support import off_seat
+from tests.helpers.hq import reports_fixture as fx
+from tests.helpers.hq.alerts import off_seat
 from tests.servers.s3_fixtures import with_s3_clips
 
 pytestmark = pytest.mark.postgres

@@ -32,9 +32,9 @@ from sync.hq_client import HQClient
 from sync.identity import UnitIdentity
 from sync.outbox import Outbox
 from sync.schema import EventEnvelope
-from tests.alerts_receivers import free_port
-from tests.hq_procs import start_worker as _serve
-from tests.hq_procs import wait_up as _wait_up
+from tests.helpers.hq.alert_receivers import free_port
+from tests.helpers.hq.procs import start_worker as _serve
+from tests.helpers.hq.procs import wait_up as _wait_up
 from tests.servers.postgres_fixtures import Backend
 
 pytestmark = pytest.mark.postgres

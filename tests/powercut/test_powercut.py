@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import wait_for
-from tests.hq_server import HQServer, running_hq
+from tests.helpers.hq.server import HQServer, running_hq
 from tests.powercut.build import build_shim
 from tests.powercut.checks import ClipWatch, Tally, check_after_cut, origins, read_store
 from tests.powercut.harness import hq_event_uuids, make_video, run_cuts

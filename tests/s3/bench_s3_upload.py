@@ -23,7 +23,7 @@ from hq.accounts.users import UserStore
 from hq.server.embedded import running_hq
 from hq.storage.scope import Scope
 from sync.hq_client import HQClient
-from tests.hq_api_support import enrolled
+from tests.helpers.hq.api import enrolled
 from tests.servers.s3 import S3Server, s3_server
 
 MIB = 1024 * 1024

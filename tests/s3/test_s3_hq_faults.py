@@ -22,8 +22,8 @@ from hq.server.embedded import EmbeddedHQ, running_hq
 from hq.storage.s3.store import S3ClipStore
 from hq.storage.scope import Scope
 from sync.hq_client import HQClient, HQUnavailable
-from tests.hq_api_support import TUS, enrolled, tls
-from tests.hq_users_support import PW, ev
+from tests.helpers.hq.api import TUS, enrolled, tls
+from tests.helpers.hq.users import PW, ev
 from tests.servers.s3 import S3Server
 from tests.servers.s3_fixtures import with_s3_clips
 

@@ -20,10 +20,10 @@ from hq.pki.ca import CertificateAuthority
 from hq.storage.scope import Scope
 from sync.hq_client import HQClient
 from sync.identity import UnitIdentity
-from tests.alerts_receivers import free_port
-from tests.hq_procs import start_worker as serve
-from tests.hq_procs import wait_up
-from tests.hq_users_support import PW
+from tests.helpers.hq.alert_receivers import free_port
+from tests.helpers.hq.procs import start_worker as serve
+from tests.helpers.hq.procs import wait_up
+from tests.helpers.hq.users import PW
 from tests.servers.postgres_fixtures import Backend
 from tests.servers.s3 import S3Server
 from tests.servers.s3_fixtures import with_s3_clips

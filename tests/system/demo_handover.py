@@ -15,7 +15,7 @@ from pathlib import Path
 import requests
 
 from tests.conftest import wait_for
-from tests.hq_web_support import browser, login_response
+from tests.helpers.hq.web import browser, login_response
 
 
 def _free_port() -> int:

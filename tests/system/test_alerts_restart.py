@@ -22,8 +22,8 @@ import requests
 from hq.alerts import policy_store
 from hq.alerts.policy import PolicyDoc
 from hq.storage.events import SqliteEventStore
-from tests.alerts_receivers import HttpReceiver, free_port
-from tests.alerts_support import off_seat, seed_org
+from tests.helpers.hq.alert_receivers import HttpReceiver, free_port
+from tests.helpers.hq.alerts import off_seat, seed_org
 
 ROOT = Path(__file__).resolve().parents[2]
 N = 20

@@ -11,7 +11,7 @@ import pytest
 
 from firmware.tools.probe import probe_clip
 from tests.conftest import wait_for
-from tests.daemon_proc import DaemonProcess
+from tests.helpers.unit.daemon_proc import DaemonProcess
 from vision.compose.scenes import Appearance, SceneSpec, compose
 
 pytestmark = pytest.mark.slow

@@ -15,7 +15,7 @@ import pytest
 from firmware.store import EventContext, Store
 from firmware.system.clock import UnitClock
 from tests.conftest import wait_for
-from tests.hq_server import HQServer, running_hq
+from tests.helpers.hq.server import HQServer, running_hq
 
 UNIT = "unit-proc"
 

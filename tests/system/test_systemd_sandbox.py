@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from tests.daemon_proc import DaemonProcess
+    from tests.helpers.unit.daemon_proc import DaemonProcess
 
 REPO = Path(__file__).resolve().parents[2]
 UNIT = REPO / "systemd" / "counterunit.service"
@@ -246,7 +246,7 @@ def test_cffi_callback_needs_write_execute_memory_so_unit_leaves_mdwe_out() -> N
 def sandboxed_daemon(tmp_path: Path, scene_video: Callable[[str], tuple[Path, object]],
                      ) -> Iterator[DaemonProcess]:
     # Imported here: run as the launcher script, this file cannot import the tests package.
-    from tests.daemon_proc import DaemonProcess
+    from tests.helpers.unit.daemon_proc import DaemonProcess
 
     video, _ = scene_video("passer_by")
     # 90 s: the sandboxed start (seccomp launcher, LiteRT) is slower than a plain one.

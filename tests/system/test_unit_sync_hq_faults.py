@@ -35,8 +35,8 @@ from hq.api.deps import HQLimits
 from sync.outbox import read_backlog
 from tests.conftest import wait_for
 from tests.faultproxy import Direction, FaultProxy
-from tests.hq_server import HQServer, running_hq
-from tests.sync_wire import audit_clips, audit_events, tls_tap
+from tests.helpers.hq.server import HQServer, running_hq
+from tests.helpers.unit.sync_wire import audit_clips, audit_events, tls_tap
 
 pytestmark = pytest.mark.slow
 

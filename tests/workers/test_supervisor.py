@@ -14,8 +14,8 @@ from typing import TypeVar
 
 import requests
 
-from tests.alerts_receivers import free_port
-from tests.hq_procs import children, start_worker, stop, wait_up
+from tests.helpers.hq.alert_receivers import free_port
+from tests.helpers.hq.procs import children, start_worker, stop, wait_up
 
 T = TypeVar("T")
 

@@ -23,9 +23,9 @@ import requests
 
 from hq.cli import main as hq_main
 from hq.storage import LocalClipStore
-from tests.alerts_receivers import free_port
-from tests.hq_procs import Unit, unit_identity, workers
-from tests.hq_web_support import HTML, csrf
+from tests.helpers.hq.alert_receivers import free_port
+from tests.helpers.hq.procs import Unit, unit_identity, workers
+from tests.helpers.hq.web import HTML, csrf
 from tests.servers.postgres_fixtures import BACKENDS, Backend, backend_for
 
 ADMIN, PW = "root", "a long enough admin password"

@@ -25,8 +25,8 @@ from firmware.wiring.runner import open_unit
 from hal.badge.uid import hash_badge_uid
 from hal.camera.base import Camera, Capture
 from hal.pty import PtyPair
-from tests.camera_checks import CameraWrapper
 from tests.conftest import wait_for
+from tests.helpers.unit.camera_checks import CameraWrapper
 from vision.compose.scenes import Appearance, SceneSpec, compose
 
 pytestmark = pytest.mark.slow

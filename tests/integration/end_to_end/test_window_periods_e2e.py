@@ -1,12 +1,12 @@
 """End to end: HQ plans a lunch closure for one window; its unit applies it and raises no
 off-seat alert during it.
 
-A real HQ on loopback (TLS, client certificates; org of tests/reports_fixture: U1 bound to
-W1) is given a closed period for W1 on 2026-12-09 12:00-12:30 (Asia/Shanghai) through its
-API. Only W1 gets a new config version. The sync runner pulls it into the unit's inbox and
-the whole unit (file camera over a composed scene, models, state machine, store) runs in
-media time from 11:59:30 local: the teller is away 8-20 s (before the period: an episode
-and an alert, the control) and leaves again at 35 s, 5 s into the planned period (no
+A real HQ on loopback (TLS, client certificates; org of tests/helpers/hq/reports_fixture.py:
+U1 bound to W1) is given a closed period for W1 on 2026-12-09 12:00-12:30 (Asia/Shanghai)
+through its API. Only W1 gets a new config version. The sync runner pulls it into the unit's
+inbox and the whole unit (file camera over a composed scene, models, state machine, store)
+runs in media time from 11:59:30 local: the teller is away 8-20 s (before the period: an
+episode and an alert, the control) and leaves again at 35 s, 5 s into the planned period (no
 episode, no alert). The unit's events then sync back and HQ holds exactly one off-seat
 thread.
 """
@@ -35,10 +35,10 @@ from hq.storage.scope import Scope
 from hq.storage.sqlite import connect
 from sync.hq_client import HQClient
 from sync.outbox import Outbox
-from tests import reports_fixture as fx
-from tests.hq_api_support import tls
-from tests.hq_server import running_hq
-from tests.hq_users_support import PW
+from tests.helpers.hq import reports_fixture as fx
+from tests.helpers.hq.api import tls
+from tests.helpers.hq.server import running_hq
+from tests.helpers.hq.users import PW
 from vision.compose.scenes import Appearance, SceneSpec, compose
 
 pytestmark = pytest.mark.slow

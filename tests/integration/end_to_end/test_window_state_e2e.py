@@ -3,7 +3,8 @@
 The whole unit (file camera over a composed scene, models, state machine, store,
 SerialKeypad on a real pseudo-terminal with the keypad simulator at the other end) runs
 in media time driven by the test; its outbox is then synced to a real HQ on loopback
-(TLS, client certificate) whose org binds the unit to window W1 (tests/reports_fixture).
+(TLS, client certificate) whose org binds the unit to window W1
+(tests/helpers/hq/reports_fixture.py).
 
 Phase A: the simulator presses "closed" at 3 s, the staff member leaves at 10 s and stays
 away 25 s, far past the off-seat alert time (5 s here): no off-seat episode, no alert;
@@ -41,9 +42,9 @@ from hq.storage.scope import Scope
 from hq.storage.sqlite import connect
 from sync.hq_client import HQClient
 from sync.outbox import Outbox
-from tests import reports_fixture as fx
 from tests.conftest import wait_for
-from tests.hq_server import running_hq
+from tests.helpers.hq import reports_fixture as fx
+from tests.helpers.hq.server import running_hq
 from tests.integration.end_to_end.test_unit_serial_pty import SteppedCamera
 from vision.compose.scenes import Appearance, SceneSpec, compose
 

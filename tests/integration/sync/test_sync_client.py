@@ -21,7 +21,7 @@ from hq.api.deps import HQLimits
 from sync.hq_client import HQClient, HQRejected, HQUnavailable
 from sync.schema import EventEnvelope
 from tests.faultproxy import Direction, FaultProxy
-from tests.hq_server import HQServer, running_hq
+from tests.helpers.hq.server import HQServer, running_hq
 
 CHUNK = 64 * 1024
 

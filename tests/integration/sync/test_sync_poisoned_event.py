@@ -28,7 +28,7 @@ from firmware.system.clock import UnitClock
 from sync.hq_client import HQClient
 from sync.outbox import Outbox
 from sync.schema import EventEnvelope
-from tests.hq_server import HQServer, running_hq
+from tests.helpers.hq.server import HQServer, running_hq
 
 UNIT = "unit-poison"
 N = 1000

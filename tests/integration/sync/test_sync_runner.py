@@ -28,8 +28,8 @@ from hq.api.deps import HQLimits
 from sync.hq_client import HQClient
 from sync.outbox import Outbox
 from tests.faultproxy import Direction, FaultProxy
-from tests.hq_server import HQServer, running_hq
-from tests.sync_wire import audit_clips, audit_events, tls_tap
+from tests.helpers.hq.server import HQServer, running_hq
+from tests.helpers.unit.sync_wire import audit_clips, audit_events, tls_tap
 
 CHUNK = 64 * 1024
 UNIT = "unit-sync"

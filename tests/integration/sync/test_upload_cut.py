@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from hq.api.deps import HQLimits
-from tests.hq_server import running_hq
-from tests.upload_cut import upload_cut
+from tests.helpers.hq.server import running_hq
+from tests.helpers.unit.upload_cut import upload_cut
 
 CHUNK = 64 * 1024
 

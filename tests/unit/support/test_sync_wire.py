@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.faultproxy import Exchange, Message, WireLog
-from tests.sync_wire import audit_clips, audit_events
+from tests.helpers.unit.sync_wire import audit_clips, audit_events
 
 
 def parse(*pieces: bytes, down: tuple[bytes, ...] = ()) -> list[Exchange]:

@@ -21,7 +21,7 @@ from firmware.system.clock import MediaClock, UnitClock
 from firmware.wiring.runner import open_unit
 from sync.hq_client import HQClient
 from sync.outbox import Outbox
-from tests.hq_server import HQServer, running_hq
+from tests.helpers.hq.server import HQServer, running_hq
 
 UNIT = "unit-cfg"
 HQ_DOC = {

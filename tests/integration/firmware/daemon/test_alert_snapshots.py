@@ -23,7 +23,7 @@ from firmware.system.clock import MediaClock
 from firmware.wiring.runner import open_unit
 from sync.hq_client import HQClient
 from sync.outbox import Outbox
-from tests.hq_server import running_hq
+from tests.helpers.hq.server import running_hq
 
 
 def test_stamp_and_durable_save(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from firmware.system.clock import MediaClock
 from firmware.system.notify import Notifier
 from firmware.wiring.runner import open_unit
 from hal.camera.base import Camera, Capture
-from tests.camera_checks import CameraWrapper
+from tests.helpers.unit.camera_checks import CameraWrapper
 
 WATCHDOG_S = 2.0
 

@@ -17,7 +17,7 @@ from firmware.system.clock import UnitClock
 from hal.camera.base import Packet
 from hal.camera.file.camera import FileCamera
 from hal.mic.silent import SilentMicrophone
-from tests.media import bars_video
+from tests.helpers.media import bars_video
 
 Media = tuple[FileCamera, list[list[Packet]], AacEncoder]
 

@@ -25,7 +25,7 @@ from firmware.recorder import ClipWriter, ClosedClip, Recorder, RecorderError, s
 from firmware.recorder.fmp4 import fragment_sample_counts, scan_file
 from hal.camera.file.camera import FileCamera
 from hal.mic.wav import WavMicrophone
-from tests.media import bars_video
+from tests.helpers.media import bars_video
 
 FPS = 10
 SECONDS = 8.0

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from firmware.tools.replay_progress import media_seconds, progress_text
-from tests.media import bars_video
+from tests.helpers.media import bars_video
 
 
 @pytest.mark.parametrize(("done", "total", "expected"), [

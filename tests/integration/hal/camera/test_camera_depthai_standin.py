@@ -25,14 +25,14 @@ from hal.camera.base import CameraError, Capture
 from hal.camera.depthai.camera import DepthaiCamera
 from hal.camera.depthai.pipeline import DepthaiSettings
 from hal.camera.depthai.stream import DetectedFrame, detections_of
-from tests.camera_checks import (
+from tests.conftest import wait_for
+from tests.helpers.unit.camera_checks import (
     assert_in_time_order,
     assert_logged_once,
     is_idle,
     packets_of,
     probe_video,
 )
-from tests.conftest import wait_for
 
 dai = pytest.importorskip("depthai")
 

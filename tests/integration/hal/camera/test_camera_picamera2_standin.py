@@ -17,7 +17,8 @@ import pytest
 
 from hal.camera.base import CameraError
 from hal.camera.picamera2.camera import Picamera2Camera, choose_encoder, yuv420_to_rgb
-from tests.camera_checks import (
+from tests.helpers.media import bars_video
+from tests.helpers.unit.camera_checks import (
     FakeClock,
     assert_clip_plays,
     assert_in_time_order,
@@ -27,7 +28,6 @@ from tests.camera_checks import (
     take,
     through_unplug,
 )
-from tests.media import bars_video
 from tests.standins import STANDINS
 
 

@@ -23,7 +23,9 @@ import hal.camera.v4l2.session as v4l2_session
 from hal.camera.base import CameraError, Capture
 from hal.camera.h264 import is_annexb, parameter_sets
 from hal.camera.v4l2.camera import V4l2Camera
-from tests.camera_checks import (
+from tests.conftest import wait_for
+from tests.helpers.media import bars_video
+from tests.helpers.unit.camera_checks import (
     FakeClock,
     assert_clip_plays,
     assert_in_time_order,
@@ -33,8 +35,6 @@ from tests.camera_checks import (
     take,
     through_unplug,
 )
-from tests.conftest import wait_for
-from tests.media import bars_video
 from tests.standins.v4l2_av import CameraRig, Source, camera_sources
 
 FPS = 10

@@ -14,8 +14,8 @@ from av.video.codeccontext import VideoCodecContext
 from audio.synth import synth_counter_audio
 from hal.camera.base import CameraError, Capture
 from hal.camera.file.camera import FileCamera, analysis_size, fit_within
-from tests.camera_checks import packets_of
-from tests.media import bars_video
+from tests.helpers.media import bars_video
+from tests.helpers.unit.camera_checks import packets_of
 
 
 @pytest.fixture(scope="module")

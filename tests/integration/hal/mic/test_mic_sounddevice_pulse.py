@@ -19,7 +19,7 @@ import pytest
 from hal.mic.base import AudioBlock, MicrophoneError
 from hal.mic.sounddevice_mic import SounddeviceMicrophone
 from tests.conftest import wait_for
-from tests.pulse import APT_PACKAGES, SINK_RATE, PulseServer, missing_parts, tone
+from tests.helpers.unit.pulse import APT_PACKAGES, SINK_RATE, PulseServer, missing_parts, tone
 
 RATE = 16000
 LOGGER = "hal.mic.sounddevice_mic"

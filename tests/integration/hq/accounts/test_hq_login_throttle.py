@@ -15,7 +15,7 @@ import requests
 
 from hq.server.embedded import EmbeddedHQ, running_hq
 from hq.storage.scope import Scope
-from tests.hq_web_support import browser, login_response
+from tests.helpers.hq.web import browser, login_response
 
 PW = "a long enough password"
 

@@ -14,9 +14,9 @@ import requests
 
 from hq.accounts.users import Contact
 from hq.storage.scope import Scope
-from tests.alerts_receivers import HttpReceiver
-from tests.alerts_support import off_seat, seed_org
-from tests.hq_server import HQServer, running_hq
+from tests.helpers.hq.alert_receivers import HttpReceiver
+from tests.helpers.hq.alerts import off_seat, seed_org
+from tests.helpers.hq.server import HQServer, running_hq
 from tests.servers.postgres_fixtures import Backend
 
 PW = "correct horse battery"

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hq.api.app import create_app
 from hq.api.deps import HQDeps
 from hq.storage.scope import Scope
-from tests.alerts_support import off_seat, seed_org
+from tests.helpers.hq.alerts import off_seat, seed_org
 
 
 @pytest.fixture(scope="module")

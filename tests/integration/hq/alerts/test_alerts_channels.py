@@ -20,7 +20,7 @@ from apprise.plugins.slack import NotifySlack
 from apprise.plugins.wecombot import NotifyWeComBot
 
 from hq.alerts.delivery.channels import DELIVERY_HEADER, SIGNATURE_HEADER, send, signature
-from tests.alerts_receivers import HttpReceiver, SmtpReceiver, self_signed
+from tests.helpers.hq.alert_receivers import HttpReceiver, SmtpReceiver, self_signed
 
 TITLE, BODY = "[L1] Staff off seat - Nanjing Road / Main hall / Window 1", "Staff: Li Wei"
 

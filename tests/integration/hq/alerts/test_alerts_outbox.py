@@ -18,8 +18,8 @@ from hq.alerts.queries import detail
 from hq.alerts.recipients import Grant, Person, StaticDirectory
 from hq.storage.events import SqliteEventStore
 from hq.storage.scope import Scope
-from tests.alerts_receivers import HttpReceiver, SmtpReceiver
-from tests.alerts_support import T0, cleared, ev, off_seat, seed_org
+from tests.helpers.hq.alert_receivers import HttpReceiver, SmtpReceiver
+from tests.helpers.hq.alerts import T0, cleared, ev, off_seat, seed_org
 from tests.servers.postgres_fixtures import Backend
 
 S = dt.timedelta(seconds=1)

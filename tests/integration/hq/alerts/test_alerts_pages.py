@@ -13,8 +13,8 @@ import pytest
 from hq.alerts import policy_store
 from hq.server.embedded import EmbeddedHQ, running_hq
 from hq.storage.scope import Scope
-from tests.alerts_support import off_seat, seed_org
-from tests.hq_web_support import page_session, post_form
+from tests.helpers.hq.alerts import off_seat, seed_org
+from tests.helpers.hq.web import page_session, post_form
 from tests.servers.postgres_fixtures import Backend
 
 PW = "correct horse battery"

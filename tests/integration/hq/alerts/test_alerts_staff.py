@@ -22,8 +22,8 @@ from hq.alerts.recipients import Grant, Person, StaticDirectory
 from hq.org.authoring.store import OrgStore
 from hq.storage.events import SqliteEventStore
 from hq.storage.scope import Scope
-from tests.alerts_receivers import HttpReceiver, Received, SmtpReceiver
-from tests.alerts_support import T0, off_seat, seed_org
+from tests.helpers.hq.alert_receivers import HttpReceiver, Received, SmtpReceiver
+from tests.helpers.hq.alerts import T0, off_seat, seed_org
 from tests.servers.postgres_fixtures import Backend
 
 S = dt.timedelta(seconds=1)

@@ -2,7 +2,7 @@
 
 Every read (or refused read) of a clip is audited before a byte is sent; a browser-like
 client plays and seeks a real H.264 clip. The server, its users, transactions t1-t3 and
-t1's clip come from tests/hq_users_support.py.
+t1's clip come from tests/helpers/hq/users.py.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import av
 import pytest
 import requests
 
-from tests.hq_api_support import hq_fixture
-from tests.hq_users_support import HQ, users_hq
+from tests.helpers.hq.api import hq_fixture
+from tests.helpers.hq.users import HQ, users_hq
 
 hq = hq_fixture(users_hq, clip_stores=True)
 

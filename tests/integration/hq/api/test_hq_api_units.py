@@ -1,7 +1,7 @@
 """HQ's unit-facing API over real mutual TLS on loopback: enroll, events, config, the document.
 
 tus uploads are in test_hq_api_uploads.py. This module runs its own embedded HQ (port 0,
-small limits: tests/hq_api_support.py); every test uses its own unit ids.
+small limits: tests/helpers/hq/api.py); every test uses its own unit ids.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from hq.api.app import OPENAPI_URL
 from hq.api.units.config import etag_of
 from hq.pki.enrollment import generate_code
 from hq.storage.scope import Scope
-from tests.hq_api_support import HQ, LIMITS, enrolled, event, hq_fixture, identity, raw_request, tls
+from tests.helpers.hq.api import HQ, LIMITS, enrolled, event, hq_fixture, identity, raw_request, tls
 
 ALL = Scope.everything()  # these tests are about storage, not scope
 

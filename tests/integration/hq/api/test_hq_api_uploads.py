@@ -1,6 +1,6 @@
 """HQ's tus upload endpoints over real mutual TLS on loopback: chunks, resume, refusals.
 
-This module runs its own embedded HQ (port 0, small limits: tests/hq_api_support.py);
+This module runs its own embedded HQ (port 0, small limits: tests/helpers/hq/api.py);
 every test uses its own unit ids and clip ids.
 """
 
@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from sync.identity import UnitIdentity
-from tests.hq_api_support import HQ, LIMITS, MAX_CLIP, TUS, enrolled, hq_fixture, raw_request, tls
+from tests.helpers.hq.api import HQ, LIMITS, MAX_CLIP, TUS, enrolled, hq_fixture, raw_request, tls
 
 hq = hq_fixture(clip_stores=True)
 

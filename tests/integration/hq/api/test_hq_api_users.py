@@ -1,7 +1,7 @@
 """The HQ-user API over real TLS on loopback: tokens, search, transaction detail, audit, users.
 
 Clip playback (downloads, Range, audited reads) is in test_hq_api_clips.py. The server,
-its users, transactions t1-t3 and t1's clip come from tests/hq_users_support.py.
+its users, transactions t1-t3 and t1's clip come from tests/helpers/hq/users.py.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import requests
 from hq.api.users.routes import build_users_router
 from hq.storage.db.routes import routed
 from hq.storage.scope import Scope
-from tests.hq_api_support import hq_fixture
-from tests.hq_users_support import HQ, PW, users_hq
+from tests.helpers.hq.api import hq_fixture
+from tests.helpers.hq.users import HQ, PW, users_hq
 
 hq = hq_fixture(users_hq, backends=True)
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.hq_api_support import HQ, enrolled, event, hq_fixture, tls
+from tests.helpers.hq.api import HQ, enrolled, event, hq_fixture, tls
 
 hq = hq_fixture(backends=True)
 

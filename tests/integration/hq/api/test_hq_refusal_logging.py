@@ -25,7 +25,7 @@ from hq.api.deps import HQLimits
 from hq.storage import ForeignUnit
 from sync.identity import UnitIdentity
 from sync.schema import EventEnvelope
-from tests.hq_server import HQServer, running_hq
+from tests.helpers.hq.server import HQServer, running_hq
 
 TUS = {"Tus-Resumable": "1.0.0"}
 LIMITS = HQLimits(max_chunk_bytes=1024)

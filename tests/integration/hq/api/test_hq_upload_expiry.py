@@ -18,7 +18,7 @@ import requests
 
 from hq.server.embedded import EmbeddedHQ, running_hq
 from hq.storage import DEFAULT_MAX_OPEN_UPLOADS, LocalClipStore
-from tests.hq_api_support import enrolled, tls
+from tests.helpers.hq.api import enrolled, tls
 
 TUS = {"Tus-Resumable": "1.0.0"}
 DAY = dt.timedelta(hours=24)

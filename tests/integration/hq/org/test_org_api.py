@@ -33,8 +33,8 @@ from sync.identity import UnitIdentity
 from sync.outbox import Outbox
 from sync.schema import EventEnvelope
 from sync.unit_status import FIRST_AFTER_S, INTERVAL_S, report_status
-from tests.hq_api_support import enrolled, hq_fixture, tls
-from tests.hq_users_support import PW, ev, txn
+from tests.helpers.hq.api import enrolled, hq_fixture, tls
+from tests.helpers.hq.users import PW, ev, txn
 
 hq = hq_fixture(backends=True)
 

@@ -16,8 +16,8 @@ import requests
 from hq.server.embedded import EmbeddedHQ, running_hq
 from hq.storage.org_schema import window_of_unit
 from hq.storage.scope import Scope
-from tests.hq_users_support import ev
-from tests.hq_web_support import browser, csrf, page_session, post_form
+from tests.helpers.hq.users import ev
+from tests.helpers.hq.web import browser, csrf, page_session, post_form
 from tests.servers.postgres_fixtures import BACKENDS, backend_for
 
 PW = "a long enough password"

@@ -13,7 +13,7 @@ import requests
 
 from hq.server.embedded import EmbeddedHQ, running_hq
 from hq.storage.scope import Scope
-from tests.hq_web_support import csrf, page_session, post_form
+from tests.helpers.hq.web import csrf, page_session, post_form
 
 PW = "a long enough password"
 

@@ -22,9 +22,9 @@ from hq.org.importing.files import COLUMNS, template_bytes
 from hq.server.embedded import EmbeddedHQ, running_hq
 from hq.storage.events import SqliteEventStore
 from hq.storage.scope import Scope
-from tests.alerts_receivers import SmtpReceiver
-from tests.alerts_support import off_seat
-from tests.hq_web_support import csrf, page_session, post_form
+from tests.helpers.hq.alert_receivers import SmtpReceiver
+from tests.helpers.hq.alerts import off_seat
+from tests.helpers.hq.web import csrf, page_session, post_form
 from tests.servers.postgres_fixtures import BACKENDS, backend_for
 
 PW = "a long enough password"

@@ -11,7 +11,7 @@ from firmware.cli.app import main
 from hq.cli import main as hq_main
 from sync.hq_client import HQClient
 from sync.identity import UnitIdentity
-from tests.hq_server import HQServer, running_hq
+from tests.helpers.hq.server import HQServer, running_hq
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 Also the retirement of replaced certificates at the first use of their successor, and
 recovery from a crash mid-install. Refusals are in test_renewal_refusals.py; the HQ and
-the helpers in tests/renewal_support.py.
+the helpers in tests/helpers/hq/renewal.py.
 """
 
 from __future__ import annotations
@@ -26,8 +26,7 @@ from hq.pki.ca import CertificateAuthority, UnitRevoked
 from sync.hq_client import HQClient, HQRejected
 from sync.identity import UNIT_URI_PREFIX, UnitIdentity
 from sync.renew import maybe_renew
-from tests.hq_server import HQServer
-from tests.renewal_support import (
+from tests.helpers.hq.renewal import (
     crafted_csr,
     event,
     hq_fixture,
@@ -36,6 +35,7 @@ from tests.renewal_support import (
     serial_of,
     unit_with_cert,
 )
+from tests.helpers.hq.server import HQServer
 
 hq = hq_fixture()
 

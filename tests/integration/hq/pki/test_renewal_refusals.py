@@ -3,7 +3,7 @@
 Not due yet, too early, a CSR naming another unit or reusing the current key, odd CSRs,
 a revoked unit, no client certificate; the OpenAPI document of /v1/renew and a fuzz pass
 as an authenticated unit. Successful renewal is in test_renewal.py; the HQ and the helpers
-in tests/renewal_support.py.
+in tests/helpers/hq/renewal.py.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from hq.api.app import OPENAPI_URL, create_app
 from hq.api.units.certs import CERT_RENEW, CERT_RENEW_REFUSED
 from sync.hq_client import HQClient, HQRejected
 from sync.renew import maybe_renew
-from tests.hq_server import HQServer
-from tests.renewal_support import crafted_csr, hq_fixture, no_client, now, unit_with_cert
+from tests.helpers.hq.renewal import crafted_csr, hq_fixture, no_client, now, unit_with_cert
+from tests.helpers.hq.server import HQServer
 
 hq = hq_fixture()
 

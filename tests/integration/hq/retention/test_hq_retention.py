@@ -2,7 +2,7 @@
 transaction; after the run exactly the expected rows and clips are gone, every deletion
 is in the audit log, and the held clip still plays through the transaction page.
 
-Tree (tests/hq_scope_support.py): b1 (u1/t1, u2/t2), b2 (u3/t3), all recorded around
+Tree (tests/helpers/hq/scope.py): b1 (u1/t1, u2/t2), b2 (u3/t3), all recorded around
 2026-03-02 01:00Z. Periods: default clips 30 d / events 60 d; b2 overrides clips 90 d
 and events 120 d. Run at 2026-04-15 (44 days on): b1's clips are due (t1 held, so only
 t2's), b2's clip (90 d) is not, nothing's events (60 d) are. Run at 2026-05-10 (69 days
@@ -21,9 +21,9 @@ import pytest
 
 from hq.retention import actions
 from hq.retention.run import ACTION, RetentionRun
-from tests.hq_scope_support import seed_transactions, seed_tree
-from tests.hq_server import HQServer, running_hq
-from tests.hq_web_support import page_session, post_form
+from tests.helpers.hq.scope import seed_transactions, seed_tree
+from tests.helpers.hq.server import HQServer, running_hq
+from tests.helpers.hq.web import page_session, post_form
 from tests.servers.postgres_fixtures import Backend
 from tests.servers.s3_fixtures import with_s3_clips
 

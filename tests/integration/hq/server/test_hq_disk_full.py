@@ -22,7 +22,7 @@ import requests
 
 from hq.conditions import DISK_FULL
 from hq.server.embedded import EmbeddedHQ, running_hq
-from tests.hq_api_support import enrolled, event, tls
+from tests.helpers.hq.api import enrolled, event, tls
 
 TUS = {"Tus-Resumable": "1.0.0"}
 CHUNK = 64 * 1024

@@ -17,7 +17,7 @@ import requests
 from hq.cli import main as hq_main
 from hq.server.embedded import running_hq
 from hq.storage.sqlite import private_file
-from tests.hq_api_support import enrolled, event, tls
+from tests.helpers.hq.api import enrolled, event, tls
 
 
 def modes(root: Path) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""/metrics of a real HQ (tests/hq_server.py) after a unit syncs, parsed with
+"""/metrics of a real HQ (tests/helpers/hq/server.py) after a unit syncs, parsed with
 prometheus_client.parser: events by outcome, upload bytes, latency by route template,
 outbox depth, units silent; and who may scrape it."""
 
@@ -15,8 +15,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from hq.metrics import DatabaseGauges, admin_check, may_scrape
 from hq.web.live.db import conn_for
-from tests.hq_api_support import TUS, enrolled, event, tls
-from tests.hq_server import running_hq
+from tests.helpers.hq.api import TUS, enrolled, event, tls
+from tests.helpers.hq.server import running_hq
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 

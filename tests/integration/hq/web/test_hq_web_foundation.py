@@ -16,7 +16,7 @@ import requests
 
 from hq.server.embedded import EmbeddedHQ, running_hq
 from hq.storage.scope import Scope
-from tests.hq_web_support import HTML, browser, csrf, login_response, page_session, post_form
+from tests.helpers.hq.web import HTML, browser, csrf, login_response, page_session, post_form
 
 PW = "a long enough password"
 

@@ -1,4 +1,4 @@
-"""/reports pages over real HTTPS on the hand-worked fixture (tests/reports_fixture.py):
+"""/reports pages over real HTTPS on the hand-worked fixture (tests/helpers/hq/reports_fixture.py):
 figures, two-click drill-downs, exports equal to the page, score inputs and rules."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pypdf import PdfReader
 
 from hq.server.embedded import EmbeddedHQ, running_hq
 from hq.storage.scope import Scope
-from tests import reports_fixture as fx
-from tests.hq_web_support import page_session, post_form
+from tests.helpers.hq import reports_fixture as fx
+from tests.helpers.hq.web import page_session, post_form
 from tests.servers.postgres_fixtures import BACKENDS, backend_for
 
 PW = "a long enough password"

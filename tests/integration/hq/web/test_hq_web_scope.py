@@ -1,6 +1,6 @@
 """Every page and every /v1 user endpoint, for every role, inside and outside its scope.
 
-The tree (tests/hq_scope_support.py): branch b1 with halls h1, h2; branch b2 with h3;
+The tree (tests/helpers/hq/scope.py): branch b1 with halls h1, h2; branch b2 with h3;
 one transaction and clip per hall: t1 (unit u1, h1), t2 (u2, h2), t3 (u3, h3). Each role
 has one user whose scope lies in b1 (the hall supervisor's is h1); "inside" is t1,
 "outside" is t3 in b2. For each case the table says which permission it needs; then
@@ -26,8 +26,8 @@ from hq.accounts import roles
 from hq.accounts.roles import allowed
 from hq.server.embedded import EmbeddedHQ, running_hq
 from hq.storage.scope import Scope
-from tests.hq_scope_support import seed_transactions, seed_tree
-from tests.hq_web_support import page_session
+from tests.helpers.hq.scope import seed_transactions, seed_tree
+from tests.helpers.hq.web import page_session
 
 PW = "a long enough password"
 ROLE_SCOPES = {"admin": "all", "branch_manager": "branch:b1", "hall_supervisor": "hall:h1",

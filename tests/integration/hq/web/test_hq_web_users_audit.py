@@ -12,8 +12,8 @@ import requests
 from hq.api.deps import HQDeps
 from hq.server.embedded import EmbeddedHQ, running_hq
 from hq.storage.scope import Scope
-from tests.hq_scope_support import seed_transactions, seed_tree
-from tests.hq_web_support import HTML, browser, login_response, page_session, post_form
+from tests.helpers.hq.scope import seed_transactions, seed_tree
+from tests.helpers.hq.web import HTML, browser, login_response, page_session, post_form
 
 PW = "a long enough password"
 

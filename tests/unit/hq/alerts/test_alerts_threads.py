@@ -15,7 +15,7 @@ from hq.alerts.signals import Signal, signal_of
 from hq.alerts.threads import ThreadState, advance, escalate, escalation_due
 from hq.storage.events import SqliteEventStore
 from hq.storage.scope import Scope
-from tests.alerts_support import T0, cleared, ev, off_seat, seed_org
+from tests.helpers.hq.alerts import T0, cleared, ev, off_seat, seed_org
 from tests.servers.postgres_fixtures import Backend
 
 M = dt.timedelta(minutes=1)

@@ -1,6 +1,6 @@
 """Queue events at HQ: queue_length alert threads, branch queue figures, called tickets.
 
-The org is tests/reports_fixture.py's (U1 at W1, U2 at W2, both in branch B1, UTC+8).
+The org is tests/helpers/hq/reports_fixture.py's (U1 at W1, U2 at W2, both in branch B1, UTC+8).
 U1's queue link raises q1 at d1 10:00 (12 waiting > 10 for 300 s) and clears it at 10:20
 (peak 15, 1200 s raised): 5 + 20 = 25 minutes over the threshold. U2 raises q7 at 11:00
 (9 waiting over 8) that never clears: one more alert, no minutes yet, peak 9 < 15.
@@ -22,7 +22,7 @@ from hq.storage.events import SqliteEventStore
 from hq.storage.scope import Scope
 from hq.storage.sqlite import connect
 from sync.schema import EventEnvelope
-from tests import reports_fixture as fx
+from tests.helpers.hq import reports_fixture as fx
 from tests.servers.postgres_fixtures import Backend
 
 B1 = Scope("branch", "B1")

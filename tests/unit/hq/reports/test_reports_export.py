@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from hq.cli import main
-from tests import reports_fixture as fx
+from tests.helpers.hq import reports_fixture as fx
 
 HEADER = ("staff_no,name,branch,transactions,handling_mean_s,ratings,satisfaction_pct,"
           "off_seat_count,off_seat_min,attendance_pct,score,grade")

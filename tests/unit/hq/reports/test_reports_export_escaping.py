@@ -23,7 +23,7 @@ from hq.cli import main
 from hq.reports.exports import render
 from hq.reports.exports.tables import Column, Table
 from hq.reports.query.honesty import ReportMeta
-from tests import reports_fixture as fx
+from tests.helpers.hq import reports_fixture as fx
 
 RLO = "\u202e"
 C0 = "".join(chr(i) for i in range(0x20))

@@ -1,4 +1,5 @@
-"""Figures from the rollups against the hand-worked fixture (tests/reports_fixture.py)."""
+"""Figures from the rollups against the hand-worked fixture
+(tests/helpers/hq/reports_fixture.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from hq.reports.query.rollups import local_range
 from hq.storage.events import SqliteEventStore
 from hq.storage.scope import Scope
 from hq.storage.sqlite import connect
-from tests import reports_fixture as fx
+from tests.helpers.hq import reports_fixture as fx
 from tests.servers.postgres_fixtures import BACKENDS, Backend, backend_for
 
 NOW = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)

@@ -15,7 +15,7 @@ from hq.reports.figures import scoring
 from hq.reports.figures.metrics import figures_of
 from hq.storage.events import SqliteEventStore
 from hq.storage.sqlite import connect
-from tests import reports_fixture as fx
+from tests.helpers.hq import reports_fixture as fx
 from tests.servers.postgres_fixtures import Backend
 
 # The worked example of docs/scoring.md: 24 of 25 rated satisfied, 10 transactions

@@ -1,6 +1,6 @@
 """Window states at HQ: window_state events -> time open / closed / away, worked by hand.
 
-The org is tests/reports_fixture.py's (branch B1 in Asia/Shanghai, UTC+8; W1 bound to
+The org is tests/helpers/hq/reports_fixture.py's (branch B1 in Asia/Shanghai, UTC+8; W1 bound to
 unit U1). U1 reports, B1-local: d1 09:00 open (start, S1 logged in), 10:00 closed,
 10:30 open, 23:50 away, d2 00:20 off (stopped); d2 13:00 away counted for S3 (nobody
 logged in, S3 keyed it), 16:00 off. So W1 is open 60 + 800 min on d1, closed 30 min on
@@ -23,7 +23,7 @@ from hq.storage.events import SqliteEventStore
 from hq.storage.scope import Scope
 from hq.storage.sqlite import connect
 from sync.schema import EventEnvelope
-from tests import reports_fixture as fx
+from tests.helpers.hq import reports_fixture as fx
 from tests.servers.postgres_fixtures import Backend
 
 B1 = Scope("branch", "B1")

@@ -15,7 +15,7 @@ from hq.accounts.users import InvalidAccount, UserStore
 from hq.storage import TransactionQuery
 from hq.storage.events import SqliteEventStore
 from hq.storage.scope import Scope
-from tests.hq_scope_support import seed_transactions, seed_tree
+from tests.helpers.hq.scope import seed_transactions, seed_tree
 
 PW = "a long enough password"
 

@@ -22,7 +22,7 @@ import requests
 from hq.pki.ca import CertificateAuthority
 from sync.identity import UnitIdentity
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 START_DEADLINE_S = 120.0  # 2 cores shared by 8 engineers: imports alone take seconds
 
 

@@ -24,15 +24,15 @@ from hq.api.deps import HQLimits
 from sync.hq_client import HQClient
 from sync.identity import UNIT_URI_PREFIX, UnitIdentity
 from sync.schema import EventEnvelope
-from tests.hq_api_support import hq_fixture as module_hq_fixture
-from tests.hq_server import HQServer, running_hq
+from tests.helpers.hq.api import hq_fixture as module_hq_fixture
+from tests.helpers.hq.server import HQServer, running_hq
 
 LIMITS = HQLimits(unit_cert_days=90, renew_window_days=60)
 
 
 @contextmanager
 def renewal_hq(root: Path) -> Iterator[HQServer]:
-    """The test HQ (tests/hq_server.py) with the renewal limits above."""
+    """The test HQ (tests/helpers/hq/server.py) with the renewal limits above."""
     with running_hq(root, LIMITS) as server:
         yield server
 

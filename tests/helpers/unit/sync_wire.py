@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from sync.identity import UnitIdentity
 from tests.faultproxy import Exchange, TlsTap
-from tests.hq_server import HQServer
+from tests.helpers.hq.server import HQServer
 
 _UUID = re.compile(r'"uuid"\s*:\s*"([^"]+)"')
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from sync.hq_client import HQClient, HQUnavailable
 from tests.faultproxy import Direction, FaultProxy
-from tests.hq_server import HQServer
-from tests.sync_wire import ClipAudit, audit_clips, tls_tap
+from tests.helpers.hq.server import HQServer
+from tests.helpers.unit.sync_wire import ClipAudit, audit_clips, tls_tap
 
 
 @dataclass(frozen=True)

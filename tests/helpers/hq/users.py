@@ -4,7 +4,7 @@ A real uvicorn (TLS-extension protocol) serves a FastAPI app holding only the us
 (and the same routes under ``/broken`` with an audit log that cannot be written); events go
 in through the event store as a unit's would, the clip is a real H.264 MP4 uploaded through
 the clip store, and `requests` pins HQ's CA. Each test module starts its own server
-(``hq = hq_fixture(users_hq)``, hq_fixture from tests/hq_api_support.py).
+(``hq = hq_fixture(users_hq)``, hq_fixture from tests/helpers/hq/api.py).
 """
 
 from __future__ import annotations

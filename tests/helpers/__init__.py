@@ -1,0 +1,1 @@
+"""What many tests share: servers, fixtures, stand-in set-ups, media made on the fly."""
