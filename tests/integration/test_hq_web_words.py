@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hq.server.embedded import EmbeddedHQ, running_hq
+from hq.server.embedded import running_hq
 from tests.hq_web_support import page_session
 
 PW = "a long enough password"
