@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from hq.server.embedded import running_hq
+from tests.alerts_support import cleared, off_seat, seed_org
 from tests.hq_web_support import page_session
 
 PW = "a long enough password"
@@ -23,13 +24,18 @@ PW = "a long enough password"
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     with running_hq(tmp_path_factory.mktemp("words")) as hq:
+        seed_org(hq.deps.events._conn)
+        hq.deps.events.ingest("unit-a", [off_seat(1), off_seat(2, minute=1),
+                                         cleared(level=2, minute=3)])
         hq.deps.user_store().create_user("root", PW, "admin")
         s = page_session(hq, "root", PW)
+        [tid] = re.findall(r'href="/alerts/(\d+)"', s.get(hq.url + "/alerts", timeout=20).text)
         out = {}
-        for path in ("/", "/alerts", "/org", "/staff", "/schedules", "/reports"):
+        for path in ("/", "/alerts", "/org", "/staff", "/schedules", "/reports",
+                     f"/alerts/{tid}"):
             r = s.get(hq.url + path, timeout=20)
             assert r.status_code == 200, path
-            out[path] = r.text
+            out["/alerts/thread" if path.startswith("/alerts/") else path] = r.text
         yield out
 
 
@@ -45,6 +51,13 @@ def test_menu_says_transaction_records(pages: dict[str, str]) -> None:
 def test_alert_filter_says_ended(pages: dict[str, str]) -> None:
     assert re.search(r'<option value="closed"[^>]*>已结束</option>', pages["/alerts"])
     assert "级别" in _cells(pages["/alerts"], "th")
+
+
+def test_alert_thread_is_ended_at_its_level(pages: dict[str, str]) -> None:
+    html = pages["/alerts/thread"]
+    h1 = _cells(html, "h1")[0]
+    assert h1.endswith("· 已结束") and "级别 2" in h1 and "暂停服务" not in h1
+    assert {"级别", "来源"} <= set(_cells(html, "th"))
 
 
 def test_org_names_places_and_staff_names_people(pages: dict[str, str]) -> None:
