@@ -1,52 +1,24 @@
-"""Languages of HQ's pages: gettext catalogues read through Babel, and local times.
+"""Languages of HQ's pages: the template helpers over HQ's catalogues, and local times.
 
-Catalogues are the ``.po`` files under ``hq/web/locale/<lang>/`` (one file per part of
-HQ, e.g. ``auth.po``, ``pages.po``, so parts never edit the same file); they are
-compiled in memory when HQ starts (no ``.mo`` files and no build step). English
-strings are the message ids, so the English catalogue may leave entries empty.
+The catalogues and their loader are :mod:`hq.locale` (shared with the exports, which
+must not import hq/web); this module turns them into the ``_``/``pgettext``/``ngettext``
+callables pages use and picks a page's language.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import gettext
-import io
 import logging
 import zoneinfo
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
-
 from hq.accounts.users import DEFAULT_LANGUAGE, LANGUAGES
+from hq.locale import pgettext, translations
 
 log = logging.getLogger(__name__)
 
-LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGE_NAMES = {"zh-CN": "中文", "en": "English"}
-
-
-def _dir(lang: str) -> str:
-    return lang.replace("-", "_")
-
-
-@functools.cache
-def translations(lang: str) -> gettext.NullTranslations:
-    """The merged catalogue of ``lang`` (every ``.po`` of its folder), loaded once."""
-    merged = Translations()
-    folder = LOCALE_DIR / _dir(lang)
-    for po in sorted(folder.glob("*.po")):
-        with po.open("rb") as f:
-            catalog = read_po(f, locale=_dir(lang))
-        buf = io.BytesIO()
-        write_mo(buf, catalog)
-        buf.seek(0)
-        merged.merge(Translations(buf))
-    return merged
 
 
 def pick_language(*candidates: str | None) -> str:
@@ -80,6 +52,20 @@ def ngettext_for(lang: str) -> Callable[..., str]:
         return t.ngettext(singular, plural, n) % {"num": n, **values}
 
     return ngettext
+
+
+def pgettext_for(lang: str) -> Callable[..., str]:
+    """``pgettext(context, msgid, **values)``: ``msgid`` as meant in ``context``.
+
+    For the English words that mean two things across HQ's parts (``Name`` of a branch
+    vs ``Name`` of a person); see :func:`hq.locale.pgettext` for the fallback.
+    """
+
+    def _pgettext(context: str, msgid: str, **values: Any) -> str:
+        text = pgettext(lang, context, msgid)
+        return text % values if values else text
+
+    return _pgettext
 
 
 def local_time(value: dt.datetime | None, zone: str | None,

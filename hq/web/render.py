@@ -21,7 +21,14 @@ from markupsafe import Markup
 from hq.accounts import roles
 from hq.accounts.users import User
 from hq.text import visible
-from hq.web.i18n import LANGUAGE_NAMES, gettext_for, local_time, ngettext_for, pick_language
+from hq.web.i18n import (
+    LANGUAGE_NAMES,
+    gettext_for,
+    local_time,
+    ngettext_for,
+    pgettext_for,
+    pick_language,
+)
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -74,7 +81,7 @@ def language_of(request: Request, user: User | None) -> str:
 
 
 def context(request: Request, user: User | None, **values: Any) -> dict[str, Any]:
-    """What every template sees: user, language, ``_``, ``csrf_field()``, navigation."""
+    """What every template sees: user, language, ``_``/``pgettext``, ``csrf_field()``, nav."""
     lang = language_of(request, user)
     csrf = getattr(request.state, "csrf", "")
     nav = [n for n in NAV if user is not None and user.may(n.permission)]
@@ -84,7 +91,8 @@ def context(request: Request, user: User | None, **values: Any) -> dict[str, Any
 
     return {"request": request, "user": user, "lang": lang, "languages": LANGUAGE_NAMES,
             "_": gettext_for(lang), "gettext": gettext_for(lang),
-            "ngettext": ngettext_for(lang), "csrf_token": csrf, "csrf_field": csrf_field,
+            "ngettext": ngettext_for(lang), "pgettext": pgettext_for(lang),
+            "csrf_token": csrf, "csrf_field": csrf_field,
             "nav": nav, "path": request.url.path, **values}
 
 

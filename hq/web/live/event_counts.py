@@ -14,7 +14,7 @@ from hq.accounts import roles
 from hq.accounts.users import User
 from hq.api.deps import HQDeps
 from hq.web.auth import require, web
-from hq.web.i18n import gettext_for
+from hq.web.i18n import gettext_for, pgettext_for
 from hq.web.live.db import conn_for
 from hq.web.live.windows import parse_period
 from hq.web.live.windows_bars import Series, bar_chart
@@ -37,10 +37,11 @@ def build_event_counts_router(deps: HQDeps) -> APIRouter:
         start, end = period.utc_bounds()
         c = event_counts(conn_for(deps), user.scope, start, end, now=now)
         _ = gettext_for(user.language)
+        pgettext = pgettext_for(user.language)
         levels = sorted(c.off_seat_by_level) or [0]
         charts = [
             bar_chart([_("level %(n)s", n=lv) for lv in levels],
-                      [Series(_("Off-seat episodes"),
+                      [Series(pgettext("count", "Off-seat episodes"),
                               [c.off_seat_by_level.get(lv, 0) for lv in levels], "#e0a526")],
                       title=_("Off-seat episodes by highest level")),
             bar_chart([str(k) for k in range(1, 6)] + [_("unrated"), _("suspect presses")],

@@ -76,7 +76,7 @@ def build_reports_router(deps: HQDeps) -> APIRouter:
 
         trend = levels.trend(conn, scope, p.first, p.last)
         charts = [
-            bar_chart(request_text(request, user, "Transactions"),
+            bar_chart(request_text(request, user, "Transactions", context="count"),
                       [f.label for f in rep.rows[:40]],
                       [float(f.transactions) for f in rep.rows[:40]],
                       [drill_link("/reports/rated", f.key) for f in rep.rows[:40]],
@@ -156,8 +156,10 @@ def build_reports_router(deps: HQDeps) -> APIRouter:
     return router
 
 
-def request_text(request: Request, user: User, message: str) -> str:
-    """``message`` in the user's language (chart titles are built in Python)."""
-    from hq.web.i18n import gettext_for
+def request_text(request: Request, user: User, message: str,
+                 context: str | None = None) -> str:
+    """``message`` in the user's language, as meant in ``context`` (chart titles are built
+    in Python; a column's chart says what the column's header says)."""
+    from hq.locale import pgettext
 
-    return str(gettext_for(user.language)(message))
+    return pgettext(user.language, context, message)
