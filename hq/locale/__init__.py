@@ -7,7 +7,7 @@ build step). English strings are the message ids, so the English catalogue may l
 entries empty.
 
 All files of a language merge into one catalogue, so one ``(msgctxt, msgid)`` pair must
-mean one thing across them (tests/unit/test_hq_web_catalogues.py checks it): when the
+mean one thing across them (tests/unit/hq/web/test_hq_web_catalogues.py checks it): when the
 same English word means two things (``Name`` of a branch vs of a person), the second
 meaning gets a ``msgctxt`` and its callers use ``pgettext``. This package sits below
 hq/web and hq/reports so both read the same wording for the same column.

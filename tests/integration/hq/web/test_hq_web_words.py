@@ -15,8 +15,8 @@ from collections.abc import Iterator
 import pytest
 
 from hq.server.embedded import running_hq
-from tests.alerts_support import cleared, off_seat, seed_org
-from tests.hq_web_support import page_session
+from tests.helpers.hq.alerts import cleared, off_seat, seed_org
+from tests.helpers.hq.web import page_session
 
 PW = "a long enough password"
 
