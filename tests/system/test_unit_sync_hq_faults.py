@@ -111,7 +111,12 @@ def test_everything_reaches_hq_once_through_every_fault(
             sent_before = proxy.stats.bytes_up
             wait_for(lambda: proxy.stats.bytes_up > sent_before + 2 * CHUNK, 60,
                      "two chunks of it through the proxy")
-            proxy.reset_all()
+            # Cut inside a chunk's body: half a chunk more on the upload's connection. A cut
+            # of every connection at an instant (reset_all) could fall between two chunks,
+            # and then no upload was interrupted at all (seen once under load).
+            resets_before = proxy.stats.resets
+            proxy.reset_after(CHUNK // 2, Direction.UP, times=1)
+            wait_for(lambda: proxy.stats.resets > resets_before, 60, "the upload cut mid-chunk")
             # HQ answers 500 to the next requests, whatever they are.
             hq.faults.fail_next = 4
             wait_for(lambda: hq.faults.failed >= 4, 60, "four 500 answers")
