@@ -48,6 +48,11 @@ def rig(video: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         del sys.modules[name]
 
 
+# The unplug tests need the short frame timeout to notice a hung camera quickly; tests of an
+# unbroken stream pass STEADY, so a busy machine's pause is not taken for a lost camera.
+STEADY = {"frame_timeout_s": 30.0}
+
+
 def camera(clock: FakeClock, **kw: Any) -> Picamera2Camera:
     args: dict[str, Any] = dict(width=320, height=240, fps=10.0, lores_width=160,
                                 lores_height=120, analysis_fps=5.0, clock=clock,
@@ -92,7 +97,7 @@ def test_standin_frames_and_packets_in_time_order_on_unit_clock(
 ) -> None:
     rig.platform = platform
     clock = FakeClock()
-    caps = take(camera(clock), 25)
+    caps = take(camera(clock, **STEADY), 25)
     names = [n for n in rig.names() if n != "global_camera_info"]
     assert names[:5] == ["Picamera2", "create_video_configuration", "configure",
                          encoder, "start_encoder"]
@@ -119,7 +124,7 @@ def test_standin_frames_and_packets_in_time_order_on_unit_clock(
 
 
 def test_standin_packets_mux_into_a_playable_clip(rig: Any, tmp_path: Path) -> None:
-    cam = camera(FakeClock())
+    cam = camera(FakeClock(), **STEADY)
     caps = take(cam, 30)
     info = cam.video_info
     assert info.extradata and info.extradata.startswith(b"\x00\x00\x00\x01")
