@@ -10,7 +10,7 @@ from typing import Any
 
 from firmware.doctor.host import CheckResult, Host
 from hal.camera.backends import CAMERAS
-from hal.camera.inventory.listing import CameraInventory
+from hal.camera.inventory.listing import CONFIGURED, CameraInventory
 from hal.camera.inventory.rows import check_any_camera
 from hal.registry import backend_of_type
 
@@ -24,5 +24,5 @@ def check_configured_camera(camera: Any | None, inv: CameraInventory, host: Host
     rows = backend.diagnostics(camera, host, inventory=inv) if backend is not None else []
     if rows:
         return rows[0]
-    return CheckResult("camera: configured", "n/a",
+    return CheckResult(CONFIGURED, "n/a",
                        f"camera.type {kind!r}: doctor has no check for it")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from hal.camera.inventory.listing import CameraInventory, first_attr, take_inventory
+from hal.camera.inventory.listing import CONFIGURED, CameraInventory, first_attr, take_inventory
 from hal.diagnostics import CheckResult, DiagnosticHost
 
-NAME = "camera: configured"
+NAME = CONFIGURED
 DEPTHAI_FIX = "pip install depthai (OAK cameras)"
 
 

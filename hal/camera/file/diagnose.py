@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 
 from hal.camera.config import FileCameraConfig
-from hal.camera.inventory.listing import CameraInventory
+from hal.camera.inventory.listing import CONFIGURED, CameraInventory
 from hal.diagnostics import CheckResult, DiagnosticHost
 
-NAME = "camera: configured"
+NAME = CONFIGURED
 
 
 def diagnose_file(cfg: FileCameraConfig, host: DiagnosticHost, default: bool = False,

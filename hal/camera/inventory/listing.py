@@ -20,6 +20,9 @@ from hal.diagnostics import DiagnosticHost, captured_output
 
 log = logging.getLogger(__name__)
 
+# The row each camera back-end's diagnosis answers (and doctor orders its report by).
+CONFIGURED = "camera: configured"
+
 
 @dataclass(frozen=True)
 class CameraInventory:

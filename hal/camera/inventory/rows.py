@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hal.camera.depthai.diagnose import check_oak
-from hal.camera.inventory.listing import CameraInventory
+from hal.camera.inventory.listing import CONFIGURED, CameraInventory
 from hal.camera.picamera2.diagnose import check_libcamera
 from hal.camera.v4l2.diagnose import check_v4l2
 from hal.diagnostics import CheckResult
@@ -24,8 +24,7 @@ INVENTORY_ROWS: tuple[tuple[str, Callable[[CameraInventory], CheckResult]], ...]
 
 def check_any_camera(inv: CameraInventory) -> CheckResult:
     """"camera: configured" without a config: is any camera there at all?"""
-    name = "camera: configured"
     if inv.count:
-        return CheckResult(name, "ok", f"found {inv.summary()}; no valid config to compare")
-    return CheckResult(name, "FAIL", "no camera found (V4L2, libcamera, OAK)",
+        return CheckResult(CONFIGURED, "ok", f"found {inv.summary()}; no valid config to compare")
+    return CheckResult(CONFIGURED, "FAIL", "no camera found (V4L2, libcamera, OAK)",
                        "connect the camera, then re-run counterunit doctor")

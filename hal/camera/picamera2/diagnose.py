@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from hal.camera.inventory.listing import CameraInventory, first_attr, take_inventory
+from hal.camera.inventory.listing import CONFIGURED, CameraInventory, first_attr, take_inventory
 from hal.diagnostics import CheckResult, DiagnosticHost
 
-NAME = "camera: configured"
+NAME = CONFIGURED
 PICAMERA2_FIX = ("on Raspberry Pi OS: apt-get install python3-picamera2 (the venv needs "
                  "--system-site-packages to see it)")
 

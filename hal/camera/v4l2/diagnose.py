@@ -6,11 +6,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from hal.camera.inventory.listing import CameraInventory, first_attr, take_inventory
+from hal.camera.inventory.listing import CONFIGURED, CameraInventory, first_attr, take_inventory
 from hal.camera.v4l2.nodes import describe
 from hal.diagnostics import CheckResult, DiagnosticHost
 
-NAME = "camera: configured"
+NAME = CONFIGURED
 
 
 def check_v4l2(inv: CameraInventory) -> CheckResult:
