@@ -29,7 +29,7 @@ def build_users_router(deps: HQDeps, users: UserStore | None = None, *,
     now = clock or (lambda: dt.datetime.now(dt.UTC))
     router = APIRouter(prefix="/v1", tags=["hq-users"], responses=ERRORS)
     gate = BearerGate(store, deps.audit, now)
-    router.include_router(build_tokens_router(gate, store, deps.audit, token_ttl, now))
+    router.include_router(build_tokens_router(gate, token_ttl))
     router.include_router(build_transactions_router(gate, deps))
     router.include_router(build_clips_router(gate, deps))
     router.include_router(build_audit_router(gate, deps))

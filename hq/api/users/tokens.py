@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,10 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hq.accounts import passwords
 from hq.accounts.logins import attempt_login, printable
-from hq.accounts.users import IssuedToken, UserStore
+from hq.accounts.users import IssuedToken
 from hq.api.derive import response_model, values_of
 from hq.api.users.bearer import Bearer, BearerGate, Refused, client_of
-from hq.storage.base import AuditLog
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +33,11 @@ class Credentials(BaseModel):
 TokenOut = response_model("TokenOut", IssuedToken, exclude=("username",), doc="")
 
 
-def build_tokens_router(gate: BearerGate, store: UserStore, audit_log: AuditLog,
-                        token_ttl: dt.timedelta, now: Callable[[], dt.datetime]) -> APIRouter:
-    """``POST/DELETE /auth/token`` (mounted under /v1 by the users router)."""
+def build_tokens_router(gate: BearerGate, token_ttl: dt.timedelta) -> APIRouter:
+    """``POST/DELETE /auth/token`` (mounted under /v1 by the users router), over the
+    gate's user store, audit log and clock."""
     router = APIRouter()
-    authenticated = gate.authenticated
+    store, audit_log, now, authenticated = gate.store, gate.audit_log, gate.now, gate.authenticated
 
     @router.post("/auth/token", response_model=TokenOut)
     def login(body: Credentials, request: Request) -> Any:
